@@ -1,0 +1,100 @@
+# builder: build, test, tag and push a Docker image through the Engine API.
+#
+#   make            bin/builder (dynamically linked, for development)
+#   make test       everything: installs what is missing, starts the engine
+#                   and the registry, runs unit and end-to-end tests
+#   make unit       unit tests only, under ASan and UBSan
+#   make static     bin/builder-static, fully static (see scripts/static-deps.sh)
+#   make image      builder:latest, built by builder itself
+#   make demo       the main job on examples/hello against a throwaway registry
+#   make bench      docs/benchmarks.md
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
+
+CC      ?= cc
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wvla -fno-common
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -DBUILDER_VERSION='"$(VERSION)"'
+ifeq ($(CI),true)
+CFLAGS  += -Werror
+endif
+PKGS     = libcurl libarchive libcjson
+DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson)
+
+SRCS     = $(sort $(wildcard builder/*.c))
+LIB_SRCS = $(filter-out builder/main.c,$(SRCS))
+OBJS     = $(SRCS:builder/%.c=build/obj/%.o)
+SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_OBJS = $(LIB_SRCS:builder/%.c=build/asan/%.o)
+UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
+
+all: bin/builder
+
+bin/builder: $(OBJS)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $(OBJS) $(DEPS_LIBS)
+
+build/obj/%.o: builder/%.c builder/*.h
+	@mkdir -p build/obj
+	$(CC) $(CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
+
+# The binary the end-to-end tests run: same code, with sanitizers.
+bin/builder-asan: $(ASAN_OBJS) build/asan/main.o
+	@mkdir -p bin
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DEPS_LIBS)
+
+build/asan/%.o: builder/%.c builder/*.h
+	@mkdir -p build/asan
+	$(CC) $(CFLAGS) $(SAN) $(DEPS_CFLAGS) -c -o $@ $<
+
+build/unit/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
+	@mkdir -p build/unit
+	$(CC) $(CFLAGS) $(SAN) $(DEPS_CFLAGS) -Ibuilder -o $@ $< $(ASAN_OBJS) $(DEPS_LIBS)
+
+build/fake-engine: tests/fake_engine.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) -o $@ $<
+
+unit-bins: $(UNIT_BINS)
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+test: bin/builder bin/builder-asan $(UNIT_BINS) build/fake-engine
+	bash tests/run.sh
+
+# --- static binary: dependencies built from Debian source packages --------
+STATIC_DEPS = .deps/stamp
+$(STATIC_DEPS): scripts/static-deps.sh
+	bash scripts/static-deps.sh
+
+static: bin/builder-static
+
+bin/builder-static: $(SRCS) builder/*.h $(STATIC_DEPS)
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -Os -static -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
+	  -L.deps/lib -lcurl -lcjson -larchive -lssl -lcrypto -lz -lpthread
+	strip $@
+
+image: bin/builder bin/builder-static
+	bash scripts/make-image.sh
+
+demo: bin/builder
+	bash scripts/demo.sh
+
+bench: bin/builder
+	bash bench/run.sh
+
+fuzz:
+	bash tests/fuzz/run.sh
+
+format:
+	clang-format -i builder/*.c builder/*.h tests/unit/*.c
+
+clean:
+	rm -rf build bin
+
+.PHONY: all unit unit-bins test static image demo bench fuzz format clean

@@ -1,0 +1,51 @@
+#ifndef BUILDER_JSTREAM_H
+#define BUILDER_JSTREAM_H
+
+/*
+ * Decoder for the engine's JSON message streams (build, pull, push): a
+ * sequence of JSON objects each followed by "\r\n". Bytes are fed as they
+ * arrive, split anywhere; each complete object is parsed and handed to the
+ * callback. A line longer than the cap, invalid JSON, or a stream that ends
+ * inside an object is an error.
+ *
+ * A message carrying "errorDetail" or "error" fails the stream even though
+ * the HTTP status was 200: jstream_feed() returns -1 with the engine's
+ * message in err (code EXIT_ENGINE; callers recode it for their stage) and
+ * js->error_code set from errorDetail.code. The callback still sees the
+ * message first, so that a caller can print context.
+ */
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "error.h"
+
+struct cJSON;
+
+#define JSTREAM_LINE_MAX (1024u * 1024)
+
+/* Called for each message; msg is borrowed and freed after the call.
+ * Returns 0, or -1 after filling err to stop the stream. */
+typedef int (*jstream_msg_fn)(const struct cJSON *msg, void *ctx,
+			      struct error *err);
+
+struct jstream {
+	struct buf line;
+	jstream_msg_fn on_msg;
+	void *ctx;
+	long error_code;  /* errorDetail.code of a failure message */
+	size_t messages;  /* complete messages decoded */
+	int failed;       /* an error was seen; later bytes are ignored */
+};
+
+void jstream_init(struct jstream *js, jstream_msg_fn on_msg, void *ctx);
+int jstream_feed(struct jstream *js, const char *data, size_t len,
+		 struct error *err);
+/* Call at the end of the response: fails if it ended inside a message. */
+int jstream_finish(struct jstream *js, struct error *err);
+void jstream_release(struct jstream *js);
+
+/* An engine_data_fn that feeds a struct jstream (ctx). */
+int jstream_sink(const char *data, size_t len, void *ctx, struct error *err);
+
+#endif

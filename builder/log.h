@@ -1,0 +1,32 @@
+#ifndef BUILDER_LOG_H
+#define BUILDER_LOG_H
+
+/*
+ * What builder says about itself goes to stderr, one line per message, so
+ * that stdout carries only the build and test output and, last, the pushed
+ * reference with its digest. Nothing here ever receives a secret: callers
+ * pass the name of a credential source, never its value.
+ */
+
+enum log_level { LOG_QUIET = 0, LOG_NORMAL = 1, LOG_VERBOSE = 2 };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* "==> build: <what>" */
+void log_stage(const char *stage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "<== build done in 1.2s" or "<== build failed after 1.2s" */
+void log_stage_end(const char *stage, int ok, double seconds);
+
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with --verbose: the request trace. */
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Always printed, even with --quiet: the final error. */
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Monotonic seconds, for stage durations and deadlines. */
+double now_seconds(void);
+
+#endif
