@@ -51,6 +51,7 @@ struct config {
 	long push_retries;        /* default 3 */
 	char *report;             /* path of the JSON summary, or NULL */
 	char *cleanup_run;        /* `builder cleanup --run ID` */
+	int log_level;            /* enum log_level: --quiet, --verbose */
 
 	/* Derived by config_validate() */
 	char *repository;         /* "[REGISTRY/]ACCOUNT/IMAGE" */

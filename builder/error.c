@@ -22,15 +22,25 @@ int err_set(struct error *err, int code, const char *fmt, ...)
 
 int err_wrap(struct error *err, const char *fmt, ...)
 {
-	char prefix[1024];
 	char old[ERROR_MSG_MAX];
+	size_t used, rest;
 	va_list ap;
+	int n;
 
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	va_start(ap, fmt);
+	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	used = n < 0 ? 0 : (size_t)n;
+	if (used > sizeof(err->msg) - 3)
+		used = sizeof(err->msg) - 3;
+	memcpy(err->msg + used, ": ", 2);
+	used += 2;
+	rest = strnlen(old, sizeof(old) - 1);
+	if (rest > sizeof(err->msg) - 1 - used)
+		rest = sizeof(err->msg) - 1 - used;
+	memcpy(err->msg + used, old, rest);
+	err->msg[used + rest] = '\0';
 	if (!err->code)
 		err->code = EXIT_ENGINE;
 	return -1;

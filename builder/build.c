@@ -1,0 +1,353 @@
+/*
+ * The build stage; see build.h. Endpoints: POST /build (classic builder,
+ * version=1, or BuildKit, version=2, both with a plain tar body and no
+ * session), and through pull.c POST /images/create for CACHE_FROM.
+ *
+ * The engine reports a failing step inside a 200 response, as a final
+ * errorDetail message; jstream turns that into an error, and we add the
+ * step that was running.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth.h"
+#include "bktrace.h"
+#include "buf.h"
+#include "build.h"
+#include "config.h"
+#include "context.h"
+#include "engine.h"
+#include "jstream.h"
+#include "log.h"
+#include "pull.h"
+#include "strlist.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+struct build_state {
+	struct build_result *res;
+	struct buf step;          /* the step running, for failure messages */
+	struct bktrace trace;     /* BuildKit progress decoder */
+	char last_status[256];
+};
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* OCI annotations the CI can tell us; user labels override them. */
+static void add_oci_labels(cJSON *labels, const struct config *cfg)
+{
+	static const char *const revision[] = {
+		"CIRCLE_SHA1", "GITHUB_SHA", "CI_COMMIT_SHA",
+		"bamboo_planRepository_revision", NULL,
+	};
+	static const char *const source[] = {
+		"CIRCLE_REPOSITORY_URL", "CI_PROJECT_URL",
+		"bamboo_planRepository_repositoryUrl", NULL,
+	};
+	char created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	const char *v = NULL;
+
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cJSON_AddStringToObject(labels, "org.opencontainers.image.created",
+				created);
+	for (int i = 0; !v && revision[i]; i++)
+		v = env(revision[i]);
+	if (v)
+		cJSON_AddStringToObject(labels,
+					"org.opencontainers.image.revision", v);
+	v = NULL;
+	for (int i = 0; !v && source[i]; i++)
+		v = env(source[i]);
+	if (v) {
+		cJSON_AddStringToObject(labels, "org.opencontainers.image.source",
+					v);
+	} else if (env("GITHUB_SERVER_URL") && env("GITHUB_REPOSITORY")) {
+		struct buf url = BUF_INIT;
+
+		buf_addf(&url, "%s/%s", env("GITHUB_SERVER_URL"),
+			 env("GITHUB_REPOSITORY"));
+		cJSON_AddStringToObject(labels, "org.opencontainers.image.source",
+					url.data);
+		buf_release(&url);
+	}
+	cJSON_AddStringToObject(labels, "org.opencontainers.image.version",
+				cfg->tag);
+}
+
+static void set_pair(cJSON *obj, const char *pair, int null_from_env)
+{
+	const char *eq = strchr(pair, '=');
+	char *key = eq ? xstrndup(pair, (size_t)(eq - pair)) : xstrdup(pair);
+	const char *value = eq ? eq + 1 : NULL;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	/* "--build-arg K" takes K from the environment, as with the CLI;
+	 * null means "mentioned but unset". */
+	if (!eq && null_from_env)
+		value = getenv(key);
+	if (value)
+		cJSON_AddStringToObject(obj, key, value);
+	else
+		cJSON_AddNullToObject(obj, key);
+	free(key);
+}
+
+static void add_json_param(struct buf *q, const char *name, const cJSON *v)
+{
+	char *text = cJSON_PrintUnformatted(v);
+
+	buf_addf(q, "&%s=", name);
+	buf_add_urlencoded(q, text);
+	cJSON_free(text);
+}
+
+/* Pulls each CACHE_FROM image so that the classic builder, which only
+ * looks in the local store, can use it; a missing one is skipped. */
+static void pull_cache_images(struct engine *eng, const struct config *cfg,
+			      struct strlist *usable)
+{
+	for (size_t i = 0; i < cfg->cache_from.n; i++) {
+		const char *ref = cfg->cache_from.v[i];
+		struct error err = ERROR_INIT;
+		int missing = 0;
+
+		log_info("cache: pulling '%s'", ref);
+		if (image_pull(eng, ref, &missing, &err) == 0) {
+			strlist_push(usable, ref);
+			continue;
+		}
+		if (err.code >= 128)
+			return; /* interrupted: the build will say so */
+		if (missing)
+			log_info("cache: '%s' does not exist yet; building "
+				 "without it", ref);
+		else
+			log_warn("cache: cannot pull '%s', building without "
+				 "it: %s", ref, err.msg);
+	}
+}
+
+static int use_buildkit(struct engine *eng, const struct config *cfg)
+{
+	switch (cfg->builder) {
+	case BUILDER_BUILDKIT:
+		log_info("builder: BuildKit (BUILDER=buildkit)");
+		return 1;
+	case BUILDER_CLASSIC:
+		log_info("builder: classic (BUILDER=classic)");
+		return 0;
+	case BUILDER_AUTO:
+		break;
+	}
+	if (!strcmp(engine_builder_version(eng), "2")) {
+		log_info("builder: BuildKit (the engine advertises it)");
+		return 1;
+	}
+	log_info("builder: classic (the engine does not advertise BuildKit)");
+	return 0;
+}
+
+static void build_query(struct buf *q, const struct config *cfg,
+			const char *dockerfile, const struct strlist *cache,
+			int buildkit)
+{
+	cJSON *args = cJSON_CreateObject();
+	cJSON *labels = cJSON_CreateObject();
+
+	buf_addstr(q, "/build?rm=1&forcerm=1&dockerfile=");
+	buf_add_urlencoded(q, dockerfile);
+	buf_addstr(q, buildkit ? "&version=2" : "&version=1");
+	for (size_t i = 0; i < cfg->build_args.n; i++)
+		set_pair(args, cfg->build_args.v[i], 1);
+	if (cfg->build_args.n)
+		add_json_param(q, "buildargs", args);
+	add_oci_labels(labels, cfg);
+	for (size_t i = 0; i < cfg->labels.n; i++)
+		set_pair(labels, cfg->labels.v[i], 0);
+	add_json_param(q, "labels", labels);
+	if (cfg->target) {
+		buf_addstr(q, "&target=");
+		buf_add_urlencoded(q, cfg->target);
+	}
+	if (cfg->pull)
+		buf_addstr(q, "&pull=1");
+	if (cfg->no_cache)
+		buf_addstr(q, "&nocache=1");
+	if (cache->n) {
+		cJSON *list = cJSON_CreateArray();
+
+		for (size_t i = 0; i < cache->n; i++)
+			cJSON_AddItemToArray(list, cJSON_CreateString(cache->v[i]));
+		add_json_param(q, "cachefrom", list);
+		cJSON_Delete(list);
+	}
+	cJSON_Delete(args);
+	cJSON_Delete(labels);
+}
+
+static void print_status(struct build_state *st, const cJSON *msg)
+{
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	char line[256];
+
+	if (!cJSON_IsString(status))
+		return;
+	/* Pull progress inside a build: one line per state, not per byte. */
+	snprintf(line, sizeof(line), "%s%s%s",
+		 cJSON_IsString(id) ? id->valuestring : "",
+		 cJSON_IsString(id) ? ": " : "", status->valuestring);
+	if (cJSON_GetObjectItemCaseSensitive(msg, "progressDetail") &&
+	    strstr(status->valuestring, "ing") &&
+	    !strcmp(line, st->last_status))
+		return;
+	if (!strcmp(line, st->last_status))
+		return;
+	memcpy(st->last_status, line, sizeof(line));
+	printf("%s\n", line);
+}
+
+static void remember_step(struct build_state *st, const char *text)
+{
+	size_t len = strcspn(text, "\r\n");
+
+	buf_reset(&st->step);
+	buf_add(&st->step, text, len);
+}
+
+static int on_build_message(const cJSON *msg, void *ctx, struct error *err)
+{
+	struct build_state *st = ctx;
+	const cJSON *stream = cJSON_GetObjectItemCaseSensitive(msg, "stream");
+	const cJSON *aux = cJSON_GetObjectItemCaseSensitive(msg, "aux");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+
+	if (cJSON_IsString(stream)) {
+		const char *s = stream->valuestring;
+
+		if (!strncmp(s, "Step ", 5))
+			remember_step(st, s);
+		fputs(s, stdout);
+		if (!strncmp(s, "Successfully built ", 19) &&
+		    !st->res->image_id[0])
+			snprintf(st->res->image_id, sizeof(st->res->image_id),
+				 "%.*s", (int)strcspn(s + 19, "\r\n"), s + 19);
+	}
+	if (cJSON_IsString(id) && !strcmp(id->valuestring, "moby.buildkit.trace")) {
+		if (cJSON_IsString(aux) &&
+		    bktrace_feed(&st->trace, aux->valuestring, err) < 0)
+			return -1;
+		return 0;
+	}
+	if (cJSON_IsObject(aux)) {
+		const cJSON *image = cJSON_GetObjectItemCaseSensitive(aux, "ID");
+
+		if (cJSON_IsString(image))
+			snprintf(st->res->image_id, sizeof(st->res->image_id),
+				 "%s", image->valuestring);
+	}
+	print_status(st, msg);
+	return 0;
+}
+
+int build_image(struct engine *eng, const struct config *cfg,
+		const struct credential *cred, struct build_result *res,
+		struct error *err)
+{
+	struct context *ctx = NULL;
+	struct strlist cache = STRLIST_INIT;
+	struct buf query = BUF_INIT;
+	struct buf registry_header = BUF_INIT;
+	struct build_state st;
+	struct jstream js;
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	const char *headers[2] = { NULL, NULL };
+	char *registry_config = NULL;
+	int buildkit, ret = -1;
+
+	memset(&st, 0, sizeof(st));
+	memset(res, 0, sizeof(*res));
+	st.res = res;
+	bktrace_init(&st.trace);
+	jstream_init(&js, on_build_message, &st);
+
+	if (context_open(&ctx, cfg->context, cfg->dockerfile, err) < 0)
+		goto out;
+	buildkit = use_buildkit(eng, cfg);
+	res->buildkit = buildkit;
+	pull_cache_images(eng, cfg, &cache);
+	build_query(&query, cfg, context_dockerfile(ctx), &cache, buildkit);
+
+	if (cred && !auth_is_anonymous(cred)) {
+		const struct credential *list[1] = { cred };
+
+		registry_config = auth_registry_config(list, 1);
+		buf_addf(&registry_header, "X-Registry-Config: %s",
+			 registry_config);
+		headers[0] = registry_header.data;
+	}
+
+	req.method = "POST";
+	req.path = query.data;
+	req.content_type = "application/x-tar";
+	req.read_body = context_read;
+	req.read_ctx = ctx;
+	req.secret_headers = headers;
+	req.on_data = jstream_sink;
+	req.data_ctx = &js;
+	if (engine_do(eng, &req, err) < 0 || jstream_finish(&js, err) < 0) {
+		if (err->code == EXIT_ENGINE && (req.status >= 400 || js.failed)) {
+			/* The engine refused or failed the build itself. */
+			err_recode(err, EXIT_BUILD);
+			if (st.step.len)
+				err_wrap(err, "build failed at '%s'", st.step.data);
+			else
+				err_wrap(err, "build failed");
+		} else if (err->code == EXIT_ENGINE) {
+			err_wrap(err, "build failed");
+		}
+		goto out;
+	}
+	bktrace_flush(&st.trace);
+	res->context_files = context_files(ctx);
+	res->context_bytes = context_bytes(ctx);
+	if (!res->image_id[0]) {
+		err_set(err, EXIT_BUILD,
+			"the build finished but the engine sent no image ID; "
+			"check the build output above");
+		goto out;
+	}
+	log_info("built %s (context: %zu files, %.1f MB)", res->image_id,
+		 res->context_files, (double)res->context_bytes / 1e6);
+	ret = 0;
+out:
+	if (ret < 0 && ctx) {
+		res->context_files = context_files(ctx);
+		res->context_bytes = context_bytes(ctx);
+	}
+	if (registry_config) {
+		auth_free_secret(registry_config);
+	}
+	if (registry_header.data)
+		explicit_bzero(registry_header.data, registry_header.len);
+	buf_release(&registry_header);
+	buf_release(&query);
+	buf_release(&st.step);
+	bktrace_release(&st.trace);
+	jstream_release(&js);
+	strlist_clear(&cache);
+	context_close(ctx);
+	return ret;
+}
