@@ -73,10 +73,17 @@ $(STATIC_DEPS): scripts/static-deps.sh
 
 static: bin/builder-static
 
+# libcurl (HTTP only), libarchive and cJSON from .deps; OpenSSL and zlib are
+# Debian's own .a files. The linker warns that getaddrinfo, gethostbyname and
+# dlopen want glibc's shared libraries at run time: in the scratch image
+# (no nsswitch.conf) glibc's built-in files and dns lookups do the work, and
+# the other two are in OpenSSL code (BIO lookups, engine loading) that
+# builder never reaches.
 bin/builder-static: $(SRCS) builder/*.h $(STATIC_DEPS)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -Os -static -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
-	  -L.deps/lib -lcurl -lcjson -larchive -lssl -lcrypto -lz -lpthread
+	$(CC) $(CFLAGS) -Os -ffunction-sections -fdata-sections -static \
+	  -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
+	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lssl -lcrypto -lz
 	strip $@
 
 image: bin/builder bin/builder-static

@@ -787,8 +787,6 @@ static int from_helpers(const cJSON *root, const char *key, const char *origin,
 								 "credHelpers");
 	const char *store = NULL;
 	char what[512];
-	int r;
-
 	if (helpers && !cJSON_IsNull(helpers)) {
 		const cJSON *h;
 		size_t i, n = 1;
@@ -813,10 +811,9 @@ static int from_helpers(const cJSON *root, const char *key, const char *origin,
 				continue;
 			snprintf(what, sizeof(what), "credHelpers in %s",
 				 origin);
-			r = run_helper(h->valuestring, key, what, out, err);
-			if (r)
-				return r;
-			break;
+			/* as in the CLI, a registry's own helper is the only
+			 * store asked for it */
+			return run_helper(h->valuestring, key, what, out, err);
 		}
 	}
 	if (get_string(root, "credsStore", &store, "credsStore", origin,

@@ -15,10 +15,10 @@
  *     whichever domain is asked for.
  *  2. DOCKER_AUTH_CONFIG (JSON, its "auths" only), then the docker CLI's
  *     config.json in $DOCKER_CONFIG (default $HOME/.docker): credHelpers
- *     for the key, else credsStore, else "auths". Helpers are run as
- *     `docker-credential-<name> get` with the key on stdin; a helper missing
- *     from PATH, or one that has no credentials, passes on to the next
- *     source.
+ *     for the key, else credsStore, then "auths". Helpers are run as
+ *     `docker-credential-<name> get` with the key on stdin; when the helper
+ *     is missing from PATH (a warning) or has no credentials, "auths" is
+ *     looked at next.
  *  3. nothing: anonymous.
  *
  * The key is what the docker CLI stores credentials under: Docker Hub is

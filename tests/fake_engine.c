@@ -27,7 +27,8 @@
  * are ignored. A directive's argument is everything after the first space.
  *
  *   match TEXT     starts a rule for requests whose "METHOD TARGET" contains
- *                  TEXT ("/_ping", "POST /build", "/images/"). Rules are
+ *                  TEXT ("/_ping", "POST /build", "/images/"), with or
+ *                  without the target's API version ("/v1.41"). Rules are
  *                  tried in order; the first that matches answers.
  *   once           the rule answers one request only, then is skipped
  *   times N        the rule answers N requests, then is skipped
@@ -55,11 +56,15 @@
  * waits for the next request, unless the rule ended it.
  *
  * TEXT escapes: \r \n \t \\ and \xHH (any byte, e.g. the 8-byte header of a
- * multiplexed log frame: \x01\x00\x00\x00\x00\x00\x00\x05).
+ * multiplexed log frame: \x01\x00\x00\x00\x00\x00\x00\x05). A JSON escape is
+ * written with a doubled backslash: {"stream":"Step 1/2\\n"}\r\n.
  *
  * A request no rule matches gets 404 {"message":"fake-engine: no rule for
  * ..."}. Errors in the script are reported with their line; exit status 2.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strcasestr, and built alone with any CFLAGS */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -696,10 +701,31 @@ static void run_action(struct conn *c, struct request *rq,
 	}
 }
 
+/* "POST /v1.41/build" -> "POST /build": rules need not name the version. */
+static void strip_version(const char *line, char *out, size_t size)
+{
+	const char *sp = strchr(line, ' '), *p;
+
+	snprintf(out, size, "%s", line);
+	if (!sp || sp[1] != '/' || sp[2] != 'v')
+		return;
+	p = sp + 3 + strspn(sp + 3, "0123456789");
+	if (p == sp + 3 || *p != '.')
+		return;
+	p += 1 + strspn(p + 1, "0123456789");
+	if (*p != '/')
+		return;
+	snprintf(out, size, "%.*s%s", (int)(sp + 1 - line), line, p);
+}
+
 static const struct rule *find_rule(const char *line)
 {
+	char bare[4096];
+
+	strip_version(line, bare, sizeof(bare));
 	for (size_t i = 0; i < nr_rules; i++) {
-		if (!strstr(line, rules[i].match))
+		if (!strstr(line, rules[i].match) &&
+		    !strstr(bare, rules[i].match))
 			continue;
 		if (rules[i].limit &&
 		    atomic_fetch_add(&uses[i], 1) >= rules[i].limit)

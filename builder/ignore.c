@@ -1,0 +1,1458 @@
+/*
+ * .dockerignore: reading the file, compiling its patterns, matching paths.
+ *
+ * The docker CLI's chain is ignorefile.ReadAll (lines -> cleaned patterns),
+ * patternmatcher.New (validation with Go's filepath.Match), Pattern.compile
+ * (a textual rewrite into a Go regular expression, or a plain exact, prefix
+ * or suffix comparison) and go-archive's walk. Each step is redone here in
+ * the same order, because their quirks compose: a pattern is cleaned twice,
+ * the rewrite leaves '[...]' and '\' escapes to Go's regexp syntax, and the
+ * walk's rescue of excluded directories is a string prefix test.
+ *
+ * The regular expression is parsed with Go's rules (the subset the rewrite
+ * can produce) into a Thompson automaton run as a set of states over the
+ * path's runes: no backtracking, so matching costs O(path x pattern) at
+ * worst. Like Go, paths and patterns are read as UTF-8 with each invalid
+ * byte standing for U+FFFD.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "ignore.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+#define RUNE_ERROR 0xFFFDu
+#define RUNE_MAX 0x10FFFFu
+#define BOM_RUNE 0xFEFFu
+
+/* bufio.Scanner's default token limit, which ReadAll does not raise. */
+#define LINE_MAX_BYTES (64 * 1024)
+
+enum match_kind { MATCH_EXACT, MATCH_PREFIX, MATCH_SUFFIX, MATCH_REGEXP };
+
+enum op {
+	OP_RUNE,   /* one rune, r */
+	OP_CLASS,  /* a rune in classes[x] */
+	OP_ANY_NL, /* any rune but '\n' (Go's '.') */
+	OP_ASSERT, /* empty-width assertion r (enum assertion) */
+	OP_SPLIT,  /* go to x and y */
+	OP_JMP,    /* go to x */
+	OP_MATCH,
+};
+
+enum assertion { AS_BEGIN, AS_END, AS_WORD, AS_NOT_WORD };
+
+struct inst {
+	uint8_t op;
+	uint32_t r;
+	uint32_t x, y;
+};
+
+struct range {
+	uint32_t lo, hi;
+};
+
+struct class {
+	struct range *v;
+	size_t n;
+};
+
+struct prog {
+	struct inst *inst;
+	size_t n, alloc;
+	struct class *cls;
+	size_t ncls, cls_alloc;
+	int anchored; /* starts with an unrepeated '^' */
+};
+
+struct pattern {
+	char *text; /* the cleaned pattern, '!' removed */
+	size_t len;
+	int exclusion;
+	enum match_kind kind;
+	struct prog prog;
+};
+
+struct ignore {
+	struct pattern *v;
+	size_t n, alloc;
+	int exclusions;
+	size_t max_prog;
+};
+
+/* ---- UTF-8 and whitespace, as Go's unicode/utf8 and strings do it ---- */
+
+/* utf8.DecodeRune: an invalid or truncated sequence is U+FFFD, width 1. */
+static uint32_t decode_rune(const unsigned char *s, size_t n, size_t *width)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t need, i;
+	uint32_t r;
+
+	*width = 1;
+	if (c < 0x80)
+		return c;
+	if (c < 0xC2 || c > 0xF4)
+		return RUNE_ERROR;
+	if (c < 0xE0) {
+		need = 1;
+		r = c & 0x1F;
+	} else if (c < 0xF0) {
+		need = 2;
+		r = c & 0x0F;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F; /* no surrogates */
+	} else {
+		need = 3;
+		r = c & 0x07;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	}
+	if (n < need + 1)
+		return RUNE_ERROR;
+	for (i = 1; i <= need; i++) {
+		unsigned char b = s[i];
+
+		if (b < lo || b > hi)
+			return RUNE_ERROR;
+		lo = 0x80;
+		hi = 0xBF;
+		r = (r << 6) | (b & 0x3F);
+	}
+	*width = need + 1;
+	return r;
+}
+
+static int encode_rune(struct buf *b, uint32_t r)
+{
+	char s[4];
+
+	if (r < 0x80)
+		return buf_addch(b, (char)r);
+	if (r < 0x800) {
+		s[0] = (char)(0xC0 | (r >> 6));
+		s[1] = (char)(0x80 | (r & 0x3F));
+		return buf_add(b, s, 2);
+	}
+	if (r < 0x10000) {
+		s[0] = (char)(0xE0 | (r >> 12));
+		s[1] = (char)(0x80 | ((r >> 6) & 0x3F));
+		s[2] = (char)(0x80 | (r & 0x3F));
+		return buf_add(b, s, 3);
+	}
+	s[0] = (char)(0xF0 | (r >> 18));
+	s[1] = (char)(0x80 | ((r >> 12) & 0x3F));
+	s[2] = (char)(0x80 | ((r >> 6) & 0x3F));
+	s[3] = (char)(0x80 | (r & 0x3F));
+	return buf_add(b, s, 4);
+}
+
+/* unicode.IsSpace */
+static int is_space_rune(uint32_t r)
+{
+	switch (r) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
+	case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
+	case 0x202F: case 0x205F: case 0x3000:
+		return 1;
+	}
+	return r >= 0x2000 && r <= 0x200A;
+}
+
+/* strings.TrimSpace on s[*start, *end). */
+static void trim_space(const char *s, size_t *start, size_t *end)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t w;
+
+	while (*start < *end) {
+		uint32_t r = decode_rune(u + *start, *end - *start, &w);
+
+		if (!is_space_rune(r) || (r == RUNE_ERROR && w == 1))
+			break;
+		*start += w;
+	}
+	while (*end > *start) {
+		/* The last rune starts at the nearest non-continuation byte. */
+		size_t b = *end - 1, lim = *end >= 4 ? *end - 4 : 0;
+		uint32_t r;
+
+		while (b > lim && b > *start && (u[b] & 0xC0) == 0x80)
+			b--;
+		r = decode_rune(u + b, *end - b, &w);
+		if (b + w != *end || !is_space_rune(r))
+			break;
+		*end = b;
+	}
+}
+
+/* ---- filepath.Clean (Unix) ---- */
+
+static void clean_path(struct buf *out, const char *p, size_t n)
+{
+	int rooted = n > 0 && p[0] == '/';
+	size_t r = 0, dotdot = 0;
+
+	buf_reset(out);
+	if (n == 0) {
+		buf_addch(out, '.');
+		return;
+	}
+	if (rooted) {
+		buf_addch(out, '/');
+		r = dotdot = 1;
+	}
+	while (r < n) {
+		if (p[r] == '/') {
+			r++;
+		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
+			r++;
+		} else if (p[r] == '.' && p[r + 1] == '.' &&
+			   (r + 2 == n || p[r + 2] == '/')) {
+			r += 2;
+			if (out->len > dotdot) {
+				out->len--;
+				while (out->len > dotdot &&
+				       out->data[out->len] != '/')
+					out->len--;
+				out->data[out->len] = '\0';
+			} else if (!rooted) {
+				if (out->len > 0)
+					buf_addch(out, '/');
+				buf_add(out, "..", 2);
+				dotdot = out->len;
+			}
+		} else {
+			if ((rooted && out->len != 1) || (!rooted && out->len))
+				buf_addch(out, '/');
+			for (; r < n && p[r] != '/'; r++)
+				buf_addch(out, p[r]);
+		}
+	}
+	if (out->len == 0)
+		buf_addch(out, '.');
+}
+
+/* ---- filepath.Match's syntax check, which patternmatcher.New runs ---- */
+
+/* getEsc: one (possibly escaped) character of a '[...]' range. */
+static const char *match_class_char(const unsigned char *c, size_t n,
+				    size_t *i)
+{
+	size_t w;
+
+	if (*i >= n || c[*i] == '-' || c[*i] == ']')
+		return "a '[' class has a misplaced '-' or ']', or no closing ']'";
+	if (c[*i] == '\\' && ++*i >= n)
+		return "a '[' class has no closing ']'";
+	if (decode_rune(c + *i, n - *i, &w) == RUNE_ERROR && w == 1)
+		return "a '[' class holds bytes that are not UTF-8";
+	*i += w;
+	if (*i >= n)
+		return "a '[' class has no closing ']'";
+	return NULL;
+}
+
+/* matchChunk's parse of one chunk; the text matched does not change it. */
+static const char *match_check_chunk(const unsigned char *c, size_t n)
+{
+	const char *why;
+	size_t i = 0, nrange;
+
+	while (i < n) {
+		if (c[i] == '[') {
+			i++;
+			if (i < n && c[i] == '^')
+				i++;
+			for (nrange = 0;; nrange++) {
+				if (i < n && c[i] == ']' && nrange > 0) {
+					i++;
+					break;
+				}
+				if ((why = match_class_char(c, n, &i)))
+					return why;
+				if (c[i] == '-') {
+					i++;
+					if ((why = match_class_char(c, n, &i)))
+						return why;
+				}
+			}
+		} else if (c[i] == '\\') {
+			if (++i >= n)
+				return "it ends with a lone '\\'";
+			i++;
+		} else {
+			i++;
+		}
+	}
+	return NULL;
+}
+
+/* The whole pattern: split into chunks at '*' (scanChunk), check each. */
+static const char *match_check(const char *pat, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)pat;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start;
+		int inrange = 0;
+		const char *why;
+
+		while (i < n && p[i] == '*')
+			i++;
+		for (start = i; i < n; i++) {
+			if (p[i] == '\\') {
+				if (i + 1 < n)
+					i++;
+			} else if (p[i] == '[') {
+				inrange = 1;
+			} else if (p[i] == ']') {
+				inrange = 0;
+			} else if (p[i] == '*' && !inrange) {
+				break;
+			}
+		}
+		if ((why = match_check_chunk(p + start, i - start)))
+			return why;
+	}
+	return NULL;
+}
+
+/* ---- Pattern.compile: the rewrite into a regular expression ---- */
+
+struct scan {
+	const unsigned char *s;
+	size_t n, pos;
+};
+
+/* text/scanner's Peek and Next: runes, -1 at the end. */
+static int64_t scan_peek(const struct scan *sc, size_t *w)
+{
+	if (sc->pos >= sc->n) {
+		*w = 0;
+		return -1;
+	}
+	return decode_rune(sc->s + sc->pos, sc->n - sc->pos, w);
+}
+
+static int64_t scan_next(struct scan *sc)
+{
+	size_t w;
+	int64_t r = scan_peek(sc, &w);
+
+	sc->pos += w;
+	return r;
+}
+
+static enum match_kind rewrite(const char *pat, size_t n, struct buf *re)
+{
+	struct scan sc = { (const unsigned char *)pat, n, 0 };
+	enum match_kind kind = MATCH_EXACT;
+	size_t w;
+	int i;
+
+	buf_reset(re);
+	buf_addch(re, '^');
+	/* text/scanner skips a BOM that is the very first character. */
+	if (scan_peek(&sc, &w) == BOM_RUNE)
+		sc.pos += w;
+	for (i = 0; sc.pos < sc.n; i++) {
+		int64_t ch = scan_next(&sc);
+
+		if (ch == '*' && scan_peek(&sc, &w) == '*') {
+			scan_next(&sc);
+			if (scan_peek(&sc, &w) == '/')
+				scan_next(&sc);
+			if (sc.pos >= sc.n) {
+				if (kind == MATCH_EXACT) {
+					kind = MATCH_PREFIX;
+				} else {
+					buf_addstr(re, ".*");
+					kind = MATCH_REGEXP;
+				}
+			} else {
+				buf_addstr(re, "(.*/)?");
+				kind = MATCH_REGEXP;
+			}
+			if (i == 0)
+				kind = MATCH_SUFFIX;
+		} else if (ch == '*') {
+			buf_addstr(re, "[^/]*");
+			kind = MATCH_REGEXP;
+		} else if (ch == '?') {
+			buf_addstr(re, "[^/]");
+			kind = MATCH_REGEXP;
+		} else if (ch < 0x80 && strchr(".+()|{}$", (int)ch) && ch) {
+			buf_addch(re, '\\');
+			buf_addch(re, (char)ch);
+		} else if (ch == '\\') {
+			buf_addch(re, '\\');
+			if (sc.pos < sc.n) {
+				encode_rune(re, (uint32_t)scan_next(&sc));
+				kind = MATCH_REGEXP;
+			}
+		} else if (ch == '[' || ch == ']') {
+			buf_addch(re, (char)ch);
+			kind = MATCH_REGEXP;
+		} else {
+			encode_rune(re, (uint32_t)ch);
+		}
+	}
+	if (kind == MATCH_REGEXP)
+		buf_addch(re, '$');
+	return kind;
+}
+
+/* ---- Go regexp syntax (Perl flags), the subset the rewrite produces ---- */
+
+struct rx {
+	const unsigned char *s;
+	size_t n, pos;
+	struct prog *prog;
+	struct range *tmp; /* ranges of the class being parsed */
+	size_t ntmp, tmp_alloc;
+	const char *why;
+};
+
+static uint32_t emit(struct prog *p, uint8_t op, uint32_t r, uint32_t x,
+		     uint32_t y)
+{
+	ALLOC_GROW(p->inst, p->n + 1, p->alloc);
+	p->inst[p->n].op = op;
+	p->inst[p->n].r = r;
+	p->inst[p->n].x = x;
+	p->inst[p->n].y = y;
+	return (uint32_t)p->n++;
+}
+
+/* Puts an instruction at pc, moving [pc, n) up by one. */
+static void insert_at(struct prog *p, uint32_t pc, uint8_t op, uint32_t x,
+		      uint32_t y)
+{
+	size_t i;
+
+	emit(p, OP_MATCH, 0, 0, 0);
+	memmove(p->inst + pc + 1, p->inst + pc,
+		(p->n - 1 - pc) * sizeof(*p->inst));
+	/* Code after pc is one atom: its jumps only target [pc, n]. */
+	for (i = pc + 1; i < p->n; i++) {
+		if (p->inst[i].op == OP_SPLIT || p->inst[i].op == OP_JMP) {
+			p->inst[i].x++;
+			if (p->inst[i].op == OP_SPLIT)
+				p->inst[i].y++;
+		}
+	}
+	p->inst[pc].op = op;
+	p->inst[pc].r = 0;
+	p->inst[pc].x = x;
+	p->inst[pc].y = y;
+}
+
+static int rx_fail(struct rx *rx, const char *why)
+{
+	if (!rx->why)
+		rx->why = why;
+	return -1;
+}
+
+static uint32_t rx_rune(struct rx *rx)
+{
+	size_t w;
+	uint32_t r = decode_rune(rx->s + rx->pos, rx->n - rx->pos, &w);
+
+	rx->pos += w;
+	return r;
+}
+
+static int is_alnum(uint32_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+static int unhex(uint32_t c)
+{
+	if (c >= '0' && c <= '9')
+		return (int)(c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (int)(c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (int)(c - 'A' + 10);
+	return -1;
+}
+
+static int is_octal(const struct rx *rx)
+{
+	return rx->pos < rx->n && rx->s[rx->pos] >= '0' && rx->s[rx->pos] <= '7';
+}
+
+/* parseEscape: pos is at '\'; a single-rune escape. */
+static int rx_escape(struct rx *rx, uint32_t *out)
+{
+	uint32_t c, r;
+	int i, x, y;
+
+	rx->pos++;
+	if (rx->pos >= rx->n)
+		return rx_fail(rx, "it ends with a lone '\\'");
+	c = rx_rune(rx);
+	if (c < 0x80 && !is_alnum(c)) {
+		*out = c;
+		return 0;
+	}
+	switch (c) {
+	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+		if (!is_octal(rx))
+			break; /* a backreference, which Go lacks */
+		/* fall through */
+	case '0':
+		for (r = c - '0', i = 1; i < 3 && is_octal(rx); i++)
+			r = r * 8 + (uint32_t)(rx->s[rx->pos++] - '0');
+		*out = r;
+		return 0;
+	case 'x':
+		if (rx->pos >= rx->n)
+			break;
+		c = rx_rune(rx);
+		if (c == '{') {
+			int nhex = 0;
+
+			for (r = 0;; nhex++) {
+				if (rx->pos >= rx->n)
+					return rx_fail(rx, "it has a bad '\\x' escape");
+				c = rx_rune(rx);
+				if (c == '}')
+					break;
+				if (unhex(c) < 0)
+					return rx_fail(rx, "it has a bad '\\x' escape");
+				r = r * 16 + (uint32_t)unhex(c);
+				if (r > RUNE_MAX)
+					return rx_fail(rx, "it has a bad '\\x' escape");
+			}
+			if (!nhex)
+				break;
+			*out = r;
+			return 0;
+		}
+		x = unhex(c);
+		y = rx->pos < rx->n ? unhex(rx_rune(rx)) : -1;
+		if (x < 0 || y < 0)
+			break;
+		*out = (uint32_t)(x * 16 + y);
+		return 0;
+	case 'a': *out = '\a'; return 0;
+	case 'f': *out = '\f'; return 0;
+	case 'n': *out = '\n'; return 0;
+	case 'r': *out = '\r'; return 0;
+	case 't': *out = '\t'; return 0;
+	case 'v': *out = '\v'; return 0;
+	}
+	return rx_fail(rx, "it has an escape docker's regexp rejects "
+			   "(a '\\' before a letter or digit means something "
+			   "else there; drop the '\\')");
+}
+
+static void add_range(struct rx *rx, uint32_t lo, uint32_t hi)
+{
+	ALLOC_GROW(rx->tmp, rx->ntmp + 1, rx->tmp_alloc);
+	rx->tmp[rx->ntmp].lo = lo;
+	rx->tmp[rx->ntmp].hi = hi;
+	rx->ntmp++;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Sorts and merges rx->tmp[from..]; with negate, complements it. */
+static void normalize_ranges(struct rx *rx, size_t from, int negate)
+{
+	struct range *v = rx->tmp + from;
+	size_t n = rx->ntmp - from, i, m = 0;
+
+	qsort(v, n, sizeof(*v), range_cmp);
+	for (i = 0; i < n; i++) {
+		if (m && v[i].lo <= v[m - 1].hi + 1) {
+			if (v[i].hi > v[m - 1].hi)
+				v[m - 1].hi = v[i].hi;
+		} else {
+			v[m++] = v[i];
+		}
+	}
+	rx->ntmp = from + m;
+	if (negate) {
+		uint32_t next = 0;
+		struct range *old = xmalloc((m ? m : 1) * sizeof(*old));
+
+		memcpy(old, v, m * sizeof(*old));
+		rx->ntmp = from;
+		for (i = 0; i < m; i++) {
+			if (old[i].lo > next)
+				add_range(rx, next, old[i].lo - 1);
+			next = old[i].hi + 1;
+		}
+		if (next <= RUNE_MAX)
+			add_range(rx, next, RUNE_MAX);
+		free(old);
+	}
+}
+
+/* A named group ("\d", "[:alpha:]"), ASCII like Go's, maybe negated. */
+static void add_group(struct rx *rx, const char *spec, int negate)
+{
+	size_t from = rx->ntmp;
+
+	for (; spec[0]; spec += 2)
+		add_range(rx, (unsigned char)spec[0], (unsigned char)spec[1]);
+	if (negate)
+		normalize_ranges(rx, from, 1);
+}
+
+static const char *perl_group(uint32_t c)
+{
+	switch (c | 0x20) {
+	case 'd': return "09";
+	case 's': return "\t\n\f\r  ";
+	case 'w': return "09AZ__az";
+	}
+	return NULL;
+}
+
+static const struct {
+	const char *name, *spec;
+} posix_groups[] = {
+	{ "alnum", "09AZaz" },   { "alpha", "AZaz" },
+	{ "ascii", "\001\177" }, { "blank", "\t\t  " },
+	{ "cntrl", "\001\037\177\177" }, { "digit", "09" },
+	{ "graph", "!~" },       { "lower", "az" },
+	{ "print", " ~" },       { "punct", "!/:@[`{~" },
+	{ "space", "\t\r  " },   { "upper", "AZ" },
+	{ "word", "09AZ__az" },  { "xdigit", "09AFaf" },
+};
+
+/* The specs cannot hold NUL; "ascii" and "cntrl" start at 0. */
+static void add_posix(struct rx *rx, size_t g, int negate)
+{
+	size_t from = rx->ntmp;
+
+	if (!strcmp(posix_groups[g].name, "ascii") ||
+	    !strcmp(posix_groups[g].name, "cntrl"))
+		add_range(rx, 0, 0);
+	add_group(rx, posix_groups[g].spec, 0);
+	if (negate)
+		normalize_ranges(rx, from, 1);
+}
+
+/* "[:name:]" at pos (Go searches the rest of the regexp for ":]"). */
+static int rx_named_class(struct rx *rx, int *found)
+{
+	const unsigned char *s = rx->s + rx->pos;
+	size_t rest = rx->n - rx->pos, i, len, g;
+	int negate = 0;
+
+	*found = 0;
+	for (i = 2; i + 1 < rest; i++)
+		if (s[i] == ':' && s[i + 1] == ']')
+			break;
+	if (i + 1 >= rest)
+		return 0;
+	len = i - 2;
+	s += 2;
+	if (len && s[0] == '^') {
+		negate = 1;
+		s++;
+		len--;
+	}
+	for (g = 0; g < sizeof(posix_groups) / sizeof(*posix_groups); g++) {
+		if (strlen(posix_groups[g].name) == len &&
+		    !memcmp(posix_groups[g].name, s, len)) {
+			add_posix(rx, g, negate);
+			rx->pos += i + 2;
+			*found = 1;
+			return 0;
+		}
+	}
+	return rx_fail(rx, "it has an unknown '[:name:]' class");
+}
+
+static int rx_class_char(struct rx *rx, uint32_t *r)
+{
+	if (rx->pos >= rx->n)
+		return rx_fail(rx, "a '[' class has no closing ']'");
+	if (rx->s[rx->pos] == '\\')
+		return rx_escape(rx, r);
+	*r = rx_rune(rx);
+	return 0;
+}
+
+static int is_unicode_class(const struct rx *rx)
+{
+	return rx->n - rx->pos >= 2 && rx->s[rx->pos] == '\\' &&
+	       (rx->s[rx->pos + 1] == 'p' || rx->s[rx->pos + 1] == 'P');
+}
+
+static const char *unicode_class_why =
+	"it uses a Unicode class ('\\p'), which builder does not support";
+
+/* parseClass: pos is at '['; emits one OP_CLASS. */
+static int rx_class(struct rx *rx)
+{
+	struct prog *p = rx->prog;
+	struct class *cls;
+	int negate = 0, first = 1;
+
+	rx->pos++;
+	rx->ntmp = 0;
+	if (rx->pos < rx->n && rx->s[rx->pos] == '^') {
+		negate = 1;
+		rx->pos++;
+	}
+	while (rx->pos >= rx->n || rx->s[rx->pos] != ']' || first) {
+		uint32_t lo, hi;
+		const char *g;
+		int found;
+
+		first = 0;
+		if (rx->n - rx->pos > 2 && rx->s[rx->pos] == '[' &&
+		    rx->s[rx->pos + 1] == ':') {
+			if (rx_named_class(rx, &found) < 0)
+				return -1;
+			if (found)
+				continue;
+		}
+		if (is_unicode_class(rx))
+			return rx_fail(rx, unicode_class_why);
+		if (rx->n - rx->pos >= 2 && rx->s[rx->pos] == '\\' &&
+		    (g = perl_group(rx->s[rx->pos + 1]))) {
+			add_group(rx, g, rx->s[rx->pos + 1] < 'a');
+			rx->pos += 2;
+			continue;
+		}
+		if (rx_class_char(rx, &lo) < 0)
+			return -1;
+		hi = lo;
+		if (rx->n - rx->pos >= 2 && rx->s[rx->pos] == '-' &&
+		    rx->s[rx->pos + 1] != ']') {
+			rx->pos++;
+			if (rx_class_char(rx, &hi) < 0)
+				return -1;
+			if (hi < lo)
+				return rx_fail(rx, "a '[' class has a range "
+						   "running backwards");
+		}
+		add_range(rx, lo, hi);
+	}
+	rx->pos++;
+	normalize_ranges(rx, 0, negate);
+
+	ALLOC_GROW(p->cls, p->ncls + 1, p->cls_alloc);
+	cls = &p->cls[p->ncls];
+	cls->n = rx->ntmp;
+	cls->v = xmalloc((rx->ntmp ? rx->ntmp : 1) * sizeof(*cls->v));
+	memcpy(cls->v, rx->tmp, rx->ntmp * sizeof(*cls->v));
+	emit(p, OP_CLASS, 0, (uint32_t)p->ncls++, 0);
+	return 0;
+}
+
+/* A "\d"-style group outside brackets is a class of its own. */
+static void rx_group_atom(struct rx *rx, const char *g, int negate)
+{
+	struct prog *p = rx->prog;
+	struct class *cls;
+
+	rx->ntmp = 0;
+	add_group(rx, g, 0);
+	normalize_ranges(rx, 0, negate);
+	ALLOC_GROW(p->cls, p->ncls + 1, p->cls_alloc);
+	cls = &p->cls[p->ncls];
+	cls->n = rx->ntmp;
+	cls->v = xmalloc((rx->ntmp ? rx->ntmp : 1) * sizeof(*cls->v));
+	memcpy(cls->v, rx->tmp, rx->ntmp * sizeof(*cls->v));
+	emit(p, OP_CLASS, 0, (uint32_t)p->ncls++, 0);
+}
+
+/*
+ * A concatenation up to ')' or the end. There is no '|': the rewrite
+ * escapes every '|', '(' and '{' of the pattern, so the only group is its
+ * own "(.*" "/)?", but nesting is handled anyway.
+ */
+static int rx_seq(struct rx *rx, int depth)
+{
+	struct prog *p = rx->prog;
+	int64_t atom = -1;   /* first pc of the last atom, -1: none */
+	int last_repeat = 0; /* the previous token was a repetition */
+
+	if (depth > 1000)
+		return rx_fail(rx, "it nests too deeply");
+	while (rx->pos < rx->n) {
+		unsigned char c = rx->s[rx->pos];
+		int64_t start = (int64_t)p->n;
+		int repeat = 0;
+		uint32_t r;
+		const char *g;
+
+		switch (c) {
+		case '(':
+			if (rx->n - rx->pos > 1 && rx->s[rx->pos + 1] == '?')
+				return rx_fail(rx, "it has unsupported "
+						   "regexp flags");
+			rx->pos++;
+			if (rx_seq(rx, depth + 1) < 0)
+				return -1;
+			if (rx->pos >= rx->n || rx->s[rx->pos] != ')')
+				return rx_fail(rx, "it has an unclosed '('");
+			rx->pos++;
+			atom = start;
+			break;
+		case ')':
+			if (!depth)
+				return rx_fail(rx, "it has an unopened ')'");
+			return 0;
+		case '|':
+		case '+':
+		case '{':
+			return rx_fail(rx, "it has unsupported regexp syntax");
+		case '*':
+		case '?':
+			if (last_repeat)
+				return rx_fail(rx, "it repeats a repetition");
+			if (atom < 0)
+				return rx_fail(rx, "a repetition has "
+						   "nothing to repeat");
+			rx->pos++;
+			if (c == '*') {
+				insert_at(p, (uint32_t)atom, OP_SPLIT,
+					  (uint32_t)atom + 1, 0);
+				emit(p, OP_JMP, 0, (uint32_t)atom, 0);
+				p->inst[atom].y = (uint32_t)p->n;
+			} else {
+				insert_at(p, (uint32_t)atom, OP_SPLIT,
+					  (uint32_t)atom + 1, 0);
+				p->inst[atom].y = (uint32_t)p->n;
+			}
+			/* A trailing '?' only makes it non-greedy. */
+			if (rx->pos < rx->n && rx->s[rx->pos] == '?')
+				rx->pos++;
+			repeat = 1;
+			break;
+		case '^':
+			rx->pos++;
+			emit(p, OP_ASSERT, AS_BEGIN, 0, 0);
+			atom = start;
+			break;
+		case '$':
+			rx->pos++;
+			emit(p, OP_ASSERT, AS_END, 0, 0);
+			atom = start;
+			break;
+		case '.':
+			rx->pos++;
+			emit(p, OP_ANY_NL, 0, 0, 0);
+			atom = start;
+			break;
+		case '[':
+			if (rx_class(rx) < 0)
+				return -1;
+			atom = start;
+			break;
+		case '\\':
+			if (rx->n - rx->pos >= 2) {
+				unsigned char e = rx->s[rx->pos + 1];
+
+				if (e == 'A' || e == 'z' || e == 'b' || e == 'B') {
+					rx->pos += 2;
+					emit(p, OP_ASSERT,
+					     e == 'A' ? AS_BEGIN :
+					     e == 'z' ? AS_END :
+					     e == 'b' ? AS_WORD : AS_NOT_WORD,
+					     0, 0);
+					atom = start;
+					break;
+				}
+				if (e == 'C')
+					return rx_fail(rx, "it has the escape "
+							   "'\\C', which docker's "
+							   "regexp rejects");
+				if (e == 'Q') {
+					/* Literal up to "\E" or the end,
+					 * even the final '$'. */
+					rx->pos += 2;
+					while (rx->pos < rx->n &&
+					       !(rx->s[rx->pos] == '\\' &&
+						 rx->pos + 1 < rx->n &&
+						 rx->s[rx->pos + 1] == 'E')) {
+						start = (int64_t)p->n;
+						emit(p, OP_RUNE, rx_rune(rx), 0, 0);
+						atom = start;
+					}
+					if (rx->pos < rx->n)
+						rx->pos += 2;
+					break;
+				}
+				if (is_unicode_class(rx))
+					return rx_fail(rx, unicode_class_why);
+				if ((g = perl_group(e))) {
+					rx->pos += 2;
+					rx_group_atom(rx, g, e < 'a');
+					atom = start;
+					break;
+				}
+			}
+			if (rx_escape(rx, &r) < 0)
+				return -1;
+			emit(p, OP_RUNE, r, 0, 0);
+			atom = start;
+			break;
+		default:
+			emit(p, OP_RUNE, rx_rune(rx), 0, 0);
+			atom = start;
+			break;
+		}
+		last_repeat = repeat;
+	}
+	return 0;
+}
+
+static void prog_release(struct prog *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncls; i++)
+		free(p->cls[i].v);
+	free(p->cls);
+	free(p->inst);
+	memset(p, 0, sizeof(*p));
+}
+
+static const char *prog_compile(struct prog *p, const char *re, size_t n)
+{
+	struct rx rx = { (const unsigned char *)re, n, 0, p, NULL, 0, 0, NULL };
+
+	memset(p, 0, sizeof(*p));
+	if (rx_seq(&rx, 0) < 0 || rx.pos != rx.n) {
+		free(rx.tmp);
+		prog_release(p);
+		return rx.why ? rx.why : "it has an unopened ')'";
+	}
+	free(rx.tmp);
+	emit(p, OP_MATCH, 0, 0, 0);
+	p->anchored = p->inst[0].op == OP_ASSERT && p->inst[0].r == AS_BEGIN;
+	return NULL;
+}
+
+/* ---- running a program ---- */
+
+struct sim {
+	uint32_t *cur, *next, *stack, *mark;
+	size_t ncur, nnext, cap;
+	uint32_t gen;
+};
+
+static void sim_init(struct sim *s, size_t cap)
+{
+	s->cap = cap ? cap : 1;
+	s->cur = xmalloc(s->cap * sizeof(uint32_t));
+	s->next = xmalloc(s->cap * sizeof(uint32_t));
+	s->stack = xmalloc(s->cap * sizeof(uint32_t));
+	s->mark = xcalloc(s->cap, sizeof(uint32_t));
+	s->gen = 0;
+}
+
+static void sim_release(struct sim *s)
+{
+	free(s->cur);
+	free(s->next);
+	free(s->stack);
+	free(s->mark);
+}
+
+static int is_word(int64_t r)
+{
+	return r >= 0 && (is_alnum((uint32_t)r) || r == '_');
+}
+
+/* Follows empty transitions from pc at a position between runes prev and
+ * next (-1 at either end), adding the states that consume or match. */
+static void sim_add(struct sim *s, const struct prog *p, uint32_t pc,
+		    int64_t prev, int64_t next)
+{
+	size_t sp = 0;
+
+	if (s->mark[pc] == s->gen)
+		return;
+	s->mark[pc] = s->gen;
+	s->stack[sp++] = pc;
+	while (sp) {
+		const struct inst *in = &p->inst[s->stack[--sp]];
+		uint32_t to[2];
+		int nto = 0, i, ok;
+
+		switch (in->op) {
+		case OP_JMP:
+			to[nto++] = in->x;
+			break;
+		case OP_SPLIT:
+			to[nto++] = in->x;
+			to[nto++] = in->y;
+			break;
+		case OP_ASSERT:
+			switch (in->r) {
+			case AS_BEGIN: ok = prev < 0; break;
+			case AS_END: ok = next < 0; break;
+			case AS_WORD: ok = is_word(prev) != is_word(next); break;
+			default: ok = is_word(prev) == is_word(next); break;
+			}
+			if (ok)
+				to[nto++] = (uint32_t)(in - p->inst) + 1;
+			break;
+		default:
+			s->cur[s->ncur++] = (uint32_t)(in - p->inst);
+			break;
+		}
+		for (i = 0; i < nto; i++) {
+			if (s->mark[to[i]] != s->gen) {
+				s->mark[to[i]] = s->gen;
+				s->stack[sp++] = to[i];
+			}
+		}
+	}
+}
+
+static int class_has(const struct class *c, uint32_t r)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r < c->v[mid].lo)
+			hi = mid;
+		else if (r > c->v[mid].hi)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+static void sim_newgen(struct sim *s)
+{
+	if (++s->gen == 0) {
+		memset(s->mark, 0, s->cap * sizeof(uint32_t));
+		s->gen = 1;
+	}
+}
+
+/* regexp.MatchString: is there a match anywhere in text? */
+static int prog_match(const struct prog *p, struct sim *s, const char *text,
+		      size_t n)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	int64_t prev = -1, next;
+	size_t i = 0, w = 0, k;
+
+	next = n ? (int64_t)decode_rune(t, n, &w) : -1;
+	s->ncur = 0;
+	sim_newgen(s);
+	sim_add(s, p, 0, prev, next);
+	for (;;) {
+		uint32_t *tmp;
+		int64_t r = next;
+		size_t nseeds;
+
+		for (k = 0; k < s->ncur; k++)
+			if (p->inst[s->cur[k]].op == OP_MATCH)
+				return 1;
+		if (i >= n || (!s->ncur && p->anchored))
+			return 0;
+		/* Step over rune r into the seeds of the next position. */
+		nseeds = 0;
+		for (k = 0; k < s->ncur; k++) {
+			const struct inst *in = &p->inst[s->cur[k]];
+			int ok;
+
+			switch (in->op) {
+			case OP_RUNE: ok = in->r == (uint32_t)r; break;
+			case OP_CLASS: ok = class_has(&p->cls[in->x], (uint32_t)r); break;
+			case OP_ANY_NL: ok = r != '\n'; break;
+			default: ok = 0; break;
+			}
+			if (ok)
+				s->next[nseeds++] = s->cur[k] + 1;
+		}
+		i += w;
+		prev = r;
+		next = i < n ? (int64_t)decode_rune(t + i, n - i, &w) : -1;
+		tmp = s->cur;
+		s->cur = s->next;
+		s->next = tmp;
+		/* Re-expand: the seeds now sit in next[]; cur is rebuilt. */
+		tmp = s->cur;
+		s->cur = s->next;
+		s->next = tmp;
+		s->ncur = 0;
+		sim_newgen(s);
+		for (k = 0; k < nseeds; k++)
+			sim_add(s, p, s->next[k], prev, next);
+		if (!p->anchored)
+			sim_add(s, p, 0, prev, next);
+	}
+}
+
+/* ---- patterns ---- */
+
+static int pattern_matches(const struct pattern *pt, struct sim *s,
+			   const char *path, size_t n)
+{
+	const char *suf;
+	size_t len;
+
+	switch (pt->kind) {
+	case MATCH_EXACT:
+		return n == pt->len && !memcmp(path, pt->text, n);
+	case MATCH_PREFIX:
+		len = pt->len - 2;
+		return n >= len && !memcmp(path, pt->text, len);
+	case MATCH_SUFFIX:
+		suf = pt->text + 2;
+		len = pt->len - 2;
+		if (n >= len && !memcmp(path + n - len, suf, len))
+			return 1;
+		/* "**" "/foo" also matches "foo" itself. */
+		return suf[0] == '/' && n == len - 1 && !memcmp(path, suf + 1, n);
+	case MATCH_REGEXP:
+		return prog_match(&pt->prog, s, path, n);
+	}
+	return 0;
+}
+
+/* The pattern, or one of the parent directories of path, matches. */
+static int pattern_matches_or_parent(const struct pattern *pt, struct sim *s,
+				     const char *path, size_t n)
+{
+	const char *slash;
+
+	if (pattern_matches(pt, s, path, n))
+		return 1;
+	/* filepath.Dir(path) is "." without a '/': no parents to try. */
+	slash = memrchr(path, '/', n);
+	if (!slash)
+		return 0;
+	for (const char *p = path; p <= slash; p++)
+		if ((p == slash || *p == '/') &&
+		    pattern_matches(pt, s, path, (size_t)(p - path)))
+			return 1;
+	return 0;
+}
+
+/* The last steps of patternmatcher.New for one pattern; NULL or why not. */
+static const char *pattern_add(struct ignore *ig, const char *raw, size_t n,
+			       int *skipped)
+{
+	struct buf clean = BUF_INIT, re = BUF_INIT;
+	struct pattern pt;
+	const char *why = NULL, *p;
+	size_t start = 0, end = n, len;
+
+	memset(&pt, 0, sizeof(pt));
+	*skipped = 0;
+	trim_space(raw, &start, &end);
+	if (start == end) {
+		*skipped = 1;
+		return NULL;
+	}
+	clean_path(&clean, raw + start, end - start);
+	p = clean.data;
+	len = clean.len;
+	if (p[0] == '!') {
+		if (len == 1) {
+			why = "an exception needs a path after the '!'";
+			goto out;
+		}
+		pt.exclusion = 1;
+		p++;
+		len--;
+	}
+	if ((why = match_check(p, len)))
+		goto out;
+	pt.kind = rewrite(p, len, &re);
+	if (pt.kind == MATCH_REGEXP &&
+	    (why = prog_compile(&pt.prog, re.data, re.len)))
+		goto out;
+	pt.text = xstrndup(p, len);
+	pt.len = len;
+	ALLOC_GROW(ig->v, ig->n + 1, ig->alloc);
+	ig->v[ig->n++] = pt;
+	if (pt.exclusion)
+		ig->exclusions = 1;
+	if (pt.prog.n > ig->max_prog)
+		ig->max_prog = pt.prog.n;
+out:
+	buf_release(&clean);
+	buf_release(&re);
+	return why;
+}
+
+/* ---- the public functions ---- */
+
+static void pattern_release(struct pattern *pt)
+{
+	free(pt->text);
+	prog_release(&pt->prog);
+}
+
+void ignore_free(struct ignore *ig)
+{
+	size_t i;
+
+	if (!ig)
+		return;
+	for (i = 0; i < ig->n; i++)
+		pattern_release(&ig->v[i]);
+	free(ig->v);
+	free(ig);
+}
+
+/* One line as ignorefile.ReadAll leaves it, then handed to New. */
+static const char *parse_line(struct ignore *ig, const char *line, size_t n)
+{
+	struct buf clean = BUF_INIT, pat = BUF_INIT;
+	size_t start = 0, end = n;
+	const char *why;
+	int invert, skipped;
+
+	if (n && line[0] == '#')
+		return NULL;
+	trim_space(line, &start, &end);
+	if (start == end)
+		return NULL;
+	invert = line[start] == '!';
+	if (invert) {
+		start++;
+		trim_space(line, &start, &end);
+		buf_addch(&pat, '!');
+	}
+	if (start < end) {
+		clean_path(&clean, line + start, end - start);
+		if (clean.len > 1 && clean.data[0] == '/')
+			buf_add(&pat, clean.data + 1, clean.len - 1);
+		else
+			buf_add(&pat, clean.data, clean.len);
+	}
+	why = pattern_add(ig, pat.data, pat.len, &skipped);
+	buf_release(&clean);
+	buf_release(&pat);
+	return why;
+}
+
+int ignore_parse(struct ignore **out, const char *text, size_t len,
+		 const char *source_name, struct error *err)
+{
+	struct ignore *ig = xcalloc(1, sizeof(*ig));
+	size_t pos = 0;
+	unsigned lineno = 0;
+
+	*out = NULL;
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+		const char *why;
+
+		lineno++;
+		if (n >= LINE_MAX_BYTES) {
+			ignore_free(ig);
+			return err_set(err, EXIT_USAGE,
+				       "line %u of '%s' is 64 KiB or longer, "
+				       "which docker cannot read either; "
+				       "shorten it",
+				       lineno, source_name);
+		}
+		pos += n + (nl ? 1 : 0);
+		if (n && line[n - 1] == '\r')
+			n--;
+		if (lineno == 1 && n >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+			line += 3;
+			n -= 3;
+		}
+		if ((why = parse_line(ig, line, n))) {
+			size_t s = 0, e = n;
+
+			trim_space(line, &s, &e);
+			ignore_free(ig);
+			return err_set(err, EXIT_USAGE,
+				       "invalid pattern '%.*s' on line %u of "
+				       "'%s': %s; fix or remove the line",
+				       (int)(e - s > 200 ? 200 : e - s),
+				       line + s, lineno, source_name, why);
+		}
+	}
+	*out = ig;
+	return 0;
+}
+
+int ignore_load(struct ignore **out, const char *path, struct error *err)
+{
+	struct buf b = BUF_INIT;
+	FILE *f = NULL;
+	char chunk[8192];
+	size_t n;
+	int ret = -1;
+
+	*out = NULL;
+	f = fopen(path, "rb");
+	if (!f) {
+		if (errno == ENOENT)
+			return ignore_parse(out, "", 0, path, err);
+		return err_set(err, EXIT_USAGE, "cannot open '%s': %s", path,
+			       strerror(errno));
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (buf_add(&b, chunk, n) < 0) {
+			err_set(err, EXIT_USAGE,
+				"'%s' is larger than %u MiB; shorten it", path,
+				BUF_DEFAULT_MAX >> 20);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		err_set(err, EXIT_USAGE, "cannot read '%s': %s", path,
+			strerror(errno));
+		goto out;
+	}
+	ret = ignore_parse(out, b.data ? b.data : "", b.len, path, err);
+out:
+	if (f)
+		fclose(f);
+	buf_release(&b);
+	return ret;
+}
+
+void ignore_add_exception(struct ignore *ig, const char *pattern)
+{
+	struct buf pat = BUF_INIT;
+	struct pattern pt;
+	int skipped;
+
+	if (!ig)
+		return;
+	buf_addch(&pat, '!');
+	buf_addstr(&pat, pattern);
+	if (pattern_add(ig, pat.data, pat.len, &skipped) && pattern[0]) {
+		/* Docker would fail the build; sending the file is kinder. */
+		memset(&pt, 0, sizeof(pt));
+		pt.text = xstrdup(pattern);
+		pt.len = strlen(pattern);
+		pt.exclusion = 1;
+		pt.kind = MATCH_EXACT;
+		ALLOC_GROW(ig->v, ig->n + 1, ig->alloc);
+		ig->v[ig->n++] = pt;
+		ig->exclusions = 1;
+	}
+	buf_release(&pat);
+}
+
+static int is_root(const char *relpath)
+{
+	return !relpath[0] || !strcmp(relpath, ".");
+}
+
+int ignore_excluded(const struct ignore *ig, const char *relpath)
+{
+	struct sim s;
+	size_t i, n;
+	int matched = 0;
+
+	if (!ig || !ig->n || is_root(relpath))
+		return 0;
+	n = strlen(relpath);
+	sim_init(&s, ig->max_prog);
+	for (i = 0; i < ig->n; i++) {
+		const struct pattern *pt = &ig->v[i];
+
+		if (pt->exclusion != matched)
+			continue;
+		if (pattern_matches_or_parent(pt, &s, relpath, n))
+			matched = !pt->exclusion;
+	}
+	sim_release(&s);
+	return matched;
+}
+
+int ignore_excluded_walk(const struct ignore *ig, const char *relpath,
+			 const unsigned char *parent_hits, unsigned char *hits)
+{
+	struct sim s;
+	size_t i, n;
+	int matched = 0;
+
+	if (!ig || !ig->n)
+		return 0;
+	if (hits)
+		memset(hits, 0, ig->n);
+	if (is_root(relpath))
+		return 0;
+	n = strlen(relpath);
+	sim_init(&s, ig->max_prog);
+	for (i = 0; i < ig->n; i++) {
+		const struct pattern *pt = &ig->v[i];
+		int m = parent_hits ? parent_hits[i] : 0;
+
+		if (!m) {
+			if (pt->exclusion != matched)
+				continue;
+			/* Without the parent's results, try the parents. */
+			m = parent_hits ?
+				pattern_matches(pt, &s, relpath, n) :
+				pattern_matches_or_parent(pt, &s, relpath, n);
+		}
+		if (hits)
+			hits[i] = (unsigned char)m;
+		if (m)
+			matched = !pt->exclusion;
+	}
+	sim_release(&s);
+	return matched;
+}
+
+int ignore_walk_excluded_dir(const struct ignore *ig, const char *reldir)
+{
+	size_t i, n;
+
+	if (!ig || !ig->exclusions)
+		return 0;
+	n = strlen(reldir);
+	for (i = 0; i < ig->n; i++) {
+		const struct pattern *pt = &ig->v[i];
+
+		/* (pattern + "/") starts with (reldir + "/") */
+		if (pt->exclusion && pt->len >= n &&
+		    !memcmp(pt->text, reldir, n) &&
+		    (pt->len == n || pt->text[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+int ignore_has_exceptions(const struct ignore *ig)
+{
+	return ig && ig->exclusions;
+}
+
+size_t ignore_count(const struct ignore *ig)
+{
+	return ig ? ig->n : 0;
+}
