@@ -177,7 +177,7 @@ static void trim_space(const char *s, size_t *start, size_t *end)
 	while (*start < *end) {
 		uint32_t r = decode_rune(u + *start, *end - *start, &w);
 
-		if (!is_space_rune(r) || (r == RUNE_ERROR && w == 1))
+		if (!is_space_rune(r))
 			break;
 		*start += w;
 	}
@@ -1069,7 +1069,6 @@ static int prog_match(const struct prog *p, struct sim *s, const char *text,
 	sim_newgen(s);
 	sim_add(s, p, 0, prev, next);
 	for (;;) {
-		uint32_t *tmp;
 		int64_t r = next;
 		size_t nseeds;
 
@@ -1096,13 +1095,6 @@ static int prog_match(const struct prog *p, struct sim *s, const char *text,
 		i += w;
 		prev = r;
 		next = i < n ? (int64_t)decode_rune(t + i, n - i, &w) : -1;
-		tmp = s->cur;
-		s->cur = s->next;
-		s->next = tmp;
-		/* Re-expand: the seeds now sit in next[]; cur is rebuilt. */
-		tmp = s->cur;
-		s->cur = s->next;
-		s->next = tmp;
 		s->ncur = 0;
 		sim_newgen(s);
 		for (k = 0; k < nseeds; k++)
@@ -1143,7 +1135,7 @@ static int pattern_matches(const struct pattern *pt, struct sim *s,
 static int pattern_matches_or_parent(const struct pattern *pt, struct sim *s,
 				     const char *path, size_t n)
 {
-	const char *slash;
+	const char *slash, *p;
 
 	if (pattern_matches(pt, s, path, n))
 		return 1;
@@ -1151,16 +1143,15 @@ static int pattern_matches_or_parent(const struct pattern *pt, struct sim *s,
 	slash = memrchr(path, '/', n);
 	if (!slash)
 		return 0;
-	for (const char *p = path; p <= slash; p++)
-		if ((p == slash || *p == '/') &&
+	for (p = path; p <= slash; p++)
+		if (*p == '/' &&
 		    pattern_matches(pt, s, path, (size_t)(p - path)))
 			return 1;
 	return 0;
 }
 
 /* The last steps of patternmatcher.New for one pattern; NULL or why not. */
-static const char *pattern_add(struct ignore *ig, const char *raw, size_t n,
-			       int *skipped)
+static const char *pattern_add(struct ignore *ig, const char *raw, size_t n)
 {
 	struct buf clean = BUF_INIT, re = BUF_INIT;
 	struct pattern pt;
@@ -1168,12 +1159,9 @@ static const char *pattern_add(struct ignore *ig, const char *raw, size_t n,
 	size_t start = 0, end = n, len;
 
 	memset(&pt, 0, sizeof(pt));
-	*skipped = 0;
 	trim_space(raw, &start, &end);
-	if (start == end) {
-		*skipped = 1;
+	if (start == end)
 		return NULL;
-	}
 	clean_path(&clean, raw + start, end - start);
 	p = clean.data;
 	len = clean.len;
@@ -1232,7 +1220,7 @@ static const char *parse_line(struct ignore *ig, const char *line, size_t n)
 	struct buf clean = BUF_INIT, pat = BUF_INIT;
 	size_t start = 0, end = n;
 	const char *why;
-	int invert, skipped;
+	int invert;
 
 	if (n && line[0] == '#')
 		return NULL;
@@ -1252,7 +1240,7 @@ static const char *parse_line(struct ignore *ig, const char *line, size_t n)
 		else
 			buf_add(&pat, clean.data, clean.len);
 	}
-	why = pattern_add(ig, pat.data, pat.len, &skipped);
+	why = pattern_add(ig, pat.data, pat.len);
 	buf_release(&clean);
 	buf_release(&pat);
 	return why;
@@ -1345,13 +1333,12 @@ void ignore_add_exception(struct ignore *ig, const char *pattern)
 {
 	struct buf pat = BUF_INIT;
 	struct pattern pt;
-	int skipped;
 
 	if (!ig)
 		return;
 	buf_addch(&pat, '!');
 	buf_addstr(&pat, pattern);
-	if (pattern_add(ig, pat.data, pat.len, &skipped) && pattern[0]) {
+	if (pattern_add(ig, pat.data, pat.len) && pattern[0]) {
 		/* Docker would fail the build; sending the file is kinder. */
 		memset(&pt, 0, sizeof(pt));
 		pt.text = xstrdup(pattern);

@@ -64,7 +64,11 @@ static int decode_line(struct jstream *js, const char *line, size_t len,
 
 	if (all_space(line, len))
 		return 0;
-	msg = cJSON_ParseWithLength(line, len);
+	/* Require the object to fill the line: "{..}{..}" is not framing
+	 * we know, so refuse it rather than drop the second object. cJSON
+	 * checks that by finding the NUL that struct buf keeps after the
+	 * data, hence len + 1. */
+	msg = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
 	if (!msg || !cJSON_IsObject(msg)) {
 		cJSON_Delete(msg);
 		return err_set(err, EXIT_ENGINE,
@@ -124,7 +128,8 @@ int jstream_finish(struct jstream *js, struct error *err)
 		return 0;
 	/* The last object may lack its "\r\n" when the stream ends cleanly;
 	 * if it parses, it is complete, otherwise the stream was cut. */
-	probe = cJSON_ParseWithLength(js->line.data, js->line.len);
+	probe = cJSON_ParseWithLengthOpts(js->line.data, js->line.len + 1,
+					  NULL, 1);
 	cJSON_Delete(probe);
 	if (!probe) {
 		js->failed = 1;

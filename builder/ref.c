@@ -425,7 +425,9 @@ static const char *familiar_path(const struct ref *r)
 {
 	const char *p = r->path;
 
-	if (!strncmp(p, "library/", 8) && !strchr(p + 8, '/'))
+	/* "library/<64 hex>" stays whole: a bare 64-hex name is refused */
+	if (!strncmp(p, "library/", 8) && !strchr(p + 8, '/') &&
+	    !(strlen(p + 8) == 64 && all_lower_hex(p + 8, 64)))
 		return p + 8;
 	return p;
 }
@@ -438,9 +440,13 @@ static int is_hub(const struct ref *r)
 char *ref_familiar_name(const struct ref *r)
 {
 	struct buf b = BUF_INIT;
+	const char *p = familiar_path(r), *slash = strchr(p, '/');
 
-	if (is_hub(r))
-		buf_addstr(&b, familiar_path(r));
+	/* Unlike Go's FamiliarName, keep "docker.io/" when the first path
+	 * component would read as a domain ("docker.io/a.b/c"): the short
+	 * form must parse back to the same reference. */
+	if (is_hub(r) && !(slash && is_domain(p, (size_t)(slash - p))))
+		buf_addstr(&b, p);
 	else
 		buf_addf(&b, "%s/%s", r->domain, r->path);
 	return buf_detach(&b);

@@ -67,7 +67,9 @@ int ref_valid_domain(const char *d);
 int ref_valid_digest(const char *d);
 
 /* The short name people type: "busybox", "acme/app",
- * "localhost:5000/acme/app". No tag or digest. Owned. */
+ * "localhost:5000/acme/app". No tag or digest. Owned. A Hub path whose
+ * first component would read as a domain keeps its "docker.io/"
+ * ("docker.io/a.b/c"), so that the name always parses back to r. */
 char *ref_familiar_name(const struct ref *r);
 
 /* The full name the engine wants for pull and push:

@@ -36,11 +36,13 @@ static const struct ref_case cases[] = {
 	{ "index.docker.io/busybox", "docker.io", "library/busybox", NULL, NULL, "busybox", NULL },
 	{ "docker.io/library/a/b", "docker.io", "library/a/b", NULL, NULL, "library/a/b", NULL },
 	{ "acme/team/app", "docker.io", "acme/team/app", NULL, NULL, "acme/team/app", NULL },
+	{ "docker.io/a.b/c", "docker.io", "a.b/c", NULL, NULL, "docker.io/a.b/c", NULL },
+	{ "index.docker.io/localhost/c", "docker.io", "localhost/c", NULL, NULL, "docker.io/localhost/c", NULL },
 	{ "a__b/c-d--e.f_g", "docker.io", "a__b/c-d--e.f_g", NULL, NULL, "a__b/c-d--e.f_g", NULL },
 	/* no '/': never a domain, even with a port-like tag */
 	{ "localhost", "docker.io", "library/localhost", NULL, NULL, "localhost", NULL },
 	{ "localhost:5000", "docker.io", "library/localhost", "5000", NULL, "localhost", NULL },
-	{ H64 ":1", "docker.io", "library/" H64, "1", NULL, H64, NULL },
+	{ H64 ":1", "docker.io", "library/" H64, "1", NULL, "library/" H64, NULL },
 	/* other registries */
 	{ "localhost/app", "localhost", "app", NULL, NULL, "localhost/app", NULL },
 	{ "localhost:5000/acme/app:1", "localhost:5000", "acme/app", "1", NULL, "localhost:5000/acme/app", NULL },
