@@ -1,0 +1,3 @@
+#!/bin/sh
+# calc: a one-line calculator, the example app.
+expr "$@"
