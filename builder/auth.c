@@ -208,6 +208,15 @@ static const struct env_pair env_pairs[] = {
 	{ { "DOCKERHUB_USER", "DOCKERHUB_USERNAME" }, "DOCKERHUB_PASS", NULL },
 };
 
+/* The registry the environment's credentials are for; see auth.h. */
+static char *env_registry;
+
+void auth_set_env_registry(const char *domain)
+{
+	free(env_registry);
+	env_registry = domain ? xstrdup(ref_auth_key(domain)) : NULL;
+}
+
 static const char *env(const char *name)
 {
 	const char *v = name ? getenv(name) : NULL;
@@ -947,9 +956,13 @@ int auth_resolve(const char *domain, struct credential *out,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = from_env(out, err);
-	if (r)
-		goto out;
+	/* Never send the job's registry password to another registry (a
+	 * base image's or a service's). */
+	if (!env_registry || !strcmp(env_registry, key)) {
+		r = from_env(out, err);
+		if (r)
+			goto out;
+	}
 	env_config = env("DOCKER_AUTH_CONFIG");
 	if (env_config) {
 		r = from_config(env_config, strlen(env_config), key,

@@ -64,6 +64,13 @@ struct credential {
 int auth_resolve(const char *domain, struct credential *out,
 		 struct error *err);
 
+/* The environment's credentials (REGISTRY_USER, DOCKER_USER, DOCKERHUB_USER
+ * and their passwords) are for the registry being pushed to: once this is
+ * called, auth_resolve() uses them only for that domain, and other
+ * registries (base images, services, cache images) get config.json's
+ * credentials or none. Before it, they apply to every domain. */
+void auth_set_env_registry(const char *domain);
+
 /* 1 when c carries no username, password nor identity token. */
 int auth_is_anonymous(const struct credential *c);
 

@@ -248,16 +248,27 @@ static int parse_vertex(struct bytes b, struct vertex_msg *m,
 	pb_open(&r, b);
 	while (!ret && (n = pb_next(&r, &f, err)) > 0) {
 		switch (f.num) {
-		case 1: ret = get_bytes(&f, &m->digest, err); break;
-		case 3: ret = get_bytes(&f, &m->name, err); break;
+		case 1:
+			ret = get_bytes(&f, &m->digest, err);
+			break;
+		case 3:
+			ret = get_bytes(&f, &m->name, err);
+			break;
 		case 4:
 			ret = get_int(&f, &cached, err);
 			m->cached = cached != 0;
 			break;
-		case 5: ret = parse_ts(&f, &m->started, err); break;
-		case 6: ret = parse_ts(&f, &m->completed, err); break;
-		case 7: ret = get_bytes(&f, &m->error, err); break;
-		default: break; /* inputs, progressGroup, newer fields */
+		case 5:
+			ret = parse_ts(&f, &m->started, err);
+			break;
+		case 6:
+			ret = parse_ts(&f, &m->completed, err);
+			break;
+		case 7:
+			ret = get_bytes(&f, &m->error, err);
+			break;
+		default: /* inputs, progressGroup, newer fields */
+			break;
 		}
 	}
 	return ret < 0 || n < 0 ? -1 : 0;
@@ -274,13 +285,26 @@ static int parse_status(struct bytes b, struct status_msg *m,
 	pb_open(&r, b);
 	while (!ret && (n = pb_next(&r, &f, err)) > 0) {
 		switch (f.num) {
-		case 1: ret = get_bytes(&f, &m->id, err); break;
-		case 2: ret = get_bytes(&f, &m->vertex, err); break;
-		case 4: ret = get_int(&f, &m->current, err); break;
-		case 5: ret = get_int(&f, &m->total, err); break;
-		case 7: ret = parse_ts(&f, &m->started, err); break;
-		case 8: ret = parse_ts(&f, &m->completed, err); break;
-		default: break; /* name, timestamp */
+		case 1:
+			ret = get_bytes(&f, &m->id, err);
+			break;
+		case 2:
+			ret = get_bytes(&f, &m->vertex, err);
+			break;
+		case 4:
+			ret = get_int(&f, &m->current, err);
+			break;
+		case 5:
+			ret = get_int(&f, &m->total, err);
+			break;
+		case 7:
+			ret = parse_ts(&f, &m->started, err);
+			break;
+		case 8:
+			ret = parse_ts(&f, &m->completed, err);
+			break;
+		default: /* name, timestamp */
+			break;
 		}
 	}
 	return ret < 0 || n < 0 ? -1 : 0;
@@ -296,11 +320,20 @@ static int parse_log(struct bytes b, struct log_msg *m, struct error *err)
 	pb_open(&r, b);
 	while (!ret && (n = pb_next(&r, &f, err)) > 0) {
 		switch (f.num) {
-		case 1: ret = get_bytes(&f, &m->vertex, err); break;
-		case 2: ret = parse_ts(&f, &m->at, err); break;
-		case 3: ret = get_int(&f, &m->stream, err); break;
-		case 4: ret = get_bytes(&f, &m->msg, err); break;
-		default: break;
+		case 1:
+			ret = get_bytes(&f, &m->vertex, err);
+			break;
+		case 2:
+			ret = parse_ts(&f, &m->at, err);
+			break;
+		case 3:
+			ret = get_int(&f, &m->stream, err);
+			break;
+		case 4:
+			ret = get_bytes(&f, &m->msg, err);
+			break;
+		default:
+			break;
 		}
 	}
 	return ret < 0 || n < 0 ? -1 : 0;
@@ -317,9 +350,14 @@ static int parse_warning(struct bytes b, struct warning_msg *m,
 	pb_open(&r, b);
 	while (!ret && (n = pb_next(&r, &f, err)) > 0) {
 		switch (f.num) {
-		case 1: ret = get_bytes(&f, &m->vertex, err); break;
-		case 3: ret = get_bytes(&f, &m->text, err); break;
-		default: break; /* level, detail, url, source, ranges */
+		case 1:
+			ret = get_bytes(&f, &m->vertex, err);
+			break;
+		case 3:
+			ret = get_bytes(&f, &m->text, err);
+			break;
+		default: /* level, detail, url, source, ranges */
+			break;
 		}
 	}
 	return ret < 0 || n < 0 ? -1 : 0;
@@ -371,6 +409,16 @@ static size_t vertex_index(struct bktrace *t, struct bytes digest,
 	return t->nr++;
 }
 
+static void show(struct bktrace *t, size_t i)
+{
+	struct bktrace_vertex *v = &t->v[i];
+
+	if (v->shown)
+		return;
+	v->shown = 1;
+	fprintf(t->out, "#%zu %s\n", i + 1, v->name ? v->name : "");
+}
+
 static void put_line(struct bktrace *t, size_t i, double at, struct buf *head,
 		     const unsigned char *tail, size_t tail_len)
 {
@@ -378,6 +426,7 @@ static void put_line(struct bktrace *t, size_t i, double at, struct buf *head,
 	size_t h_len = head->len;
 
 	/* A CRLF line end is one line end. */
+	show(t, i);
 	if (tail_len && tail[tail_len - 1] == '\r')
 		tail_len--;
 	else if (!tail_len && h_len && h[h_len - 1] == '\r')
@@ -399,16 +448,6 @@ static void flush_vertex(struct bktrace *t, size_t i)
 	for (s = 0; s < 2; s++)
 		if (v->partial[s].len)
 			put_line(t, i, v->partial_at[s], &v->partial[s], NULL, 0);
-}
-
-static void show(struct bktrace *t, size_t i)
-{
-	struct bktrace_vertex *v = &t->v[i];
-
-	if (v->shown)
-		return;
-	v->shown = 1;
-	fprintf(t->out, "#%zu %s\n", i + 1, v->name ? v->name : "");
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -466,7 +505,10 @@ static int vertex_begin(struct bktrace *t, const struct vertex_msg *m,
 		v->start = m->started.t;
 		v->has_start = 1;
 	}
-	if (m->started.set || m->completed.set || m->error.len)
+	/* A step that arrives already complete is shown with its verdict
+	 * (or its first log line), so that cache hits read "#N name",
+	 * "#N CACHED" together. */
+	if (m->started.set && !m->completed.set && !m->error.len)
 		show(t, i);
 	return 0;
 }
@@ -499,6 +541,7 @@ static void vertex_end(struct bktrace *t, const struct vertex_msg *m)
 		}
 		return;
 	}
+	show(t, i);
 	flush_vertex(t, i);
 	v->completed = 1;
 	t->done++;
@@ -522,15 +565,16 @@ static int log_apply(struct bktrace *t, const struct log_msg *m,
 {
 	struct bktrace_vertex *v;
 	struct buf *part;
-	const unsigned char *p = m->msg.p, *end = m->msg.p + m->msg.len;
+	const unsigned char *p = m->msg.p, *end = p;
 	double at = 0, *part_at;
 	size_t i;
 	int s = m->stream == 2;
 
-	if (!m->vertex.len)
+	if (!m->vertex.len || !m->msg.len)
 		return 0;
 	if ((i = vertex_index(t, m->vertex, err)) == SIZE_MAX)
 		return -1;
+	end = p + m->msg.len;
 	v = &t->v[i];
 	part = &v->partial[s];
 	part_at = &v->partial_at[s];
@@ -616,6 +660,7 @@ static int status_apply(struct bktrace *t, const struct status_msg *m,
 	}
 	if (m->started.set && m->completed.t - m->started.t > 0.01)
 		snprintf(tm, sizeof(tm), " %.1fs", m->completed.t - m->started.t);
+	show(t, i);
 	fprintf(t->out, "#%zu %s%s%s done\n", i + 1, id, size, tm);
 out:
 	free(id);
@@ -634,6 +679,7 @@ static int warning_apply(struct bktrace *t, const struct warning_msg *m,
 		free(text);
 		return -1;
 	} else {
+		show(t, i);
 		fprintf(t->out, "#%zu WARN: %s\n", i + 1, text);
 	}
 	free(text);

@@ -30,6 +30,9 @@
 #define RUNE_MAX 0x10FFFFu
 #define BOM_RUNE 0xFEFFu
 
+/* A bound on one compiled pattern (Go's own is about three million). */
+#define PROG_MAX (1u << 20)
+
 /* bufio.Scanner's default token limit, which ReadAll does not raise. */
 #define LINE_MAX_BYTES (64 * 1024)
 
@@ -392,7 +395,10 @@ static enum match_kind rewrite(const char *pat, size_t n, struct buf *re)
 		} else if (ch == '?') {
 			buf_addstr(re, "[^/]");
 			kind = MATCH_REGEXP;
-		} else if (ch < 0x80 && strchr(".+()|{}$", (int)ch) && ch) {
+		} else if (ch && ch < 0x80 && strchr(".+()$", (int)ch)) {
+			/* patternmatcher means to escape ".+()|{}$", but its
+			 * 8-byte bitmap holds only characters below 64: '|',
+			 * '{' and '}' reach the regexp unescaped. */
 			buf_addch(re, '\\');
 			buf_addch(re, (char)ch);
 		} else if (ch == '\\') {
@@ -784,23 +790,107 @@ static void rx_group_atom(struct rx *rx, const char *g, int negate)
 	emit(p, OP_CLASS, 0, (uint32_t)p->ncls++, 0);
 }
 
-/*
- * A concatenation up to ')' or the end. There is no '|': the rewrite
- * escapes every '|', '(' and '{' of the pattern, so the only group is its
- * own "(.*" "/)?", but nesting is handled anyway.
- */
+/* Instructions [a, p->n) are one atom: self-contained, jumping only inside
+ * [a, p->n]. Replaces them with min to max copies (max -1: no limit). */
+static int repeat_atom(struct rx *rx, uint32_t a, int min, int max)
+{
+	struct prog *p = rx->prog;
+	size_t len = p->n - a, i, copies;
+	struct inst *code;
+	int k;
+
+	copies = (size_t)(max < 0 ? min + 1 : max);
+	if (copies && len > (PROG_MAX - a) / (copies + 1))
+		return rx_fail(rx, "it is too large once compiled");
+	code = xmalloc((len ? len : 1) * sizeof(*code));
+	memcpy(code, p->inst + a, len * sizeof(*code));
+	p->n = a;
+	for (k = 0; k < min || (max < 0 ? k == min : k < max); k++) {
+		size_t at, split = 0;
+		int optional = k >= min;
+
+		if (optional)
+			split = emit(p, OP_SPLIT, 0, (uint32_t)p->n + 1, 0);
+		at = p->n;
+		for (i = 0; i < len; i++) {
+			struct inst in = code[i];
+
+			if (in.op == OP_SPLIT || in.op == OP_JMP) {
+				in.x = in.x - a + (uint32_t)at;
+				in.y = in.op == OP_SPLIT ?
+					in.y - a + (uint32_t)at : 0;
+			}
+			ALLOC_GROW(p->inst, p->n + 1, p->alloc);
+			p->inst[p->n++] = in;
+		}
+		if (optional && max < 0)
+			emit(p, OP_JMP, 0, (uint32_t)split, 0);
+		if (optional)
+			p->inst[split].y = (uint32_t)p->n;
+	}
+	free(code);
+	return 0;
+}
+
+static int is_digit(const struct rx *rx, size_t at)
+{
+	return at < rx->n && rx->s[at] >= '0' && rx->s[at] <= '9';
+}
+
+/* parseInt: -2 when absent or with a leading zero, -1 when too big. */
+static int rx_int(struct rx *rx, size_t *at)
+{
+	int v = 0;
+
+	if (!is_digit(rx, *at) || (rx->s[*at] == '0' && is_digit(rx, *at + 1)))
+		return -2;
+	for (; is_digit(rx, *at); (*at)++)
+		if (v >= 0)
+			v = v >= 100000000 ? -1 : v * 10 + (rx->s[*at] - '0');
+	return v;
+}
+
+/* parseRepeat: "{n}", "{n,}" or "{n,m}" at pos; 0 when it is not one
+ * (then '{' is a literal), else 1 with pos moved past it. */
+static int rx_counts(struct rx *rx, int *min, int *max)
+{
+	size_t at = rx->pos + 1;
+
+	if ((*min = rx_int(rx, &at)) == -2 || at >= rx->n)
+		return 0;
+	if (rx->s[at] != ',') {
+		*max = *min;
+	} else {
+		at++;
+		if (at >= rx->n)
+			return 0;
+		if (rx->s[at] == '}') {
+			*max = -1;
+		} else if ((*max = rx_int(rx, &at)) == -2) {
+			return 0;
+		} else if (*max == -1) {
+			*min = -1;
+		}
+	}
+	if (at >= rx->n || rx->s[at] != '}')
+		return 0;
+	rx->pos = at + 1;
+	return 1;
+}
+
+static int rx_alt(struct rx *rx, int depth);
+
+/* A concatenation, up to '|', ')' or the end. */
 static int rx_seq(struct rx *rx, int depth)
 {
 	struct prog *p = rx->prog;
 	int64_t atom = -1;   /* first pc of the last atom, -1: none */
 	int last_repeat = 0; /* the previous token was a repetition */
 
-	if (depth > 1000)
-		return rx_fail(rx, "it nests too deeply");
 	while (rx->pos < rx->n) {
 		unsigned char c = rx->s[rx->pos];
 		int64_t start = (int64_t)p->n;
-		int repeat = 0;
+		int repeat = 0, min, max;
 		uint32_t r;
 		const char *g;
 
@@ -810,42 +900,46 @@ static int rx_seq(struct rx *rx, int depth)
 				return rx_fail(rx, "it has unsupported "
 						   "regexp flags");
 			rx->pos++;
-			if (rx_seq(rx, depth + 1) < 0)
+			if (rx_alt(rx, depth + 1) < 0)
 				return -1;
 			if (rx->pos >= rx->n || rx->s[rx->pos] != ')')
 				return rx_fail(rx, "it has an unclosed '('");
 			rx->pos++;
 			atom = start;
 			break;
-		case ')':
-			if (!depth)
-				return rx_fail(rx, "it has an unopened ')'");
-			return 0;
 		case '|':
-		case '+':
-		case '{':
-			return rx_fail(rx, "it has unsupported regexp syntax");
+		case ')':
+			return 0;
 		case '*':
 		case '?':
+		case '+':
+		case '{':
+			if (c == '{') {
+				if (!rx_counts(rx, &min, &max)) {
+					rx->pos++;
+					emit(p, OP_RUNE, '{', 0, 0);
+					atom = start;
+					break;
+				}
+				if (min < 0 || min > 1000 || max > 1000 ||
+				    (max >= 0 && min > max))
+					return rx_fail(rx, "it has a bad "
+							   "'{n,m}' count");
+			} else {
+				rx->pos++;
+				min = c == '+';
+				max = c == '?' ? 1 : -1;
+			}
+			/* A trailing '?' only makes it non-greedy. */
+			if (rx->pos < rx->n && rx->s[rx->pos] == '?')
+				rx->pos++;
 			if (last_repeat)
 				return rx_fail(rx, "it repeats a repetition");
 			if (atom < 0)
 				return rx_fail(rx, "a repetition has "
 						   "nothing to repeat");
-			rx->pos++;
-			if (c == '*') {
-				insert_at(p, (uint32_t)atom, OP_SPLIT,
-					  (uint32_t)atom + 1, 0);
-				emit(p, OP_JMP, 0, (uint32_t)atom, 0);
-				p->inst[atom].y = (uint32_t)p->n;
-			} else {
-				insert_at(p, (uint32_t)atom, OP_SPLIT,
-					  (uint32_t)atom + 1, 0);
-				p->inst[atom].y = (uint32_t)p->n;
-			}
-			/* A trailing '?' only makes it non-greedy. */
-			if (rx->pos < rx->n && rx->s[rx->pos] == '?')
-				rx->pos++;
+			if (repeat_atom(rx, (uint32_t)atom, min, max) < 0)
+				return -1;
 			repeat = 1;
 			break;
 		case '^':
@@ -921,7 +1015,37 @@ static int rx_seq(struct rx *rx, int depth)
 			atom = start;
 			break;
 		}
+		if (p->n > PROG_MAX)
+			return rx_fail(rx, "it is too large once compiled");
 		last_repeat = repeat;
+	}
+	return 0;
+}
+
+/*
+ * Alternatives, up to ')' or the end. Docker's rewrite lets the pattern's
+ * '|' through (see rewrite()), so "a*|b" is "^[^/]*" or "b$". Each '|'
+ * wraps what came before: SPLIT(before, next); before; JMP end; next.
+ */
+static int rx_alt(struct rx *rx, int depth)
+{
+	struct prog *p = rx->prog;
+	uint32_t start = (uint32_t)p->n;
+
+	if (depth > 1000)
+		return rx_fail(rx, "it nests too deeply");
+	if (rx_seq(rx, depth) < 0)
+		return -1;
+	while (rx->pos < rx->n && rx->s[rx->pos] == '|') {
+		uint32_t jmp;
+
+		rx->pos++;
+		insert_at(p, start, OP_SPLIT, start + 1, 0);
+		jmp = emit(p, OP_JMP, 0, 0, 0);
+		p->inst[start].y = (uint32_t)p->n;
+		if (rx_seq(rx, depth) < 0)
+			return -1;
+		p->inst[jmp].x = (uint32_t)p->n;
 	}
 	return 0;
 }
@@ -942,7 +1066,7 @@ static const char *prog_compile(struct prog *p, const char *re, size_t n)
 	struct rx rx = { (const unsigned char *)re, n, 0, p, NULL, 0, 0, NULL };
 
 	memset(p, 0, sizeof(*p));
-	if (rx_seq(&rx, 0) < 0 || rx.pos != rx.n) {
+	if (rx_alt(&rx, 0) < 0 || rx.pos != rx.n) {
 		free(rx.tmp);
 		prog_release(p);
 		return rx.why ? rx.why : "it has an unopened ')'";

@@ -53,6 +53,7 @@ static int resolve_credentials(const char *image_ref, struct credential *cred,
 
 	if (ref_parse(&r, image_ref, "the image name", err) < 0)
 		return -1;
+	auth_set_env_registry(r.domain);
 	ret = auth_resolve(r.domain, cred, err);
 	ref_release(&r);
 	return ret;
@@ -200,6 +201,7 @@ int pipeline_check(const struct config *cfg, struct error *err)
 	printf("buildkit:     %s\n",
 	       !strcmp(engine_builder_version(eng), "2") ? "advertised"
 							 : "not advertised");
+	auth_set_env_registry(domain);
 	if (auth_resolve(domain, &cred, err) < 0)
 		goto out;
 	printf("registry:     %s\n", domain);

@@ -163,7 +163,8 @@ int image_pull(struct engine *eng, const char *ref, int *missing,
 	if (engine_do(eng, &req, err) < 0 || jstream_finish(&js, err) < 0) {
 		if (missing)
 			*missing = says_missing(err->msg, req.status);
-		err_wrap(err, "cannot pull '%s'", ref);
+		err_wrap(err, "cannot pull '%s' (credentials: %s)", ref,
+			 cred.source);
 		goto out;
 	}
 	ret = 0;

@@ -82,9 +82,10 @@ static cJSON *labels(void)
 	return l;
 }
 
-static const char *short_id(const char *id)
+/* "sha256:<64 hex>" as docker shows it, 12 hex digits; names as is. */
+static int image_width(const char *image)
 {
-	return strncmp(id, "sha256:", 7) ? id : id + 7;
+	return strncmp(image, "sha256:", 7) ? (int)strlen(image) : 7 + 12;
 }
 
 /* A service name becomes a container name suffix and a DNS alias. */
@@ -656,8 +657,8 @@ static int run_container(struct stage *st, const char *image,
 	buf_addf(&name, "builder-%s-test", cleanup_run_id());
 	if (create_container(st->eng, name.data, body, &st->test_id, err) < 0)
 		goto out;
-	log_info("running the tests in '%s' (image %.12s): sh -c '%s'",
-		 name.data, short_id(image), cfg->test_cmd);
+	log_info("running the tests in '%s' (image %.*s): sh -c '%s'",
+		 name.data, image_width(image), image, cfg->test_cmd);
 	if (start_container(st->eng, name.data, st->test_id, err) < 0)
 		goto out;
 	started = now_seconds();

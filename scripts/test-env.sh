@@ -44,7 +44,8 @@ cmd_deps() {
 	[ -n "$missing" ] || return 0
 	say "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	as_root apt-get update -qq >/dev/null
+	as_root apt-get update -qq >/dev/null ||
+		die "apt-get update failed: is the Debian archive reachable?"
 	# shellcheck disable=SC2086
 	as_root apt-get install -y -qq --no-install-recommends $missing \
 		>"${TMPDIR:-/tmp}/builder-apt.log" 2>&1 ||
@@ -65,7 +66,7 @@ engine_ok() {
 }
 
 engine_up() {
-	local i
+	local _
 	engine_ok && return 0
 	[ -z "${DOCKER_HOST:-}" ] ||
 		die "no engine answers on DOCKER_HOST='$DOCKER_HOST': start it or unset DOCKER_HOST"
@@ -76,7 +77,7 @@ engine_up() {
 	# hold the caller's terminal or pipes open.
 	setsid dockerd >"$STATE/dockerd.log" 2>&1 </dev/null 9>&- &
 	echo $! >"$STATE/dockerd.pid"
-	for i in $(seq 60); do
+	for _ in $(seq 60); do
 		engine_ok && return 0
 		kill -0 "$(cat "$STATE/dockerd.pid")" 2>/dev/null || break
 		sleep 1
@@ -116,15 +117,16 @@ EOF
 }
 
 registry_up() {
-	local port i addr dir
+	local port _ addr dir
 	if pid_alive "$STATE/registry.pid" docker-registry && [ -s "$ENV_FILE" ]; then
 		addr=$(sed -n 's/^REGISTRY_ADDR=//p' "$ENV_FILE")
 		registry_answers "$addr" && return 0
 		say "registry on '$addr' does not answer: restarting it"
 		registry_down
 	fi
-	command -v docker-registry >/dev/null && command -v htpasswd >/dev/null ||
+	if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
 		die "'docker-registry' or 'htpasswd' is missing: run 'scripts/test-env.sh deps'"
+	fi
 
 	port=${REGISTRY_PORT:-5000}
 	if [ -z "${REGISTRY_PORT:-}" ]; then
@@ -158,7 +160,7 @@ EOF
 	setsid docker-registry serve "$STATE/registry.yml" \
 		>"$STATE/registry.log" 2>&1 </dev/null 9>&- &
 	echo $! >"$STATE/registry.pid"
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		if registry_answers "$addr"; then
 			write_env "$addr" "$dir"
 			return 0
@@ -171,11 +173,11 @@ EOF
 }
 
 registry_down() {
-	local pid i
+	local pid _
 	if pid_alive "$STATE/registry.pid" docker-registry; then
 		pid=$(cat "$STATE/registry.pid")
 		kill "$pid"
-		for i in $(seq 50); do
+		for _ in $(seq 50); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -190,8 +192,9 @@ busybox_image() {
 	local root bb
 	docker image inspect busybox:latest >/dev/null 2>&1 && return 0
 	bb=$(command -v busybox || true)
-	[ -n "$bb" ] && file -L "$bb" | grep -q 'statically linked' ||
+	if [ -z "$bb" ] || ! file -L "$bb" | grep -q 'statically linked'; then
 		die "no static busybox: run 'scripts/test-env.sh deps' (busybox-static)"
+	fi
 	say "importing busybox:latest from $bb"
 	root=$(mktemp -d)
 	mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \
@@ -226,14 +229,14 @@ cmd_up() {
 }
 
 cmd_down() {
-	local pid i
+	local pid _
 	lock
 	registry_down
 	if pid_alive "$STATE/dockerd.pid" dockerd; then
 		pid=$(cat "$STATE/dockerd.pid")
 		say "stopping the dockerd this script started (pid $pid)"
 		kill "$pid"
-		for i in $(seq 150); do
+		for _ in $(seq 150); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.2
 		done

@@ -59,8 +59,10 @@
  * multiplexed log frame: \x01\x00\x00\x00\x00\x00\x00\x05). A JSON escape is
  * written with a doubled backslash: {"stream":"Step 1/2\\n"}\r\n.
  *
- * A request no rule matches gets 404 {"message":"fake-engine: no rule for
- * ..."}. Errors in the script are reported with their line; exit status 2.
+ * What a rule sends goes out as written, whatever the request: a rule for
+ * HEAD must send no body. A request no rule matches gets 404
+ * {"message":"fake-engine: no rule for ..."}. Errors in the script are
+ * reported with their line; exit status 2.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strcasestr, and built alone with any CFLAGS */
@@ -173,7 +175,8 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
-static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_line(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 static void log_line(const char *fmt, ...)
 {
 	char line[LOG_LINE_MAX];

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2030,SC2031 # test variables live in subshells
 # Sourced by every tests/e2e/*.sh. A test file defines one shell function
 # per test, runs each with `run_test NAME FUNCTION`, and ends with
 # `t_summary`, which prints "e2e FILE: N passed, N failed" and sets the exit
@@ -36,6 +37,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # REGISTRY_ADDR, REGISTRY_USER_T, REGISTRY_PASS_T, REGISTRY_DIR
 T_ENV_FILE=${BUILDER_TEST_STATE:-/tmp/builder-test-env}/env
 if [ -s "$T_ENV_FILE" ]; then
+	# shellcheck source=/dev/null
 	. "$T_ENV_FILE"
 	export REGISTRY_ADDR REGISTRY_USER_T REGISTRY_PASS_T REGISTRY_DIR
 else
@@ -153,9 +155,11 @@ t_cleanup_docker() {
 	local uniq=$1 ids
 	[ -n "$uniq" ] || return 0
 	ids=$(docker ps -aq --filter "name=$uniq" 2>/dev/null)
+	# shellcheck disable=SC2086 # one id a word
 	[ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1
 	ids=$(docker images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |
 		grep -F -- "$uniq")
+	# shellcheck disable=SC2086
 	[ -z "$ids" ] || docker rmi -f $ids >/dev/null 2>&1
 	return 0
 }
@@ -296,15 +300,15 @@ EOF
 # sets FAKE_SOCK, FAKE_LOG (its request log) and FAKE_PID. It is stopped
 # with the test, or earlier by fake_engine_stop.
 fake_engine_start() {
-	local script=${1:-$T_DIR/fake-engine.script} i
+	local script=${1:-$T_DIR/fake-engine.script} _
 	[ -n "${1:-}" ] || cat >"$script"
 	[ -x "$FAKE_ENGINE" ] || t_fail "'$FAKE_ENGINE' was not built: run 'make build/fake-engine'"
 	FAKE_SOCK=$T_DIR/fe.sock
-	FAKE_LOG=$FAKE_SOCK.log
+	export FAKE_LOG=$FAKE_SOCK.log
 	rm -f "$FAKE_SOCK"
 	"$FAKE_ENGINE" "$FAKE_SOCK" "$script" 2>"$T_DIR/fake-engine.err" &
 	FAKE_PID=$!
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -S "$FAKE_SOCK" ] && return 0
 		kill -0 "$FAKE_PID" 2>/dev/null || break
 		sleep 0.05

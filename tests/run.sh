@@ -17,7 +17,7 @@
 # when anything failed. With CI=true (or TEST_ENV_DOWN=1) the registry, and
 # a dockerd that step 3 started, are stopped at the end.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 passed=0
 failed=0
@@ -50,7 +50,7 @@ build() {
 	if make -s "$1" >"$logs/make.log" 2>&1; then
 		return 0
 	fi
-	grep -E -A2 'error|Error' "$logs/make.log" | head -30
+	grep -E -A2 'error|Error|undefined reference' "$logs/make.log" | head -30
 	echo "(make $1: $(wc -l <"$logs/make.log") lines of output)"
 	step_failed "build $1"
 	return 1

@@ -2,6 +2,7 @@
 # The test environment itself: if these fail, every later failure is noise.
 # Checks the engine, the registry and its authentication, the local base
 # image, and the helpers of tests/lib.sh against what docker itself does.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 t_engine_answers() {

@@ -2,6 +2,7 @@
 # The fake engine (tests/fake_engine.c), driven by plain curl: each script
 # directive does what its documentation says, so that the builder's fault
 # tests can rely on it.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 fcurl() { curl -s --unix-socket "$FAKE_SOCK" "$@"; }
@@ -56,8 +57,8 @@ match GET /version
 times 2
 reply HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n
 EOF
-	local i codes=
-	for i in 1 2 3; do
+	local _ codes=
+	for _ in 1 2 3; do
 		codes="$codes $(fcurl -o /dev/null -w '%{http_code}' http://d/_ping)"
 		codes="$codes $(fcurl -o /dev/null -w '%{http_code}' http://d/version)"
 	done
@@ -238,14 +239,14 @@ match /wait
 hold
 EOF
 	fcurl --max-time 20 -X POST http://d/containers/x/wait >/dev/null &
-	local held=$! rc=0 i
+	local held=$! rc=0 _
 	sleep 0.3
 	kill -TERM "$FAKE_PID"
 	wait "$FAKE_PID" || rc=$?
 	assert_eq "$rc" 0 "the fake engine's exit status"
 	[ ! -e "$FAKE_SOCK" ] || t_fail "the socket is still there"
 	# The child serving the held connection went too: curl sees the end.
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		kill -0 "$held" 2>/dev/null || break
 		sleep 0.1
 	done
