@@ -1080,8 +1080,8 @@ static const char *prog_compile(struct prog *p, const char *re, size_t n)
 /* ---- running a program ---- */
 
 struct sim {
-	uint32_t *cur, *next, *stack, *mark;
-	size_t ncur, nnext, cap;
+	uint32_t *cur, *seeds, *alt, *stack, *mark;
+	size_t cap;
 	uint32_t gen;
 };
 
@@ -1089,7 +1089,8 @@ static void sim_init(struct sim *s, size_t cap)
 {
 	s->cap = cap ? cap : 1;
 	s->cur = xmalloc(s->cap * sizeof(uint32_t));
-	s->next = xmalloc(s->cap * sizeof(uint32_t));
+	s->seeds = xmalloc(s->cap * sizeof(uint32_t));
+	s->alt = xmalloc(s->cap * sizeof(uint32_t));
 	s->stack = xmalloc(s->cap * sizeof(uint32_t));
 	s->mark = xcalloc(s->cap, sizeof(uint32_t));
 	s->gen = 0;
@@ -1098,7 +1099,8 @@ static void sim_init(struct sim *s, size_t cap)
 static void sim_release(struct sim *s)
 {
 	free(s->cur);
-	free(s->next);
+	free(s->seeds);
+	free(s->alt);
 	free(s->stack);
 	free(s->mark);
 }
@@ -1108,10 +1110,14 @@ static int is_word(int64_t r)
 	return r >= 0 && (is_alnum((uint32_t)r) || r == '_');
 }
 
-/* Follows empty transitions from pc at a position between runes prev and
- * next (-1 at either end), adding the states that consume or match. */
-static void sim_add(struct sim *s, const struct prog *p, uint32_t pc,
-		    int64_t prev, int64_t next)
+/*
+ * Follows the empty transitions from pc at a position between the runes
+ * prev and next (-1 past either end), appending to out[] the states that
+ * consume a rune or match. States already marked this generation are
+ * skipped, which is what keeps the whole run polynomial.
+ */
+static void sim_add(struct sim *s, const struct prog *p, uint32_t *out,
+		    size_t *nout, uint32_t pc, int64_t prev, int64_t next)
 {
 	size_t sp = 0;
 
@@ -1143,7 +1149,7 @@ static void sim_add(struct sim *s, const struct prog *p, uint32_t pc,
 				to[nto++] = (uint32_t)(in - p->inst) + 1;
 			break;
 		default:
-			s->cur[s->ncur++] = (uint32_t)(in - p->inst);
+			out[(*nout)++] = (uint32_t)(in - p->inst);
 			break;
 		}
 		for (i = 0; i < nto; i++) {
@@ -1180,51 +1186,66 @@ static void sim_newgen(struct sim *s)
 	}
 }
 
-/* regexp.MatchString: is there a match anywhere in text? */
+/* The closure of the seeds (and of the start, when start) into out[];
+ * 1 when it reaches OP_MATCH. */
+static int sim_closure(struct sim *s, const struct prog *p, uint32_t *out,
+		       size_t *nout, size_t nseeds, int start, int64_t prev,
+		       int64_t next)
+{
+	size_t k;
+
+	*nout = 0;
+	sim_newgen(s);
+	for (k = 0; k < nseeds; k++)
+		sim_add(s, p, out, nout, s->seeds[k], prev, next);
+	if (start)
+		sim_add(s, p, out, nout, 0, prev, next);
+	for (k = 0; k < *nout; k++)
+		if (p->inst[out[k]].op == OP_MATCH)
+			return 1;
+	return 0;
+}
+
+/*
+ * regexp.MatchString: is there a match anywhere in text? With parents, also
+ * whether text cut just before any of its '/' matches, in the same single
+ * pass: a cut only changes what the assertions see at the cut itself, so
+ * there the states are expanded a second time as if the text ended.
+ */
 static int prog_match(const struct prog *p, struct sim *s, const char *text,
-		      size_t n)
+		      size_t n, int parents)
 {
 	const unsigned char *t = (const unsigned char *)text;
 	int64_t prev = -1, next;
-	size_t i = 0, w = 0, k;
+	size_t i = 0, w = 0, k, ncur, nalt, nseeds = 0;
 
-	next = n ? (int64_t)decode_rune(t, n, &w) : -1;
-	s->ncur = 0;
-	sim_newgen(s);
-	sim_add(s, p, 0, prev, next);
 	for (;;) {
-		int64_t r = next;
-		size_t nseeds;
+		int start = i == 0 || !p->anchored;
 
-		for (k = 0; k < s->ncur; k++)
-			if (p->inst[s->cur[k]].op == OP_MATCH)
-				return 1;
-		if (i >= n || (!s->ncur && p->anchored))
+		next = i < n ? (int64_t)decode_rune(t + i, n - i, &w) : -1;
+		if (parents && next == '/' &&
+		    sim_closure(s, p, s->alt, &nalt, nseeds, start, prev, -1))
+			return 1;
+		if (sim_closure(s, p, s->cur, &ncur, nseeds, start, prev, next))
+			return 1;
+		if (i >= n || (!ncur && p->anchored))
 			return 0;
-		/* Step over rune r into the seeds of the next position. */
 		nseeds = 0;
-		for (k = 0; k < s->ncur; k++) {
+		for (k = 0; k < ncur; k++) {
 			const struct inst *in = &p->inst[s->cur[k]];
 			int ok;
 
 			switch (in->op) {
-			case OP_RUNE: ok = in->r == (uint32_t)r; break;
-			case OP_CLASS: ok = class_has(&p->cls[in->x], (uint32_t)r); break;
-			case OP_ANY_NL: ok = r != '\n'; break;
+			case OP_RUNE: ok = in->r == (uint32_t)next; break;
+			case OP_CLASS: ok = class_has(&p->cls[in->x], (uint32_t)next); break;
+			case OP_ANY_NL: ok = next != '\n'; break;
 			default: ok = 0; break;
 			}
 			if (ok)
-				s->next[nseeds++] = s->cur[k] + 1;
+				s->seeds[nseeds++] = s->cur[k] + 1;
 		}
 		i += w;
-		prev = r;
-		next = i < n ? (int64_t)decode_rune(t + i, n - i, &w) : -1;
-		s->ncur = 0;
-		sim_newgen(s);
-		for (k = 0; k < nseeds; k++)
-			sim_add(s, p, s->next[k], prev, next);
-		if (!p->anchored)
-			sim_add(s, p, 0, prev, next);
+		prev = next;
 	}
 }
 
@@ -1250,7 +1271,7 @@ static int pattern_matches(const struct pattern *pt, struct sim *s,
 		/* "**" "/foo" also matches "foo" itself. */
 		return suf[0] == '/' && n == len - 1 && !memcmp(path, suf + 1, n);
 	case MATCH_REGEXP:
-		return prog_match(&pt->prog, s, path, n);
+		return prog_match(&pt->prog, s, path, n, 0);
 	}
 	return 0;
 }
@@ -1261,6 +1282,8 @@ static int pattern_matches_or_parent(const struct pattern *pt, struct sim *s,
 {
 	const char *slash, *p;
 
+	if (pt->kind == MATCH_REGEXP)
+		return prog_match(&pt->prog, s, path, n, 1);
 	if (pattern_matches(pt, s, path, n))
 		return 1;
 	/* filepath.Dir(path) is "." without a '/': no parents to try. */
