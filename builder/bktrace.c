@@ -47,7 +47,7 @@ struct bktrace_vertex {
 	struct buf status_seen; /* IDs of statuses shown done, NUL-ended */
 };
 
-/* --- protobuf wire format ------------------------------------------------ */
+/* --- protobuf wire format ------------------------------------------------- */
 
 enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
 
@@ -161,7 +161,7 @@ static int want(const struct pb_field *f, int wire, struct error *err)
 	return f->wire == wire ? 0 : bad(err, "field with the wrong wire type");
 }
 
-/* --- the messages ---------------------------------------------------------- */
+/* --- the messages --------------------------------------------------------- */
 
 struct ts {
 	int set;
@@ -363,21 +363,21 @@ static int parse_warning(struct bytes b, struct warning_msg *m,
 	return ret < 0 || n < 0 ? -1 : 0;
 }
 
-/* --- rendering --------------------------------------------------------------- */
+/* --- rendering ------------------------------------------------------------ */
 
 /* Names and errors go on one line: control characters become spaces
  * (heredoc RUN steps have newlines in their names). */
-static char *one_line(struct bytes b, size_t max)
+static char *one_line(struct bytes b)
 {
-	size_t len = b.len < max ? b.len : max, i;
-	char *s = xmalloc(len + 1);
+	char *s = xmalloc(b.len + 1);
+	size_t i;
 
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < b.len; i++) {
 		unsigned char c = b.p[i];
 
 		s[i] = (char)(c < 0x20 || c == 0x7f ? ' ' : c);
 	}
-	s[len] = '\0';
+	s[b.len] = '\0';
 	return s;
 }
 
@@ -425,8 +425,8 @@ static void put_line(struct bktrace *t, size_t i, double at, struct buf *head,
 	const char *h = head->data;
 	size_t h_len = head->len;
 
-	/* A CRLF line end is one line end. */
 	show(t, i);
+	/* A CRLF line end is one line end. */
 	if (tail_len && tail[tail_len - 1] == '\r')
 		tail_len--;
 	else if (!tail_len && h_len && h[h_len - 1] == '\r')
@@ -460,7 +460,7 @@ static int ends_with(const char *s, const char *suffix)
 static void show_error(struct bktrace *t, size_t i, struct bytes error)
 {
 	struct bktrace_vertex *v = &t->v[i];
-	char *msg = one_line(error, error.len);
+	char *msg = one_line(error);
 
 	v->failed = 1;
 	/* Steps running beside the one that failed end "context canceled";
@@ -497,7 +497,7 @@ static int vertex_begin(struct bktrace *t, const struct vertex_msg *m,
 	v = &t->v[i];
 	if (m->name.len && !v->shown) {
 		free(v->name);
-		v->name = one_line(m->name, m->name.len);
+		v->name = one_line(m->name);
 	}
 	/* A vertex can be reported started again after it completed (the
 	 * solver re-evaluates it); its first run is the one we timed. */
@@ -647,7 +647,7 @@ static int status_apply(struct bktrace *t, const struct status_msg *m,
 		return 0;
 	if ((i = vertex_index(t, m->vertex, err)) == SIZE_MAX)
 		return -1;
-	id = one_line(m->id, m->id.len);
+	id = one_line(m->id);
 	if (seen_status(&t->v[i], id))
 		goto out;
 	if (m->total > 0) {
@@ -670,7 +670,7 @@ out:
 static int warning_apply(struct bktrace *t, const struct warning_msg *m,
 			 struct error *err)
 {
-	char *text = one_line(m->text, m->text.len);
+	char *text = one_line(m->text);
 	size_t i;
 
 	if (!m->vertex.len) {
@@ -686,7 +686,7 @@ static int warning_apply(struct bktrace *t, const struct warning_msg *m,
 	return 0;
 }
 
-/* --- the response -------------------------------------------------------- */
+/* --- the response --------------------------------------------------------- */
 
 /*
  * One walk over the StatusResponse per phase. Phase 0 only parses, so a

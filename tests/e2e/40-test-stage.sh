@@ -243,13 +243,22 @@ t_service_pulled_with_credentials() {
 	# Without credentials the registry refuses.
 	pipeline '!0' app TEST_SERVICES="db=$remote" TEST_CMD=true
 	assert_contains "$OUT" "cannot pull '$remote'"
-	# With them, the image is pulled and the service answers.
-	pipeline 0 app TEST_SERVICES="db=$remote" \
+	# With REGISTRY_USER for the pipeline's registry, which is the
+	# service's too, the image is pulled and the service answers.
+	pipeline 0 app TEST_SERVICES="db=$remote" REGISTRY="$REGISTRY_ADDR" \
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T" \
 		TEST_CMD="wget -qO- http://$(addr_of db):8080/"
 	assert_contains "$STDOUT" "hello from db"
-	assert_contains "$STDERR" "REGISTRY_USER"
+	assert_contains "$STDERR" "credentials: REGISTRY_USER"
 	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
+	docker rmi "$remote" >/dev/null
+	# With config.json's credentials (docker login), as for any registry.
+	echo "$REGISTRY_PASS_T" | docker login -u "$REGISTRY_USER_T" \
+		--password-stdin "$REGISTRY_ADDR" >/dev/null 2>&1
+	pipeline 0 app TEST_SERVICES="db=$remote" \
+		TEST_CMD="wget -qO- http://$(addr_of db):8080/"
+	assert_contains "$STDOUT" "hello from db"
+	assert_contains "$STDERR" "config.json"
 	docker rmi "$remote" >/dev/null 2>&1 || true
 	assert_clean
 }

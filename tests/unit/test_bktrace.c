@@ -190,7 +190,7 @@ static char *decode_all(struct buf *msgs, size_t n, int *ret)
 	return out;
 }
 
-/* --- recorded traces -------------------------------------------------------- */
+/* --- recorded traces ------------------------------------------------------ */
 
 static char *slurp(const char *path)
 {
@@ -334,7 +334,7 @@ static void test_recorded_failing(void)
 	run_end(&r);
 }
 
-/* --- hand-built messages ----------------------------------------------------- */
+/* --- hand-built messages -------------------------------------------------- */
 
 static void test_render(void)
 {
