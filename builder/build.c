@@ -20,10 +20,12 @@
 #include "build.h"
 #include "config.h"
 #include "context.h"
+#include "dockerfile.h"
 #include "engine.h"
 #include "jstream.h"
 #include "log.h"
 #include "pull.h"
+#include "ref.h"
 #include "strlist.h"
 #include "xmalloc.h"
 #include "banned.h"
@@ -137,6 +139,78 @@ static void pull_cache_images(struct engine *eng, const struct config *cfg,
 			log_warn("cache: cannot pull '%s', building without "
 				 "it: %s", ref, err.msg);
 	}
+}
+
+/*
+ * Credentials for the registries of the base images. The classic builder
+ * gets them all in X-Registry-Config; BuildKit without a session cannot use
+ * them, so the images that need them are pulled beforehand, and BuildKit
+ * then finds them in the local store.
+ */
+static int base_image_auth(struct engine *eng, const struct config *cfg,
+			   const struct context *ctx,
+			   const struct credential *target, int buildkit,
+			   char **header, struct error *err)
+{
+	struct strlist bases = STRLIST_INIT, domains = STRLIST_INIT;
+	struct credential *creds = NULL;
+	const struct credential **list = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	*header = NULL;
+	if (dockerfile_base_images_of(context_dockerfile_path(ctx),
+				      &cfg->build_args, &bases, err) < 0)
+		goto out;
+	creds = xcalloc(bases.n + 1, sizeof(*creds));
+	list = xcalloc(bases.n + 1, sizeof(*list));
+	if (target && !auth_is_anonymous(target)) {
+		list[n++] = target;
+		strlist_push(&domains, target->serveraddress);
+	}
+	for (size_t i = 0; i < bases.n; i++) {
+		struct ref r = REF_INIT;
+		struct error ignored = ERROR_INIT;
+		struct credential *c = &creds[i];
+
+		if (ref_parse(&r, bases.v[i], "FROM", &ignored) < 0)
+			continue; /* the engine will say what is wrong */
+		if (auth_resolve(r.domain, c, err) < 0) {
+			ref_release(&r);
+			goto out;
+		}
+		ref_release(&r);
+		if (auth_is_anonymous(c))
+			continue;
+		if (buildkit) {
+			int missing = 0;
+
+			log_info("base image '%s' needs credentials (%s): "
+				 "pulling it before the BuildKit build",
+				 bases.v[i], c->source);
+			if (image_pull(eng, bases.v[i], &missing, err) < 0) {
+				err_recode(err, EXIT_BUILD);
+				err_wrap(err, "cannot pull the base image '%s'",
+					 bases.v[i]);
+				goto out;
+			}
+		}
+		if (!strlist_has(&domains, c->serveraddress)) {
+			strlist_push(&domains, c->serveraddress);
+			list[n++] = c;
+		}
+	}
+	if (n && !buildkit)
+		*header = auth_registry_config(list, n);
+	ret = 0;
+out:
+	for (size_t i = 0; creds && i < bases.n; i++)
+		credential_release(&creds[i]);
+	free(creds);
+	free(list);
+	strlist_clear(&bases);
+	strlist_clear(&domains);
+	return ret;
 }
 
 static int use_buildkit(struct engine *eng, const struct config *cfg)
@@ -290,10 +364,10 @@ int build_image(struct engine *eng, const struct config *cfg,
 	pull_cache_images(eng, cfg, &cache);
 	build_query(&query, cfg, context_dockerfile(ctx), &cache, buildkit);
 
-	if (cred && !auth_is_anonymous(cred)) {
-		const struct credential *list[1] = { cred };
-
-		registry_config = auth_registry_config(list, 1);
+	if (base_image_auth(eng, cfg, ctx, cred, buildkit, &registry_config,
+			    err) < 0)
+		goto out;
+	if (registry_config) {
 		buf_addf(&registry_header, "X-Registry-Config: %s",
 			 registry_config);
 		headers[0] = registry_header.data;
@@ -307,12 +381,20 @@ int build_image(struct engine *eng, const struct config *cfg,
 	req.secret_headers = headers;
 	req.on_data = jstream_sink;
 	req.data_ctx = &js;
-	if (engine_do(eng, &req, err) < 0 || jstream_finish(&js, err) < 0) {
+	ret = engine_do(eng, &req, err);
+	if (!ret)
+		ret = jstream_finish(&js, err);
+	bktrace_flush(&st.trace);
+	if (ret < 0) {
+		const char *step = buildkit ? bktrace_failed_step(&st.trace)
+					    : buf_str(&st.step);
+
+		ret = -1;
 		if (err->code == EXIT_ENGINE && (req.status >= 400 || js.failed)) {
 			/* The engine refused or failed the build itself. */
 			err_recode(err, EXIT_BUILD);
-			if (st.step.len)
-				err_wrap(err, "build failed at '%s'", st.step.data);
+			if (*step)
+				err_wrap(err, "build failed at '%s'", step);
 			else
 				err_wrap(err, "build failed");
 		} else if (err->code == EXIT_ENGINE) {
@@ -320,7 +402,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 		}
 		goto out;
 	}
-	bktrace_flush(&st.trace);
+	ret = -1;
 	res->context_files = context_files(ctx);
 	res->context_bytes = context_bytes(ctx);
 	if (!res->image_id[0]) {

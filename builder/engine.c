@@ -45,6 +45,7 @@ struct engine {
 	int api_forced;
 	char builder_version[16];
 	char os[32];
+	long idle_timeout;  /* seconds without a byte; 0: none */
 };
 
 /* Per-transfer state shared with the libcurl callbacks. */
@@ -55,6 +56,7 @@ struct transfer {
 	struct buf error_body;  /* the body of a >= 400 response */
 	int status_checked;
 	int sink_failed;        /* on_data or read_body set err */
+	int connected;          /* the connection was made */
 	int interrupted;
 	int timed_out;
 	const char *body_pos;   /* small in-memory body */
@@ -207,6 +209,7 @@ int engine_open(struct engine **out, struct error *err)
 	const char *verify = getenv("DOCKER_TLS_VERIFY");
 	const char *tls = getenv("DOCKER_TLS");
 	const char *forced = getenv("DOCKER_API_VERSION");
+	const char *idle;
 	char *dir = NULL;
 	int v;
 
@@ -253,6 +256,23 @@ int engine_open(struct engine **out, struct error *err)
 			"DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)",
 			eng->host);
 		goto fail;
+	}
+
+	idle = getenv("BUILDER_IDLE_TIMEOUT");
+	if (idle && *idle) {
+		char *end;
+
+		errno = 0;
+		eng->idle_timeout = strtol(idle, &end, 10);
+		if (errno || *end || eng->idle_timeout < 0 ||
+		    eng->idle_timeout > 86400) {
+			err_set(err, EXIT_USAGE,
+				"BUILDER_IDLE_TIMEOUT '%s' is not a number of "
+				"seconds from 0 to 86400 (example: "
+				"BUILDER_IDLE_TIMEOUT=600)",
+				idle);
+			goto fail;
+		}
 	}
 
 	if (forced && *forced) {
@@ -517,10 +537,18 @@ static int transport_error(struct transfer *t, CURLcode rc,
 		err->retryable = 1;
 		return -1;
 	case CURLE_OPERATION_TIMEDOUT:
-		err_set(err, EXIT_ENGINE,
-			"timed out connecting to the docker engine at '%s': "
-			"%s; check DOCKER_HOST and the network",
-			addr, why);
+		if (t->connected)
+			err_set(err, EXIT_ENGINE,
+				"the docker engine at '%s' sent nothing for %ld s "
+				"during %s %s (BUILDER_IDLE_TIMEOUT); it may be "
+				"stuck: check it with 'docker info'",
+				addr, eng->idle_timeout, t->req->method,
+				t->req->path);
+		else
+			err_set(err, EXIT_ENGINE,
+				"timed out connecting to the docker engine at "
+				"'%s': %s; check DOCKER_HOST and the network",
+				addr, why);
 		err->retryable = 1;
 		return -1;
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -675,6 +703,16 @@ int engine_do(struct engine *eng, struct engine_request *req,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* No total timeout: builds, waits and pushes take what they take.
+	 * The ping is the exception, so that a hung engine is reported. An
+	 * idle limit only when the user asks for one: a quiet RUN step or a
+	 * long test produces no bytes for minutes. */
+	if (!strcmp(req->path, "/_ping"))
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, CONNECT_TIMEOUT_S);
+	if (eng->idle_timeout) {
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, eng->idle_timeout);
+	}
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "builder/" BUILDER_VERSION);
 	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024);
@@ -691,6 +729,12 @@ int engine_do(struct engine *eng, struct engine_request *req,
 
 	log_debug("%s %s", req->method, url.data);
 	rc = curl_easy_perform(c);
+	{
+		curl_off_t connect_time = 0;
+
+		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_time);
+		t.connected = connect_time > 0;
+	}
 	if (!req->status)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &req->status);
 	log_debug("%s %s -> %ld in %.3fs", req->method, req->path, req->status,

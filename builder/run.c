@@ -384,8 +384,7 @@ static int start_service(struct stage *st, struct service *s,
 	cJSON_AddStringToObject(body, "Image", s->image);
 	cJSON_AddItemToObject(body, "Labels", labels());
 	cJSON_AddFalseToObject(body, "Tty");
-	cJSON_AddObjectToObject(body, "HostConfig");
-	cJSON_AddFalseToObject(cJSON_GetObjectItem(body, "HostConfig"),
+	cJSON_AddFalseToObject(cJSON_AddObjectToObject(body, "HostConfig"),
 			       "AutoRemove");
 	join_network(st, body, s->name);
 	if (create_container(st->eng, s->container, body, &s->id, err) < 0 ||
