@@ -55,6 +55,8 @@ t_rebuild_cached() {
 	make_app app
 	echo "RUN echo slow-step-$T_UNIQ" >>app/Dockerfile
 	bk assert_exit 0 "$BUILDER" app
+	grep -Eq "^#[0-9]+ [0-9.]+ slow-step-$T_UNIQ" "$STDOUT" ||
+		t_fail "the first build did not show the step's output"
 	bk assert_exit 0 "$BUILDER" --tag 2 app
 	assert_contains "$OUT" "CACHED"
 	# The step's output ("#6 0.123 slow-step-...") is not there: it did
