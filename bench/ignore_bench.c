@@ -12,6 +12,11 @@
  * which bench/run.sh parses. The medians are over rounds, each round
  * timing the whole list, so timer overhead is amortized.
  *
+ * With "--dump DIR" it also writes DIR/dockerignore and DIR/paths (one
+ * path a line), so that bench/ignore_bench.go can time the docker CLI's
+ * own matcher (moby/patternmatcher) on exactly the same input and check
+ * that both exclude the same number of paths.
+ *
  * Build (bench/run.sh does this):
  *	cc -O2 -Ibuilder bench/ignore_bench.c builder/ignore.c builder/buf.c \
  *	   builder/xmalloc.c builder/error.c
@@ -128,7 +133,31 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int main(void)
+static int dump(const char *dir, char **paths)
+{
+	char name[4096];
+	FILE *f;
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s/dockerignore", dir);
+	f = fopen(name, "w");
+	if (!f || fputs(dockerignore, f) == EOF || fclose(f) == EOF)
+		goto fail;
+	snprintf(name, sizeof(name), "%s/paths", dir);
+	f = fopen(name, "w");
+	if (!f)
+		goto fail;
+	for (i = 0; i < NPATHS; i++)
+		fprintf(f, "%s\n", paths[i]);
+	if (fclose(f) == EOF)
+		goto fail;
+	return 0;
+fail:
+	perror(name);
+	return -1;
+}
+
+int main(int argc, char **argv)
 {
 	struct error err = ERROR_INIT;
 	struct ignore *ig = NULL;
@@ -145,6 +174,8 @@ int main(void)
 	paths = xcalloc(NPATHS, sizeof(*paths));
 	for (i = 0; i < NPATHS; i++)
 		paths[i] = make_path();
+	if (argc == 3 && !strcmp(argv[1], "--dump") && dump(argv[2], paths) < 0)
+		goto out;
 
 	for (r = 0; r < ROUNDS; r++) {
 		size_t n = 0;

@@ -30,8 +30,10 @@
 #define RUNE_MAX 0x10FFFFu
 #define BOM_RUNE 0xFEFFu
 
-/* A bound on one compiled pattern (Go's own is about three million). */
+/* Bounds on one compiled pattern (Go's own is about three million
+ * instructions) and on a whole list, so memory stays modest. */
 #define PROG_MAX (1u << 20)
+#define PROG_TOTAL_MAX (4u << 20)
 
 /* bufio.Scanner's default token limit, which ReadAll does not raise. */
 #define LINE_MAX_BYTES (64 * 1024)
@@ -85,7 +87,7 @@ struct ignore {
 	struct pattern *v;
 	size_t n, alloc;
 	int exclusions;
-	size_t max_prog;
+	size_t max_prog, total_prog;
 };
 
 /* ---- UTF-8 and whitespace, as Go's unicode/utf8 and strings do it ---- */
@@ -450,7 +452,8 @@ static void insert_at(struct prog *p, uint32_t pc, uint8_t op, uint32_t x,
 	emit(p, OP_MATCH, 0, 0, 0);
 	memmove(p->inst + pc + 1, p->inst + pc,
 		(p->n - 1 - pc) * sizeof(*p->inst));
-	/* Code after pc is one atom: its jumps only target [pc, n]. */
+	/* The code after pc is self-contained (the alternatives parsed so
+	 * far), so every jump in it targets [pc, n] and moves by one. */
 	for (i = pc + 1; i < p->n; i++) {
 		if (p->inst[i].op == OP_SPLIT || p->inst[i].op == OP_JMP) {
 			p->inst[i].x++;
@@ -1327,6 +1330,12 @@ static const char *pattern_add(struct ignore *ig, const char *raw, size_t n)
 	if (pt.kind == MATCH_REGEXP &&
 	    (why = prog_compile(&pt.prog, re.data, re.len)))
 		goto out;
+	if (pt.prog.n > PROG_TOTAL_MAX - ig->total_prog) {
+		prog_release(&pt.prog);
+		why = "the patterns are too large once compiled";
+		goto out;
+	}
+	ig->total_prog += pt.prog.n;
 	pt.text = xstrndup(p, len);
 	pt.len = len;
 	ALLOC_GROW(ig->v, ig->n + 1, ig->alloc);

@@ -32,13 +32,15 @@
  * zero or more leading directories, a trailing "**" anything at all);
  * "[...]" is a class ("[^...]" negated, ranges "a-z"); '\' escapes the next
  * character. Docker turns each pattern into a Go regular expression by
- * textual substitution; the rare patterns where that leaks regexp syntax
- * through (a '\d' escape, "[[:alpha:]]", a '*' inside brackets, '^' outside
- * them) behave here as they do in docker, with one difference: Unicode
- * classes such as '\pL' are rejected as unsupported. A pattern docker would
- * reject (an unclosed '[', a trailing '\', a bare '!') is an error at parse
- * time, naming the file and line; docker reports some of them only when the
- * pattern is first used.
+ * textual substitution, and some regexp syntax leaks through: a '\d'
+ * escape is a digit, "[[:alpha:]]" a letter, '|' an alternation and "{2}"
+ * a count once the pattern has any wildcard ("*.c|*.h" is "^[^/]*\.c" or
+ * "[^/]*\.h$"), '^' outside brackets an anchor. Such patterns behave here
+ * as they do in docker, with one difference: Unicode classes such as '\pL'
+ * are rejected as unsupported. A pattern docker would reject (an unclosed
+ * '[', a trailing '\', a bare '!', an escape its regexp lacks) is an error
+ * at parse time, naming the file and line; docker reports some of them only
+ * when the pattern is first used.
  *
  * Matching never backtracks: every pattern is compiled to a small automaton
  * and run over the path in time proportional to path length times pattern
