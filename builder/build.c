@@ -213,6 +213,38 @@ out:
 	return ret;
 }
 
+/* moby#47717: before Docker 27.5 the containerd image store could not
+ * read a sessionless tar context ("invalid response status 403"). */
+static int containerd_store_without_tar_builds(struct engine *eng)
+{
+	struct error ignored = ERROR_INIT;
+	char version[64] = "", platform[64];
+	cJSON *info = NULL;
+	const cJSON *status, *pair;
+	int containerd = 0;
+	long major = 0, minor = 0;
+	char *end;
+
+	if (engine_json(eng, "GET", "/info", NULL, &info, NULL, &ignored) < 0)
+		return 0;
+	status = cJSON_GetObjectItemCaseSensitive(info, "DriverStatus");
+	cJSON_ArrayForEach(pair, status) {
+		const cJSON *v = cJSON_GetArrayItem(pair, 1);
+
+		if (cJSON_IsString(v) && strstr(v->valuestring, "containerd"))
+			containerd = 1;
+	}
+	cJSON_Delete(info);
+	if (!containerd ||
+	    engine_version(eng, version, sizeof(version), platform,
+			   sizeof(platform), &ignored) < 0)
+		return 0;
+	major = strtol(version, &end, 10);
+	if (*end == '.')
+		minor = strtol(end + 1, NULL, 10);
+	return major < 27 || (major == 27 && minor < 5);
+}
+
 static int use_buildkit(struct engine *eng, const struct config *cfg)
 {
 	switch (cfg->builder) {
@@ -225,12 +257,19 @@ static int use_buildkit(struct engine *eng, const struct config *cfg)
 	case BUILDER_AUTO:
 		break;
 	}
-	if (!strcmp(engine_builder_version(eng), "2")) {
-		log_info("builder: BuildKit (the engine advertises it)");
-		return 1;
+	if (strcmp(engine_builder_version(eng), "2")) {
+		log_info("builder: classic (the engine does not advertise "
+			 "BuildKit)");
+		return 0;
 	}
-	log_info("builder: classic (the engine does not advertise BuildKit)");
-	return 0;
+	if (containerd_store_without_tar_builds(eng)) {
+		log_info("builder: classic (the engine uses the containerd "
+			 "image store, where BuildKit builds from a tar context "
+			 "need Docker 27.5 or newer)");
+		return 0;
+	}
+	log_info("builder: BuildKit (the engine advertises it)");
+	return 1;
 }
 
 static void build_query(struct buf *q, const struct config *cfg,

@@ -40,9 +40,12 @@ struct engine {
 	char *base_url;    /* "http://api.moby.localhost", "https://h:2376/base" */
 	int tls;
 	int tls_verify;
+	char *cert_dir;    /* where ca.pem, cert.pem and key.pem were sought */
 	char *ca, *cert, *key;
 	char api[16];      /* negotiated, "" before the ping */
 	int api_forced;
+	char engine_api[16]; /* the engine's own, from /_ping */
+	int podman;        /* /_ping said Libpod-Api-Version */
 	char builder_version[16];
 	char os[32];
 	long idle_timeout;  /* seconds without a byte; 0: none */
@@ -114,6 +117,7 @@ static char *default_cert_dir(void)
 
 static int setup_tls(struct engine *eng, const char *dir, struct error *err)
 {
+	eng->cert_dir = xstrdup(dir);
 	eng->ca = join_path(dir, "ca.pem");
 	eng->cert = join_path(dir, "cert.pem");
 	eng->key = join_path(dir, "key.pem");
@@ -310,6 +314,7 @@ void engine_close(struct engine *eng)
 	free(eng->host);
 	free(eng->socket_path);
 	free(eng->base_url);
+	free(eng->cert_dir);
 	free(eng->ca);
 	free(eng->cert);
 	free(eng->key);
@@ -397,9 +402,16 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
 		char api[16] = "";
 
 		if (copy_header_value(line, len, "Api-Version", api,
-				      sizeof(api)) &&
-		    !t->eng->api_forced)
-			memcpy(t->eng->api, api, sizeof(api));
+				      sizeof(api))) {
+			memcpy(t->eng->engine_api, api, sizeof(api));
+			if (!t->eng->api_forced)
+				memcpy(t->eng->api, api, sizeof(api));
+		}
+		/* Podman's Docker-compatible service says what it is only
+		 * here; /version names "Podman Engine" in Components. */
+		if (copy_header_value(line, len, "Libpod-Api-Version", api,
+				      sizeof(api)))
+			t->eng->podman = 1;
 		copy_header_value(line, len, "Builder-Version",
 				  t->eng->builder_version,
 				  sizeof(t->eng->builder_version));
@@ -473,12 +485,23 @@ static void http_error(struct transfer *t)
 			"DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the "
 			"directory holding ca.pem, cert.pem and key.pem",
 			t->eng->host);
-	} else if (req->status == 400 && strstr(text, "client version")) {
+	} else if (req->status == 400 && strstr(text, "client version") &&
+		   t->eng->api_forced) {
 		err_set(t->err, EXIT_ENGINE,
-			"the engine at '%s' refused API version %s: %s; unset "
-			"DOCKER_API_VERSION or set it to a version the engine "
-			"supports",
+			"the engine at '%s' refused API version %s (forced by "
+			"DOCKER_API_VERSION): %s; unset DOCKER_API_VERSION to "
+			"negotiate, or set it to a version the engine supports",
 			t->eng->host, t->eng->api, buf_str(&clean));
+	} else if (req->status == 400 && strstr(text, "client version")) {
+		/* Negotiated, so the engine's minimum is above our maximum
+		 * (Docker 25 and later raise the minimum now and then). */
+		err_set(t->err, EXIT_ENGINE,
+			"the engine at '%s' refused API version %s: %s; "
+			"builder speaks API %s to %s: use a newer builder, or "
+			"set DOCKER_API_VERSION to a version the engine "
+			"supports",
+			t->eng->host, t->eng->api, buf_str(&clean),
+			ENGINE_API_MIN, ENGINE_API_MAX);
 	} else {
 		err_set(t->err, EXIT_ENGINE, "%s (HTTP %ld from %s %s)",
 			clean.len ? buf_str(&clean) : "no message",

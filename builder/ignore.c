@@ -255,8 +255,11 @@ static const char *match_class_char(const unsigned char *c, size_t n,
 {
 	size_t w;
 
-	if (*i >= n || c[*i] == '-' || c[*i] == ']')
-		return "a '[' class has a misplaced '-' or ']', or no closing ']'";
+	if (*i >= n)
+		return "a '[' class has no closing ']'";
+	if (c[*i] == '-' || c[*i] == ']')
+		return "a '[' class has a '-' or ']' where a character belongs "
+		       "(escape it with '\\')";
 	if (c[*i] == '\\' && ++*i >= n)
 		return "a '[' class has no closing ']'";
 	if (decode_rune(c + *i, n - *i, &w) == RUNE_ERROR && w == 1)

@@ -88,9 +88,57 @@ t_private_base_image() {
 	docker rmi "$base" >/dev/null 2>&1 || true
 }
 
+# fake_buildkit_engine BUILDER_VERSION DRIVER_TYPE ENGINE_VERSION: a fake
+# engine that answers one build and a tag, for BUILDER=auto decisions.
+fake_buildkit_engine() {
+	local version info
+	version=$(printf '{"Version":"%s","Os":"linux","Arch":"amd64"}' "$3")
+	info=$(printf '{"DriverStatus":[["driver-type","%s"]]}' "$2")
+	fake_engine_start <<EOF
+match /_ping
+reply HTTP/1.1 200 OK\r\nApi-Version: 1.47\r\nBuilder-Version: $1\r\nContent-Length: 2\r\n\r\nOK
+match GET /version
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${#version}\r\n\r\n$version
+match GET /info
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${#info}\r\n\r\n$info
+match POST /build
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"id":"moby.image.id","aux":{"ID":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}\r\n
+close
+match /tag
+reply HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n
+match GET /images/
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{"Size":123}
+EOF
+}
+
+t_auto_uses_buildkit_when_advertised() {
+	need_builder
+	make_app app
+	fake_buildkit_engine 2 overlayfs 28.0.0
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
+		assert_exit 0 "$BUILDER" app
+	fake_engine_stop
+	assert_contains "$OUT" "builder: BuildKit (the engine advertises it)"
+	assert_contains "$FAKE_LOG" "version=2"
+}
+
+t_auto_classic_on_old_containerd_store() {
+	need_builder
+	make_app app
+	fake_buildkit_engine 2 io.containerd.snapshotter.v1 27.4.1
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
+		assert_exit 0 "$BUILDER" app
+	fake_engine_stop
+	assert_contains "$OUT" "containerd image store"
+	assert_contains "$FAKE_LOG" "version=1"
+	assert_not_contains "$FAKE_LOG" "version=2"
+}
+
 run_test "BuildKit: a single-stage build" t_single_stage
 run_test "BuildKit: multi-stage, unused stage skipped, --target, build args" t_multi_stage_target_args
 run_test "BuildKit: a failing step exits 1 with its output" t_failing_step
 run_test "BuildKit: a rebuild hits the cache" t_rebuild_cached
 run_test "BuildKit and classic: a private base image" t_private_base_image
+run_test "auto: BuildKit when the engine advertises it" t_auto_uses_buildkit_when_advertised
+run_test "auto: classic on a containerd store older than 27.5" t_auto_classic_on_old_containerd_store
 t_summary
