@@ -542,6 +542,29 @@ static int unix_socket_error(struct engine *eng, const char *why,
 		       eng->socket_path, why);
 }
 
+/* A TLS failure on the engine's side of the handshake: almost always our
+ * client certificate, missing or signed by another CA. */
+static int client_cert_error(const struct engine *eng, const char *what,
+			     const char *why, struct error *err)
+{
+	if (!eng->cert)
+		return err_set(err, EXIT_ENGINE,
+			       "TLS: the engine at '%s' %s: %s; likely "
+			       "cause: no client certificate was sent "
+			       "('%s/cert.pem' or key.pem does not exist) and "
+			       "the engine requires one: put the client "
+			       "certificate and key there, or point "
+			       "DOCKER_CERT_PATH at them",
+			       eng->host, what, why,
+			       eng->cert_dir ? eng->cert_dir : ".");
+	return err_set(err, EXIT_ENGINE,
+		       "TLS: the engine at '%s' %s: %s; likely cause: it "
+		       "does not trust the client certificate '%s': it must "
+		       "be signed by the CA the engine was started with "
+		       "(--tlscacert)",
+		       eng->host, what, why, eng->cert);
+}
+
 static int transport_error(struct transfer *t, CURLcode rc,
 			   const char *why, struct error *err)
 {
@@ -575,11 +598,20 @@ static int transport_error(struct transfer *t, CURLcode rc,
 		err->retryable = 1;
 		return -1;
 	case CURLE_PEER_FAILED_VERIFICATION:
+		if (strstr(why, "subject name") || strstr(why, "match"))
+			return err_set(err, EXIT_ENGINE,
+				       "TLS: the certificate of the engine at "
+				       "'%s' was not accepted: %s; likely "
+				       "cause: the host in DOCKER_HOST is not "
+				       "in the certificate's subjectAltName: "
+				       "use a name or address it lists",
+				       addr, why);
 		return err_set(err, EXIT_ENGINE,
 			       "TLS: the certificate of the engine at '%s' "
 			       "was not accepted: %s; likely cause: '%s' is "
-			       "not the CA that signed it, or the address is "
-			       "not in its subjectAltName",
+			       "not the CA that signed it: set "
+			       "DOCKER_CERT_PATH to the directory holding the "
+			       "engine's ca.pem",
 			       addr, why, eng->ca ? eng->ca : "ca.pem");
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
@@ -597,25 +629,16 @@ static int transport_error(struct transfer *t, CURLcode rc,
 				       "DOCKER_TLS_VERIFY or use the engine's "
 				       "TLS port, usually 2376",
 				       addr, why);
-		return err_set(err, EXIT_ENGINE,
-			       "TLS: handshake with the engine at '%s' "
-			       "failed: %s; likely cause: no client "
-			       "certificate, or one the engine does not "
-			       "trust (cert.pem and key.pem in "
-			       "DOCKER_CERT_PATH)",
-			       addr, why);
+		return client_cert_error(eng, "handshake failed", why, err);
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
+		/* With TLS 1.3 the server's verdict on our certificate
+		 * arrives as an alert after the handshake, on first read. */
 		if (eng->tls && (strstr(why, "alert") || strstr(why, "SSL")))
-			return err_set(err, EXIT_ENGINE,
-				       "TLS: the engine at '%s' closed the "
-				       "connection: %s; likely cause: no "
-				       "client certificate, or one it does "
-				       "not trust (cert.pem and key.pem in "
-				       "DOCKER_CERT_PATH)",
-				       addr, why);
+			return client_cert_error(eng, "closed the connection",
+						 why, err);
 		err_set(err, EXIT_ENGINE,
 			"lost the connection to the docker engine at '%s' "
 			"during %s %s: %s",
@@ -812,8 +835,23 @@ int engine_ping(struct engine *eng, struct error *err)
 	parse_api_version(ENGINE_API_MIN, &min);
 	parse_api_version(ENGINE_API_MAX, &max);
 	if (eng->api_forced) {
-		log_info("engine: API version %s forced by DOCKER_API_VERSION",
-			 eng->api);
+		int engine_max;
+
+		log_info("engine: API version %s forced by DOCKER_API_VERSION "
+			 "(the engine reports %s)",
+			 eng->api, eng->engine_api[0] ? eng->engine_api : "none");
+		/* Sent anyway, as the docker CLI does: the engine's own
+		 * refusal names its range. */
+		if (have < min)
+			log_warn("DOCKER_API_VERSION %s is older than builder's "
+				 "minimum %s: some requests may fail",
+				 eng->api, ENGINE_API_MIN);
+		else if (!parse_api_version(eng->engine_api, &engine_max) &&
+			 have > engine_max)
+			log_warn("DOCKER_API_VERSION %s is newer than the "
+				 "engine's API %s: the engine will likely refuse "
+				 "it",
+				 eng->api, eng->engine_api);
 		return 0;
 	}
 	if (have < min)

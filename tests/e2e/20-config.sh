@@ -90,6 +90,19 @@ t_tag_from_ci() {
 	assert_contains "$OUT" "acme/calc:77 (tag from CIRCLE_BUILD_NUM)"
 }
 
+t_socket_permission_denied() {
+	need_builder
+	command -v setpriv >/dev/null || t_skip "setpriv is missing"
+	sock=$(stat -c '%U:%G %a' /var/run/docker.sock)
+	case $sock in *' 660' | *' 600') ;; *) t_skip "socket mode is $sock" ;; esac
+	group=$(stat -c %G /var/run/docker.sock)
+	chmod 755 "$T_DIR"
+	assert_exit 3 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BUILDER" check
+	assert_contains "$OUT" "permission denied on socket '/var/run/docker.sock'"
+	assert_contains "$OUT" "group '$group'"
+}
+
 run_test "missing IMAGE exits 2 naming it" t_missing_image
 run_test "uppercase IMAGE exits 2 naming the rule" t_uppercase_image
 run_test "bad TAG exits 2 naming the rule" t_bad_tag
@@ -100,4 +113,5 @@ run_test "--help lists everything, --version" t_help_and_version
 run_test "check prints the engine and the API version" t_check_reports_engine
 run_test "DOCKER_API_VERSION forces the version" t_api_version_forced
 run_test "TAG defaults to the CI build number" t_tag_from_ci
+run_test "permission denied names the socket and its group" t_socket_permission_denied
 t_summary
