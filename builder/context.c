@@ -43,6 +43,8 @@ struct context {
 	struct buf dockerignore; /* its text, when we must rewrite it */
 	int has_dockerignore;
 	struct ignore *ig;
+	unsigned char *hits;     /* per walk level, ignore_count() bytes each */
+	size_t hits_levels;
 
 	FTS *fts;
 	struct archive *ar;
@@ -420,6 +422,24 @@ out:
 	return ret;
 }
 
+/* Matches rel the way the CLI's tar walk does: each pattern's verdict on
+ * the parent directory carries down to its entries. */
+static int excluded_in_walk(struct context *ctx, short level, const char *rel)
+{
+	size_t n = ignore_count(ctx->ig);
+	size_t l = (size_t)level;
+
+	if (!n)
+		return 0;
+	if (l >= ctx->hits_levels) {
+		ctx->hits = xrealloc(ctx->hits, (l + 8) * n);
+		ctx->hits_levels = l + 8;
+	}
+	return ignore_excluded_walk(ctx->ig, rel,
+				    l > 1 ? ctx->hits + (l - 1) * n : NULL,
+				    ctx->hits + l * n);
+}
+
 /* One step of the walk: at most one header. */
 static int walk_step(struct context *ctx, struct error *err)
 {
@@ -450,7 +470,7 @@ static int walk_step(struct context *ctx, struct error *err)
 				       "fix its permissions or list it in "
 				       ".dockerignore",
 				       rel, strerror(f->fts_errno));
-		excluded = ignore_excluded(ctx->ig, rel);
+		excluded = excluded_in_walk(ctx, f->fts_level, rel);
 		if (f->fts_info == FTS_D) {
 			if (!excluded)
 				return write_entry(ctx, f, rel, err);
@@ -480,7 +500,45 @@ static int walk_step(struct context *ctx, struct error *err)
 	}
 }
 
-/* After the tree: the injected Dockerfile, then the end of the archive. */
+/* Writes the header of the Dockerfile that lives outside the context, under
+ * its injected name; its data follows through write_chunk(). */
+static int add_injected_dockerfile(struct context *ctx, struct error *err)
+{
+	struct archive_entry *e = NULL;
+	struct stat st;
+	int ret = -1;
+
+	if (open_file(ctx, ctx->dockerfile_path, ctx->dockerfile, 0, err) < 0)
+		return -1;
+	if (fstat(ctx->fd, &st) < 0) {
+		err_set(err, EXIT_BUILD, "cannot read the Dockerfile '%s': %s",
+			ctx->dockerfile_path, strerror(errno));
+		goto out;
+	}
+	ctx->fd_left = st.st_size;
+	e = archive_entry_new();
+	archive_entry_set_pathname(e, ctx->dockerfile);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0600);
+	archive_entry_set_size(e, st.st_size);
+	archive_entry_set_mtime(e, st.st_mtime, 0);
+	if (archive_write_header(ctx->ar, e) < ARCHIVE_WARN) {
+		archive_failed(ctx, "header", ctx->dockerfile, err);
+		goto out;
+	}
+	ctx->files++;
+	ret = 0;
+out:
+	archive_entry_free(e);
+	if (ctx->fd >= 0 && (ret < 0 || !ctx->fd_left)) {
+		close(ctx->fd);
+		ctx->fd = -1;
+	}
+	return ret;
+}
+
+/* After the tree: the injected Dockerfile (and a .dockerignore listing it,
+ * when the context has none), then the end of the archive. */
 static int finish_step(struct context *ctx, struct error *err)
 {
 	if (ctx->inject_dockerfile) {
@@ -489,36 +547,7 @@ static int finish_step(struct context *ctx, struct error *err)
 		    add_memory_file(ctx, ".dockerignore", ctx->dockerignore.data,
 				    ctx->dockerignore.len, 0644, err) < 0)
 			return -1;
-		if (open_file(ctx, ctx->dockerfile_path, ctx->dockerfile, 0,
-			      err) < 0)
-			return -1;
-		{
-			struct stat st;
-			struct archive_entry *e;
-
-			if (fstat(ctx->fd, &st) < 0)
-				return err_set(err, EXIT_BUILD, "cannot stat '%s': %s",
-					       ctx->dockerfile_path, strerror(errno));
-			ctx->fd_left = st.st_size;
-			e = archive_entry_new();
-			archive_entry_set_pathname(e, ctx->dockerfile);
-			archive_entry_set_filetype(e, AE_IFREG);
-			archive_entry_set_perm(e, 0600);
-			archive_entry_set_size(e, st.st_size);
-			archive_entry_set_mtime(e, st.st_mtime, 0);
-			if (archive_write_header(ctx->ar, e) < ARCHIVE_WARN) {
-				archive_entry_free(e);
-				return archive_failed(ctx, "header",
-						      ctx->dockerfile, err);
-			}
-			archive_entry_free(e);
-			ctx->files++;
-			if (!ctx->fd_left) {
-				close(ctx->fd);
-				ctx->fd = -1;
-			}
-		}
-		return 0;
+		return add_injected_dockerfile(ctx, err);
 	}
 	if (archive_write_close(ctx->ar) != ARCHIVE_OK)
 		return archive_failed(ctx, "end", "archive", err);
@@ -570,6 +599,7 @@ void context_close(struct context *ctx)
 	if (ctx->fts)
 		fts_close(ctx->fts);
 	ignore_free(ctx->ig);
+	free(ctx->hits);
 	buf_release(&ctx->pending);
 	buf_release(&ctx->dockerignore);
 	free(ctx->chunk);

@@ -942,6 +942,13 @@ int engine_version(struct engine *eng, char *version, size_t vlen,
 	if (engine_json(eng, "GET", "/version", NULL, &v, NULL, err) < 0)
 		return -1;
 	copy_json_string(v, "Version", version, vlen);
+	/* Podman answers with its own release ("4.3.1"): say whose it is,
+	 * since it behaves differently (see README, "Podman"). */
+	if (eng->podman) {
+		size_t n = strlen(version);
+
+		snprintf(version + n, vlen - n, " (Podman)");
+	}
 	copy_json_string(v, "Os", os, sizeof(os));
 	copy_json_string(v, "Arch", arch, sizeof(arch));
 	snprintf(platform, plen, "%s/%s", os, arch);

@@ -1,3 +1,7 @@
+	# dockerd.pid is dockerd's own and gone once it stopped; ours stays.
+	for f in dockerd.launcher.pid dockerd.pid; do
+		[ -s "$state/$f" ] || continue
+		pid=$(cat "$state/$f")
 #!/usr/bin/env bash
 # A second Docker engine for the remote-engine tests: dockerd on
 # tcp://127.0.0.1:PORT with --tlsverify, certificates made here with
@@ -92,7 +96,11 @@ cmd_up() {
 	fi
 	echo "$port" >"$state/port"
 
-	make_certs "$state/client" "IP:127.0.0.1,DNS:localhost,DNS:docker"
+	# The CA key and the server's files stay in pki/; client/ holds only
+	# what a client gets: the layout DOCKER_CERT_PATH wants.
+	make_certs "$state/pki" "IP:127.0.0.1,DNS:localhost,DNS:docker"
+	mkdir -p "$state/client"
+	cp "$state/pki/ca.pem" "$state/pki/cert.pem" "$state/pki/key.pem" "$state/client/"
 
 	# A bridge of its own, named and numbered after the port so that two
 	# of these can coexist; never --bridge=none.
@@ -110,9 +118,9 @@ cmd_up() {
 		--data-root "$state/data" --exec-root "$state/exec" \
 		--pidfile "$state/dockerd.pid" \
 		-H "tcp://127.0.0.1:$port" --tlsverify \
-		--tlscacert "$state/client/ca.pem" \
-		--tlscert "$state/client/server-cert.pem" \
-		--tlskey "$state/client/server-key.pem" \
+		--tlscacert "$state/pki/ca.pem" \
+		--tlscert "$state/pki/server-cert.pem" \
+		--tlskey "$state/pki/server-key.pem" \
 		--bridge="$bridge" --iptables=false --ip-forward=false \
 		>"$state/dockerd.log" 2>&1 </dev/null 9>&- &
 	echo $! >"$state/dockerd.launcher.pid"
@@ -149,19 +157,24 @@ cmd_down() {
 	[ -n "$state" ] || die "usage: scripts/tls-engine.sh down STATE"
 	[ -d "$state" ] || return 0
 	state=$(cd "$state" && pwd)
-	for f in dockerd.pid dockerd.launcher.pid; do
-		[ -s "$state/$f" ] || continue
-		pid=$(cat "$state/$f")
+	# dockerd.launcher.pid is ours (setsid execs, so it is dockerd's pid);
+	# dockerd removes its own dockerd.pid when it stops.
+	if [ -s "$state/dockerd.launcher.pid" ]; then
+		pid=$(cat "$state/dockerd.launcher.pid")
 		# Only our own dockerd: the pid must still be a dockerd using
 		# this state directory.
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$state" || continue
+		tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$state" || pid=
+	else
+		pid=
+	fi
+	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null || true
 		for _ in $(seq 100); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.2
 		done
 		kill -KILL "$pid" 2>/dev/null || true
-	done
+	fi
 	# Its containerd and shims normally go with it; what is left of this
 	# state directory goes now.
 	for pid in $(pgrep -f -- "$state/" 2>/dev/null || true); do

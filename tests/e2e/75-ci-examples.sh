@@ -1,0 +1,404 @@
+#!/usr/bin/env bash
+# The CI examples in examples/ci/: each file parses, says what its CI
+# system needs (executor, service, image), keeps secrets out of the file,
+# and the job it describes runs here against the local engine: its
+# environment and script, taken from the file, run with the CI's own
+# variables simulated (CIRCLE_BUILD_NUM=41, GITHUB_RUN_NUMBER=42,
+# CI_PIPELINE_IID=43, bamboo_buildNumber=44) on a copy of examples/hello,
+# and the registry then holds that build number as the tag.
+#
+# What the test replaces, and why: ACCOUNT (t$T_UNIQ, so runs do not
+# collide), REGISTRY (the test registry), BUILDER_IMAGE and the job image
+# (the local builder:latest and builder-shell:latest that `make image`
+# makes, instead of wherever a user published them), and the secrets,
+# which a CI system takes from its secret store.
+#
+# Needs python3 with PyYAML (Debian: python3-yaml; installed here if
+# missing) and builder:latest/builder-shell:latest (made with `make image`
+# if missing).
+. "$(dirname "$0")/../lib.sh"
+
+CI_DIR=$REPO_ROOT/examples/ci
+PY=/usr/bin/python3
+
+# The extractor: ci_job FILE KIND prints the job as JSON:
+#   {"env": {NAME: VALUE}, "script": "...", "image": "...", "services": [...],
+#    "steps": ["checkout", "run", ...]}
+# KIND is circleci, gitlab, github or bamboo. It fails (exit 1, a message
+# on stderr) when the file does not have the shape its CI system reads.
+CI_JOB_PY=$(
+	cat <<'PYEOF'
+import json, shlex, sys
+import yaml
+
+path, kind = sys.argv[1], sys.argv[2]
+with open(path) as f:
+    doc = yaml.safe_load(f)
+
+def die(msg):
+    sys.stderr.write("%s: %s\n" % (path, msg))
+    sys.exit(1)
+
+def strs(d):
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict):        # GitLab: {value: ..., description: ...}
+            v = v.get("value", "")
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        out[str(k)] = str(v)
+    return out
+
+def one_job(jobs):
+    if not isinstance(jobs, dict) or len(jobs) != 1:
+        die("expected exactly one job, found %r" % list(jobs or {}))
+    return next(iter(jobs.items()))
+
+job = {"env": {}, "script": "", "image": "", "services": [], "steps": []}
+lines = []
+
+if kind == "circleci":
+    if doc.get("version") not in (2, 2.1):
+        die("no 'version: 2.1'")
+    name, j = one_job(doc.get("jobs"))
+    wf = [w for w in (doc.get("workflows") or {}).values()
+          if isinstance(w, dict)]
+    listed = [next(iter(x)) if isinstance(x, dict) else x
+              for w in wf for x in w.get("jobs", [])]
+    if name not in listed:
+        die("job '%s' is in no workflow" % name)
+    if "machine" in j:
+        job["executor"] = "machine"
+    elif "docker" in j:
+        job["executor"] = "docker"
+        job["image"] = j["docker"][0]["image"]
+    else:
+        die("job '%s' has no executor" % name)
+    job["env"] = strs(j.get("environment"))
+    for step in j.get("steps", []):
+        key = step if isinstance(step, str) else next(iter(step))
+        job["steps"].append(key)
+        if key == "run":
+            body = step["run"]
+            lines.append(body if isinstance(body, str) else body["command"])
+elif kind == "gitlab":
+    reserved = {"default", "variables", "stages", "include", "workflow",
+                "image", "services", "before_script", "after_script",
+                "cache"}
+    jobs = {k: v for k, v in doc.items()
+            if k not in reserved and not str(k).startswith(".")}
+    name, j = one_job(jobs)
+    image = j.get("image", doc.get("image", ""))
+    job["image"] = image["name"] if isinstance(image, dict) else image
+    job["services"] = [s["name"] if isinstance(s, dict) else s
+                       for s in j.get("services", doc.get("services", []))]
+    job["env"] = strs(doc.get("variables"))
+    job["env"].update(strs(j.get("variables")))
+    lines += j.get("before_script", doc.get("before_script", []))
+    lines += j.get("script", [])
+    if not j.get("script"):
+        die("job '%s' has no script" % name)
+elif kind == "github":
+    # PyYAML reads the bare key `on` as True (YAML 1.1).
+    if "on" not in doc and True not in doc:
+        die("no 'on:' trigger")
+    name, j = one_job(doc.get("jobs"))
+    if "runs-on" not in j:
+        die("job '%s' has no runs-on" % name)
+    job["env"] = strs(doc.get("env"))
+    job["env"].update(strs(j.get("env")))
+    for step in j.get("steps", []):
+        if "uses" in step:
+            job["steps"].append(step["uses"].split("@")[0])
+        elif "run" in step:
+            job["steps"].append("run")
+            job["env"].update(strs(step.get("env")))
+            lines.append(step["run"])
+elif kind == "bamboo":
+    if doc.get("version") != 2 or "plan" not in doc:
+        die("not Bamboo YAML Specs version 2 with a plan")
+    names = []
+    for stage in doc.get("stages", []):
+        (sname, body), = stage.items()
+        names += body["jobs"] if isinstance(body, dict) else body
+    if len(names) != 1 or names[0] not in doc:
+        die("expected one job defined at the top level, stages name %r"
+            % names)
+    j = doc[names[0]]
+    for var, val in strs(doc.get("variables")).items():
+        job["env"]["bamboo_" + var.replace(".", "_")] = val
+    for task in j.get("tasks", []):
+        key = task if isinstance(task, str) else next(iter(task))
+        job["steps"].append(key)
+        if key != "script":
+            continue
+        body = task["script"]
+        if isinstance(body, str):
+            body = {"scripts": [body]}
+        elif isinstance(body, list):
+            body = {"scripts": body}
+        for word in shlex.split(body.get("environment", "")):
+            k, _, v = word.partition("=")
+            job["env"][k] = v
+        lines += body["scripts"]
+else:
+    die("unknown kind '%s'" % kind)
+
+job["script"] = "\n".join(l.rstrip("\n") for l in lines) + "\n"
+if not lines:
+    die("no script lines")
+print(json.dumps(job))
+PYEOF
+)
+
+# Does the system python have PyYAML? Installs python3-yaml if not, once
+# per file (a test suite on a fresh machine should not fail for it).
+T_YAML_OK=
+if "$PY" -c 'import yaml' 2>/dev/null; then
+	T_YAML_OK=1
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "note: installing python3-yaml for the YAML checks" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends python3-yaml >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends python3-yaml >/dev/null 2>&1; }
+	"$PY" -c 'import yaml' 2>/dev/null && T_YAML_OK=1
+fi
+
+need_yaml() {
+	[ -n "$T_YAML_OK" ] ||
+		t_fail "no PyYAML for '$PY': apt-get install python3-yaml"
+}
+
+# need_images: builder:latest and builder-shell:latest, made with
+# `make image` when one is missing.
+need_images() {
+	if docker image inspect builder:latest builder-shell:latest >/dev/null 2>&1; then
+		return 0
+	fi
+	echo "builder:latest or builder-shell:latest is missing: make image"
+	make -s -C "$REPO_ROOT" image >"$T_DIR/make-image.log" 2>&1 || {
+		tail -20 "$T_DIR/make-image.log"
+		t_fail "'make image' failed (log above): the examples need builder:latest and builder-shell:latest"
+	}
+	docker image inspect builder:latest builder-shell:latest >/dev/null 2>&1 ||
+		t_fail "'make image' did not make builder:latest and builder-shell:latest"
+}
+
+# load_job FILE KIND: sets JOB (the JSON) and shows it.
+load_job() {
+	need_yaml
+	JOB=$("$PY" -c "$CI_JOB_PY" "$CI_DIR/$1" "$2") ||
+		t_fail "could not read the job in '$1'"
+	echo "job from $1:"
+	jq . <<<"$JOB" | sed 's/^/  /'
+}
+
+# job_env NAME: the job's value for NAME ("" when unset).
+job_env() {
+	jq -r --arg n "$1" '.env[$n] // ""' <<<"$JOB"
+}
+
+# The file must not hold a secret or print one: no literal password value
+# (only the CI's own secret references), no `set -x`, no echo of one.
+check_no_secrets() {
+	local f=$CI_DIR/$1 pw
+	pw=$(job_env REGISTRY_PASSWORD)
+	case $pw in
+	'' | '${{ secrets.'*'}}') ;;
+	*) t_fail "'$1' sets REGISTRY_PASSWORD to a value in the file" ;;
+	esac
+	! grep -nE 'set -x|set -o xtrace|echo.*(PASS|SECRET|TOKEN)|docker login.*-p' "$f" ||
+		t_fail "'$1' could print a secret (lines above)"
+}
+
+# app_copy: a copy of examples/hello in $T_DIR/app, with run.sh beside it
+# as a user's repository has it; sets APP.
+app_copy() {
+	APP=$T_DIR/app
+	cp -r "$REPO_ROOT/examples/hello" "$APP"
+	cp "$REPO_ROOT/run.sh" "$APP/run.sh"
+}
+
+# job_env_array [NAME=VALUE...]: ENVS, the job's environment with the test's
+# replacements (given as arguments) applied last.
+job_env_array() {
+	local kv
+	ENVS=()
+	while IFS= read -r -d '' kv; do
+		ENVS+=("$kv")
+	done < <(jq -j '.env | to_entries[] | "\(.key)=\(.value)\u0000"' <<<"$JOB")
+	ENVS+=("$@")
+}
+
+# check_pushed TAG: the registry holds t$T_UNIQ/IMAGE:TAG as the only tag,
+# and the run's last line is its reference with the registry's digest.
+check_pushed() {
+	local image digest
+	image=$(job_env IMAGE)
+	assert_eq "$(registry_tags "t$T_UNIQ/$image" | tr '\n' ' ')" "$1 " "tags in the registry"
+	digest=$(registry_digest "t$T_UNIQ/$image" "$1")
+	[ -n "$digest" ] || t_fail "no digest for t$T_UNIQ/$image:$1"
+	assert_eq "$(tail -n 1 "$STDOUT")" "$REGISTRY_ADDR/t$T_UNIQ/$image:$1@$digest" "last line"
+	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
+	assert_contains "$OUT" "3 tests passed"
+}
+
+# run_host_job CI_VARS...: the job's script with sh in the app copy, as a
+# CI runner's shell runs it: an empty environment but the job's, the CI's
+# variables given, PATH, HOME and DOCKER_CONFIG.
+run_host_job() {
+	local script
+	script=$(jq -r .script <<<"$JOB")
+	job_env_array "ACCOUNT=t$T_UNIQ" "REGISTRY=$REGISTRY_ADDR" \
+		BUILDER_IMAGE=builder:latest "$@"
+	(cd "$APP" && assert_exit 0 env -i PATH="$PATH" HOME="$HOME" \
+		DOCKER_CONFIG="$DOCKER_CONFIG" "${ENVS[@]}" sh -ec "$script")
+}
+
+# run_shell_job WORKDIR CI_VARS...: the job's script in builder-shell:latest
+# (the job image), the app copy mounted at WORKDIR as the CI's checkout.
+# The engine is this machine's, through its socket: it stands in for
+# CircleCI's remote docker and GitLab's dind service. Every variable goes
+# in by name (-e NAME), none by value on a command line.
+run_shell_job() {
+	local wd=$1 script kv names=()
+	shift
+	script=$(jq -r .script <<<"$JOB")
+	job_env_array "ACCOUNT=t$T_UNIQ" "REGISTRY=$REGISTRY_ADDR" "$@"
+	for kv in "${ENVS[@]}"; do
+		names+=(-e "${kv%%=*}")
+	done
+	(
+		export "${ENVS[@]}"
+		assert_exit 0 docker run --rm --name "ci-$T_UNIQ" \
+			-v /var/run/docker.sock:/var/run/docker.sock \
+			-v "$APP:$wd" -w "$wd" "${names[@]}" \
+			builder-shell:latest sh -ec "$script"
+	)
+}
+
+# --- parsing and shape ---------------------------------------------------
+
+t_files_parse() {
+	need_yaml
+	local f n=0
+	for f in "$CI_DIR"/*.yml "$CI_DIR"/*.yaml; do
+		[ -e "$f" ] || continue
+		"$PY" -c 'import sys, yaml; list(yaml.safe_load_all(open(sys.argv[1])))' "$f" ||
+			t_fail "'$f' is not valid YAML"
+		n=$((n + 1))
+	done
+	assert_eq "$n" 5 "example files"
+	for f in circleci-machine.yml circleci-docker.yml gitlab-ci.yml \
+		github-actions.yml bamboo-specs.yml; do
+		[ -f "$CI_DIR/$f" ] || t_fail "'examples/ci/$f' is missing"
+	done
+}
+
+t_shapes() {
+	load_job circleci-machine.yml circleci
+	assert_eq "$(jq -r .executor <<<"$JOB")" machine "executor"
+	assert_eq "$(jq -r .script <<<"$JOB")" "./run.sh" "script"
+	check_no_secrets circleci-machine.yml
+
+	load_job circleci-docker.yml circleci
+	assert_eq "$(jq -r .executor <<<"$JOB")" docker "executor"
+	jq -e '.steps | index("setup_remote_docker")' <<<"$JOB" >/dev/null ||
+		t_fail "circleci-docker.yml: no setup_remote_docker step"
+	[[ $(jq -r .image <<<"$JOB") == *builder-shell:* ]] ||
+		t_fail "circleci-docker.yml: the job image is not builder-shell"
+	assert_eq "$(jq -r .script <<<"$JOB")" "builder" "script"
+	check_no_secrets circleci-docker.yml
+
+	load_job gitlab-ci.yml gitlab
+	[[ $(jq -r .image <<<"$JOB") == *builder-shell:* ]] ||
+		t_fail "gitlab-ci.yml: the job image is not builder-shell"
+	jq -e '.services | map(select(test("^docker:.*dind$"))) | length == 1' \
+		<<<"$JOB" >/dev/null || t_fail "gitlab-ci.yml: no docker:dind service"
+	assert_eq "$(job_env DOCKER_TLS_CERTDIR)" /certs "DOCKER_TLS_CERTDIR"
+	assert_eq "$(jq -r .script <<<"$JOB")" "builder" "script"
+	check_no_secrets gitlab-ci.yml
+
+	load_job github-actions.yml github
+	assert_eq "$(jq -r '.steps[0]' <<<"$JOB")" actions/checkout "first step"
+	assert_eq "$(job_env REGISTRY_USER)" '${{ secrets.REGISTRY_USER }}' "REGISTRY_USER"
+	assert_eq "$(job_env REGISTRY_PASSWORD)" '${{ secrets.REGISTRY_PASSWORD }}' "REGISTRY_PASSWORD"
+	assert_eq "$(jq -r .script <<<"$JOB")" "./run.sh" "script"
+	check_no_secrets github-actions.yml
+
+	load_job bamboo-specs.yml bamboo
+	jq -r .script <<<"$JOB" | grep -qx './run.sh' ||
+		t_fail "bamboo-specs.yml: the script does not run ./run.sh"
+	check_no_secrets bamboo-specs.yml
+}
+
+# --- the jobs, run -------------------------------------------------------
+
+t_circleci_machine() {
+	need_images
+	load_job circleci-machine.yml circleci
+	app_copy
+	run_host_job CI=true CIRCLE_BUILD_NUM=41 \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_pushed 41
+	assert_contains "$OUT" "CIRCLE_BUILD_NUM"
+	assert_no_leftovers
+}
+
+t_circleci_docker() {
+	need_images
+	load_job circleci-docker.yml circleci
+	app_copy
+	run_shell_job /root/project CI=true CIRCLE_BUILD_NUM=41 \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_pushed 41
+	assert_contains "$OUT" "CIRCLE_BUILD_NUM"
+	assert_no_leftovers
+}
+
+t_github_actions() {
+	need_images
+	load_job github-actions.yml github
+	app_copy
+	# The secrets replace the ${{ secrets.* }} expressions, as GitHub does.
+	run_host_job CI=true GITHUB_ACTIONS=true GITHUB_RUN_NUMBER=42 \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_pushed 42
+	assert_contains "$OUT" "GITHUB_RUN_NUMBER"
+	assert_no_leftovers
+}
+
+t_gitlab() {
+	need_images
+	load_job gitlab-ci.yml gitlab
+	app_copy
+	run_shell_job /builds/acme/hello CI=true GITLAB_CI=true CI_PIPELINE_IID=43 \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_pushed 43
+	assert_contains "$OUT" "CI_PIPELINE_IID"
+	assert_no_leftovers
+}
+
+t_bamboo() {
+	need_images
+	load_job bamboo-specs.yml bamboo
+	app_copy
+	# Bamboo hands plan variables to scripts as bamboo_NAME.
+	run_host_job bamboo_buildNumber=44 \
+		bamboo_REGISTRY_USER="$REGISTRY_USER_T" \
+		bamboo_REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_pushed 44
+	assert_contains "$OUT" "bamboo_buildNumber"
+	assert_no_leftovers
+}
+
+run_test "the example files are valid YAML" t_files_parse
+run_test "each example has its CI's shape and no secret" t_shapes
+run_test "CircleCI machine executor: ./run.sh pushes tag 41" t_circleci_machine
+run_test "CircleCI docker executor: builder in builder-shell pushes tag 41" t_circleci_docker
+run_test "GitHub Actions: ./run.sh pushes tag 42" t_github_actions
+run_test "GitLab CI: builder in builder-shell pushes tag 43" t_gitlab
+run_test "Bamboo: ./run.sh pushes tag 44" t_bamboo
+t_summary
