@@ -129,7 +129,7 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		stage_skip(rep, STAGE_TEST, "TEST_CMD is not set");
 	} else {
 		t0 = now_seconds();
-		log_stage("test", "sh -c in %s", built.image_id);
+		log_stage("test", "TEST_CMD in a container of %.19s", built.image_id);
 		ret = run_tests(eng, cfg, built.image_id, &tested, err);
 		rep->tests_ran = tested.ran;
 		rep->test_exit_code = tested.exit_code;

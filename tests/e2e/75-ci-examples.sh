@@ -16,6 +16,7 @@
 # Needs python3 with PyYAML (Debian: python3-yaml; installed here if
 # missing) and builder:latest/builder-shell:latest (made with `make image`
 # if missing).
+# shellcheck disable=SC2016,SC2031,SC2119 # ${{ }} is GitHub's; subshell tests
 . "$(dirname "$0")/../lib.sh"
 
 CI_DIR=$REPO_ROOT/examples/ci
@@ -232,12 +233,13 @@ job_env_array() {
 	ENVS+=("$@")
 }
 
-# check_pushed TAG: the registry holds t$T_UNIQ/IMAGE:TAG as the only tag,
-# and the run's last line is its reference with the registry's digest.
+# check_pushed TAG [ALL]: the registry's tags of t$T_UNIQ/IMAGE are ALL
+# (default: TAG alone), and the run's last line is TAG's reference with the
+# registry's digest.
 check_pushed() {
 	local image digest
 	image=$(job_env IMAGE)
-	assert_eq "$(registry_tags "t$T_UNIQ/$image" | tr '\n' ' ')" "$1 " "tags in the registry"
+	assert_eq "$(registry_tags "t$T_UNIQ/$image" | tr '\n' ' ')" "${2:-$1} " "tags in the registry"
 	digest=$(registry_digest "t$T_UNIQ/$image" "$1")
 	[ -n "$digest" ] || t_fail "no digest for t$T_UNIQ/$image:$1"
 	assert_eq "$(tail -n 1 "$STDOUT")" "$REGISTRY_ADDR/t$T_UNIQ/$image:$1@$digest" "last line"
@@ -259,21 +261,25 @@ run_host_job() {
 
 # run_shell_job WORKDIR CI_VARS...: the job's script in builder-shell:latest
 # (the job image), the app copy mounted at WORKDIR as the CI's checkout.
-# The engine is this machine's, through its socket: it stands in for
-# CircleCI's remote docker and GitLab's dind service. Every variable goes
-# in by name (-e NAME), none by value on a command line.
+# The engine is this machine's, through its socket, standing in for
+# CircleCI's remote docker and GitLab's dind service, unless JOB_ENGINE
+# (an array of `docker run` options) says otherwise. Every variable goes in
+# by name (-e NAME), none by value on a command line.
 run_shell_job() {
-	local wd=$1 script kv names=()
+	local wd=$1 script kv names=() seen=" "
 	shift
 	script=$(jq -r .script <<<"$JOB")
 	job_env_array "ACCOUNT=t$T_UNIQ" "REGISTRY=$REGISTRY_ADDR" "$@"
 	for kv in "${ENVS[@]}"; do
+		[[ $seen == *" ${kv%%=*} "* ]] && continue
+		seen="$seen${kv%%=*} "
 		names+=(-e "${kv%%=*}")
 	done
+	[ -n "${JOB_ENGINE+x}" ] ||
+		JOB_ENGINE=(-v /var/run/docker.sock:/var/run/docker.sock)
 	(
 		export "${ENVS[@]}"
-		assert_exit 0 docker run --rm --name "ci-$T_UNIQ" \
-			-v /var/run/docker.sock:/var/run/docker.sock \
+		assert_exit 0 docker run --rm --name "ci-$T_UNIQ" "${JOB_ENGINE[@]}" \
 			-v "$APP:$wd" -w "$wd" "${names[@]}" \
 			builder-shell:latest sh -ec "$script"
 	)
@@ -394,6 +400,55 @@ t_bamboo() {
 	assert_no_leftovers
 }
 
+# The remote engines for real: a second dockerd with TLS on port 2376
+# (scripts/tls-engine.sh; its certificate names DNS:docker). The GitLab job
+# sees it as dind's "docker" host, with the client certificates at
+# $DOCKER_TLS_CERTDIR/client and no socket, so builder's fallback picks
+# tcp://docker:2376; the CircleCI job gets DOCKER_HOST, DOCKER_TLS_VERIFY and
+# DOCKER_CERT_PATH as setup_remote_docker sets them. The job containers use
+# the host's network to reach it.
+t_remote_tls() {
+	need_images
+	if (exec 3<>/dev/tcp/127.0.0.1/2376) 2>/dev/null; then
+		t_skip "port 2376 is in use: no dind stand-in"
+	fi
+	trap 'bash "$REPO_ROOT/scripts/tls-engine.sh" down "$T_DIR/tls"' EXIT
+	TLS_ENGINE_PORT=2376 bash "$REPO_ROOT/scripts/tls-engine.sh" up "$T_DIR/tls" ||
+		t_fail "the TLS engine did not start"
+	. "$T_DIR/tls/env"
+
+	load_job gitlab-ci.yml gitlab
+	app_copy
+	JOB_ENGINE=(--network host --add-host docker:127.0.0.1
+		-v "$TLS_ENGINE_CERTS:/certs/client:ro")
+	run_shell_job /builds/acme/hello CI=true GITLAB_CI=true CI_PIPELINE_IID=43 \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_pushed 43
+	assert_contains "$OUT" "using tcp://docker:2376 with TLS"
+
+	load_job circleci-docker.yml circleci
+	rm -rf "$APP"
+	app_copy
+	JOB_ENGINE=(--network host -v "$TLS_ENGINE_CERTS:/tmp/docker-certs:ro")
+	run_shell_job /root/project CI=true CIRCLE_BUILD_NUM=41 \
+		DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 \
+		DOCKER_CERT_PATH=/tmp/docker-certs \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_pushed 41 "41 43"
+	assert_contains "$OUT" "engine: $TLS_ENGINE_HOST"
+
+	# Nothing left on the remote engine, and nothing went to the local one.
+	(
+		export DOCKER_HOST=$TLS_ENGINE_HOST DOCKER_TLS_VERIFY=1 \
+			DOCKER_CERT_PATH=$TLS_ENGINE_CERTS
+		assert_no_leftovers
+		[ -n "$(docker images -q "$REGISTRY_ADDR/t$T_UNIQ/hello:43")" ] ||
+			t_fail "the remote engine does not hold the image"
+	)
+	[ -z "$(docker images -q "$REGISTRY_ADDR/t$T_UNIQ/hello")" ] ||
+		t_fail "the local engine built the image, not the remote one"
+}
+
 run_test "the example files are valid YAML" t_files_parse
 run_test "each example has its CI's shape and no secret" t_shapes
 run_test "CircleCI machine executor: ./run.sh pushes tag 41" t_circleci_machine
@@ -401,4 +456,5 @@ run_test "CircleCI docker executor: builder in builder-shell pushes tag 41" t_ci
 run_test "GitHub Actions: ./run.sh pushes tag 42" t_github_actions
 run_test "GitLab CI: builder in builder-shell pushes tag 43" t_gitlab
 run_test "Bamboo: ./run.sh pushes tag 44" t_bamboo
+run_test "GitLab dind and CircleCI remote docker over TLS, for real" t_remote_tls
 t_summary
