@@ -109,7 +109,8 @@ static void handle_line(char *line, const struct strlist *args,
 	expand(w[i], args, globals, &image);
 	if (i + 2 < n && !strcasecmp(w[i + 1], "AS"))
 		strlist_push(stages, w[i + 2]);
-	if (!strchr(image.data, '$') && strcasecmp(image.data, "scratch") &&
+	if (image.len && !strchr(image.data, '$') &&
+	    strcasecmp(image.data, "scratch") &&
 	    !strlist_has(stages, image.data) && !strlist_has(out, image.data))
 		strlist_push(out, image.data);
 	buf_release(&image);

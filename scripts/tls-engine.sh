@@ -1,7 +1,3 @@
-	# dockerd.pid is dockerd's own and gone once it stopped; ours stays.
-	for f in dockerd.launcher.pid dockerd.pid; do
-		[ -s "$state/$f" ] || continue
-		pid=$(cat "$state/$f")
 #!/usr/bin/env bash
 # A second Docker engine for the remote-engine tests: dockerd on
 # tcp://127.0.0.1:PORT with --tlsverify, certificates made here with

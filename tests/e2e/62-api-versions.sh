@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2030,SC2031 # test variables live in subshells
 # API version negotiation against fake engines of every age: Docker 20.10
 # (API 1.41), 24 (1.43), 29 (1.52, refusing anything below 1.44), an
 # engine too old for builder, and one whose minimum is above builder's

@@ -263,26 +263,24 @@ run_host_job() {
 # (the job image), the app copy mounted at WORKDIR as the CI's checkout.
 # The engine is this machine's, through its socket, standing in for
 # CircleCI's remote docker and GitLab's dind service, unless JOB_ENGINE
-# (an array of `docker run` options) says otherwise. Every variable goes in
-# by name (-e NAME), none by value on a command line.
+# (an array of `docker run` options) says otherwise. The variables go in
+# through an --env-file, not on a command line, and not into the docker
+# CLI's own environment (DOCKER_HOST there would redirect the CLI).
 run_shell_job() {
-	local wd=$1 script kv names=() seen=" "
+	local wd=$1 script kv envfile=$T_DIR/job.env
 	shift
 	script=$(jq -r .script <<<"$JOB")
 	job_env_array "ACCOUNT=t$T_UNIQ" "REGISTRY=$REGISTRY_ADDR" "$@"
+	(umask 077 && : >"$envfile")
 	for kv in "${ENVS[@]}"; do
-		[[ $seen == *" ${kv%%=*} "* ]] && continue
-		seen="$seen${kv%%=*} "
-		names+=(-e "${kv%%=*}")
+		[[ $kv != *$'\n'* ]] || t_fail "a multi-line value for ${kv%%=*}: not for --env-file"
+		printf '%s\n' "$kv" >>"$envfile"
 	done
 	[ -n "${JOB_ENGINE+x}" ] ||
 		JOB_ENGINE=(-v /var/run/docker.sock:/var/run/docker.sock)
-	(
-		export "${ENVS[@]}"
-		assert_exit 0 docker run --rm --name "ci-$T_UNIQ" "${JOB_ENGINE[@]}" \
-			-v "$APP:$wd" -w "$wd" "${names[@]}" \
-			builder-shell:latest sh -ec "$script"
-	)
+	assert_exit 0 docker run --rm --name "ci-$T_UNIQ" "${JOB_ENGINE[@]}" \
+		-v "$APP:$wd" -w "$wd" --env-file "$envfile" \
+		builder-shell:latest sh -ec "$script"
 }
 
 # --- parsing and shape ---------------------------------------------------
@@ -415,6 +413,7 @@ t_remote_tls() {
 	trap 'bash "$REPO_ROOT/scripts/tls-engine.sh" down "$T_DIR/tls"' EXIT
 	TLS_ENGINE_PORT=2376 bash "$REPO_ROOT/scripts/tls-engine.sh" up "$T_DIR/tls" ||
 		t_fail "the TLS engine did not start"
+	# shellcheck source=/dev/null
 	. "$T_DIR/tls/env"
 
 	load_job gitlab-ci.yml gitlab

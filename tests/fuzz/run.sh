@@ -23,7 +23,7 @@ JOBS=${FUZZ_JOBS:-1}
 CC_FUZZ=${CC_FUZZ:-clang}
 OUT=build/fuzz
 SAN=-fsanitize=address,undefined
-CFLAGS_FUZZ="-g -O1 -std=c17 -D_GNU_SOURCE -fno-omit-frame-pointer -Ibuilder"
+CFLAGS_FUZZ="-g -O1 -std=c17 -D_GNU_SOURCE -DBUILDER_VERSION=\"fuzz\" -fno-omit-frame-pointer -Ibuilder"
 PKGS="libcurl libarchive libcjson"
 DEPS_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null)
 DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson)

@@ -1,0 +1,760 @@
+#!/usr/bin/env bash
+# bench/run.sh: `make bench`. builder against the docker CLI on the same
+# work, on this machine's engine and a local registry, in one run; writes
+# docs/benchmarks.md and docs/benchmarks.png from what it measured.
+#
+# Cases (docs/benchmarks.md says how each is measured):
+#   pipeline   build, test, tag, push of a small app: wall time, client CPU
+#   context    a 20,000-file, 330 MB context: wall time, client peak RSS
+#   rebuild    an engine with no local images: CACHE_FROM against no cache
+#   image      builder:latest against the smallest docker-CLI image
+#   startup    builder --version and a configuration error, in microseconds
+#   ignore     the .dockerignore matcher on 100,000 paths, in ns per path
+#
+# builder and its baseline (bench/baseline.sh, plain docker CLI commands)
+# run in alternating pairs, the order swapped on every pair, so that a slow
+# spell of the engine or the disk hits both sides alike.
+#
+# Knobs: BENCH_PAIRS (5), BENCH_PIPELINE_PAIRS (10: the pipeline case is
+# short, so more pairs are cheap and steady its median), BENCH_STARTUP_RUNS
+# (200), BENCH_SLOW_STEP (10,
+# seconds of the rebuild case's slow step), BENCH_CACHE (where the large
+# context is generated once, /tmp/builder-bench-cache), BENCH_DOC and
+# BENCH_PNG (the outputs), BUILDER_BIN (bin/builder).
+set -euo pipefail
+export LC_ALL=C
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+pairs=${BENCH_PAIRS:-5}
+pipe_pairs=${BENCH_PIPELINE_PAIRS:-$((pairs * 2))}
+startup_runs=${BENCH_STARTUP_RUNS:-200}
+slow=${BENCH_SLOW_STEP:-10}
+cache=${BENCH_CACHE:-/tmp/builder-bench-cache}
+doc=${BENCH_DOC:-$repo/docs/benchmarks.md}
+png=${BENCH_PNG:-$repo/docs/benchmarks.png}
+builder=${BUILDER_BIN:-$repo/bin/builder}
+cflags="-O2 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow
+-Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wvla"
+
+started=$EPOCHREALTIME
+run_id=$(printf 'b%x%x' "$(date +%s)" "$$" | tail -c 10)
+work=$(mktemp -d "${TMPDIR:-/tmp}/builder-bench.XXXXXX")
+results=$work/results # "case side metric value" lines
+
+say() { printf 'bench: %s\n' "$*"; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+# Images this run made, by name; the registry's repositories are left to
+# the throwaway registry.
+cleanup() {
+	docker image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |
+		grep -F -- "-$run_id" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- prerequisites ---------------------------------------------------------
+
+# apt_install PACKAGE: installs it from Debian's archive; 1 when that is
+# not possible (not root, no archive), so that the caller can do without.
+apt_install() {
+	[ "$(id -u)" = 0 ] || return 1
+	say "installing $1"
+	{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "$1" ||
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "$1"; }
+	} >"$work/apt-$1.log" 2>&1
+}
+
+[ -x "$builder" ] || die "'$builder' is missing: run 'make bin/builder'"
+[ -x /usr/bin/time ] || apt_install time ||
+	die "GNU time is missing and cannot be installed: apt-get install time"
+command -v gnuplot >/dev/null || apt_install gnuplot-nox || true
+have_gnuplot=1
+command -v gnuplot >/dev/null || have_gnuplot=0
+
+say "starting the engine and the registry (scripts/test-env.sh up)"
+bash scripts/test-env.sh up
+envfile=$(bash scripts/test-env.sh envfile)
+# shellcheck disable=SC1090
+. "$envfile"
+registry=$REGISTRY_ADDR
+
+mkdir -p "$work/bin" "$work/builder-config" "$(dirname "$doc")"
+# shellcheck disable=SC2086
+for prog in startup gentree; do
+	cc $cflags -Ibuilder -o "$work/bin/$prog" "bench/$prog.c"
+done
+# shellcheck disable=SC2086
+cc $cflags -Ibuilder -o "$work/bin/ignore_bench" bench/ignore_bench.c \
+	builder/ignore.c builder/buf.c builder/xmalloc.c builder/error.c
+
+# The binary builder:latest ships (make static), when there is an image to
+# take it from: the context and start-up cases measure it too.
+static_bin=""
+if docker image inspect builder:latest >/dev/null 2>&1; then
+	c=$(docker create builder:latest)
+	if docker cp "$c:/builder" "$work/bin/builder-static" >/dev/null 2>&1; then
+		static_bin=$work/bin/builder-static
+		static_version=$("$static_bin" --version)
+	fi
+	docker rm "$c" >/dev/null
+fi
+
+# --- measuring -------------------------------------------------------------
+
+record() { printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$results"; }
+
+# values CASE SIDE METRIC: the recorded values, one a line.
+values() {
+	awk -v c="$1" -v s="$2" -v m="$3" '$1 == c && $2 == s && $3 == m { print $4 }' \
+		"$results"
+}
+
+# stats CASE SIDE METRIC: "median min max count", or "nan nan nan 0".
+stats() {
+	values "$@" | sort -g | awk '
+		{ v[NR] = $1 }
+		END {
+			if (!NR) { print "nan nan nan 0"; exit }
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			print m, v[1], v[NR], NR
+		}'
+}
+median() { stats "$@" | cut -d' ' -f1; }
+
+# calc EXPR: awk arithmetic, printed with %g.
+calc() { awk "BEGIN { x = $1; printf \"%.6g\n\", x }"; }
+
+# measure LOG CMD...: runs CMD with its output in LOG, under GNU time.
+# Sets wall (seconds, from the shell's clock), cpu (user + sys seconds of
+# CMD and every descendant it waited for: GNU time reports the rusage
+# wait4() returns) and rss (the largest peak RSS among them, KiB).
+measure() {
+	local log=$1 t0 t1 rc=0 u s m
+	shift
+	t0=$EPOCHREALTIME
+	/usr/bin/time -o "$work/time" -f '%U %S %M' "$@" >"$log" 2>&1 </dev/null ||
+		rc=$?
+	t1=$EPOCHREALTIME
+	if [ "$rc" != 0 ]; then
+		tail -20 "$log" >&2
+		die "'$*' failed with status $rc: its output is above"
+	fi
+	read -r u s m < <(tail -1 "$work/time")
+	wall=$(calc "$t1 - $t0")
+	cpu=$(calc "$u + $s")
+	rss=$m
+}
+
+# The environment each side runs in: nothing of the caller's but PATH and
+# HOME. builder gets an empty DOCKER_CONFIG (credentials come from
+# REGISTRY_USER/REGISTRY_PASSWORD); baseline.sh makes its own.
+run_builder() { # LOG VAR=VALUE... CONTEXT
+	local log=$1
+	shift
+	measure "$log" env -i PATH="$PATH" HOME="$HOME" \
+		DOCKER_CONFIG="$work/builder-config" BUILDER=classic "$@"
+}
+run_baseline() { # LOG VAR=VALUE... CONTEXT
+	local log=$1
+	shift
+	measure "$log" env -i PATH="$PATH" HOME="$HOME" "$@"
+}
+
+# app_context DIR DOCKERFILE: examples/hello's files with DOCKERFILE.
+app_context() {
+	mkdir -p "$1"
+	cp -r examples/hello/calc.sh examples/hello/tests "$1/"
+	cp "$2" "$1/Dockerfile"
+}
+
+fmt_s() { awk -v x="$1" 'BEGIN { printf "%.2f s", x }'; }
+
+# --- case 1: the full pipeline -------------------------------------------------
+
+case_pipeline() {
+	local i side ctx stage
+	say "[pipeline] $pipe_pairs pairs: build, test, tag and push examples/hello (plus a per-run file)"
+	for i in $(seq "$pipe_pairs"); do
+		for side in builder baseline; do
+			ctx=$work/pipeline-$i-$side
+			app_context "$ctx" bench/pipeline.Dockerfile
+			printf '%s-%s-%s\n' "$run_id" "$i" "$side" >"$ctx/build-id"
+		done
+		local order="builder baseline"
+		[ $((i % 2)) = 1 ] || order="baseline builder"
+		local line="pair $i/$pipe_pairs:"
+		for side in $order; do
+			local vars=(REGISTRY="$registry" ACCOUNT=bench
+				IMAGE="pipe-$side-$i-$run_id" TAG="1.0.$i" EXTRA_TAGS=latest
+				TEST_CMD=/tests/run.sh PUSH=true
+				REGISTRY_USER="$REGISTRY_USER_T"
+				REGISTRY_PASSWORD="$REGISTRY_PASS_T")
+			if [ "$side" = builder ]; then
+				run_builder "$work/pipeline-$i-$side.log" "${vars[@]}" \
+					"$builder" "$work/pipeline-$i-$side"
+			else
+				run_baseline "$work/pipeline-$i-$side.log" "${vars[@]}" \
+					bash bench/baseline.sh "$work/pipeline-$i-$side"
+			fi
+			grep -q '3 tests passed' "$work/pipeline-$i-$side.log" ||
+				die "[pipeline] $side ran no tests: see $work/pipeline-$i-$side.log"
+			record pipeline "$side" wall "$wall"
+			record pipeline "$side" cpu "$cpu"
+			line="$line $side $(fmt_s "$wall") (cpu $(fmt_s "$cpu"))"
+		done
+		# builder's own account of its stages: "<== build done in 1.2s"
+		for stage in build test tag push; do
+			record pipeline "stage_$stage" wall "$(sed -n \
+				"s/^<== $stage done in \([0-9.]*\)s\$/\1/p" \
+				"$work/pipeline-$i-builder.log")"
+		done
+		say "[pipeline] $line"
+	done
+	# Both pushed: the registry has each side's last tag.
+	for side in builder baseline; do
+		curl -sf -u "$REGISTRY_USER_T:$REGISTRY_PASS_T" \
+			"http://$registry/v2/bench/pipe-$side-$pipe_pairs-$run_id/tags/list" |
+			grep -q '"latest"' ||
+			die "[pipeline] $side's push did not reach the registry"
+	done
+}
+
+# --- case 2: context upload ------------------------------------------------------
+
+ctx_dir=$cache/context-v1
+case_context() {
+	local i side order line
+	# The stamp (gentree's "files=N bytes=N") says the tree is complete.
+	if [ ! -s "$ctx_dir.complete" ] || [ ! -d "$ctx_dir" ]; then
+		say "[context] generating the context once, in $ctx_dir"
+		rm -rf "$ctx_dir" "$ctx_dir.complete"
+		mkdir -p "$cache"
+		"$work/bin/gentree" "$ctx_dir" >"$work/gentree.out"
+		mv "$work/gentree.out" "$ctx_dir.complete"
+	fi
+	read -r ctx_files ctx_bytes < <(sed 's/[a-z]*=//g' "$ctx_dir.complete")
+	say "[context] $pairs pairs: $ctx_files files, $((ctx_bytes / 1000000)) MB; classic build, no push"
+	for i in $(seq "$pairs"); do
+		order="builder baseline"
+		[ $((i % 2)) = 1 ] || order="baseline builder"
+		line="pair $i/$pairs:"
+		for side in $order; do
+			if [ "$side" = builder ]; then
+				run_builder "$work/context-$i-$side.log" ACCOUNT=bench \
+					IMAGE="ctx-$run_id" TAG="$i" PUSH=false \
+					"$builder" "$ctx_dir"
+			else
+				run_baseline "$work/context-$i-$side.log" \
+					DOCKER_CONFIG="$work/builder-config" DOCKER_BUILDKIT=0 \
+					docker build -t "bench/ctxd-$run_id:$i" "$ctx_dir"
+			fi
+			record context "$side" wall "$wall"
+			record context "$side" rss "$rss"
+			line="$line $side $(fmt_s "$wall") (rss $((rss / 1024)) MiB)"
+		done
+		say "[context] $line"
+	done
+	# The static binary of builder:latest, once: what the image runs.
+	if [ -n "$static_bin" ]; then
+		run_builder "$work/context-static.log" ACCOUNT=bench \
+			IMAGE="ctx-$run_id" TAG=static PUSH=false \
+			"$static_bin" "$ctx_dir"
+		record context static wall "$wall"
+		record context static rss "$rss"
+		say "[context] builder:latest's static binary, one run: $(fmt_s "$wall") (rss $((rss / 1024)) MiB)"
+		measure "$work/static-version.log" "$static_bin" --version
+		record context static rss_idle "$rss"
+	fi
+	# What builder's peak RSS is made of: the same binary doing nothing.
+	measure "$work/version.log" "$builder" --version
+	record context builder rss_idle "$rss"
+}
+
+# --- case 3: rebuild without local images -----------------------------------------
+
+purge_rebuild_images() {
+	docker image ls --format '{{.Repository}}:{{.Tag}}' |
+		{ grep -F "/rebuild-$run_id:" || true; } | xargs -r docker rmi -f >/dev/null
+	if docker image ls --format '{{.Repository}}' | grep -qF "/rebuild-$run_id"; then
+		die "[rebuild] images of 'rebuild-$run_id' are still there"
+	fi
+}
+
+case_rebuild() {
+	local i side order line ctx=$work/rebuild
+	local image=$registry/bench/rebuild-$run_id
+	local common=(REGISTRY="$registry" ACCOUNT=bench IMAGE="rebuild-$run_id"
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T")
+	app_context "$ctx" /dev/null
+	sed -e "s/@SLOW@/$slow/" -e "s/@RUN_ID@/$run_id/" bench/rebuild.Dockerfile \
+		>"$ctx/Dockerfile"
+	say "[rebuild] seeding: build and push $image:seed (RUN sleep $slow)"
+	run_builder "$work/rebuild-seed.log" "${common[@]}" TAG=seed PUSH=true \
+		"$builder" "$ctx"
+	say "[rebuild] $pairs pairs, local images removed before each run: CACHE_FROM=$image:seed against no cache"
+	for i in $(seq "$pairs"); do
+		order="cache_from plain"
+		[ $((i % 2)) = 1 ] || order="plain cache_from"
+		line="pair $i/$pairs:"
+		for side in $order; do
+			purge_rebuild_images
+			if [ "$side" = cache_from ]; then
+				run_builder "$work/rebuild-$i-$side.log" "${common[@]}" \
+					TAG="c$i" PUSH=false CACHE_FROM="$image:seed" \
+					"$builder" "$ctx"
+				grep -q 'Using cache' "$work/rebuild-$i-$side.log" ||
+					die "[rebuild] CACHE_FROM was not used: see $work/rebuild-$i-$side.log"
+			else
+				run_builder "$work/rebuild-$i-$side.log" "${common[@]}" \
+					TAG="p$i" PUSH=false "$builder" "$ctx"
+				! grep -q 'Using cache' "$work/rebuild-$i-$side.log" ||
+					die "[rebuild] the plain build found a cache: see $work/rebuild-$i-$side.log"
+			fi
+			record rebuild "$side" wall "$wall"
+			line="$line $side $(fmt_s "$wall")"
+		done
+		say "[rebuild] $line"
+	done
+	purge_rebuild_images
+}
+
+# --- case 4: image size ------------------------------------------------------------
+
+image_note=""
+case_image() {
+	local dir=$work/docker-cli-image size
+	if ! docker image inspect builder:latest >/dev/null 2>&1; then
+		say "[image] builder:latest is missing: trying 'make image' (log: $work/make-image.log)"
+		if ! make image >"$work/make-image.log" 2>&1; then
+			image_note="builder:latest not measured: 'make image' failed: $(grep -v '^\s*$' "$work/make-image.log" | tail -1)"
+			say "[image] $image_note"
+		fi
+	fi
+	if docker image inspect builder:latest >/dev/null 2>&1; then
+		record image builder bytes "$(docker image inspect -f '{{.Size}}' builder:latest)"
+		image_builder_created=$(docker image inspect -f '{{.Created}}' builder:latest | cut -c1-19)
+		if docker image inspect builder-shell:latest >/dev/null 2>&1; then
+			record image builder_shell bytes \
+				"$(docker image inspect -f '{{.Size}}' builder-shell:latest)"
+		fi
+	fi
+	# The smallest image that can run a docker-CLI CI script: the CLI, a
+	# static busybox for the shell, and the CA bundle builder's image has.
+	say "[image] building the docker-CLI image (FROM scratch: /usr/bin/docker, static busybox, CA bundle)"
+	mkdir -p "$dir/bin" "$dir/etc/ssl/certs"
+	cp /usr/bin/docker "$dir/bin/docker"
+	cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/"
+	if busybox_bin=$(command -v busybox) &&
+	   file -L "$busybox_bin" 2>/dev/null | grep -q 'statically linked'; then
+		cp "$busybox_bin" "$dir/bin/busybox"
+		ln -s busybox "$dir/bin/sh"
+	else
+		image_note="${image_note:+$image_note; }no static busybox (apt-get install busybox-static): the docker-CLI image has no shell"
+	fi
+	printf 'FROM scratch\nCOPY bin/ /bin/\nCOPY etc/ /etc/\nENV PATH=/bin\nENTRYPOINT ["/bin/docker"]\n' \
+		>"$dir/Dockerfile"
+	DOCKER_BUILDKIT=0 docker build -q -t "bench/docker-cli-$run_id:1" "$dir" \
+		>"$work/docker-cli-image.log" 2>&1 ||
+		{ cat "$work/docker-cli-image.log" >&2; die "[image] cannot build the docker-CLI image"; }
+	size=$(docker image inspect -f '{{.Size}}' "bench/docker-cli-$run_id:1")
+	record image docker_cli bytes "$size"
+	docker_cli_version=$(/usr/bin/docker --version)
+	say "[image] builder:latest $(median image builder bytes) bytes, docker-CLI image $size bytes"
+}
+
+# --- case 5: start-up ---------------------------------------------------------------
+
+case_startup() {
+	local out f
+	say "[startup] $startup_runs runs each"
+	startup() { # NAME EXPECTED_EXIT CMD...
+		local name=$1
+		shift
+		# PATH, HOME and ACCOUNT only: no IMAGE, and nothing else builder reads.
+		out=$(env -i PATH="$PATH" HOME="$HOME" ACCOUNT=bench "$work/bin/startup" "$startup_runs" "$@") ||
+			die "[startup] $name failed"
+		read -r -a f <<<"$out" # startup runs= median_us= min_us= max_us=
+		record startup "$name" us "${f[2]#median_us=}"
+		record startup "$name" us_min "${f[3]#min_us=}"
+		record startup "$name" us_max "${f[4]#max_us=}"
+		say "[startup] $name: median ${f[2]#median_us=} us"
+	}
+	startup builder_version 0 "$builder" --version
+	startup builder_config_error 2 "$builder"
+	if [ -n "$static_bin" ]; then
+		startup static_version 0 "$static_bin" --version
+		startup static_config_error 2 "$static_bin"
+	fi
+	startup docker_version 0 "$(command -v docker)" --version
+	startup true 0 /bin/true
+}
+
+# --- case 6: the .dockerignore matcher -----------------------------------------------
+
+ignore_note=""
+case_ignore() {
+	local out f gobin=$work/bin/ignore_bench_go pm=/usr/share/gocode/src/github.com/moby/patternmatcher
+	mkdir -p "$work/ignore"
+	out=$("$work/bin/ignore_bench" --dump "$work/ignore") || die "[ignore] ignore_bench failed"
+	# ignore paths= patterns= excluded= ns_per_path= min= max=
+	read -r -a f <<<"$out"
+	record ignore builder ns "${f[4]#ns_per_path=}"
+	record ignore builder ns_min "${f[5]#min=}"
+	record ignore builder ns_max "${f[6]#max=}"
+	record ignore builder excluded "${f[3]#excluded=}"
+	ignore_patterns=${f[2]#patterns=}
+	say "[ignore] builder: ${f[4]#ns_per_path=} ns per path"
+	# The docker CLI's own matcher, when Debian's Go and its package are here.
+	[ -d "$pm" ] || apt_install golang-github-moby-patternmatcher-dev || true
+	command -v go >/dev/null || apt_install golang-go || true
+	if [ -d "$pm" ] && command -v go >/dev/null &&
+	   GOCACHE=$work/gocache GO111MODULE=off GOPATH=/usr/share/gocode \
+		go build -o "$gobin" bench/ignore_bench.go >"$work/go.log" 2>&1; then
+		out=$("$gobin" "$work/ignore") || die "[ignore] ignore_bench.go failed"
+		read -r -a f <<<"$out"
+		record ignore patternmatcher ns "${f[4]#ns_per_path=}"
+		record ignore patternmatcher ns_min "${f[5]#min=}"
+		record ignore patternmatcher ns_max "${f[6]#max=}"
+		record ignore patternmatcher excluded "${f[3]#excluded=}"
+		say "[ignore] moby/patternmatcher: ${f[4]#ns_per_path=} ns per path"
+	else
+		ignore_note="moby/patternmatcher not measured: Debian's golang-go and golang-github-moby-patternmatcher-dev are not installable here"
+		say "[ignore] $ignore_note"
+	fi
+}
+
+# --- run ---------------------------------------------------------------------------
+
+# The shared libraries bin/builder loads before main().
+builder_libs=$(ldd "$builder" | grep -c '=>' || true)
+builder_needed=$(readelf -d "$builder" 2>/dev/null | grep -c NEEDED || true)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+case_pipeline
+case_context
+case_rebuild
+case_image
+case_startup
+case_ignore
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+elapsed=$(calc "$EPOCHREALTIME - $started")
+
+# --- the document --------------------------------------------------------------------
+
+# ratio A B: A / B, or "nan".
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "nan"; else printf "%.3g\n", a / b }'; }
+# goal VALUE OP LIMIT: "met" or "not met" ("not measured" for nan).
+goal() {
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+		if (v == "nan") { print "not measured"; exit }
+		ok = op == "<=" ? v + 0 <= l + 0 : v + 0 >= l + 0
+		print ok ? "**met**" : "**not met**"
+	}'
+}
+# sec CASE SIDE METRIC: "median (min-max)" in seconds.
+sec() {
+	stats "$@" | awk '{ if ($4 == 0) print "n/a"; else printf "%.2f s (%.2f-%.2f)\n", $1, $2, $3 }'
+}
+mib() { # KIB
+	awk -v k="$1" 'BEGIN { if (k == "nan") print "n/a"; else printf "%.1f MiB\n", k / 1024 }'
+}
+mib_stat() {
+	stats "$@" | awk '{ if ($4 == 0) print "n/a"; else printf "%.1f MiB (%.1f-%.1f)\n", $1 / 1024, $2 / 1024, $3 / 1024 }'
+}
+mb() { awk -v b="$1" 'BEGIN { if (b == "nan") print "n/a"; else printf "%.2f MB\n", b / 1e6 }'; }
+# pair_ratios CASE A B METRIC: "min-max" of the per-pair ratios A/B.
+pair_ratios() {
+	paste <(values "$1" "$2" "$4") <(values "$1" "$3" "$4") | awk '
+		{ r = $1 / $2; if (NR == 1 || r < lo) lo = r; if (NR == 1 || r > hi) hi = r }
+		END { if (NR) printf "%.2f-%.2f\n", lo, hi; else print "n/a" }'
+}
+
+pipe_wall=$(ratio "$(median pipeline builder wall)" "$(median pipeline baseline wall)")
+pipe_cpu=$(ratio "$(median pipeline builder cpu)" "$(median pipeline baseline cpu)")
+ctx_wall=$(ratio "$(median context builder wall)" "$(median context baseline wall)")
+ctx_rss_b=$(median context builder rss)
+ctx_rss_d=$(median context baseline rss)
+ctx_rss=$(ratio "$ctx_rss_b" "$ctx_rss_d")
+ctx_rss_mib=$(calc "$ctx_rss_b / 1024")
+ctx_rss_static=$(median context static rss)
+ctx_rss_static_mib=$(awk -v k="$ctx_rss_static" 'BEGIN { if (k == "nan") print "nan"; else print k / 1024 }')
+rb_speedup=$(ratio "$(median rebuild plain wall)" "$(median rebuild cache_from wall)")
+rb_ratio=$(ratio "$(median rebuild cache_from wall)" "$(median rebuild plain wall)")
+img_b=$(median image builder bytes)
+img_d=$(median image docker_cli bytes)
+img_ratio=$(ratio "$img_b" "$img_d")
+img_shell_ratio=$(ratio "$(median image builder_shell bytes)" "$img_d")
+st_ratio=$(ratio "$(median startup builder_version us)" "$(median startup docker_version us)")
+st_static_ratio=$(ratio "$(median startup static_version us)" "$(median startup docker_version us)")
+ig_ratio=$(ratio "$(median ignore builder ns)" "$(median ignore patternmatcher ns)")
+ig_agree="n/a"
+if [ "$(median ignore patternmatcher excluded)" != nan ]; then
+	if [ "$(median ignore builder excluded)" = "$(median ignore patternmatcher excluded)" ]; then
+		ig_agree="yes, both exclude $(median ignore builder excluded) paths"
+	else
+		ig_agree="NO: builder excludes $(median ignore builder excluded), patternmatcher $(median ignore patternmatcher excluded)"
+	fi
+fi
+img_inv=$(awk -v r="$img_ratio" 'BEGIN { if (r == "nan" || r == 0) print "n/a"; else printf "1/%.1f\n", 1 / r }')
+
+us() { # NAME: "median us (min-max)"
+	local m
+	m=$(median startup "$1" us)
+	[ "$m" != nan ] || { echo "n/a"; return; }
+	printf '%s us (%s-%s)\n' "$m" "$(median startup "$1" us_min)" "$(median startup "$1" us_max)"
+}
+
+engine=$(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo unknown)
+client=$(docker version --format '{{.Client.Version}}' 2>/dev/null || echo unknown)
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+mem=$(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+builder_version=$("$builder" --version)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+say "writing $doc"
+{
+cat <<EOF
+# Benchmarks: builder against the docker CLI
+
+Generated by \`make bench\` (bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'); every
+number below was measured by that run. Do not edit: run \`make bench\` again.
+
+| | |
+| --- | --- |
+| builder | \`$builder_version\` (bin/builder: dynamically linked, -O2, commit $commit) |
+| engine | Docker Engine $engine, classic builder |
+| docker CLI | $client (\`DOCKER_BUILDKIT=0\`) |
+| machine | $(nproc) CPUs, $cpu_model, $mem, Linux $(uname -r) |
+| load average | $load_before at the start, $load_after at the end |
+| run | $pipe_pairs alternating pairs for the pipeline, $pairs for the other cases (the order swapped every pair), $(fmt_s "$elapsed") in all |
+
+The baseline is [bench/baseline.sh](../bench/baseline.sh): the same job as
+plain docker CLI commands, the way a CI script writes it:
+\`DOCKER_BUILDKIT=0 docker build\`, \`docker run --rm\` of the test command,
+\`docker tag\`, \`docker login --password-stdin\` and \`docker push\` of each tag,
+with a throwaway \`DOCKER_CONFIG\`. Both sides talk to the same engine and the
+same local registry (htpasswd authentication), with nothing of the caller's
+environment but \`PATH\` and \`HOME\`. Medians, with the range over the runs in
+parentheses; ratios are builder's median over the baseline's.
+
+![builder / baseline, per case](benchmarks.png)
+
+## Goals
+
+| case | figure | measured | goal | |
+| --- | --- | --- | --- | --- |
+| full pipeline | wall time, builder / docker CLI | $pipe_wall | <= 1.0 | $(goal "$pipe_wall" "<=" 1.0) |
+| full pipeline | client CPU, builder / docker CLI | $pipe_cpu | <= 0.2 | $(goal "$pipe_cpu" "<=" 0.2) |
+| context upload | wall time, builder / docker CLI | $ctx_wall | <= 1.0 | $(goal "$ctx_wall" "<=" 1.0) |
+| context upload | builder's peak RSS (bin/builder) | $(mib "$ctx_rss_b") | <= 10 MiB | $(goal "$ctx_rss_mib" "<=" 10) |
+| context upload | peak RSS of builder:latest's static binary (one run) | $(mib "$ctx_rss_static") | <= 10 MiB | $(goal "$ctx_rss_static_mib" "<=" 10) |
+| rebuild, no local images | speed-up of CACHE_FROM over no cache | ${rb_speedup}x | >= 5x | $(goal "$rb_speedup" ">=" 5) |
+| image size | builder:latest / docker-CLI image | $img_ratio ($img_inv) | <= 1/5 | $(goal "$img_ratio" "<=" 0.2) |
+| start-up | \`builder --version\` | $(median startup builder_version us) us | reported | |
+| start-up | configuration error (exit 2) | $(median startup builder_config_error us) us | reported | |
+| .dockerignore | ns per path, 100,000 paths | $(median ignore builder ns) ns | reported | |
+
+## Full pipeline: build, test, tag, push
+
+examples/hello (a shell app and its tests) with
+[bench/pipeline.Dockerfile](../bench/pipeline.Dockerfile): three COPY steps and
+a RUN, then the tests in the image (\`TEST_CMD=/tests/run.sh\`), a second tag
+(\`EXTRA_TAGS=latest\`) and a push of both tags to the local registry. Every
+run gets a new image name and a file of its own in the context, so each one
+really builds a new layer and pushes it, as CI does after a commit.
+
+Client CPU is user + system time from GNU time (\`/usr/bin/time\`), which
+reports what \`wait4()\` returns: the process and every descendant it waited
+for. For builder that is the one process. For the baseline it is the
+script's bash plus every docker CLI process it ran (build, run, tag, login,
+push), plus the few small commands the script itself runs (\`mktemp\`, \`date\`,
+\`rm\`): the shell's share is small but counted against the baseline.
+
+| | builder | docker CLI | ratio | per-pair ratios |
+| --- | --- | --- | --- | --- |
+| wall time | $(sec pipeline builder wall) | $(sec pipeline baseline wall) | $pipe_wall | $(pair_ratios pipeline builder baseline wall) |
+| client CPU (user + sys) | $(sec pipeline builder cpu) | $(sec pipeline baseline cpu) | $pipe_cpu | $(pair_ratios pipeline builder baseline cpu) |
+
+Where builder's wall time goes, by its own stage lines (\`<== build done in
+1.2s\`, 0.1 s resolution): the engine's work, not the client's.
+
+| stage | build | test | tag | push |
+| --- | --- | --- | --- | --- |
+| builder, median | $(median pipeline stage_build wall) s | $(median pipeline stage_test wall) s | $(median pipeline stage_tag wall) s | $(median pipeline stage_push wall) s |
+
+## Context upload
+
+A generated context ([bench/gentree.c](../bench/gentree.c), made once under
+\`$cache\`): $ctx_files files in 200 directories, $(mb "$ctx_bytes") in all, file sizes from
+0 to 36 KiB with a 1-3 MiB file every 200 files, incompressible deterministic
+contents. The Dockerfile is \`FROM busybox:latest\` and a \`LABEL\`, so the time
+is the context: read, tar, send, and the engine unpacking it. builder runs
+with \`PUSH=false\` and no tests; the baseline is \`DOCKER_BUILDKIT=0 docker build\`
+itself under GNU time, so its peak RSS is the docker process's.
+
+| | builder | docker CLI | ratio | per-pair ratios |
+| --- | --- | --- | --- | --- |
+| wall time | $(sec context builder wall) | $(sec context baseline wall) | $ctx_wall | $(pair_ratios context builder baseline wall) |
+| peak RSS | $(mib_stat context builder rss) | $(mib_stat context baseline rss) | $ctx_rss | $(pair_ratios context builder baseline rss) |
+EOF
+if [ -n "$static_bin" ]; then
+cat <<EOF
+
+builder:latest's static binary (\`$static_version\`), one run after the pairs:
+$(fmt_s "$(median context static wall)"), peak RSS $(mib "$(median context static rss)").
+EOF
+fi
+cat <<EOF
+
+Peak RSS of the same binaries doing nothing (\`--version\`), for scale: bin/builder
+$(mib "$(median context builder rss_idle)"): it names $builder_needed libraries, which
+bring $builder_libs shared libraries in all (Debian's libcurl and libarchive
+and everything they link)$( [ -z "$static_bin" ] || printf '; the static binary %s' "$(mib "$(median context static rss_idle)")").
+
+## Rebuild on an engine with no local images
+
+CI without layer caching: a fresh engine has none of the app's layers.
+[bench/rebuild.Dockerfile](../bench/rebuild.Dockerfile) has a slow dependency
+step (\`RUN sleep $slow\`) before the app's files. The image was built and pushed
+once; then, before every run, all of the app's local images are removed
+(busybox:latest stays), and builder runs either with
+\`CACHE_FROM=<the pushed image>\` (it pulls it and the classic builder uses it as
+cache) or without it. Both build only (\`PUSH=false\`); the run checks that the
+first used the cache and the second did not.
+
+| | with CACHE_FROM | without | speed-up | per-pair speed-ups |
+| --- | --- | --- | --- | --- |
+| wall time | $(sec rebuild cache_from wall) | $(sec rebuild plain wall) | ${rb_speedup}x | $(pair_ratios rebuild plain cache_from wall) |
+
+## Image size
+
+builder:latest (\`make image\`: the static binary and a CA bundle, FROM scratch$( [ -z "${image_builder_created:-}" ] || printf ', built %s UTC' "${image_builder_created/T/ }")) against the
+smallest image that can run a docker-CLI CI script, built here FROM scratch:
+/usr/bin/docker ($docker_cli_version, Debian's docker.io), a static busybox as
+its shell, and the same CA bundle. Sizes as the engine reports them.
+
+| image | size | / docker-CLI image |
+| --- | --- | --- |
+| builder:latest | $(mb "$img_b") | $img_ratio |
+| builder-shell:latest (with busybox) | $(mb "$(median image builder_shell bytes)") | $img_shell_ratio |
+| docker CLI + busybox | $(mb "$img_d") | 1 |
+EOF
+[ -z "$image_note" ] || printf '\nNote: %s.\n' "$image_note"
+cat <<EOF
+
+## Start-up
+
+Wall time from \`posix_spawn()\` to \`waitpid()\` ([bench/startup.c](../bench/startup.c)),
+output to /dev/null, median of $startup_runs runs one after the other. The
+configuration error is builder with \`ACCOUNT\` set and \`IMAGE\` missing, which
+exits 2 before any engine call.
+
+| command | median (min-max) |
+| --- | --- |
+| bin/builder --version | $(us builder_version) |
+| bin/builder, configuration error (exit 2) | $(us builder_config_error) |
+EOF
+if [ -n "$static_bin" ]; then
+cat <<EOF
+| builder:latest's static binary --version | $(us static_version) |
+| builder:latest's static binary, configuration error | $(us static_config_error) |
+EOF
+fi
+cat <<EOF
+| docker --version (reference) | $(us docker_version) |
+| /bin/true (the cost of a spawn) | $(us true) |
+
+bin/builder --version over docker --version: $st_ratio$( [ -z "$static_bin" ] || printf '; the static binary: %s' "$st_static_ratio").
+bin/builder loads $builder_libs shared libraries before \`main()\`: mapping and
+relocating them is most of its start-up, which the static binary does not
+pay.
+
+## .dockerignore matcher
+
+[bench/ignore_bench.c](../bench/ignore_bench.c): a $ignore_patterns-pattern .dockerignore of the
+kind real repositories carry (VCS and editor files, dependency and build
+directories, \`**\` globs, character classes, exceptions), compiled once with
+\`ignore_parse()\`; 100,000 deterministic paths, 0 to 6 directories deep, each
+asked with \`ignore_excluded()\` (the pattern or any parent directory matches);
+median over 11 rounds of the whole list. The reference is the docker CLI's
+own matcher, moby/patternmatcher's \`MatchesOrParentMatches\` (Debian's Go
+package), on the same patterns and paths
+([bench/ignore_bench.go](../bench/ignore_bench.go)).
+
+| matcher | ns per path, median (min-max) |
+| --- | --- |
+| builder (builder/ignore.c) | $(median ignore builder ns) ($(median ignore builder ns_min)-$(median ignore builder ns_max)) |
+| moby/patternmatcher (Go) | $(median ignore patternmatcher ns) ($(median ignore patternmatcher ns_min)-$(median ignore patternmatcher ns_max)) |
+
+builder / patternmatcher: $ig_ratio. Same answers on all 100,000 paths: $ig_agree.
+EOF
+[ -z "$ignore_note" ] || printf '\nNote: %s.\n' "$ignore_note"
+} >"$doc.tmp"
+mv "$doc.tmp" "$doc"
+
+# --- the chart ------------------------------------------------------------------------
+
+# label ratio goal colour: all builder / baseline, lower is better; goal
+# "nan" where the figure has none; green met, red not met, blue no goal.
+bar() { # LABEL RATIO GOAL
+	local colour=0x4472c4
+	if [ "$3" != nan ] && [ "$2" != nan ]; then
+		colour=$(awk -v r="$2" -v g="$3" 'BEGIN { print r + 0 <= g + 0 ? "0x2e8b57" : "0xc0392b" }')
+	fi
+	printf '"%s" %s %s %d\n' "$1" "$2" "$3" "$colour"
+}
+{
+	bar 'pipeline\nwall' "$pipe_wall" 1.0
+	bar 'pipeline\nclient CPU' "$pipe_cpu" 0.2
+	bar 'context\nwall' "$ctx_wall" 1.0
+	# The RSS goal is absolute: 10 MiB, drawn against the docker CLI's RSS.
+	bar 'context\npeak RSS' "$ctx_rss" "$(ratio 10240 "$ctx_rss_d")"
+	bar 'rebuild\nCACHE_FROM / none' "$rb_ratio" 0.2
+	bar 'image\nsize' "$img_ratio" 0.2
+	bar 'start-up\n--version' "$st_ratio" nan
+	bar '.dockerignore\nns per path' "$ig_ratio" nan
+} >"$work/chart.dat"
+if [ "$have_gnuplot" = 1 ]; then
+	say "drawing $png"
+	gnuplot >"$work/gnuplot.log" 2>&1 <<EOF || { cat "$work/gnuplot.log" >&2; die "gnuplot failed"; }
+set terminal pngcairo size 1000,560 font ",10"
+set output "$png.tmp"
+set title "builder / docker CLI, per case (lower is better; log scale)"
+set logscale y
+set yrange [0.005:5]
+set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5)
+set grid ytics
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set key top left
+set bmargin 4
+set xtics nomirror
+unset mxtics
+plot "$work/chart.dat" using 0:2:4:xtic(1) with boxes lc rgb variable title "measured (green: goal met, red: not met)", \
+     "" using 0:2:(sprintf("%.3g", \$2)) with labels offset 0,0.8 notitle, \
+     "" using 0:3 with points pt 7 ps 1.5 lc rgb "#000000" title "goal", \
+     1 with lines dt 2 lc rgb "#555555" title "parity"
+EOF
+	mv "$png.tmp" "$png"
+else
+	say "gnuplot is missing and cannot be installed: $png not drawn"
+fi
+
+# --- summary ---------------------------------------------------------------------------
+
+printf '\n%-34s %-22s %-10s %s\n' "case" "measured" "goal" "result"
+printf '%-34s %-22s %-10s %s\n' \
+	"pipeline wall (builder/docker)" "$pipe_wall" "<= 1.0" "$(goal "$pipe_wall" "<=" 1.0 | tr -d '*')" \
+	"pipeline client CPU" "$pipe_cpu" "<= 0.2" "$(goal "$pipe_cpu" "<=" 0.2 | tr -d '*')" \
+	"context wall (builder/docker)" "$ctx_wall" "<= 1.0" "$(goal "$ctx_wall" "<=" 1.0 | tr -d '*')" \
+	"context builder peak RSS" "$(mib "$ctx_rss_b")" "<= 10 MiB" "$(goal "$ctx_rss_mib" "<=" 10 | tr -d '*')" \
+	"rebuild CACHE_FROM speed-up" "${rb_speedup}x" ">= 5x" "$(goal "$rb_speedup" ">=" 5 | tr -d '*')" \
+	"image size (builder/docker CLI)" "$img_ratio ($img_inv)" "<= 1/5" "$(goal "$img_ratio" "<=" 0.2 | tr -d '*')" \
+	"start-up --version" "$(median startup builder_version us) us" "reported" "-" \
+	"start-up configuration error" "$(median startup builder_config_error us) us" "reported" "-" \
+	".dockerignore per path" "$(median ignore builder ns) ns" "reported" "-"
+printf '\nbench: done in %s: %s, %s\n' "$(fmt_s "$elapsed")" "$doc" "$png"

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# SIGINT and SIGTERM at every stage of a pipeline that would push to the
+# test registry: while the build context is uploading, during a RUN step,
+# while a service is waited for, during the tests, and during the push. In
+# each case builder must exit 130 or 143 within 10 s, leave no container or
+# network of its run, and push nothing. A second signal during the cleanup
+# must not leave the cleanup half-done.
+. "$(dirname "$0")/../lib.sh"
+
+# start_pipeline DIR [VAR=VALUE...]: the whole job on DIR in the background
+# (PID), pushing to the test registry as t$T_UNIQ/app:$TAG; stdout and
+# stderr go to $STDOUT and $STDERR.
+start_pipeline() {
+	local dir=$1
+	shift
+	: >"$STDOUT"
+	: >"$STDERR"
+	env TEST_CMD= TEST_ENV= TEST_SERVICES= TEST_TIMEOUT= \
+		REGISTRY="$REGISTRY_ADDR" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T" \
+		"$@" "$BUILDER" "$dir" >"$STDOUT" 2>"$STDERR" &
+	PID=$!
+}
+
+# wait_for TEXT [SECONDS]: until TEXT shows in the pipeline's output.
+wait_for() {
+	local i
+	for i in $(seq $((${2:-180} * 10))); do
+		cat "$STDOUT" "$STDERR" | grep -qF -- "$1" && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$STDOUT" "$STDERR"
+	t_fail "'$1' never showed in the output"
+}
+
+# stop_with SIG [SECOND_SIG DELAY]: signals the pipeline (and again after
+# DELAY seconds), waits for it, and checks the exit status (128 + the first
+# signal), the time taken (10 s at most) and the message.
+stop_with() {
+	local sig=$1 again=${2:-} delay=${3:-0} want rc=0 start ms
+	case $sig in INT) want=130 ;; TERM) want=143 ;; esac
+	start=$(date +%s%N)
+	kill -"$sig" "$PID"
+	if [ -n "$again" ]; then
+		sleep "$delay"
+		kill -"$again" "$PID" 2>/dev/null || echo "(already gone at the second signal)"
+	fi
+	wait "$PID" || rc=$?
+	ms=$((($(date +%s%N) - start) / 1000000))
+	cat "$STDOUT" "$STDERR" >"$OUT"
+	sed 's/^/  | /' "$OUT"
+	echo "  (SIG$sig${again:+ then SIG$again after ${delay}s}: exit $rc after $ms ms)"
+	assert_eq "$rc" "$want" "exit status after SIG$sig"
+	[ "$ms" -le 10000 ] || t_fail "took $ms ms to stop after SIG$sig"
+	assert_contains "$STDERR" "interrupted by SIG$sig"
+	cat "$OUT" >>"$T_DIR/all.out"
+}
+
+# snapshot: every object labelled io.builder.run now, into before.lst.
+snapshot() {
+	leftovers | sort >"$T_DIR/before.lst"
+}
+
+# assert_clean: nothing of the runs named in the output so far, and no
+# labelled object that was not there at the snapshot; nothing in the
+# registry for the test's repository, now or a few seconds later (the
+# engine might go on pushing after the connection closed).
+assert_clean() {
+	local id new
+	for id in $(grep -o 'builder-b[0-9a-f]\{10\}' "$T_DIR/all.out" 2>/dev/null |
+		sed 's/^builder-//' | sort -u); do
+		assert_no_leftovers "$id"
+	done
+	new=$(leftovers | sort | comm -13 "$T_DIR/before.lst" -)
+	[ -z "$new" ] || t_fail "new labelled objects: $(echo "$new" | tr '\n' ';')"
+	assert_eq "$(registry_tags "t$T_UNIQ/app")" "" "tags in the registry"
+	sleep 3
+	assert_eq "$(registry_tags "t$T_UNIQ/app")" "" "tags in the registry 3 s later"
+}
+
+# assert_build_container_gone MARKER: no container (the classic builder's
+# RUN step) whose command holds MARKER, within 15 s.
+assert_build_container_gone() {
+	local i left
+	for i in $(seq 30); do
+		left=$(docker ps -a --no-trunc --format '{{.ID}} {{.Status}} {{.Command}}' |
+			grep -F -- "$1" || true)
+		[ -n "$left" ] || return 0
+		sleep 0.5
+	done
+	t_fail "the build step's container is still there: $left"
+}
+
+# --- the stages ------------------------------------------------------------
+
+t_during_upload() {
+	need_builder
+	snapshot
+	mkdir -p app/data
+	printf 'FROM busybox:latest\nCOPY data /data\n' >app/Dockerfile
+	# 300 MB in 30 files: the upload takes a moment.
+	for i in $(seq 30); do
+		head -c 10M /dev/urandom >"app/data/f$i"
+	done
+	for sig in INT TERM; do
+		start_pipeline app TAG="$sig"
+		wait_for "==> build:"
+		stop_with "$sig"
+		# The classic builder starts only once it has the whole
+		# context: the signal came during the upload.
+		assert_not_contains "$STDOUT" "Step 1/"
+	done
+	assert_clean
+}
+
+t_during_build() {
+	need_builder
+	snapshot
+	mkdir app
+	for sig in INT TERM; do
+		marker="build-$sig-$T_UNIQ"
+		printf 'FROM busybox:latest\nRUN echo %s && sleep 30\n' "$marker" >app/Dockerfile
+		start_pipeline app TAG="$sig"
+		wait_for "$marker"
+		sleep 0.5
+		stop_with "$sig"
+		assert_not_contains "$STDERR" "<== build done"
+		assert_build_container_gone "$marker"
+	done
+	assert_clean
+}
+
+t_during_service_start() {
+	need_builder
+	snapshot
+	make_app app
+	mkdir never
+	cat >never/Dockerfile <<'DF'
+FROM busybox:latest
+HEALTHCHECK --interval=1s --timeout=1s --retries=1000 CMD false
+CMD ["sleep", "600"]
+DF
+	DOCKER_BUILDKIT=0 docker build -q -t "t$T_UNIQ-never:1" never >/dev/null ||
+		t_fail "cannot build the service image"
+	for sig in INT TERM; do
+		start_pipeline app TAG="$sig" TEST_SERVICES="db=t$T_UNIQ-never:1" \
+			TEST_CMD='echo tests-ran'
+		wait_for "waiting for service 'db' to become healthy"
+		sleep 1
+		stop_with "$sig"
+		assert_not_contains "$STDOUT" "tests-ran"
+		assert_contains "$STDERR" "builder-"
+	done
+	assert_clean
+}
+
+t_during_tests() {
+	need_builder
+	snapshot
+	make_app app
+	for sig in INT TERM; do
+		start_pipeline app TAG="$sig" TEST_CMD='echo tests-started; sleep 60; echo never'
+		wait_for "tests-started"
+		stop_with "$sig"
+		assert_not_contains "$STDOUT" "never"
+		assert_not_contains "$STDERR" "==> tag"
+	done
+	assert_clean
+}
+
+t_during_push() {
+	need_builder
+	snapshot
+	mkdir app
+	for sig in INT TERM; do
+		# A fresh 200 MB random layer each time (nothing cached, nothing
+		# already in the registry): the push takes a while.
+		printf 'FROM busybox:latest\nRUN echo push-%s-%s && dd if=/dev/urandom of=/big bs=1048576 count=200 2>/dev/null\n' \
+			"$sig" "$T_UNIQ" >app/Dockerfile
+		start_pipeline app TAG="$sig"
+		wait_for "==> push:" 240
+		stop_with "$sig"
+		assert_not_contains "$STDERR" "<== push done"
+		assert_not_contains "$STDOUT" "@sha256:"
+	done
+	assert_clean
+}
+
+# SIGTERM, then another signal while the cleanup removes the test
+# container and the service: the cleanup finishes all the same.
+t_second_signal_during_cleanup() {
+	need_builder
+	snapshot
+	make_app app
+	mkdir svc
+	cat >svc/Dockerfile <<'DF'
+FROM busybox:latest
+CMD ["sleep", "600"]
+DF
+	DOCKER_BUILDKIT=0 docker build -q -t "t$T_UNIQ-svc:1" svc >/dev/null ||
+		t_fail "cannot build the service image"
+	for case in "TERM 0.05" "TERM 0.3" "INT 0.1" "TERM 1"; do
+		set -- $case
+		start_pipeline app TAG=x TEST_SERVICES="a=t$T_UNIQ-svc:1,b=t$T_UNIQ-svc:1" \
+			TEST_CMD='echo tests-started; sleep 60'
+		wait_for "tests-started"
+		stop_with TERM "$1" "$2"
+		id=$(grep -o 'builder-b[0-9a-f]\{10\}' "$OUT" | head -1 | sed 's/^builder-//')
+		[ -n "$id" ] || t_fail "no run id in the output"
+		assert_no_leftovers "$id"
+	done
+	assert_clean
+}
+
+run_test "SIGINT and SIGTERM during the context upload" t_during_upload
+run_test "SIGINT and SIGTERM during a RUN step" t_during_build
+run_test "SIGINT and SIGTERM while a service is waited for" t_during_service_start
+run_test "SIGINT and SIGTERM during the tests" t_during_tests
+run_test "SIGINT and SIGTERM during the push" t_during_push
+run_test "a second signal during the cleanup" t_second_signal_during_cleanup
+t_summary
