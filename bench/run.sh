@@ -88,9 +88,19 @@ mkdir -p "$work/bin" "$work/builder-config" "$(dirname "$doc")"
 for prog in startup gentree; do
 	cc $cflags -Ibuilder -o "$work/bin/$prog" "bench/$prog.c"
 done
+# The matcher benchmark links against the objects bin/builder was made of,
+# as an archive: the linker takes only the ones the matcher needs (ignore.o
+# and its helpers), however the sources are split.
+objs=()
+for o in build/obj/*.o; do
+	[ "$o" = build/obj/main.o ] || objs+=("$o")
+done
+[ -e "${objs[0]}" ] || die "no objects in build/obj: run 'make bin/builder'"
+ar rcs "$work/libbuilder.a" "${objs[@]}"
 # shellcheck disable=SC2086
 cc $cflags -Ibuilder -o "$work/bin/ignore_bench" bench/ignore_bench.c \
-	builder/ignore.c builder/buf.c builder/xmalloc.c builder/error.c
+	"$work/libbuilder.a" ||
+	die "cannot build bench/ignore_bench.c against build/obj: run 'make bin/builder'"
 
 # The binary builder:latest ships (make static), when there is an image to
 # take it from: the context and start-up cases measure it too.

@@ -17,7 +17,7 @@
 #
 # Each test runs in a subshell with `set -e`, in its own scratch directory
 # (T_DIR, also the working directory) with its own HOME and DOCKER_CONFIG,
-# stdin from /dev/null, and a time limit (TEST_TIMEOUT seconds, default
+# stdin from /dev/null, and a time limit (E2E_TIME_LIMIT seconds, default
 # 300). Its output goes to a log that is shown only when it fails. It fails
 # when it exits non-zero, when an assertion fails (even one used inside `if`
 # or `||`), or when a sanitizer reported anything. After it, whatever it
@@ -30,7 +30,7 @@
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILDER=${BUILDER:-$REPO_ROOT/bin/builder-asan}
 FAKE_ENGINE=${FAKE_ENGINE:-$REPO_ROOT/build/fake-engine}
-TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+E2E_TIME_LIMIT=${E2E_TIME_LIMIT:-300}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -94,8 +94,8 @@ run_test() {
 	T_PGID=$!
 	# The watchdog: a test that hangs is killed, with all it started.
 	(
-		sleep "$TEST_TIMEOUT"
-		echo "timed out after $TEST_TIMEOUT s" >"$dir/.timeout"
+		sleep "$E2E_TIME_LIMIT"
+		echo "timed out after $E2E_TIME_LIMIT s" >"$dir/.timeout"
 		kill -TERM -- "-$T_PGID" 2>/dev/null
 		sleep 5
 		kill -KILL -- "-$T_PGID" 2>/dev/null

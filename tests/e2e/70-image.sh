@@ -10,7 +10,7 @@
 # The first `make image` on a machine builds the static dependencies from
 # Debian's source packages (minutes): hence the longer time limit.
 # shellcheck disable=SC2031,SC2119 # test variables live in subshells
-TEST_TIMEOUT=${TEST_TIMEOUT:-900}
+E2E_TIME_LIMIT=${E2E_TIME_LIMIT:-900}
 . "$(dirname "$0")/../lib.sh"
 
 MAX_IMAGE=8000000  # bytes, builder:latest
