@@ -350,7 +350,9 @@ static int on_build_message(const cJSON *msg, void *ctx, struct error *err)
 	if (cJSON_IsString(stream)) {
 		const char *s = stream->valuestring;
 
-		if (!strncmp(s, "Step ", 5))
+		/* "Step 2/3 : RUN x" from Docker, "STEP 2/3: RUN x" from
+		 * Podman's Buildah. */
+		if (!strncmp(s, "Step ", 5) || !strncmp(s, "STEP ", 5))
 			remember_step(st, s);
 		fputs(s, stdout);
 		if (!strncmp(s, "Successfully built ", 19) &&

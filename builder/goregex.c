@@ -3,8 +3,9 @@
  * produces, compiled into a Thompson automaton and run as a set of states
  * over the text's runes. There is no backtracking: a match costs
  * O(text x program) at worst, whatever the pattern. The parser follows
- * Go's regexp/syntax (parse.go) closely enough to accept and reject the
- * same patterns, so that a .dockerignore docker refuses is refused here.
+ * Go's regexp/syntax (parse.go) closely enough to accept and reject what
+ * docker's rewrite can produce as Go does, so that a .dockerignore docker
+ * refuses is refused here (goregex.h lists the differences elsewhere).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -722,45 +723,47 @@ static int rx_alt(struct rx *rx, int depth)
 	return 0;
 }
 
-void goregex_release(struct goregex *p)
+void goregex_release(struct goregex *re)
 {
 	size_t i;
 
-	for (i = 0; i < p->ncls; i++)
-		free(p->cls[i].v);
-	free(p->cls);
-	free(p->inst);
-	memset(p, 0, sizeof(*p));
+	for (i = 0; i < re->ncls; i++)
+		free(re->cls[i].v);
+	free(re->cls);
+	free(re->inst);
+	memset(re, 0, sizeof(*re));
 }
 
-int goregex_compile(struct goregex *p, const char *re, size_t n,
+int goregex_compile(struct goregex *re, const char *pattern, size_t len,
 		    const char **why)
 {
-	struct rx rx = { (const unsigned char *)re, n, 0, p, NULL, 0, 0, NULL };
+	struct rx rx = { (const unsigned char *)pattern, len, 0, re,
+			 NULL, 0, 0, NULL };
 
-	memset(p, 0, sizeof(*p));
+	memset(re, 0, sizeof(*re));
 	if (rx_alt(&rx, 0) < 0 || rx.pos != rx.n) {
 		free(rx.tmp);
-		goregex_release(p);
+		goregex_release(re);
 		*why = rx.why ? rx.why : "it has an unopened ')'";
 		return -1;
 	}
 	free(rx.tmp);
-	emit(p, OP_MATCH, 0, 0, 0);
-	p->anchored = p->inst[0].op == OP_ASSERT && p->inst[0].r == AS_BEGIN;
+	emit(re, OP_MATCH, 0, 0, 0);
+	re->anchored = re->inst[0].op == OP_ASSERT &&
+		       re->inst[0].r == AS_BEGIN;
 	return 0;
 }
 
-size_t goregex_size(const struct goregex *p)
+size_t goregex_size(const struct goregex *re)
 {
-	return p->n;
+	return re->n;
 }
 
 /* ---- matching ---- */
 
-void goregex_sim_init(struct goregex_sim *s, size_t cap)
+void goregex_sim_init(struct goregex_sim *s, size_t size)
 {
-	s->cap = cap ? cap : 1;
+	s->cap = size ? size : 1;
 	s->cur = xmalloc(s->cap * sizeof(uint32_t));
 	s->seeds = xmalloc(s->cap * sizeof(uint32_t));
 	s->alt = xmalloc(s->cap * sizeof(uint32_t));

@@ -80,8 +80,15 @@ static int decode_line(struct jstream *js, const char *line, size_t len,
 	if (js->on_msg && js->on_msg(msg, js->ctx, err) < 0)
 		ret = -1;
 	failure = ret ? NULL : failure_message(msg, &js->error_code);
-	if (failure)
-		ret = err_set(err, EXIT_ENGINE, "%s", failure);
+	if (failure) {
+		/* Podman ends its messages with a newline. */
+		int n = (int)strlen(failure);
+
+		while (n > 0 && (failure[n - 1] == '\n' || failure[n - 1] == '\r' ||
+				 failure[n - 1] == ' '))
+			n--;
+		ret = err_set(err, EXIT_ENGINE, "%.*s", n, failure);
+	}
 	cJSON_Delete(msg);
 	return ret;
 }

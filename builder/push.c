@@ -226,6 +226,19 @@ static const char *registry_of(const char *repository)
 	return host;
 }
 
+/* The registry speaks plain HTTP: only the engine's configuration can
+ * allow that, so say where. */
+static void insecure_hint(struct error *err, const char *registry)
+{
+	size_t len = strlen(err->msg);
+
+	snprintf(err->msg + len, sizeof(err->msg) - len,
+		 "; the registry '%s' speaks plain HTTP: list it in "
+		 "\"insecure-registries\" in the engine's daemon.json (Docker) "
+		 "or mark it insecure = true in registries.conf (Podman)",
+		 registry);
+}
+
 int push_image(struct engine *eng, const char *repository,
 	       const struct strlist *tags, const struct credential *cred,
 	       long retries, struct push_result *res, struct error *err)
@@ -263,6 +276,9 @@ int push_image(struct engine *eng, const char *repository,
 		if (err->code) {
 			if (err->code < 128)
 				err_recode(err, EXIT_PUSH);
+			if (err->code == EXIT_PUSH &&
+			    strstr(err->msg, "HTTP response to HTTPS client"))
+				insecure_hint(err, registry_of(repository));
 			if (err->code == EXIT_PUSH)
 				err_wrap(err, "push of '%s:%s' to registry '%s' "
 					 "failed%s (credentials: %s)",

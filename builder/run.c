@@ -453,7 +453,9 @@ static int check_service(struct stage *st, struct service *s,
 			cJSON_IsNumber(code) ? (long)code->valuedouble : -1L);
 		goto out;
 	}
-	if (!cJSON_IsString(hstatus) || !strcmp(hstatus->valuestring, "none") ||
+	/* Podman reports "" where Docker omits Health or says "none". */
+	if (!cJSON_IsString(hstatus) || !hstatus->valuestring[0] ||
+	    !strcmp(hstatus->valuestring, "none") ||
 	    !strcmp(hstatus->valuestring, "healthy")) {
 		s->ready = 1;
 		log_info("service '%s' is %s", s->name,

@@ -50,9 +50,11 @@ T_FAILED=0
 T_SKIPPED=0
 T_NUM=0
 T_PGID=
+T_WDPID=
 
 t_interrupted() {
 	[ -n "$T_PGID" ] && kill -KILL -- "-$T_PGID" 2>/dev/null
+	[ -n "$T_WDPID" ] && kill -KILL -- "-$T_WDPID" 2>/dev/null
 	echo "e2e $T_FILE: interrupted"
 	exit 130
 }
@@ -101,11 +103,13 @@ run_test() {
 		kill -KILL -- "-$T_PGID" 2>/dev/null
 	) >/dev/null 2>&1 </dev/null &
 	wd=$!
+	T_WDPID=$wd
 	set +m
 	wait "$T_PGID"
 	rc=$?
 	kill -- "-$wd" 2>/dev/null
 	wait "$wd" 2>/dev/null
+	T_WDPID=
 	# Whatever the test left running (fake engines, builders in the
 	# background) goes with it.
 	kill -KILL -- "-$T_PGID" 2>/dev/null

@@ -57,7 +57,7 @@ t_symlink_loops() {
 	mkdir app/d
 	ln -s .. app/d/up
 	ln -s ../d app/d/again
-	pipeline 0 app TEST_CMD='readlink /ctx/loop1 /ctx/self /ctx/d/up /ctx/d/again'
+	pipeline 0 app TEST_CMD='for l in loop1 self d/up d/again; do readlink /ctx/$l; done'
 	assert_contains "$STDOUT" "loop2"
 	assert_contains "$STDOUT" "self"
 	assert_contains "$STDOUT" "../d"
@@ -137,7 +137,7 @@ PY
 	echo "$ms" >"$T_DIR/many.ms"
 	assert_contains "$STDOUT" "100000"
 	assert_contains "$STDOUT" "99/999"
-	assert_contains "$STDERR" "context: 100002 files"
+	assert_contains "$STDERR" "context: 100102 files"
 }
 
 t_long_names() {
@@ -245,14 +245,15 @@ l.c=$c" \
 Y=$b
 Z=$c" \
 		REPORT="$T_DIR/report.json" \
-		TEST_CMD='cat /args; printf "<%s>\n" "$X" "$Y" "$Z"; ls /tmp'
+		TEST_CMD='cat /args; printf "<%s>\n" "$X" "$Y" "$Z"; ls /tmp | grep -q . || echo "empty /tmp"'
 	assert_contains "$STDOUT" "[$a]"
 	assert_contains "$STDOUT" "[$b]"
 	assert_contains "$STDOUT" "[$c]"
 	assert_contains "$STDOUT" "<$a>"
 	assert_contains "$STDOUT" "<$b>"
 	assert_contains "$STDOUT" "<$c>"
-	assert_not_contains "$STDOUT" "pwned"
+	# Nothing ran in the build or test containers either.
+	assert_contains "$STDOUT" "empty /tmp"
 	assert_eq "$(docker image inspect -f '{{index .Config.Labels "l.a"}}' "t$T_UNIQ/app:1")" "$a" "label l.a"
 	assert_eq "$(docker image inspect -f '{{index .Config.Labels "l.c"}}' "t$T_UNIQ/app:1")" "$c" "label l.c"
 	jq -e . report.json >/dev/null || t_fail "the report is not JSON"

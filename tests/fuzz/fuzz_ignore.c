@@ -5,8 +5,9 @@
  * excluded-directory rule), with invariants that must hold for any input.
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibuilder \
- *	    tests/fuzz/fuzz_ignore.c builder/ignore.c builder/buf.c \
- *	    builder/xmalloc.c builder/error.c -o build/fuzz_ignore
+ *	    tests/fuzz/fuzz_ignore.c builder/ignore.c builder/goregex.c \
+ *	    builder/buf.c builder/xmalloc.c builder/error.c \
+ *	    -o build/fuzz_ignore
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -12,7 +12,9 @@
 # tests/fuzz/corpus/<target>/ holds the seeds (checked in) and past
 # crashers; the inputs libFuzzer finds on the way live in
 # build/fuzz/corpus/<target>/ and are kept between runs but not checked
-# in. FUZZ_JOBS=N runs N targets at a time (default 1). The last line is
+# in. FUZZ_JOBS=N runs N targets at a time (default 1). FUZZ_KEEP_GOING=1
+# runs each target in libFuzzer's fork mode, which records a crash and goes
+# on fuzzing, to find more than the first one. The last line is
 # "fuzz: N targets, N crashes"; the exit status is non-zero when a target
 # crashed or did not build.
 set -u
@@ -82,8 +84,11 @@ fuzz_one() {
 	fi
 	# Crashers stop the run at once (libFuzzer's default); the timeout
 	# per input and the memory ceiling catch hangs and runaway growth.
+	local more=()
+	[ "${FUZZ_KEEP_GOING:-}" = 1 ] &&
+		more=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 	"$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$art/" \
+		-print_final_stats=1 -artifact_prefix="$art/" "${more[@]}" \
 		"$work" "$seeds" >"$log" 2>&1
 	rc=$?
 	for f in "$art"/*; do
