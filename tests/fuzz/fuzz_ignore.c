@@ -4,7 +4,8 @@
  * three ways (ignore_excluded, the walk's parent-carrying variant, the
  * excluded-directory rule), with invariants that must hold for any input.
  *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibuilder \
+ *	clang -g -O1 -std=c17 -D_GNU_SOURCE \
+ *	    -fsanitize=fuzzer,address,undefined -Ibuilder \
  *	    tests/fuzz/fuzz_ignore.c builder/ignore.c builder/goregex.c \
  *	    builder/buf.c builder/xmalloc.c builder/error.c \
  *	    -o build/fuzz_ignore
