@@ -18,7 +18,7 @@
  * that both exclude the same number of paths.
  *
  * Build (bench/run.sh does this, after `make bin/builder`):
- *	ar rcs libbuilder.a <build/obj/*.o but main.o>
+ *	ar rcs libbuilder.a <every object in build/obj but main.o>
  *	cc -O2 -Ibuilder bench/ignore_bench.c libbuilder.a
  * The archive lets the linker take just ignore.o and what it calls
  * (buf.o, xmalloc.o, error.o and the regexp engine), however the sources

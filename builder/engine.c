@@ -62,6 +62,9 @@ struct transfer {
 	int connected;          /* the connection was made */
 	int interrupted;
 	int timed_out;
+	int idle;               /* nothing moved for idle_timeout seconds */
+	double last_active;     /* when a byte last went either way */
+	curl_off_t last_dl, last_ul;
 	const char *body_pos;   /* small in-memory body */
 	size_t body_left;
 };
@@ -348,6 +351,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 	struct transfer *t = userp;
 	size_t len = size * nmemb;
 
+	t->connected = 1;
 	if (!t->status_checked) {
 		curl_easy_getinfo(t->eng->curl, CURLINFO_RESPONSE_CODE,
 				  &t->req->status);
@@ -396,6 +400,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
 	struct transfer *t = userp;
 	size_t len = size * nmemb;
 
+	t->connected = 1;
 	copy_header_value(line, len, "Content-Type", t->req->content_type_out,
 			  sizeof(t->req->content_type_out));
 	if (!strcmp(t->req->path, "/_ping")) {
@@ -427,6 +432,7 @@ static size_t on_read(char *dst, size_t size, size_t nmemb, void *userp)
 	size_t max = size * nmemb;
 	long n;
 
+	t->connected = 1;
 	if (!t->req->ignore_interrupt && signals_pending()) {
 		t->interrupted = 1;
 		return CURL_READFUNC_ABORT;
@@ -451,20 +457,41 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct transfer *t = userp;
+	double now = now_seconds();
 
-	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	(void)dltotal, (void)ultotal;
 	if (!t->req->ignore_interrupt && signals_pending()) {
 		t->interrupted = 1;
 		return 1;
 	}
-	if (t->req->deadline > 0 && now_seconds() >= t->req->deadline) {
+	if (t->req->deadline > 0 && now >= t->req->deadline) {
 		t->timed_out = 1;
+		return 1;
+	}
+	/* Our own idle timer rather than CURLOPT_LOW_SPEED_*: libcurl
+	 * averages the speed over its last five seconds, so its limit fired
+	 * five seconds or more after the engine went quiet. libcurl calls
+	 * us at least once a second, data or not. */
+	if (dlnow != t->last_dl || ulnow != t->last_ul) {
+		t->last_dl = dlnow;
+		t->last_ul = ulnow;
+		t->last_active = now;
+	} else if (t->eng->idle_timeout &&
+		   now - t->last_active >= (double)t->eng->idle_timeout) {
+		t->idle = 1;
 		return 1;
 	}
 	return 0;
 }
 
 /* --- errors ----------------------------------------------------------- */
+
+/* The length of a request path without its query: messages name the
+ * endpoint, not the dozen /build parameters. */
+static int path_len(const char *path)
+{
+	return (int)strcspn(path, "?");
+}
 
 /* The message of an HTTP error response: {"message": "..."} or the raw
  * body, as the Go client does. */
@@ -503,9 +530,10 @@ static void http_error(struct transfer *t)
 			t->eng->host, t->eng->api, buf_str(&clean),
 			ENGINE_API_MIN, ENGINE_API_MAX);
 	} else {
-		err_set(t->err, EXIT_ENGINE, "%s (HTTP %ld from %s %s)",
+		err_set(t->err, EXIT_ENGINE, "%s (HTTP %ld from %s %.*s)",
 			clean.len ? buf_str(&clean) : "no message",
-			req->status, req->method, req->path);
+			req->status, req->method, path_len(req->path),
+			req->path);
 	}
 	t->err->retryable = req->status >= 500;
 	buf_release(&clean);
@@ -574,8 +602,18 @@ static int transport_error(struct transfer *t, CURLcode rc,
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
-		if (eng->socket_path)
+		if (eng->socket_path) {
+			long os_errno = 0;
+
+			/* libcurl's text names its dummy host and port 80;
+			 * the socket's own errno says more ("Connection
+			 * refused": the file is there, nobody listens). */
+			curl_easy_getinfo(eng->curl, CURLINFO_OS_ERRNO,
+					  &os_errno);
+			if (os_errno)
+				why = strerror((int)os_errno);
 			return unix_socket_error(eng, why, err);
+		}
 		err_set(err, EXIT_ENGINE,
 			"cannot connect to the docker engine at '%s': %s; is "
 			"the engine running and DOCKER_HOST right?",
@@ -583,13 +621,15 @@ static int transport_error(struct transfer *t, CURLcode rc,
 		err->retryable = 1;
 		return -1;
 	case CURLE_OPERATION_TIMEDOUT:
+		/* Only the ping has a total timeout; idle limits are ours
+		 * (t->idle). */
 		if (t->connected)
 			err_set(err, EXIT_ENGINE,
-				"the docker engine at '%s' sent nothing for %ld s "
-				"during %s %s (BUILDER_IDLE_TIMEOUT); it may be "
-				"stuck: check it with 'docker info'",
-				addr, eng->idle_timeout, t->req->method,
-				t->req->path);
+				"the docker engine at '%s' did not answer %s "
+				"%.*s within %ld s; it may be stuck: check it "
+				"with 'docker info'",
+				addr, t->req->method, path_len(t->req->path),
+				t->req->path, CONNECT_TIMEOUT_S);
 		else
 			err_set(err, EXIT_ENGINE,
 				"timed out connecting to the docker engine at "
@@ -641,15 +681,17 @@ static int transport_error(struct transfer *t, CURLcode rc,
 						 why, err);
 		err_set(err, EXIT_ENGINE,
 			"lost the connection to the docker engine at '%s' "
-			"during %s %s: %s",
-			addr, t->req->method, t->req->path, why);
+			"during %s %.*s: %s",
+			addr, t->req->method, path_len(t->req->path),
+			t->req->path, why);
 		err->retryable = 1;
 		return -1;
 	default:
 		return err_set(err, EXIT_ENGINE,
-			       "request %s %s to the docker engine at '%s' "
+			       "request %s %.*s to the docker engine at '%s' "
 			       "failed: %s",
-			       t->req->method, t->req->path, addr, why);
+			       t->req->method, path_len(t->req->path),
+			       t->req->path, addr, why);
 	}
 }
 
@@ -751,14 +793,11 @@ int engine_do(struct engine *eng, struct engine_request *req,
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* No total timeout: builds, waits and pushes take what they take.
 	 * The ping is the exception, so that a hung engine is reported. An
-	 * idle limit only when the user asks for one: a quiet RUN step or a
-	 * long test produces no bytes for minutes. */
+	 * idle limit (on_progress) only when the user asks for one: a quiet
+	 * RUN step or a long test produces no bytes for minutes. */
 	if (!strcmp(req->path, "/_ping"))
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, CONNECT_TIMEOUT_S);
-	if (eng->idle_timeout) {
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, eng->idle_timeout);
-	}
+	t.last_active = started;
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "builder/" BUILDER_VERSION);
 	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024);
@@ -778,8 +817,10 @@ int engine_do(struct engine *eng, struct engine_request *req,
 	{
 		curl_off_t connect_time = 0;
 
+		/* Zero on a unix socket: the callbacks said so already. */
 		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_time);
-		t.connected = connect_time > 0;
+		if (connect_time > 0)
+			t.connected = 1;
 	}
 	if (!req->status)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &req->status);
@@ -794,8 +835,19 @@ int engine_do(struct engine *eng, struct engine_request *req,
 	}
 	if (t.timed_out) {
 		req->timed_out = 1;
-		err_set(err, EXIT_ENGINE, "%s %s: deadline reached",
-			req->method, req->path);
+		err_set(err, EXIT_ENGINE, "%s %.*s: deadline reached",
+			req->method, path_len(req->path), req->path);
+		goto out;
+	}
+	if (t.idle) {
+		err_set(err, EXIT_ENGINE,
+			"the docker engine at '%s' sent nothing for %ld s "
+			"during %s %.*s (BUILDER_IDLE_TIMEOUT); it may be "
+			"stuck: check it with 'docker info', or raise "
+			"BUILDER_IDLE_TIMEOUT",
+			eng->host, eng->idle_timeout, req->method,
+			path_len(req->path), req->path);
+		err->retryable = 1;
 		goto out;
 	}
 	if (rc != CURLE_OK) {

@@ -12,9 +12,7 @@
 # tests/fuzz/corpus/<target>/ holds the seeds (checked in) and past
 # crashers; the inputs libFuzzer finds on the way live in
 # build/fuzz/corpus/<target>/ and are kept between runs but not checked
-# in. FUZZ_JOBS=N runs N targets at a time (default 1). FUZZ_KEEP_GOING=1
-# runs each target in libFuzzer's fork mode, which records a crash and goes
-# on fuzzing, to find more than the first one. The last line is
+# in. FUZZ_JOBS=N runs N targets at a time (default 1). The last line is
 # "fuzz: N targets, N crashes"; the exit status is non-zero when a target
 # crashed or did not build.
 set -u
@@ -25,10 +23,11 @@ JOBS=${FUZZ_JOBS:-1}
 CC_FUZZ=${CC_FUZZ:-clang}
 OUT=build/fuzz
 SAN=-fsanitize=address,undefined
-CFLAGS_FUZZ="-g -O1 -std=c17 -D_GNU_SOURCE -DBUILDER_VERSION=\"fuzz\" -fno-omit-frame-pointer -Ibuilder"
-PKGS="libcurl libarchive libcjson"
-DEPS_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null)
-DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson)
+CFLAGS_FUZZ=(-g -O1 -std=c17 -D_GNU_SOURCE '-DBUILDER_VERSION="fuzz"'
+	-fno-omit-frame-pointer -Ibuilder)
+PKGS=(libcurl libarchive libcjson)
+DEPS_CFLAGS=$(pkg-config --cflags "${PKGS[@]}" 2>/dev/null)
+DEPS_LIBS=$(pkg-config --libs "${PKGS[@]}" 2>/dev/null || echo -lcurl -larchive -lcjson)
 
 command -v "$CC_FUZZ" >/dev/null ||
 	{ echo "fuzz: '$CC_FUZZ' is not installed: apt-get install clang" >&2; exit 1; }
@@ -59,7 +58,7 @@ for src in builder/*.c; do
 	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] ||
 		[ -n "$(find builder -name '*.h' -newer "$obj" 2>/dev/null)" ]; then
 		# shellcheck disable=SC2086
-		"$CC_FUZZ" $CFLAGS_FUZZ -fsanitize=fuzzer-no-link $SAN $DEPS_CFLAGS \
+		"$CC_FUZZ" "${CFLAGS_FUZZ[@]}" -fsanitize=fuzzer-no-link $SAN $DEPS_CFLAGS \
 			-c -o "$obj" "$src" || { echo "fuzz: cannot build '$src'" >&2; build_failed=1; }
 	fi
 done
@@ -76,7 +75,7 @@ fuzz_one() {
 	mkdir -p "$seeds" "$work" "$art"
 	rm -f "$art"/*
 	# shellcheck disable=SC2086
-	if ! "$CC_FUZZ" $CFLAGS_FUZZ -fsanitize=fuzzer $SAN $DEPS_CFLAGS \
+	if ! "$CC_FUZZ" "${CFLAGS_FUZZ[@]}" -fsanitize=fuzzer $SAN $DEPS_CFLAGS \
 		-o "$bin" "tests/fuzz/$t.c" "${objs[@]}" $DEPS_LIBS >"$log" 2>&1; then
 		sed 's/^/    /' "$log" | head -20
 		echo "fuzz $t: did not build"
@@ -84,20 +83,23 @@ fuzz_one() {
 	fi
 	# Crashers stop the run at once (libFuzzer's default); the timeout
 	# per input and the memory ceiling catch hangs and runaway growth.
-	local more=()
-	[ "${FUZZ_KEEP_GOING:-}" = 1 ] &&
-		more=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 	"$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$art/" "${more[@]}" \
+		-print_final_stats=1 -artifact_prefix="$art/" \
 		"$work" "$seeds" >"$log" 2>&1
 	rc=$?
 	for f in "$art"/*; do
 		[ -f "$f" ] || continue
-		sum=$(sha1sum "$f" | cut -c1-16)
-		name=$(basename "$f" | sed 's/-.*//')-$sum
+		found=$((found + 1))
+		# A crasher already kept (not fixed yet) crashes again at
+		# once: say so rather than keep a second copy.
+		sum=$(sha1sum <"$f" | cut -d' ' -f1)
+		if sha1sum "$seeds"/* 2>/dev/null | cut -d' ' -f1 | grep -qx "$sum"; then
+			echo "    $t: an input already in $seeds still crashes"
+			continue
+		fi
+		name=$(basename "$f" | sed 's/-.*//')-$(echo "$sum" | cut -c1-16)
 		cp "$f" "$seeds/$name"
 		echo "    $t: kept $(basename "$f") as $seeds/$name"
-		found=$((found + 1))
 	done
 	if [ "$rc" -ne 0 ] || [ "$found" -gt 0 ]; then
 		grep -E -A25 '^==[0-9]+==ERROR|runtime error|deadly signal|ALARM|out-of-memory|Assertion' "$log" | head -40 | sed 's/^/    | /'
