@@ -58,12 +58,16 @@ build/fake-engine: tests/fake_engine.c
 	@mkdir -p build
 	$(CC) $(CFLAGS) -o $@ $<
 
+build/registry-proxy: tests/registry-proxy.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) -o $@ $<
+
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
-test: bin/builder bin/builder-asan $(UNIT_BINS) build/fake-engine
+test: bin/builder bin/builder-asan $(UNIT_BINS) build/fake-engine build/registry-proxy
 	bash tests/run.sh
 
 # --- static binary: dependencies built from Debian source packages --------

@@ -20,7 +20,9 @@
 # (200), BENCH_SLOW_STEP (10: seconds of the rebuild case's slow step),
 # BENCH_CACHE (where the large context is generated once,
 # /tmp/builder-bench-cache), BENCH_DOC and BENCH_PNG (the outputs),
-# BUILDER_BIN (bin/builder).
+# BUILDER_BIN (bin/builder); for working on this script, BENCH_CASES (a
+# subset of "pipeline context rebuild image startup ignore") and
+# BENCH_KEEP=1 (keep the work directory with every run's output).
 set -euo pipefail
 export LC_ALL=C
 
@@ -64,7 +66,11 @@ cleanup() {
 	[ -z "$sink_pid" ] || kill "$sink_pid" 2>/dev/null || true
 	docker image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |
 		grep -F -- "-$run_id" | xargs -r docker rmi -f >/dev/null 2>&1 || true
-	rm -rf "$work"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		say "kept $work"
+	else
+		rm -rf "$work"
+	fi
 }
 trap cleanup EXIT
 
@@ -211,19 +217,25 @@ shown() {
 }
 
 
-# The environment each side runs in: nothing of the caller's but PATH and
-# HOME. builder gets an empty DOCKER_CONFIG (credentials come from
+# The environment each side runs in: nothing of the caller's but PATH,
+# HOME and the variables that choose the engine (DOCKER_HOST and its TLS
+# settings, so that both sides talk to the engine this script checks).
+# builder gets an empty DOCKER_CONFIG (credentials come from
 # REGISTRY_USER/REGISTRY_PASSWORD); baseline.sh makes its own.
+engine_env=()
+for v in DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH; do
+	[ -z "${!v:-}" ] || engine_env+=("$v=${!v}")
+done
 run_builder() { # LOG VAR=VALUE... CONTEXT
 	local log=$1
 	shift
-	measure "$log" env -i PATH="$PATH" HOME="$HOME" \
+	measure "$log" env -i PATH="$PATH" HOME="$HOME" ${engine_env[@]+"${engine_env[@]}"} \
 		DOCKER_CONFIG="$work/builder-config" BUILDER=classic "$@"
 }
 run_baseline() { # LOG VAR=VALUE... CONTEXT
 	local log=$1
 	shift
-	measure "$log" env -i PATH="$PATH" HOME="$HOME" "$@"
+	measure "$log" env -i PATH="$PATH" HOME="$HOME" ${engine_env[@]+"${engine_env[@]}"} "$@"
 }
 
 # app_context DIR DOCKERFILE: examples/hello's files with DOCKERFILE.
@@ -288,6 +300,9 @@ case_pipeline() {
 # --- case 2: context upload ------------------------------------------------------
 
 ctx_dir=$cache/context-v1
+# The labels builder adds to every image (baseline.sh adds them too): with
+# them the classic builder runs one more step, a LABEL that is never cached.
+labels=(--label "org.opencontainers.image.created=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
 case_context() {
 	local i side order line
 	# The stamp (gentree's "files=N bytes=N") says the tree is complete.
@@ -312,7 +327,9 @@ case_context() {
 			else
 				run_baseline "$work/context-$i-$side.log" \
 					DOCKER_CONFIG="$work/builder-config" DOCKER_BUILDKIT=0 \
-					docker build -t "bench/ctxd-$run_id:$i" "$ctx_dir"
+					docker build -t "bench/ctxd-$run_id:$i" \
+					"${labels[@]}" --label "org.opencontainers.image.version=$i" \
+					"$ctx_dir"
 			fi
 			record context "$side" wall "$wall"
 			record context "$side" rss "$rss"
@@ -388,7 +405,9 @@ case_context_sink() {
 				run_baseline "$work/sink-$i-$side.log" \
 					DOCKER_HOST="unix://$work/sink.sock" \
 					DOCKER_CONFIG="$work/builder-config" DOCKER_BUILDKIT=0 \
-					docker build -t "bench/sink-$run_id:$i" "$ctx_dir"
+					docker build -t "bench/sink-$run_id:$i" \
+					"${labels[@]}" --label "org.opencontainers.image.version=$i" \
+					"$ctx_dir"
 			fi
 			record sink "$side" wall "$wall"
 			record sink "$side" cpu "$cpu"
@@ -442,8 +461,10 @@ case_rebuild() {
 			else
 				run_builder "$work/rebuild-$i-$side.log" "${common[@]}" \
 					TAG="p$i" PUSH=false "$builder" "$ctx"
-				! grep -q 'Using cache' "$work/rebuild-$i-$side.log" ||
-					die "[rebuild] the plain build found a cache: see $work/rebuild-$i-$side.log"
+				if grep -q 'Using cache' "$work/rebuild-$i-$side.log"; then
+					grep -B3 'Using cache' "$work/rebuild-$i-$side.log" >&2
+					die "[rebuild] the plain build found a cache: see above"
+				fi
 			fi
 			record rebuild "$side" wall "$wall"
 			line="$line $side $(fmt_s "$wall")"
@@ -557,12 +578,9 @@ case_ignore() {
 builder_libs=$(ldd "$builder" | grep -c '=>' || true)
 builder_needed=$(readelf -d "$builder" 2>/dev/null | grep -c NEEDED || true)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-case_pipeline
-case_context
-case_rebuild
-case_image
-case_startup
-case_ignore
+for c in ${BENCH_CASES:-pipeline context rebuild image startup ignore}; do
+	"case_$c"
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(calc "$EPOCHREALTIME - $started")
 
@@ -657,7 +675,7 @@ number below was measured by that run. Do not edit: run \`make bench\` again.
 | | |
 | --- | --- |
 | builder | \`$builder_version\` (bin/builder: dynamically linked, -O2, commit $commit) |
-| engine | Docker Engine $engine, classic builder |
+| engine | Docker Engine $engine at \`${DOCKER_HOST:-unix:///var/run/docker.sock}\`, classic builder |
 | docker CLI | $client (\`DOCKER_BUILDKIT=0\`) |
 | machine | $(nproc) CPUs, $cpu_model, $mem, Linux $(uname -r) |
 | load average | $load_before at the start, $load_after at the end |
@@ -726,7 +744,9 @@ A generated context ([bench/gentree.c](../bench/gentree.c), made once under
 contents. The Dockerfile is \`FROM busybox:latest\` and a \`LABEL\`, so the time
 is the context: read, tar, send, and the engine unpacking it. builder runs
 with \`PUSH=false\` and no tests; the baseline is \`DOCKER_BUILDKIT=0 docker build\`
-itself under GNU time, so its peak RSS is the docker process's.
+itself under GNU time, so its peak RSS is the docker process's, with the two
+labels builder adds to every image (\`org.opencontainers.image.created\` and
+\`.version\`), so that the engine does the same steps for both.
 
 | | builder | docker CLI | ratio | per-pair ratios |
 | --- | --- | --- | --- | --- |
@@ -868,7 +888,7 @@ bar() { # LABEL RATIO GOAL
 if [ "$have_gnuplot" = 1 ]; then
 	say "drawing $png"
 	gnuplot >"$work/gnuplot.log" 2>&1 <<EOF || { cat "$work/gnuplot.log" >&2; die "gnuplot failed"; }
-set terminal pngcairo size 1100,560 font ",10"
+set terminal pngcairo noenhanced size 1100,560 font ",10"
 set output "$png.tmp"
 set title "builder / docker CLI, per case (lower is better; log scale)"
 set logscale y
@@ -881,7 +901,7 @@ set key top left
 set bmargin 4
 set xtics nomirror
 unset mxtics
-plot "$work/chart.dat" using 0:2:4:xtic(1) with boxes lc rgb variable title "measured (green: goal met, red: not met)", \
+plot "$work/chart.dat" using 0:2:4:xtic(1) with boxes lc rgb variable title "measured (green: goal met, red: not met, blue: no goal)", \
      "" using 0:2:(sprintf("%.3g", \$2)) with labels offset 0,0.8 notitle, \
      "" using 0:3 with points pt 7 ps 1.5 lc rgb "#000000" title "goal", \
      1 with lines dt 2 lc rgb "#555555" title "parity"

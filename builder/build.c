@@ -18,6 +18,7 @@
 #include "bktrace.h"
 #include "buf.h"
 #include "build.h"
+#include "cleanup.h"
 #include "config.h"
 #include "context.h"
 #include "dockerfile.h"
@@ -33,6 +34,7 @@
 struct build_state {
 	struct build_result *res;
 	struct buf step;          /* the step running, for failure messages */
+	char running[80];         /* the classic builder's RUN container */
 	struct bktrace trace;     /* BuildKit progress decoder */
 	char last_status[256];
 };
@@ -340,6 +342,21 @@ static void remember_step(struct build_state *st, const char *text)
 	buf_add(&st->step, text, len);
 }
 
+/* The classic builder runs each RUN in a container it removes itself
+ * (rm=1, forcerm=1); if the connection is lost mid-step it cannot, so we
+ * remember the container to remove it then. */
+static void track_step_container(struct build_state *st, const char *s)
+{
+	static const char running[] = " ---> Running in ";
+
+	if (!strncmp(s, running, sizeof(running) - 1))
+		snprintf(st->running, sizeof(st->running), "%.*s",
+			 (int)strcspn(s + sizeof(running) - 1, "\r\n "),
+			 s + sizeof(running) - 1);
+	else if (!strncmp(s, "Removing intermediate container", 31))
+		st->running[0] = '\0';
+}
+
 static int on_build_message(const cJSON *msg, void *ctx, struct error *err)
 {
 	struct build_state *st = ctx;
@@ -354,6 +371,7 @@ static int on_build_message(const cJSON *msg, void *ctx, struct error *err)
 		 * Podman's Buildah. */
 		if (!strncmp(s, "Step ", 5) || !strncmp(s, "STEP ", 5))
 			remember_step(st, s);
+		track_step_container(st, s);
 		fputs(s, stdout);
 		if (!strncmp(s, "Successfully built ", 19) &&
 		    !st->res->image_id[0])
@@ -431,7 +449,8 @@ int build_image(struct engine *eng, const struct config *cfg,
 					    : buf_str(&st.step);
 
 		ret = -1;
-		if (err->code == EXIT_ENGINE && (req.status >= 400 || js.failed)) {
+		if (err->code == EXIT_ENGINE &&
+		    (req.status >= 400 || js.engine_error)) {
 			/* The engine refused or failed the build itself. */
 			err_recode(err, EXIT_BUILD);
 			if (*step)
@@ -441,6 +460,8 @@ int build_image(struct engine *eng, const struct config *cfg,
 		} else if (err->code == EXIT_ENGINE) {
 			err_wrap(err, "build failed");
 		}
+		if (st.running[0] && !js.engine_error)
+			cleanup_add_container(st.running);
 		goto out;
 	}
 	ret = -1;

@@ -87,7 +87,12 @@ static int decode_line(struct jstream *js, const char *line, size_t len,
 		while (n > 0 && (failure[n - 1] == '\n' || failure[n - 1] == '\r' ||
 				 failure[n - 1] == ' '))
 			n--;
-		ret = err_set(err, EXIT_ENGINE, "%.*s", n, failure);
+		js->engine_error = 1;
+		if (!n)
+			ret = err_set(err, EXIT_ENGINE, "the engine reported an "
+				      "error without a message");
+		else
+			ret = err_set(err, EXIT_ENGINE, "%.*s", n, failure);
 	}
 	cJSON_Delete(msg);
 	return ret;

@@ -191,8 +191,12 @@ static int push_once(struct engine *eng, const char *repository,
 	if (!ret && !res->digest[0])
 		ret = err_set(err, EXIT_PUSH,
 			      "the engine reported no digest for the push");
-	if (ret && err->code == EXIT_ENGINE && js.failed)
+	/* The registry's own words decide; a stream cut or garbled on the
+	 * way is worth another try. */
+	if (ret && err->code == EXIT_ENGINE && js.engine_error)
 		err->retryable = push_error_is_transient(err->msg);
+	else if (ret && err->code == EXIT_ENGINE && js.failed)
+		err->retryable = 1;
 	jstream_release(&js);
 	buf_release(&path);
 	return ret;

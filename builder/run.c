@@ -701,8 +701,12 @@ static int run_container(struct stage *st, const char *image,
 	}
 	if (res->exit_code) {
 		print_service_logs(st);
-		err_set(err, EXIT_TESTS, "tests failed (exit %ld)",
-			res->exit_code);
+		err_set(err, EXIT_TESTS, "tests failed (exit %ld)%s",
+			res->exit_code,
+			res->exit_code == 137
+				? ": the test process was killed (SIGKILL): out "
+				  "of memory, docker kill, or the engine stopping"
+				: "");
 		goto out;
 	}
 	log_info("tests passed in %.1fs", res->seconds);

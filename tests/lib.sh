@@ -29,6 +29,9 @@
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILDER=${BUILDER:-$REPO_ROOT/bin/builder-asan}
+# The binary under test; never exported, since builder itself reads BUILDER
+# (auto, buildkit or classic).
+export -n BUILDER
 FAKE_ENGINE=${FAKE_ENGINE:-$REPO_ROOT/build/fake-engine}
 E2E_TIME_LIMIT=${E2E_TIME_LIMIT:-300}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
