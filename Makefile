@@ -103,9 +103,12 @@ fuzz:
 	bash tests/fuzz/run.sh
 
 format:
-	clang-format -i builder/*.c builder/*.h tests/unit/*.c
+	clang-format -i builder/*.c builder/*.h tests/unit/*.c tests/unit/*.h
+
+format-check:
+	clang-format --dry-run -Werror builder/*.c builder/*.h tests/unit/*.c tests/unit/*.h
 
 clean:
 	rm -rf build bin
 
-.PHONY: all unit unit-bins test static image demo bench fuzz format clean
+.PHONY: all unit unit-bins test static image demo bench fuzz format format-check clean

@@ -197,13 +197,15 @@ out:
 /* --- 1. the environment ------------------------------------------------- */
 
 struct env_pair {
-	const char *user[2];   /* the second is an alias of the first */
+	const char *user[2]; /* the second is an alias of the first */
 	const char *pass;
 	const char *pass_file; /* may be NULL */
 };
 
 static const struct env_pair env_pairs[] = {
-	{ { "REGISTRY_USER", NULL }, "REGISTRY_PASSWORD", "REGISTRY_PASSWORD_FILE" },
+	{ { "REGISTRY_USER", NULL },
+	  "REGISTRY_PASSWORD",
+	  "REGISTRY_PASSWORD_FILE" },
 	{ { "DOCKER_USER", NULL }, "DOCKER_PASS", NULL },
 	{ { "DOCKERHUB_USER", "DOCKERHUB_USERNAME" }, "DOCKERHUB_PASS", NULL },
 };
@@ -233,25 +235,31 @@ static int read_password_file(const char *path, const char *var, char **out,
 	*out = NULL;
 	if (read_file(path, &b, PASSWORD_FILE_MAX) < 0) {
 		if (errno == EFBIG)
-			err_set(err, EXIT_USAGE, "cannot read %s '%s': larger "
+			err_set(err, EXIT_USAGE,
+				"cannot read %s '%s': larger "
 				"than %d KiB; point it at a file holding only "
-				"the password", var, path,
-				PASSWORD_FILE_MAX / 1024);
+				"the password",
+				var, path, PASSWORD_FILE_MAX / 1024);
 		else
-			err_set(err, EXIT_USAGE, "cannot read %s '%s': %s",
-				var, path, strerror(errno));
+			err_set(err, EXIT_USAGE, "cannot read %s '%s': %s", var,
+				path, strerror(errno));
 		goto out;
 	}
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+	while (b.len &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
 		b.data[--b.len] = '\0';
 	if (!b.len) {
-		err_set(err, EXIT_USAGE, "%s '%s' is empty: write the password "
-			"into it", var, path);
+		err_set(err, EXIT_USAGE,
+			"%s '%s' is empty: write the password "
+			"into it",
+			var, path);
 		goto out;
 	}
 	if (memchr(b.data, '\0', b.len)) {
-		err_set(err, EXIT_USAGE, "%s '%s' holds a NUL byte: write only "
-			"the password into it", var, path);
+		err_set(err, EXIT_USAGE,
+			"%s '%s' holds a NUL byte: write only "
+			"the password into it",
+			var, path);
 		goto out;
 	}
 	*out = xstrdup(b.data);
@@ -268,8 +276,9 @@ static int from_env(struct credential *out, struct error *err)
 
 	for (i = 0; i < sizeof(env_pairs) / sizeof(env_pairs[0]); i++) {
 		const struct env_pair *p = &env_pairs[i];
-		const char *user_var = env(p->user[0]) ? p->user[0] :
-				       env(p->user[1]) ? p->user[1] : NULL;
+		const char *user_var = env(p->user[0])	 ? p->user[0]
+				       : env(p->user[1]) ? p->user[1]
+							 : NULL;
 		const char *pass = env(p->pass);
 		const char *file = env(p->pass_file);
 		char users[64];
@@ -282,24 +291,30 @@ static int from_env(struct credential *out, struct error *err)
 		if (!user_var && !pass && !file)
 			continue;
 		if (!user_var)
-			return err_set(err, EXIT_USAGE, "%s is set but %s is "
+			return err_set(err, EXIT_USAGE,
+				       "%s is set but %s is "
 				       "not: set %s too, or unset %s",
 				       pass ? p->pass : p->pass_file, users,
-				       p->user[0], pass ? p->pass : p->pass_file);
+				       p->user[0],
+				       pass ? p->pass : p->pass_file);
 		if (!pass && !file) {
 			if (p->pass_file)
-				return err_set(err, EXIT_USAGE, "%s is set but "
+				return err_set(err, EXIT_USAGE,
+					       "%s is set but "
 					       "neither %s nor %s is: set one "
-					       "of them, or unset %s", user_var,
-					       p->pass, p->pass_file, user_var);
-			return err_set(err, EXIT_USAGE, "%s is set but %s is "
+					       "of them, or unset %s",
+					       user_var, p->pass, p->pass_file,
+					       user_var);
+			return err_set(err, EXIT_USAGE,
+				       "%s is set but %s is "
 				       "not: set %s too, or unset %s",
 				       user_var, p->pass, p->pass, user_var);
 		}
 		if (pass && file)
-			return err_set(err, EXIT_USAGE, "both %s and %s are "
-				       "set: unset one of them", p->pass,
-				       p->pass_file);
+			return err_set(err, EXIT_USAGE,
+				       "both %s and %s are "
+				       "set: unset one of them",
+				       p->pass, p->pass_file);
 		if (file) {
 			if (read_password_file(file, p->pass_file,
 					       &out->password, err) < 0)
@@ -308,7 +323,8 @@ static int from_env(struct credential *out, struct error *err)
 			out->password = xstrdup(pass);
 		}
 		out->username = xstrdup(getenv(user_var));
-		set_source(out, "%s/%s", user_var, file ? p->pass_file : p->pass);
+		set_source(out, "%s/%s", user_var,
+			   file ? p->pass_file : p->pass);
 		return 1;
 	}
 	return 0;
@@ -325,7 +341,8 @@ int auth_parse_helper_output(const char *out, size_t len,
 
 	root = cJSON_ParseWithLength(out, len);
 	if (!root || !cJSON_IsObject(root)) {
-		err_set(err, EXIT_USAGE, "credential helper output is not a "
+		err_set(err, EXIT_USAGE,
+			"credential helper output is not a "
 			"JSON object");
 		goto out;
 	}
@@ -335,14 +352,16 @@ int auth_parse_helper_output(const char *out, size_t len,
 	if ((user && !cJSON_IsString(user) && !cJSON_IsNull(user)) ||
 	    (secret && !cJSON_IsString(secret) && !cJSON_IsNull(secret)) ||
 	    (url && !cJSON_IsString(url) && !cJSON_IsNull(url))) {
-		err_set(err, EXIT_USAGE, "credential helper output has a "
+		err_set(err, EXIT_USAGE,
+			"credential helper output has a "
 			"'ServerURL', 'Username' or 'Secret' that is not a "
 			"string");
 		goto out;
 	}
 	if (!cJSON_IsString(user) || !*user->valuestring) {
 		if (cJSON_IsString(secret) && *secret->valuestring) {
-			err_set(err, EXIT_USAGE, "credential helper returned a "
+			err_set(err, EXIT_USAGE,
+				"credential helper returned a "
 				"'Secret' without a 'Username'");
 			goto out;
 		}
@@ -350,7 +369,8 @@ int auth_parse_helper_output(const char *out, size_t len,
 		goto out;
 	}
 	if (!cJSON_IsString(secret) || !*secret->valuestring) {
-		err_set(err, EXIT_USAGE, "credential helper returned a "
+		err_set(err, EXIT_USAGE,
+			"credential helper returned a "
 			"'Username' without a 'Secret'");
 		goto out;
 	}
@@ -420,7 +440,8 @@ static int run_helper(const char *name, const char *key, const char *what,
 
 	if (!*name || strchr(name, '/')) {
 		quote_line(line, sizeof(line), name);
-		err_set(err, EXIT_USAGE, "invalid credential helper name '%s' "
+		err_set(err, EXIT_USAGE,
+			"invalid credential helper name '%s' "
 			"(%s): it must be the part after '" HELPER_PREFIX "'",
 			line, what);
 		goto out;
@@ -429,15 +450,19 @@ static int run_helper(const char *name, const char *key, const char *what,
 	buf_reserve(&output, HELPER_OUT_MAX);
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 ||
 	    pipe2(ex, O_CLOEXEC) < 0) {
-		err_set(err, EXIT_USAGE, "cannot run credential helper '%s': "
-			"pipe: %s", prog.data, strerror(errno));
+		err_set(err, EXIT_USAGE,
+			"cannot run credential helper '%s': "
+			"pipe: %s",
+			prog.data, strerror(errno));
 		goto out;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		err_set(err, EXIT_USAGE, "cannot run credential helper '%s': "
-			"fork: %s", prog.data, strerror(errno));
+		err_set(err, EXIT_USAGE,
+			"cannot run credential helper '%s': "
+			"fork: %s",
+			prog.data, strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
@@ -468,12 +493,15 @@ static int run_helper(const char *name, const char *key, const char *what,
 		pid = -1;
 		if (exec_errno == ENOENT) {
 			log_warn("credential helper '%s' (%s) is not in PATH; "
-				 "trying the next source", prog.data, what);
+				 "trying the next source",
+				 prog.data, what);
 			ret = 0;
 			goto out;
 		}
-		err_set(err, EXIT_USAGE, "cannot run credential helper '%s' "
-			"(%s): %s", prog.data, what, strerror(exec_errno));
+		err_set(err, EXIT_USAGE,
+			"cannot run credential helper '%s' "
+			"(%s): %s",
+			prog.data, what, strerror(exec_errno));
 		goto out;
 	}
 
@@ -498,9 +526,10 @@ static int run_helper(const char *name, const char *key, const char *what,
 			continue;
 		}
 		if (r < 0) {
-			err_set(err, EXIT_USAGE, "cannot read from credential "
-				"helper '%s': poll: %s", prog.data,
-				strerror(errno));
+			err_set(err, EXIT_USAGE,
+				"cannot read from credential "
+				"helper '%s': poll: %s",
+				prog.data, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -509,16 +538,19 @@ static int run_helper(const char *name, const char *key, const char *what,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err_set(err, EXIT_USAGE, "cannot read from credential "
-				"helper '%s': %s", prog.data, strerror(errno));
+			err_set(err, EXIT_USAGE,
+				"cannot read from credential "
+				"helper '%s': %s",
+				prog.data, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		if (buf_add(&output, chunk, (size_t)n) < 0) {
-			err_set(err, EXIT_USAGE, "credential helper '%s' (%s) "
-				"printed more than %d KiB", prog.data, what,
-				HELPER_OUT_MAX / 1024);
+			err_set(err, EXIT_USAGE,
+				"credential helper '%s' (%s) "
+				"printed more than %d KiB",
+				prog.data, what, HELPER_OUT_MAX / 1024);
 			goto out;
 		}
 	}
@@ -530,8 +562,10 @@ static int run_helper(const char *name, const char *key, const char *what,
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
-			err_set(err, EXIT_USAGE, "cannot wait for credential "
-				"helper '%s': %s", prog.data, strerror(errno));
+			err_set(err, EXIT_USAGE,
+				"cannot wait for credential "
+				"helper '%s': %s",
+				prog.data, strerror(errno));
 			pid = -1;
 			goto out;
 		}
@@ -562,17 +596,22 @@ static int run_helper(const char *name, const char *key, const char *what,
 	}
 	quote_line(line, sizeof(line), output.data);
 	if (WIFEXITED(status))
-		err_set(err, EXIT_USAGE, "credential helper '%s' (%s) failed "
-			"for '%s' with exit code %d%s%s", prog.data, what, key,
-			WEXITSTATUS(status), *line ? ": " : "", line);
+		err_set(err, EXIT_USAGE,
+			"credential helper '%s' (%s) failed "
+			"for '%s' with exit code %d%s%s",
+			prog.data, what, key, WEXITSTATUS(status),
+			*line ? ": " : "", line);
 	else
-		err_set(err, EXIT_USAGE, "credential helper '%s' (%s) was "
-			"killed by signal %d", prog.data, what,
+		err_set(err, EXIT_USAGE,
+			"credential helper '%s' (%s) was "
+			"killed by signal %d",
+			prog.data, what,
 			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	goto out;
 
 timeout:
-	err_set(err, EXIT_USAGE, "credential helper '%s' (%s) did not answer "
+	err_set(err, EXIT_USAGE,
+		"credential helper '%s' (%s) did not answer "
 		"within %.0f s: check that it can run without a prompt",
 		prog.data, what, helper_timeout);
 out:
@@ -602,7 +641,10 @@ out:
 /* --- config.json -------------------------------------------------------- */
 
 static const char *const hub_keys[] = {
-	REF_HUB_AUTH_KEY, "docker.io", "index.docker.io", "registry-1.docker.io",
+	REF_HUB_AUTH_KEY,
+	"docker.io",
+	"index.docker.io",
+	"registry-1.docker.io",
 };
 
 static int is_hub_key(const char *key)
@@ -646,8 +688,10 @@ static int get_string(const cJSON *obj, const char *field, const char **val,
 		char e[256];
 
 		quote_line(e, sizeof(e), entry);
-		return err_set(err, EXIT_USAGE, "'%s' of '%s' in %s is not a "
-			       "string", field, e, origin);
+		return err_set(err, EXIT_USAGE,
+			       "'%s' of '%s' in %s is not a "
+			       "string",
+			       field, e, origin);
 	}
 	*val = item->valuestring;
 	return 0;
@@ -663,16 +707,21 @@ static int decode_auth(const char *auth, const char *entry, const char *origin,
 
 	quote_line(e, sizeof(e), entry);
 	if (base64_decode(auth, strlen(auth), &raw, &len) < 0) {
-		err_set(err, EXIT_USAGE, "'auth' of '%s' in %s is not valid "
+		err_set(err, EXIT_USAGE,
+			"'auth' of '%s' in %s is not valid "
 			"base64: log in again (docker login %s) or fix the "
-			"entry", e, origin, e);
+			"entry",
+			e, origin, e);
 		goto out;
 	}
 	colon = memchr(raw, ':', len);
-	if (!colon || colon == raw || memchr(raw, '\0', (size_t)(colon - raw))) {
-		err_set(err, EXIT_USAGE, "'auth' of '%s' in %s is not "
+	if (!colon || colon == raw ||
+	    memchr(raw, '\0', (size_t)(colon - raw))) {
+		err_set(err, EXIT_USAGE,
+			"'auth' of '%s' in %s is not "
 			"base64 of 'user:password': log in again (docker login "
-			"%s) or fix the entry", e, origin, e);
+			"%s) or fix the entry",
+			e, origin, e);
 		goto out;
 	}
 	/* decodeAuth trims NULs around the password */
@@ -683,9 +732,10 @@ static int decode_auth(const char *auth, const char *entry, const char *origin,
 	while (end > start && raw[end - 1] == '\0')
 		end--;
 	if (memchr(raw + start, '\0', end - start)) {
-		err_set(err, EXIT_USAGE, "'auth' of '%s' in %s has a password "
-			"with a NUL byte: log in again (docker login %s)", e,
-			origin, e);
+		err_set(err, EXIT_USAGE,
+			"'auth' of '%s' in %s has a password "
+			"with a NUL byte: log in again (docker login %s)",
+			e, origin, e);
 		goto out;
 	}
 	clear_secrets(out);
@@ -711,14 +761,16 @@ static int from_auths_entry(const cJSON *entry, const char *entry_key,
 
 	if (!cJSON_IsObject(entry)) {
 		quote_line(e, sizeof(e), entry_key);
-		return err_set(err, EXIT_USAGE, "'auths' entry '%s' in %s is "
-			       "not a JSON object", e, origin);
+		return err_set(err, EXIT_USAGE,
+			       "'auths' entry '%s' in %s is "
+			       "not a JSON object",
+			       e, origin);
 	}
 	if (get_string(entry, "auth", &auth, entry_key, origin, err) < 0 ||
 	    get_string(entry, "username", &user, entry_key, origin, err) < 0 ||
 	    get_string(entry, "password", &pass, entry_key, origin, err) < 0 ||
-	    get_string(entry, "identitytoken", &token, entry_key, origin,
-		       err) < 0)
+	    get_string(entry, "identitytoken", &token, entry_key, origin, err) <
+		    0)
 		return -1;
 	clear_secrets(out);
 	if (nonempty(auth)) {
@@ -750,8 +802,10 @@ static int from_auths(const cJSON *root, const char *key, const char *origin,
 	if (!auths || cJSON_IsNull(auths))
 		return 0;
 	if (!cJSON_IsObject(auths))
-		return err_set(err, EXIT_USAGE, "'auths' in %s is not a JSON "
-			       "object", origin);
+		return err_set(err, EXIT_USAGE,
+			       "'auths' in %s is not a JSON "
+			       "object",
+			       origin);
 	if (is_hub_key(key)) {
 		wanted = hub_keys;
 		nwanted = sizeof(hub_keys) / sizeof(hub_keys[0]);
@@ -770,9 +824,11 @@ static int from_auths(const cJSON *root, const char *key, const char *origin,
 		}
 	}
 	/* ... then keys written as URLs, compared by host */
-	cJSON_ArrayForEach(entry, auths) {
+	cJSON_ArrayForEach(entry, auths)
+	{
 		for (i = 0; i < nwanted; i++) {
-			if (!entry->string || !same_host(entry->string, wanted[i]))
+			if (!entry->string ||
+			    !same_host(entry->string, wanted[i]))
 				continue;
 			r = from_auths_entry(entry, entry->string, origin, out,
 					     err);
@@ -792,8 +848,8 @@ static int from_auths(const cJSON *root, const char *key, const char *origin,
 static int from_helpers(const cJSON *root, const char *key, const char *origin,
 			struct credential *out, struct error *err)
 {
-	const cJSON *helpers = cJSON_GetObjectItemCaseSensitive(root,
-								 "credHelpers");
+	const cJSON *helpers =
+		cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
 	const char *store = NULL;
 	char what[512];
 	if (helpers && !cJSON_IsNull(helpers)) {
@@ -802,20 +858,25 @@ static int from_helpers(const cJSON *root, const char *key, const char *origin,
 		const char *const *wanted = &key;
 
 		if (!cJSON_IsObject(helpers))
-			return err_set(err, EXIT_USAGE, "'credHelpers' in %s "
-				       "is not a JSON object", origin);
+			return err_set(err, EXIT_USAGE,
+				       "'credHelpers' in %s "
+				       "is not a JSON object",
+				       origin);
 		if (is_hub_key(key)) {
 			wanted = hub_keys;
 			n = sizeof(hub_keys) / sizeof(hub_keys[0]);
 		}
 		for (i = 0; i < n; i++) {
-			h = cJSON_GetObjectItemCaseSensitive(helpers, wanted[i]);
+			h = cJSON_GetObjectItemCaseSensitive(helpers,
+							     wanted[i]);
 			if (!h || cJSON_IsNull(h))
 				continue;
 			if (!cJSON_IsString(h))
-				return err_set(err, EXIT_USAGE, "'credHelpers' "
+				return err_set(err, EXIT_USAGE,
+					       "'credHelpers' "
 					       "entry '%.60s' in %s is not a "
-					       "string", wanted[i], origin);
+					       "string",
+					       wanted[i], origin);
 			if (!*h->valuestring)
 				continue;
 			snprintf(what, sizeof(what), "credHelpers in %s",
@@ -825,8 +886,8 @@ static int from_helpers(const cJSON *root, const char *key, const char *origin,
 			return run_helper(h->valuestring, key, what, out, err);
 		}
 	}
-	if (get_string(root, "credsStore", &store, "credsStore", origin,
-		       err) < 0)
+	if (get_string(root, "credsStore", &store, "credsStore", origin, err) <
+	    0)
 		return -1;
 	if (nonempty(store)) {
 		snprintf(what, sizeof(what), "credsStore in %s", origin);
@@ -852,9 +913,10 @@ static int from_config(const char *text, size_t len, const char *key,
 		const char *where = cJSON_GetErrorPtr();
 
 		if (where && where >= text && where <= text + len)
-			err_set(err, EXIT_USAGE, "%s is not valid JSON (near "
-				"byte %zu): fix it", origin,
-				(size_t)(where - text));
+			err_set(err, EXIT_USAGE,
+				"%s is not valid JSON (near "
+				"byte %zu): fix it",
+				origin, (size_t)(where - text));
 		else
 			err_set(err, EXIT_USAGE, "%s is not valid JSON: fix it",
 				origin);
@@ -931,17 +993,20 @@ static int from_config_file(const char *key, struct credential *out,
 		if (errno == ENOENT || errno == ENOTDIR)
 			goto out; /* no config is fine */
 		if (errno == EFBIG)
-			r = err_set(err, EXIT_USAGE, "docker config '%s' is "
-				    "larger than %d MiB", path.data,
-				    CONFIG_FILE_MAX / 1024 / 1024);
+			r = err_set(err, EXIT_USAGE,
+				    "docker config '%s' is "
+				    "larger than %d MiB",
+				    path.data, CONFIG_FILE_MAX / 1024 / 1024);
 		else
-			r = err_set(err, EXIT_USAGE, "cannot read docker config "
-				    "'%s': %s", path.data, strerror(errno));
+			r = err_set(err, EXIT_USAGE,
+				    "cannot read docker config "
+				    "'%s': %s",
+				    path.data, strerror(errno));
 		goto out;
 	}
 	buf_addf(&origin, "'%s'", path.data);
-	r = from_config(text.data, text.len, key, origin.data, "config.json",
-			1, out, err);
+	r = from_config(text.data, text.len, key, origin.data, "config.json", 1,
+			out, err);
 out:
 	buf_release_secret(&text);
 	buf_release(&path);
@@ -949,8 +1014,7 @@ out:
 	return r;
 }
 
-int auth_resolve(const char *domain, struct credential *out,
-		 struct error *err)
+int auth_resolve(const char *domain, struct credential *out, struct error *err)
 {
 	const char *key = ref_auth_key(domain), *env_config;
 	int r;

@@ -45,24 +45,29 @@
 #include "error.h"
 
 struct credential {
-	char *username;      /* secret */
-	char *password;      /* secret */
+	char *username; /* secret */
+	char *password; /* secret */
 	char *identitytoken; /* secret; sent instead of username/password */
 	char *serveraddress; /* the registry key looked up */
-	char source[128];    /* where they came from, for logs: e.g.
-				"REGISTRY_USER/REGISTRY_PASSWORD_FILE",
-				"config.json auths 'localhost:5000'",
-				"credential helper 'docker-credential-pass'",
-				"none (anonymous)" */
+	char source[128]; /* where they came from, for logs: e.g.
+			     "REGISTRY_USER/REGISTRY_PASSWORD_FILE",
+			     "config.json auths 'localhost:5000'",
+			     "credential helper 'docker-credential-pass'",
+			     "none (anonymous)" */
 };
 
-#define CREDENTIAL_INIT { NULL, NULL, NULL, NULL, { 0 } }
+#define CREDENTIAL_INIT                 \
+	{                               \
+		NULL, NULL, NULL, NULL, \
+		{                       \
+			0               \
+		}                       \
+	}
 
 /* Fills out (which must be CREDENTIAL_INIT or released) with the
  * credentials for domain ("docker.io", "localhost:5000"; NULL means Docker
  * Hub). Finding nothing is not an error: out is then anonymous. */
-int auth_resolve(const char *domain, struct credential *out,
-		 struct error *err);
+int auth_resolve(const char *domain, struct credential *out, struct error *err);
 
 /* The environment's credentials (REGISTRY_USER, DOCKER_USER, DOCKERHUB_USER
  * and their passwords) are for the registry being pushed to: once this is

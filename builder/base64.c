@@ -29,8 +29,8 @@ static void encode(char *dst, const unsigned char *src, size_t len,
 	size_t i;
 
 	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 |
-			     src[i + 2];
+		uint32_t v = (uint32_t)src[i] << 16 |
+			     (uint32_t)src[i + 1] << 8 | src[i + 2];
 
 		*dst++ = alphabet[v >> 18 & 63];
 		*dst++ = alphabet[v >> 12 & 63];

@@ -36,14 +36,14 @@
 struct bktrace_vertex {
 	unsigned char *digest;
 	size_t digest_len;
-	char *name;            /* NULL until one arrives */
-	int shown;             /* the name line was printed */
-	int completed;         /* the completion line was printed */
+	char *name; /* NULL until one arrives */
+	int shown; /* the name line was printed */
+	int completed; /* the completion line was printed */
 	int cached, failed;
 	int has_start;
-	double start;          /* seconds since the epoch */
+	double start; /* seconds since the epoch */
 	struct buf partial[2]; /* unfinished log line: stdout, stderr */
-	double partial_at[2];  /* when it began, seconds into the step */
+	double partial_at[2]; /* when it began, seconds into the step */
 	struct buf status_seen; /* IDs of statuses shown done, NUL-ended */
 };
 
@@ -63,7 +63,7 @@ struct pb {
 struct pb_field {
 	uint32_t num;
 	int wire;
-	uint64_t u;     /* WIRE_VARINT, WIRE_I64, WIRE_I32 */
+	uint64_t u; /* WIRE_VARINT, WIRE_I64, WIRE_I32 */
 	struct bytes b; /* WIRE_LEN */
 };
 
@@ -236,8 +236,7 @@ static int get_int(const struct pb_field *f, int64_t *v, struct error *err)
 	return 0;
 }
 
-static int parse_vertex(struct bytes b, struct vertex_msg *m,
-			struct error *err)
+static int parse_vertex(struct bytes b, struct vertex_msg *m, struct error *err)
 {
 	struct pb r;
 	struct pb_field f;
@@ -274,8 +273,7 @@ static int parse_vertex(struct bytes b, struct vertex_msg *m,
 	return ret < 0 || n < 0 ? -1 : 0;
 }
 
-static int parse_status(struct bytes b, struct status_msg *m,
-			struct error *err)
+static int parse_status(struct bytes b, struct status_msg *m, struct error *err)
 {
 	struct pb r;
 	struct pb_field f;
@@ -394,7 +392,8 @@ static size_t vertex_index(struct bktrace *t, struct bytes digest,
 	if (t->nr >= BKTRACE_MAX_VERTEXES) {
 		err_set(err, EXIT_ENGINE,
 			"the engine reported more than %d build steps; "
-			"try BUILDER=classic", BKTRACE_MAX_VERTEXES);
+			"try BUILDER=classic",
+			BKTRACE_MAX_VERTEXES);
 		return SIZE_MAX;
 	}
 	ALLOC_GROW(t->v, t->nr + 1, t->alloc);
@@ -447,7 +446,8 @@ static void flush_vertex(struct bktrace *t, size_t i)
 
 	for (s = 0; s < 2; s++)
 		if (v->partial[s].len)
-			put_line(t, i, v->partial_at[s], &v->partial[s], NULL, 0);
+			put_line(t, i, v->partial_at[s], &v->partial[s], NULL,
+				 0);
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -659,7 +659,8 @@ static int status_apply(struct bktrace *t, const struct status_msg *m,
 		snprintf(size, sizeof(size), " %s", cur);
 	}
 	if (m->started.set && m->completed.t - m->started.t > 0.01)
-		snprintf(tm, sizeof(tm), " %.1fs", m->completed.t - m->started.t);
+		snprintf(tm, sizeof(tm), " %.1fs",
+			 m->completed.t - m->started.t);
 	show(t, i);
 	fprintf(t->out, "#%zu %s%s%s done\n", i + 1, id, size, tm);
 out:
@@ -695,8 +696,15 @@ static int warning_apply(struct bktrace *t, const struct warning_msg *m,
  * order, so that a step's logs come before its DONE even when both arrive
  * in one message.
  */
-enum phase { PH_CHECK, PH_BEGIN, PH_LOGS, PH_STATUSES, PH_END, PH_WARNINGS,
-	     PH_NR };
+enum phase {
+	PH_CHECK,
+	PH_BEGIN,
+	PH_LOGS,
+	PH_STATUSES,
+	PH_END,
+	PH_WARNINGS,
+	PH_NR
+};
 
 static int walk(struct bktrace *t, struct bytes data, enum phase phase,
 		struct error *err)
@@ -719,7 +727,8 @@ static int walk(struct bktrace *t, struct bytes data, enum phase phase,
 			return -1;
 		switch (f.num) {
 		case 1:
-			if (phase != PH_CHECK && phase != PH_BEGIN && phase != PH_END)
+			if (phase != PH_CHECK && phase != PH_BEGIN &&
+			    phase != PH_END)
 				break;
 			if (parse_vertex(f.b, &vm, err) < 0)
 				return -1;

@@ -49,11 +49,11 @@ struct bktrace_vertex;
 struct bktrace {
 	struct bktrace_vertex *v; /* known vertexes, numbered v[i] = #i+1 */
 	size_t nr, alloc;
-	struct buf failed_step;   /* name of the first vertex that failed */
-	struct buf failed_error;  /* its error, as the engine put it */
-	size_t done;              /* vertexes completed (cached included) */
-	size_t cached;            /* of which served from the cache */
-	FILE *out;                /* where lines go; stdout after init */
+	struct buf failed_step; /* name of the first vertex that failed */
+	struct buf failed_error; /* its error, as the engine put it */
+	size_t done; /* vertexes completed (cached included) */
+	size_t cached; /* of which served from the cache */
+	FILE *out; /* where lines go; stdout after init */
 };
 
 /* The most vertexes one build may report; more is a malformed stream. */

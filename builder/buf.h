@@ -31,7 +31,10 @@ struct buf {
 	size_t max;
 };
 
-#define BUF_INIT { NULL, 0, 0, 0 }
+#define BUF_INIT              \
+	{                     \
+		NULL, 0, 0, 0 \
+	}
 
 /* Sets the ceiling; the buffer must be empty or freshly BUF_INIT. */
 void buf_init(struct buf *b, size_t max);

@@ -33,9 +33,9 @@
 
 struct build_state {
 	struct build_result *res;
-	struct buf step;          /* the step running, for failure messages */
-	char running[80];         /* the classic builder's RUN container */
-	struct bktrace trace;     /* BuildKit progress decoder */
+	struct buf step; /* the step running, for failure messages */
+	char running[80]; /* the classic builder's RUN container */
+	struct bktrace trace; /* BuildKit progress decoder */
 	char last_status[256];
 };
 
@@ -50,12 +50,17 @@ static const char *env(const char *name)
 static void add_oci_labels(cJSON *labels, const struct config *cfg)
 {
 	static const char *const revision[] = {
-		"CIRCLE_SHA1", "GITHUB_SHA", "CI_COMMIT_SHA",
-		"bamboo_planRepository_revision", NULL,
+		"CIRCLE_SHA1",
+		"GITHUB_SHA",
+		"CI_COMMIT_SHA",
+		"bamboo_planRepository_revision",
+		NULL,
 	};
 	static const char *const source[] = {
-		"CIRCLE_REPOSITORY_URL", "CI_PROJECT_URL",
-		"bamboo_planRepository_repositoryUrl", NULL,
+		"CIRCLE_REPOSITORY_URL",
+		"CI_PROJECT_URL",
+		"bamboo_planRepository_repositoryUrl",
+		NULL,
 	};
 	char created[32];
 	time_t now = time(NULL);
@@ -75,15 +80,15 @@ static void add_oci_labels(cJSON *labels, const struct config *cfg)
 	for (int i = 0; !v && source[i]; i++)
 		v = env(source[i]);
 	if (v) {
-		cJSON_AddStringToObject(labels, "org.opencontainers.image.source",
-					v);
+		cJSON_AddStringToObject(labels,
+					"org.opencontainers.image.source", v);
 	} else if (env("GITHUB_SERVER_URL") && env("GITHUB_REPOSITORY")) {
 		struct buf url = BUF_INIT;
 
 		buf_addf(&url, "%s/%s", env("GITHUB_SERVER_URL"),
 			 env("GITHUB_REPOSITORY"));
-		cJSON_AddStringToObject(labels, "org.opencontainers.image.source",
-					url.data);
+		cJSON_AddStringToObject(
+			labels, "org.opencontainers.image.source", url.data);
 		buf_release(&url);
 	}
 	cJSON_AddStringToObject(labels, "org.opencontainers.image.version",
@@ -136,10 +141,12 @@ static void pull_cache_images(struct engine *eng, const struct config *cfg,
 			return; /* interrupted: the build will say so */
 		if (missing)
 			log_info("cache: '%s' does not exist yet; building "
-				 "without it", ref);
+				 "without it",
+				 ref);
 		else
 			log_warn("cache: cannot pull '%s', building without "
-				 "it: %s", ref, err.msg);
+				 "it: %s",
+				 ref, err.msg);
 	}
 }
 
@@ -230,7 +237,8 @@ static int containerd_store_without_tar_builds(struct engine *eng)
 	if (engine_json(eng, "GET", "/info", NULL, &info, NULL, &ignored) < 0)
 		return 0;
 	status = cJSON_GetObjectItemCaseSensitive(info, "DriverStatus");
-	cJSON_ArrayForEach(pair, status) {
+	cJSON_ArrayForEach(pair, status)
+	{
 		const cJSON *v = cJSON_GetArrayItem(pair, 1);
 
 		if (cJSON_IsString(v) && strstr(v->valuestring, "containerd"))
@@ -265,9 +273,10 @@ static int use_buildkit(struct engine *eng, const struct config *cfg)
 		return 0;
 	}
 	if (containerd_store_without_tar_builds(eng)) {
-		log_info("builder: classic (the engine uses the containerd "
-			 "image store, where BuildKit builds from a tar context "
-			 "need Docker 27.5 or newer)");
+		log_info(
+			"builder: classic (the engine uses the containerd "
+			"image store, where BuildKit builds from a tar context "
+			"need Docker 27.5 or newer)");
 		return 0;
 	}
 	log_info("builder: BuildKit (the engine advertises it)");
@@ -304,7 +313,8 @@ static void build_query(struct buf *q, const struct config *cfg,
 		cJSON *list = cJSON_CreateArray();
 
 		for (size_t i = 0; i < cache->n; i++)
-			cJSON_AddItemToArray(list, cJSON_CreateString(cache->v[i]));
+			cJSON_AddItemToArray(list,
+					     cJSON_CreateString(cache->v[i]));
 		add_json_param(q, "cachefrom", list);
 		cJSON_Delete(list);
 	}
@@ -378,14 +388,16 @@ static int on_build_message(const cJSON *msg, void *ctx, struct error *err)
 			snprintf(st->res->image_id, sizeof(st->res->image_id),
 				 "%.*s", (int)strcspn(s + 19, "\r\n"), s + 19);
 	}
-	if (cJSON_IsString(id) && !strcmp(id->valuestring, "moby.buildkit.trace")) {
+	if (cJSON_IsString(id) &&
+	    !strcmp(id->valuestring, "moby.buildkit.trace")) {
 		if (cJSON_IsString(aux) &&
 		    bktrace_feed(&st->trace, aux->valuestring, err) < 0)
 			return -1;
 		return 0;
 	}
 	if (cJSON_IsObject(aux)) {
-		const cJSON *image = cJSON_GetObjectItemCaseSensitive(aux, "ID");
+		const cJSON *image =
+			cJSON_GetObjectItemCaseSensitive(aux, "ID");
 
 		if (cJSON_IsString(image))
 			snprintf(st->res->image_id, sizeof(st->res->image_id),

@@ -14,10 +14,10 @@ struct credential;
 struct engine;
 
 struct build_result {
-	char image_id[128];        /* "sha256:..." */
+	char image_id[128]; /* "sha256:..." */
 	size_t context_files;
 	unsigned long long context_bytes;
-	int buildkit;              /* built with BuildKit (version=2) */
+	int buildkit; /* built with BuildKit (version=2) */
 };
 
 /* Builds cfg's context. cred: credentials for cfg's registry, sent as

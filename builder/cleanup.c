@@ -191,8 +191,10 @@ static int valid_run_id(const char *id)
 	if (!*id || strlen(id) > 64)
 		return 0;
 	for (; *id; id++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_.-", *id))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
+			    "0123456789_.-",
+			    *id))
 			return 0;
 	return 1;
 }
@@ -214,14 +216,17 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 			 CLEANUP_LABEL);
 		goto out;
 	}
-	cJSON_ArrayForEach(item, list) {
+	cJSON_ArrayForEach(item, list)
+	{
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "Id");
 		const cJSON *labels =
 			cJSON_GetObjectItemCaseSensitive(item, "Labels");
 		const cJSON *run =
 			cJSON_GetObjectItemCaseSensitive(labels, CLEANUP_LABEL);
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "Name");
-		const cJSON *names = cJSON_GetObjectItemCaseSensitive(item, "Names");
+		const cJSON *name =
+			cJSON_GetObjectItemCaseSensitive(item, "Name");
+		const cJSON *names =
+			cJSON_GetObjectItemCaseSensitive(item, "Names");
 		const char *shown = NULL;
 		struct error one = ERROR_INIT;
 
@@ -260,12 +265,13 @@ int cleanup_leftovers(struct engine *eng, const char *id, struct error *err)
 		return err_set(err, EXIT_USAGE,
 			       "run id '%s' is not one builder makes; use the "
 			       "id from a builder log line, e.g. --run "
-			       "b1a2b3c4d5e", id);
+			       "b1a2b3c4d5e",
+			       id);
 	filter = label_filter(id);
 
 	/* Containers first: a network with endpoints cannot be removed. */
-	if (sweep(eng, "container", "/containers/json?all=1", filter,
-		  &failures, err) < 0 ||
+	if (sweep(eng, "container", "/containers/json?all=1", filter, &failures,
+		  err) < 0 ||
 	    sweep(eng, "network", "/networks", filter, &failures, err) < 0)
 		goto out;
 	if (failures) {

@@ -20,8 +20,11 @@
 
 /* Build-number variables of the CI systems we know, in the order tried. */
 static const char *const ci_build_numbers[] = {
-	"CIRCLE_BUILD_NUM", "bamboo_buildNumber", "GITHUB_RUN_NUMBER",
-	"CI_PIPELINE_IID", NULL,
+	"CIRCLE_BUILD_NUM",
+	"bamboo_buildNumber",
+	"GITHUB_RUN_NUMBER",
+	"CI_PIPELINE_IID",
+	NULL,
 };
 
 static const char *env(const char *name)
@@ -55,8 +58,8 @@ static int parse_bool(const char *name, const char *value, int *out,
 		       name, value, name);
 }
 
-static int parse_long(const char *name, const char *value, long min,
-		      long max, long *out, struct error *err)
+static int parse_long(const char *name, const char *value, long min, long max,
+		      long *out, struct error *err)
 {
 	char *end;
 	long v;
@@ -67,7 +70,8 @@ static int parse_long(const char *name, const char *value, long min,
 		return err_set(err, EXIT_USAGE,
 			       "%s '%s' is not a whole number from %ld to %ld "
 			       "(example: %s=%ld)",
-			       name, value, min, max, name, max < 600 ? max : 600);
+			       name, value, min, max, name,
+			       max < 600 ? max : 600);
 	*out = v;
 	return 0;
 }
@@ -152,11 +156,27 @@ int config_from_env(struct config *cfg, struct error *err)
 }
 
 enum {
-	OPT_ACCOUNT = 256, OPT_IMAGE, OPT_TAG, OPT_REGISTRY, OPT_EXTRA_TAG,
-	OPT_CONTEXT, OPT_BUILD_ARG, OPT_TARGET, OPT_LABEL, OPT_TEST_CMD,
-	OPT_TEST_ENV, OPT_SERVICE, OPT_TEST_TIMEOUT, OPT_NO_PUSH,
-	OPT_PUSH_RETRIES, OPT_CACHE_FROM, OPT_REPORT, OPT_BUILDER, OPT_PULL,
-	OPT_NO_CACHE, OPT_RUN,
+	OPT_ACCOUNT = 256,
+	OPT_IMAGE,
+	OPT_TAG,
+	OPT_REGISTRY,
+	OPT_EXTRA_TAG,
+	OPT_CONTEXT,
+	OPT_BUILD_ARG,
+	OPT_TARGET,
+	OPT_LABEL,
+	OPT_TEST_CMD,
+	OPT_TEST_ENV,
+	OPT_SERVICE,
+	OPT_TEST_TIMEOUT,
+	OPT_NO_PUSH,
+	OPT_PUSH_RETRIES,
+	OPT_CACHE_FROM,
+	OPT_REPORT,
+	OPT_BUILDER,
+	OPT_PULL,
+	OPT_NO_CACHE,
+	OPT_RUN,
 };
 
 static const struct option long_options[] = {
@@ -196,56 +216,104 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":f:qvhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:qvhV", long_options, NULL)) !=
+	       -1) {
 		switch (c) {
-		case OPT_ACCOUNT: set_str(&cfg->account, optarg); break;
-		case OPT_IMAGE: set_str(&cfg->image, optarg); break;
+		case OPT_ACCOUNT:
+			set_str(&cfg->account, optarg);
+			break;
+		case OPT_IMAGE:
+			set_str(&cfg->image, optarg);
+			break;
 		case OPT_TAG:
 			set_str(&cfg->tag, optarg);
 			cfg->tag_source = "--tag";
 			break;
-		case OPT_REGISTRY: set_str(&cfg->registry, optarg); break;
-		case OPT_EXTRA_TAG: strlist_push(&cfg->extra_tags, optarg); break;
-		case OPT_CONTEXT: set_str(&cfg->context, optarg); break;
-		case 'f': set_str(&cfg->dockerfile, optarg); break;
-		case OPT_BUILD_ARG: strlist_push(&cfg->build_args, optarg); break;
-		case OPT_TARGET: set_str(&cfg->target, optarg); break;
-		case OPT_LABEL: strlist_push(&cfg->labels, optarg); break;
-		case OPT_TEST_CMD: set_str(&cfg->test_cmd, optarg); break;
-		case OPT_TEST_ENV: strlist_push(&cfg->test_env, optarg); break;
-		case OPT_SERVICE: strlist_push(&cfg->services, optarg); break;
+		case OPT_REGISTRY:
+			set_str(&cfg->registry, optarg);
+			break;
+		case OPT_EXTRA_TAG:
+			strlist_push(&cfg->extra_tags, optarg);
+			break;
+		case OPT_CONTEXT:
+			set_str(&cfg->context, optarg);
+			break;
+		case 'f':
+			set_str(&cfg->dockerfile, optarg);
+			break;
+		case OPT_BUILD_ARG:
+			strlist_push(&cfg->build_args, optarg);
+			break;
+		case OPT_TARGET:
+			set_str(&cfg->target, optarg);
+			break;
+		case OPT_LABEL:
+			strlist_push(&cfg->labels, optarg);
+			break;
+		case OPT_TEST_CMD:
+			set_str(&cfg->test_cmd, optarg);
+			break;
+		case OPT_TEST_ENV:
+			strlist_push(&cfg->test_env, optarg);
+			break;
+		case OPT_SERVICE:
+			strlist_push(&cfg->services, optarg);
+			break;
 		case OPT_TEST_TIMEOUT:
-			if (parse_long("--test-timeout", optarg, 0, 7 * 24 * 3600,
-				       &cfg->test_timeout, err) < 0)
+			if (parse_long("--test-timeout", optarg, 0,
+				       7 * 24 * 3600, &cfg->test_timeout,
+				       err) < 0)
 				return -1;
 			break;
-		case OPT_NO_PUSH: cfg->push = 0; break;
+		case OPT_NO_PUSH:
+			cfg->push = 0;
+			break;
 		case OPT_PUSH_RETRIES:
 			if (parse_long("--push-retries", optarg, 0, 20,
 				       &cfg->push_retries, err) < 0)
 				return -1;
 			break;
-		case OPT_CACHE_FROM: strlist_push(&cfg->cache_from, optarg); break;
-		case OPT_REPORT: set_str(&cfg->report, optarg); break;
+		case OPT_CACHE_FROM:
+			strlist_push(&cfg->cache_from, optarg);
+			break;
+		case OPT_REPORT:
+			set_str(&cfg->report, optarg);
+			break;
 		case OPT_BUILDER:
 			if (parse_builder(optarg, &cfg->builder, err) < 0)
 				return -1;
 			break;
-		case OPT_PULL: cfg->pull = 1; break;
-		case OPT_NO_CACHE: cfg->no_cache = 1; break;
-		case OPT_RUN: set_str(&cfg->cleanup_run, optarg); break;
-		case 'q': cfg->log_level = LOG_QUIET; break;
-		case 'v': cfg->log_level = LOG_VERBOSE; break;
-		case 'h': cfg->command = CMD_HELP; return 0;
-		case 'V': cfg->command = CMD_VERSION; return 0;
+		case OPT_PULL:
+			cfg->pull = 1;
+			break;
+		case OPT_NO_CACHE:
+			cfg->no_cache = 1;
+			break;
+		case OPT_RUN:
+			set_str(&cfg->cleanup_run, optarg);
+			break;
+		case 'q':
+			cfg->log_level = LOG_QUIET;
+			break;
+		case 'v':
+			cfg->log_level = LOG_VERBOSE;
+			break;
+		case 'h':
+			cfg->command = CMD_HELP;
+			return 0;
+		case 'V':
+			cfg->command = CMD_VERSION;
+			return 0;
 		case ':':
 			return err_set(err, EXIT_USAGE,
 				       "option '%s' needs a value; see "
-				       "builder --help", argv[optind - 1]);
-		default:
-			return err_set(err, EXIT_USAGE,
-				       "unknown option '%s'; see builder --help",
+				       "builder --help",
 				       argv[optind - 1]);
+		default:
+			return err_set(
+				err, EXIT_USAGE,
+				"unknown option '%s'; see builder --help",
+				argv[optind - 1]);
 		}
 	}
 	for (int i = optind; i < argc; i++) {
@@ -268,10 +336,12 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			}
 		}
 		if (positional++)
-			return err_set(err, EXIT_USAGE,
-				       "unexpected argument '%s': builder takes "
-				       "one context directory; see builder "
-				       "--help", arg);
+			return err_set(
+				err, EXIT_USAGE,
+				"unexpected argument '%s': builder takes "
+				"one context directory; see builder "
+				"--help",
+				arg);
 		set_str(&cfg->context, arg);
 	}
 	return 0;
@@ -281,8 +351,8 @@ static const char *const path_rule =
 	"lowercase letters and digits, separated by '.', '_', '__' or '-'";
 
 /* Each '/'-separated component of value must be a valid path component. */
-static int check_path(const char *name, const char *value,
-		      const char *example, struct error *err)
+static int check_path(const char *name, const char *value, const char *example,
+		      struct error *err)
 {
 	struct strlist parts = STRLIST_INIT;
 	int ret = 0;
@@ -292,8 +362,9 @@ static int check_path(const char *name, const char *value,
 			       "%s is not set: it names the %s (example: "
 			       "%s=%s, or the flag --%s)",
 			       name,
-			       !strcmp(name, "IMAGE") ? "repository"
-						       : "account or namespace on the registry",
+			       !strcmp(name, "IMAGE")
+				       ? "repository"
+				       : "account or namespace on the registry",
 			       name, example,
 			       !strcmp(name, "IMAGE") ? "image" : "account");
 	strlist_split(&parts, value, "/");
@@ -387,53 +458,85 @@ int config_validate(struct config *cfg, struct error *err)
 
 void config_usage(void)
 {
-	fputs(
-"usage: builder [options] [run] [CONTEXT]   build, test, tag and push\n"
-"       builder check                       report the engine and credentials\n"
-"       builder cleanup [--run ID]          remove leftovers of killed runs\n"
-"\n"
-"builder builds the image [REGISTRY/]ACCOUNT/IMAGE:TAG from CONTEXT on the\n"
-"Docker engine, runs TEST_CMD in it, tags it and pushes every tag.\n"
-"\n"
-"Variables (flags override them):\n"
-"  ACCOUNT          --account NAME      namespace on the registry (required)\n"
-"  IMAGE            --image NAME        repository name (required)\n"
-"  TAG              --tag TAG           default: CIRCLE_BUILD_NUM, bamboo_buildNumber,\n"
-"                                       GITHUB_RUN_NUMBER or CI_PIPELINE_IID, else latest\n"
-"  REGISTRY         --registry HOST     registry host[:port] (default: Docker Hub)\n"
-"  EXTRA_TAGS       --extra-tag TAG     more tags, space or comma separated\n"
-"  CONTEXT          --context DIR       build context (default: .)\n"
-"  DOCKERFILE       -f, --file FILE     default: CONTEXT/Dockerfile\n"
-"  BUILD_ARGS       --build-arg K=V     newline or comma separated\n"
-"  TARGET           --target STAGE      build stage\n"
-"  LABELS           --label K=V         image labels, newline or comma separated\n"
-"  CACHE_FROM       --cache-from IMAGE  images pulled and used as build cache\n"
-"  PULL             --pull              always pull base images (default: false)\n"
-"  NO_CACHE         --no-cache          build without the layer cache\n"
-"  BUILDER          --builder KIND      auto, buildkit or classic (default: auto)\n"
-"  TEST_CMD         --test-cmd CMD      run as sh -c CMD in the image; unset: no tests\n"
-"  TEST_ENV         --test-env K=V      environment for the tests\n"
-"  TEST_SERVICES    --service NAME=IMG  sidecars reachable as NAME, space separated\n"
-"  TEST_TIMEOUT     --test-timeout SEC  default: none\n"
-"  PUSH             --no-push           true or false (default: true)\n"
-"  PUSH_RETRIES     --push-retries N    retries of transient push failures (default: 3)\n"
-"  REPORT           --report FILE       write a JSON summary of the run\n"
-"  REGISTRY_USER, REGISTRY_PASSWORD or REGISTRY_PASSWORD_FILE, DOCKER_USER/DOCKER_PASS,\n"
-"  DOCKERHUB_USER or DOCKERHUB_USERNAME with DOCKERHUB_PASS, else DOCKER_CONFIG/config.json\n"
-"                                       push credentials, first found wins\n"
-"  DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION, DOCKER_CONFIG\n"
-"                                       as the docker CLI reads them\n"
-"\n"
-"Options:\n"
-"  -q, --quiet      only errors and the pushed reference\n"
-"  -v, --verbose    also trace every engine request (never credentials)\n"
-"  -h, --help       this text\n"
-"  -V, --version    the version\n"
-"\n"
-"Exit codes:\n"
-"  0 success, 1 build failed, 2 usage or configuration error,\n"
-"  3 engine unreachable or engine error, 4 tests failed, 5 tag or push failed,\n"
-"  130 and 143 interrupted by SIGINT and SIGTERM, after cleanup\n",
+	fputs("usage: builder [options] [run] [CONTEXT]   build, test, tag and "
+	      "push\n"
+	      "       builder check                       report the engine "
+	      "and credentials\n"
+	      "       builder cleanup [--run ID]          remove leftovers of "
+	      "killed runs\n"
+	      "\n"
+	      "builder builds the image [REGISTRY/]ACCOUNT/IMAGE:TAG from "
+	      "CONTEXT on the\n"
+	      "Docker engine, runs TEST_CMD in it, tags it and pushes every "
+	      "tag.\n"
+	      "\n"
+	      "Variables (flags override them):\n"
+	      "  ACCOUNT          --account NAME      namespace on the "
+	      "registry (required)\n"
+	      "  IMAGE            --image NAME        repository name "
+	      "(required)\n"
+	      "  TAG              --tag TAG           default: "
+	      "CIRCLE_BUILD_NUM, bamboo_buildNumber,\n"
+	      "                                       GITHUB_RUN_NUMBER or "
+	      "CI_PIPELINE_IID, else latest\n"
+	      "  REGISTRY         --registry HOST     registry host[:port] "
+	      "(default: Docker Hub)\n"
+	      "  EXTRA_TAGS       --extra-tag TAG     more tags, space or "
+	      "comma separated\n"
+	      "  CONTEXT          --context DIR       build context (default: "
+	      ".)\n"
+	      "  DOCKERFILE       -f, --file FILE     default: "
+	      "CONTEXT/Dockerfile\n"
+	      "  BUILD_ARGS       --build-arg K=V     newline or comma "
+	      "separated\n"
+	      "  TARGET           --target STAGE      build stage\n"
+	      "  LABELS           --label K=V         image labels, newline or "
+	      "comma separated\n"
+	      "  CACHE_FROM       --cache-from IMAGE  images pulled and used "
+	      "as build cache\n"
+	      "  PULL             --pull              always pull base images "
+	      "(default: false)\n"
+	      "  NO_CACHE         --no-cache          build without the layer "
+	      "cache\n"
+	      "  BUILDER          --builder KIND      auto, buildkit or "
+	      "classic (default: auto)\n"
+	      "  TEST_CMD         --test-cmd CMD      run as sh -c CMD in the "
+	      "image; unset: no tests\n"
+	      "  TEST_ENV         --test-env K=V      environment for the "
+	      "tests\n"
+	      "  TEST_SERVICES    --service NAME=IMG  sidecars reachable as "
+	      "NAME, space separated\n"
+	      "  TEST_TIMEOUT     --test-timeout SEC  default: none\n"
+	      "  PUSH             --no-push           true or false (default: "
+	      "true)\n"
+	      "  PUSH_RETRIES     --push-retries N    retries of transient "
+	      "push failures (default: 3)\n"
+	      "  REPORT           --report FILE       write a JSON summary of "
+	      "the run\n"
+	      "  REGISTRY_USER, REGISTRY_PASSWORD or REGISTRY_PASSWORD_FILE, "
+	      "DOCKER_USER/DOCKER_PASS,\n"
+	      "  DOCKERHUB_USER or DOCKERHUB_USERNAME with DOCKERHUB_PASS, "
+	      "else DOCKER_CONFIG/config.json\n"
+	      "                                       push credentials, first "
+	      "found wins\n"
+	      "  DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, "
+	      "DOCKER_API_VERSION, DOCKER_CONFIG\n"
+	      "                                       as the docker CLI reads "
+	      "them\n"
+	      "\n"
+	      "Options:\n"
+	      "  -q, --quiet      only errors and the pushed reference\n"
+	      "  -v, --verbose    also trace every engine request (never "
+	      "credentials)\n"
+	      "  -h, --help       this text\n"
+	      "  -V, --version    the version\n"
+	      "\n"
+	      "Exit codes:\n"
+	      "  0 success, 1 build failed, 2 usage or configuration error,\n"
+	      "  3 engine unreachable or engine error, 4 tests failed, 5 tag "
+	      "or push failed,\n"
+	      "  130 and 143 interrupted by SIGINT and SIGTERM, after "
+	      "cleanup\n",
 	      stdout);
 }
 

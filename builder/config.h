@@ -15,8 +15,8 @@
 enum builder_kind { BUILDER_AUTO, BUILDER_BUILDKIT, BUILDER_CLASSIC };
 
 enum command {
-	CMD_RUN,     /* the whole pipeline (default) */
-	CMD_CHECK,   /* report the engine and credential source */
+	CMD_RUN, /* the whole pipeline (default) */
+	CMD_CHECK, /* report the engine and credential source */
 	CMD_CLEANUP, /* remove leftovers of killed runs */
 	CMD_HELP,
 	CMD_VERSION,
@@ -28,37 +28,40 @@ struct config {
 	char *account;
 	char *image;
 	char *tag;
-	const char *tag_source;   /* "TAG", "CIRCLE_BUILD_NUM", "default" */
-	char *registry;           /* host[:port], NULL for Docker Hub */
+	const char *tag_source; /* "TAG", "CIRCLE_BUILD_NUM", "default" */
+	char *registry; /* host[:port], NULL for Docker Hub */
 	struct strlist extra_tags;
 
-	char *context;            /* default "." */
-	char *dockerfile;         /* NULL: <context>/Dockerfile */
+	char *context; /* default "." */
+	char *dockerfile; /* NULL: <context>/Dockerfile */
 	struct strlist build_args; /* "K=V" or "K" */
 	char *target;
-	struct strlist labels;    /* "K=V" */
+	struct strlist labels; /* "K=V" */
 	struct strlist cache_from;
-	int pull;                 /* always pull base images */
+	int pull; /* always pull base images */
 	int no_cache;
 	enum builder_kind builder;
 
-	char *test_cmd;           /* NULL: the test stage is skipped */
-	struct strlist test_env;  /* "K=V" */
-	struct strlist services;  /* "NAME=IMAGE" */
-	long test_timeout;        /* seconds, 0: none */
+	char *test_cmd; /* NULL: the test stage is skipped */
+	struct strlist test_env; /* "K=V" */
+	struct strlist services; /* "NAME=IMAGE" */
+	long test_timeout; /* seconds, 0: none */
 
-	int push;                 /* 0 with PUSH=false or --no-push */
-	long push_retries;        /* default 3 */
-	char *report;             /* path of the JSON summary, or NULL */
-	char *cleanup_run;        /* `builder cleanup --run ID` */
-	int log_level;            /* enum log_level: --quiet, --verbose */
+	int push; /* 0 with PUSH=false or --no-push */
+	long push_retries; /* default 3 */
+	char *report; /* path of the JSON summary, or NULL */
+	char *cleanup_run; /* `builder cleanup --run ID` */
+	int log_level; /* enum log_level: --quiet, --verbose */
 
 	/* Derived by config_validate() */
-	char *repository;         /* "[REGISTRY/]ACCOUNT/IMAGE" */
-	char *image_ref;          /* repository ":" tag */
+	char *repository; /* "[REGISTRY/]ACCOUNT/IMAGE" */
+	char *image_ref; /* repository ":" tag */
 };
 
-#define CONFIG_INIT { 0 }
+#define CONFIG_INIT \
+	{           \
+		0   \
+	}
 
 /* Reads every variable of the table in --help. */
 int config_from_env(struct config *cfg, struct error *err);

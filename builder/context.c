@@ -36,30 +36,30 @@
 #define DOCKERIGNORE_MAX (1u * 1024 * 1024)
 
 struct context {
-	char *root;              /* absolute context directory */
-	char *dockerfile;        /* path inside the archive */
-	char *dockerfile_path;   /* absolute path on disk */
-	int inject_dockerfile;   /* the Dockerfile lives outside the context */
+	char *root; /* absolute context directory */
+	char *dockerfile; /* path inside the archive */
+	char *dockerfile_path; /* absolute path on disk */
+	int inject_dockerfile; /* the Dockerfile lives outside the context */
 	struct buf dockerignore; /* its text, when we must rewrite it */
 	int has_dockerignore;
 	struct ignore *ig;
-	unsigned char *hits;     /* per walk level, ignore_count() bytes each */
+	unsigned char *hits; /* per walk level, ignore_count() bytes each */
 	size_t hits_levels;
 
 	FTS *fts;
 	struct archive *ar;
 	struct archive_entry_linkresolver *links;
-	struct buf pending;      /* tar bytes not yet handed to libcurl */
+	struct buf pending; /* tar bytes not yet handed to libcurl */
 	size_t pending_off;
-	struct error *err;       /* where the write callback reports */
+	struct error *err; /* where the write callback reports */
 
-	int fd;                  /* the file whose data is being written */
+	int fd; /* the file whose data is being written */
 	char *fd_name;
 	long long fd_left;
 	char *chunk;
 
-	int walked;              /* the tree is done; extra entries next */
-	int closed;              /* archive_write_close() was called */
+	int walked; /* the tree is done; extra entries next */
+	int closed; /* archive_write_close() was called */
 	size_t files;
 	unsigned long long bytes;
 };
@@ -114,7 +114,8 @@ static int resolve_dockerfile(struct context *ctx, const char *dockerfile,
 			} else {
 				free(lower);
 				err_set(err, EXIT_USAGE,
-					"no Dockerfile: '%s' does not exist; add "
+					"no Dockerfile: '%s' does not exist; "
+					"add "
 					"one to the context or set DOCKERFILE "
 					"(or -f) to its path",
 					path);
@@ -134,11 +135,12 @@ static int resolve_dockerfile(struct context *ctx, const char *dockerfile,
 			free(in_ctx);
 			if (!path || !file_exists(path)) {
 				free(path);
-				return err_set(err, EXIT_USAGE,
-					       "DOCKERFILE '%s' does not exist, "
-					       "neither in the current directory "
-					       "nor in the context '%s'",
-					       dockerfile, ctx->root);
+				return err_set(
+					err, EXIT_USAGE,
+					"DOCKERFILE '%s' does not exist, "
+					"neither in the current directory "
+					"nor in the context '%s'",
+					dockerfile, ctx->root);
 			}
 		}
 	}
@@ -195,7 +197,8 @@ static int load_dockerignore(struct context *ctx, struct error *err)
 	}
 	if (ignore_excluded(ctx->ig, ".dockerignore"))
 		ignore_add_exception(ctx->ig, ".dockerignore");
-	if (!ctx->inject_dockerfile && ignore_excluded(ctx->ig, ctx->dockerfile))
+	if (!ctx->inject_dockerfile &&
+	    ignore_excluded(ctx->ig, ctx->dockerfile))
 		ignore_add_exception(ctx->ig, ctx->dockerfile);
 	ret = 0;
 out:
@@ -299,8 +302,9 @@ static int archive_failed(struct context *ctx, const char *what,
 {
 	if (err->code)
 		return -1; /* the write callback said why */
-	return err_set(err, EXIT_BUILD, "cannot add '%s' to the context (%s): %s",
-		       name, what, archive_error_string(ctx->ar));
+	return err_set(err, EXIT_BUILD,
+		       "cannot add '%s' to the context (%s): %s", name, what,
+		       archive_error_string(ctx->ar));
 }
 
 /* Writes a header for a regular file whose data comes from memory. */
@@ -345,13 +349,15 @@ static int open_file(struct context *ctx, const char *path, const char *rel,
 /* Writes the next chunk of the open file. */
 static int write_chunk(struct context *ctx, struct error *err)
 {
-	size_t want = ctx->fd_left < (long long)CHUNK ? (size_t)ctx->fd_left : CHUNK;
+	size_t want =
+		ctx->fd_left < (long long)CHUNK ? (size_t)ctx->fd_left : CHUNK;
 	ssize_t n = read(ctx->fd, ctx->chunk, want);
 
 	if (n < 0 && errno == EINTR)
 		return 0;
 	if (n < 0)
-		return err_set(err, EXIT_BUILD, "cannot read '%s' in the context: %s",
+		return err_set(err, EXIT_BUILD,
+			       "cannot read '%s' in the context: %s",
 			       ctx->fd_name, strerror(errno));
 	if (n == 0)
 		return err_set(err, EXIT_BUILD,
@@ -388,11 +394,13 @@ static int write_entry(struct context *ctx, FTSENT *f, const char *rel,
 	archive_entry_unset_ctime(e);
 	archive_entry_unset_birthtime(e);
 	if (S_ISLNK(st->st_mode)) {
-		ssize_t n = readlink(f->fts_accpath, target, sizeof(target) - 1);
+		ssize_t n =
+			readlink(f->fts_accpath, target, sizeof(target) - 1);
 
 		if (n < 0) {
 			err_set(err, EXIT_BUILD,
-				"cannot read the symlink '%s' in the context: %s",
+				"cannot read the symlink '%s' in the context: "
+				"%s",
 				rel, strerror(errno));
 			goto out;
 		}
@@ -408,7 +416,8 @@ static int write_entry(struct context *ctx, FTSENT *f, const char *rel,
 		 * data, later ones become hard links of size 0. */
 	}
 	if (S_ISREG(st->st_mode) && archive_entry_size(e) > 0 &&
-	    open_file(ctx, f->fts_accpath, rel, (long long)st->st_size, err) < 0)
+	    open_file(ctx, f->fts_accpath, rel, (long long)st->st_size, err) <
+		    0)
 		goto out;
 	if (archive_write_header(ctx->ar, e) < ARCHIVE_WARN) {
 		archive_failed(ctx, "header", rel, err);
@@ -454,9 +463,10 @@ static int walk_step(struct context *ctx, struct error *err)
 		f = fts_read(ctx->fts);
 		if (!f) {
 			if (errno)
-				return err_set(err, EXIT_BUILD,
-					       "cannot walk the context '%s': %s",
-					       ctx->root, strerror(errno));
+				return err_set(
+					err, EXIT_BUILD,
+					"cannot walk the context '%s': %s",
+					ctx->root, strerror(errno));
 			ctx->walked = 1;
 			return 0;
 		}
@@ -495,7 +505,8 @@ static int walk_step(struct context *ctx, struct error *err)
 		if (ctx->inject_dockerfile && !strcmp(rel, ".dockerignore"))
 			return add_memory_file(ctx, rel, ctx->dockerignore.data,
 					       ctx->dockerignore.len,
-					       f->fts_statp->st_mode & 07777, err);
+					       f->fts_statp->st_mode & 07777,
+					       err);
 		return write_entry(ctx, f, rel, err);
 	}
 }
@@ -544,7 +555,8 @@ static int finish_step(struct context *ctx, struct error *err)
 	if (ctx->inject_dockerfile) {
 		ctx->inject_dockerfile = 0;
 		if (!ctx->has_dockerignore &&
-		    add_memory_file(ctx, ".dockerignore", ctx->dockerignore.data,
+		    add_memory_file(ctx, ".dockerignore",
+				    ctx->dockerignore.data,
 				    ctx->dockerignore.len, 0644, err) < 0)
 			return -1;
 		return add_injected_dockerfile(ctx, err);

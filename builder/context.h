@@ -28,8 +28,8 @@ struct context;
  * to the current directory like `docker build -f`, or to the context), or
  * NULL for <dir>/Dockerfile. A missing context or Dockerfile is an
  * EXIT_USAGE error naming the path looked for. */
-int context_open(struct context **out, const char *dir,
-		 const char *dockerfile, struct error *err);
+int context_open(struct context **out, const char *dir, const char *dockerfile,
+		 struct error *err);
 
 /* The value for POST /build?dockerfile=: the Dockerfile's path inside the
  * archive. Borrowed. */

@@ -58,8 +58,8 @@ static int start_frame(struct demux *d, struct error *err)
 			       "was the container created with a TTY?",
 			       h[0], h[1], h[2], h[3]);
 	d->type = h[0];
-	d->left = (size_t)h[4] << 24 | (size_t)h[5] << 16 |
-		  (size_t)h[6] << 8 | (size_t)h[7];
+	d->left = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 |
+		  (size_t)h[7];
 	d->header_len = 0;
 	buf_reset(&d->syserr);
 	return 0;
@@ -73,8 +73,7 @@ static int end_frame(struct demux *d, struct error *err)
 	return 0;
 }
 
-int demux_feed(struct demux *d, const char *data, size_t len,
-	       struct error *err)
+int demux_feed(struct demux *d, const char *data, size_t len, struct error *err)
 {
 	if (d->failed)
 		return err_set(err, EXIT_ENGINE,

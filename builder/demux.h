@@ -33,19 +33,19 @@ enum demux_stream { DEMUX_STDOUT = 1, DEMUX_STDERR = 2 };
 
 /* Receives len (> 0) payload bytes of stream (DEMUX_STDOUT or
  * DEMUX_STDERR). Returns 0, or -1 after filling err to stop the stream. */
-typedef int (*demux_fn)(enum demux_stream stream, const char *data,
-			size_t len, void *ctx, struct error *err);
+typedef int (*demux_fn)(enum demux_stream stream, const char *data, size_t len,
+			void *ctx, struct error *err);
 
 struct demux {
 	demux_fn on_data;
 	void *ctx;
 	unsigned char header[8];
-	size_t header_len;  /* bytes of header held */
-	unsigned type;      /* of the current frame */
-	size_t left;        /* payload bytes still expected */
-	struct buf syserr;  /* payload of a systemerr frame */
-	size_t frames;      /* complete frames decoded */
-	int failed;         /* an error was returned; later bytes refused */
+	size_t header_len; /* bytes of header held */
+	unsigned type; /* of the current frame */
+	size_t left; /* payload bytes still expected */
+	struct buf syserr; /* payload of a systemerr frame */
+	size_t frames; /* complete frames decoded */
+	int failed; /* an error was returned; later bytes refused */
 };
 
 void demux_init(struct demux *d, demux_fn on_data, void *ctx);

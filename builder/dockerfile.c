@@ -131,7 +131,8 @@ void dockerfile_base_images(const char *text, size_t len,
 		const char *s = text;
 
 		text += n + (nl != NULL);
-		while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' ||
+			     s[n - 1] == '\t'))
 			n--;
 		while (n && (*s == ' ' || *s == '\t'))
 			s++, n--;
@@ -169,18 +170,23 @@ int dockerfile_base_images_of(const char *path,
 	int ret = 0;
 
 	if (!f)
-		return err_set(err, EXIT_USAGE, "cannot read the Dockerfile "
-			       "'%s': %s", path, strerror(errno));
+		return err_set(err, EXIT_USAGE,
+			       "cannot read the Dockerfile "
+			       "'%s': %s",
+			       path, strerror(errno));
 	buf_init(&text, DOCKERFILE_MAX);
 	while ((n = fread(block, 1, sizeof(block), f)) > 0)
 		if (buf_add(&text, block, n) < 0) {
-			ret = err_set(err, EXIT_USAGE, "the Dockerfile '%s' is "
-				      "larger than 1 MiB", path);
+			ret = err_set(err, EXIT_USAGE,
+				      "the Dockerfile '%s' is "
+				      "larger than 1 MiB",
+				      path);
 			break;
 		}
 	fclose(f);
 	if (!ret)
-		dockerfile_base_images(buf_str(&text), text.len, build_args, out);
+		dockerfile_base_images(buf_str(&text), text.len, build_args,
+				       out);
 	buf_release(&text);
 	return ret;
 }

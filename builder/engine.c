@@ -35,20 +35,20 @@
 
 struct engine {
 	CURL *curl;
-	char *host;        /* as configured: "unix:///var/run/docker.sock" */
+	char *host; /* as configured: "unix:///var/run/docker.sock" */
 	char *socket_path; /* unix sockets only */
-	char *base_url;    /* "http://api.moby.localhost", "https://h:2376/base" */
+	char *base_url; /* "http://api.moby.localhost", "https://h:2376/base" */
 	int tls;
 	int tls_verify;
-	char *cert_dir;    /* where ca.pem, cert.pem and key.pem were sought */
+	char *cert_dir; /* where ca.pem, cert.pem and key.pem were sought */
 	char *ca, *cert, *key;
-	char api[16];      /* negotiated, "" before the ping */
+	char api[16]; /* negotiated, "" before the ping */
 	int api_forced;
 	char engine_api[16]; /* the engine's own, from /_ping */
-	int podman;        /* /_ping said Libpod-Api-Version */
+	int podman; /* /_ping said Libpod-Api-Version */
 	char builder_version[16];
 	char os[32];
-	long idle_timeout;  /* seconds without a byte; 0: none */
+	long idle_timeout; /* seconds without a byte; 0: none */
 };
 
 /* Per-transfer state shared with the libcurl callbacks. */
@@ -56,16 +56,16 @@ struct transfer {
 	struct engine *eng;
 	struct engine_request *req;
 	struct error *err;
-	struct buf error_body;  /* the body of a >= 400 response */
+	struct buf error_body; /* the body of a >= 400 response */
 	int status_checked;
-	int sink_failed;        /* on_data or read_body set err */
-	int connected;          /* the connection was made */
+	int sink_failed; /* on_data or read_body set err */
+	int connected; /* the connection was made */
 	int interrupted;
 	int timed_out;
-	int idle;               /* nothing moved for idle_timeout seconds */
-	double last_active;     /* when a byte last went either way */
+	int idle; /* nothing moved for idle_timeout seconds */
+	double last_active; /* when a byte last went either way */
 	curl_off_t last_dl, last_ul;
-	const char *body_pos;   /* small in-memory body */
+	const char *body_pos; /* small in-memory body */
 	size_t body_left;
 };
 
@@ -156,7 +156,8 @@ static int parse_tcp(struct engine *eng, const char *rest, struct error *err)
 			       "tcp://HOST:PORT, e.g. tcp://docker:2376",
 			       eng->host);
 	if (bracket && colon && colon < bracket)
-		colon = memchr(bracket, ':', hostlen - (size_t)(bracket - rest));
+		colon = memchr(bracket, ':',
+			       hostlen - (size_t)(bracket - rest));
 	buf_addf(&url, "%s://%.*s", eng->tls ? "https" : "http", (int)hostlen,
 		 rest);
 	if (!colon)
@@ -195,7 +196,8 @@ static int choose_host(struct engine *eng, struct error *err)
 			eng->tls = eng->tls_verify = 1;
 			log_info("engine: DOCKER_HOST is unset and there is no "
 				 "/var/run/docker.sock, but '%s' holds client "
-				 "certificates: using tcp://docker:2376 with TLS",
+				 "certificates: using tcp://docker:2376 with "
+				 "TLS",
 				 client);
 			if (setup_tls(eng, client, err) < 0) {
 				free(client);
@@ -245,7 +247,8 @@ int engine_open(struct engine **out, struct error *err)
 		if (!eng->host[7]) {
 			err_set(err, EXIT_USAGE,
 				"DOCKER_HOST '%s' names no socket; use e.g. "
-				"unix:///var/run/docker.sock", eng->host);
+				"unix:///var/run/docker.sock",
+				eng->host);
 			goto fail;
 		}
 		eng->socket_path = xstrdup(eng->host + 7);
@@ -285,7 +288,8 @@ int engine_open(struct engine **out, struct error *err)
 	if (forced && *forced) {
 		if (parse_api_version(forced, &v) < 0) {
 			err_set(err, EXIT_USAGE,
-				"DOCKER_API_VERSION '%s' is not an API version; "
+				"DOCKER_API_VERSION '%s' is not an API "
+				"version; "
 				"use MAJOR.MINOR, e.g. 1.41, or unset it",
 				forced);
 			goto fail;
@@ -372,8 +376,8 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 	return len;
 }
 
-static size_t copy_header_value(const char *line, size_t len,
-				const char *name, char *dst, size_t dstlen)
+static size_t copy_header_value(const char *line, size_t len, const char *name,
+				char *dst, size_t dstlen)
 {
 	size_t n = strlen(name);
 	const char *v;
@@ -531,9 +535,8 @@ static void http_error(struct transfer *t)
 			ENGINE_API_MIN, ENGINE_API_MAX);
 	} else {
 		err_set(t->err, EXIT_ENGINE, "%s (HTTP %ld from %s %.*s)",
-			clean.len ? buf_str(&clean) : "no message",
-			req->status, req->method, path_len(req->path),
-			req->path);
+			clean.len ? buf_str(&clean) : "no message", req->status,
+			req->method, path_len(req->path), req->path);
 	}
 	t->err->retryable = req->status >= 500;
 	buf_release(&clean);
@@ -561,8 +564,7 @@ static int unix_socket_error(struct engine *eng, const char *why,
 			       "permission denied on socket '%s' (owned by "
 			       "group '%s'); run builder as root or as a "
 			       "member of that group",
-			       eng->socket_path,
-			       gr ? gr->gr_name : "unknown");
+			       eng->socket_path, gr ? gr->gr_name : "unknown");
 	}
 	return err_set(err, EXIT_ENGINE,
 		       "cannot connect to the docker engine at '%s': %s; is "
@@ -593,8 +595,8 @@ static int client_cert_error(const struct engine *eng, const char *what,
 		       eng->host, what, why, eng->cert);
 }
 
-static int transport_error(struct transfer *t, CURLcode rc,
-			   const char *why, struct error *err)
+static int transport_error(struct transfer *t, CURLcode rc, const char *why,
+			   struct error *err)
 {
 	struct engine *eng = t->eng;
 	const char *addr = eng->host;
@@ -743,8 +745,7 @@ static void set_method(CURL *c, const struct engine_request *req,
 	}
 }
 
-int engine_do(struct engine *eng, struct engine_request *req,
-	      struct error *err)
+int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 {
 	CURL *c = eng->curl;
 	struct transfer t;
@@ -778,8 +779,10 @@ int engine_do(struct engine *eng, struct engine_request *req,
 	if (eng->socket_path)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, eng->socket_path);
 	if (eng->tls) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, eng->tls_verify ? 1L : 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, eng->tls_verify ? 2L : 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER,
+				 eng->tls_verify ? 1L : 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST,
+				 eng->tls_verify ? 2L : 0L);
 		if (eng->ca)
 			curl_easy_setopt(c, CURLOPT_CAINFO, eng->ca);
 		if (eng->cert) {
@@ -891,27 +894,31 @@ int engine_ping(struct engine *eng, struct error *err)
 
 		log_info("engine: API version %s forced by DOCKER_API_VERSION "
 			 "(the engine reports %s)",
-			 eng->api, eng->engine_api[0] ? eng->engine_api : "none");
+			 eng->api,
+			 eng->engine_api[0] ? eng->engine_api : "none");
 		/* Sent anyway, as the docker CLI does: the engine's own
 		 * refusal names its range. */
 		if (have < min)
-			log_warn("DOCKER_API_VERSION %s is older than builder's "
-				 "minimum %s: some requests may fail",
-				 eng->api, ENGINE_API_MIN);
+			log_warn(
+				"DOCKER_API_VERSION %s is older than builder's "
+				"minimum %s: some requests may fail",
+				eng->api, ENGINE_API_MIN);
 		else if (!parse_api_version(eng->engine_api, &engine_max) &&
 			 have > engine_max)
 			log_warn("DOCKER_API_VERSION %s is newer than the "
-				 "engine's API %s: the engine will likely refuse "
+				 "engine's API %s: the engine will likely "
+				 "refuse "
 				 "it",
 				 eng->api, eng->engine_api);
 		return 0;
 	}
 	if (have < min)
-		return err_set(err, EXIT_ENGINE,
-			       "the engine at '%s' speaks Docker API %s at "
-			       "most; builder needs %s (Docker 20.10) or newer: "
-			       "upgrade the engine",
-			       eng->host, eng->api, ENGINE_API_MIN);
+		return err_set(
+			err, EXIT_ENGINE,
+			"the engine at '%s' speaks Docker API %s at "
+			"most; builder needs %s (Docker 20.10) or newer: "
+			"upgrade the engine",
+			eng->host, eng->api, ENGINE_API_MIN);
 	if (have > max)
 		snprintf(eng->api, sizeof(eng->api), "%s", ENGINE_API_MAX);
 	return 0;

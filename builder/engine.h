@@ -47,28 +47,31 @@ typedef int (*engine_data_fn)(const char *data, size_t len, void *ctx,
 			      struct error *err);
 
 struct engine_request {
-	const char *method;       /* GET, POST, DELETE, HEAD */
-	const char *path;         /* "/containers/create?name=x" */
+	const char *method; /* GET, POST, DELETE, HEAD */
+	const char *path; /* "/containers/create?name=x" */
 	const char *content_type; /* of the body; NULL: none */
-	const char *body;         /* a small body held in memory, or NULL */
+	const char *body; /* a small body held in memory, or NULL */
 	size_t body_len;
 	engine_read_fn read_body; /* or a streamed body, sent chunked */
 	void *read_ctx;
 	/* Extra headers whose values are secret ("X-Registry-Auth: ..."):
 	 * sent, never traced. NULL-terminated, or NULL. */
 	const char *const *secret_headers;
-	engine_data_fn on_data;   /* NULL: the response body is discarded */
+	engine_data_fn on_data; /* NULL: the response body is discarded */
 	void *data_ctx;
-	double deadline;          /* monotonic seconds; 0: none */
-	int ignore_interrupt;     /* cleanup requests finish regardless */
+	double deadline; /* monotonic seconds; 0: none */
+	int ignore_interrupt; /* cleanup requests finish regardless */
 
 	/* Results */
-	long status;              /* HTTP status, 0 if none was received */
-	int timed_out;            /* the deadline passed */
+	long status; /* HTTP status, 0 if none was received */
+	int timed_out; /* the deadline passed */
 	char content_type_out[128];
 };
 
-#define ENGINE_REQUEST_INIT { 0 }
+#define ENGINE_REQUEST_INIT \
+	{                   \
+		0           \
+	}
 
 /* The oldest API version builder speaks (Docker 20.10) and the newest. */
 #define ENGINE_API_MIN "1.41"
@@ -100,10 +103,10 @@ int engine_json_cleanup(struct engine *eng, const char *method,
 			const char *path, long *status, struct error *err);
 
 /* What the engine said about itself; valid after engine_ping(). */
-const char *engine_host(const struct engine *eng);        /* "unix:///..." */
+const char *engine_host(const struct engine *eng); /* "unix:///..." */
 const char *engine_api_version(const struct engine *eng); /* "1.41" */
 const char *engine_builder_version(const struct engine *eng); /* "1", "2", "" */
-const char *engine_os(const struct engine *eng);          /* "linux", "" */
+const char *engine_os(const struct engine *eng); /* "linux", "" */
 
 /* Fills version and os from GET /version (the engine's release, "20.10.24",
  * and e.g. "linux/amd64"). */

@@ -22,24 +22,30 @@
 /* Exit codes, documented in --help and the README. */
 enum exit_code {
 	EXIT_OK = 0,
-	EXIT_BUILD = 1,     /* build failed */
-	EXIT_USAGE = 2,     /* usage or configuration error */
-	EXIT_ENGINE = 3,    /* engine unreachable or engine error */
-	EXIT_TESTS = 4,     /* tests failed */
-	EXIT_PUSH = 5,      /* tag or push failed */
-	EXIT_SIGINT = 130,  /* interrupted by SIGINT, after cleanup */
+	EXIT_BUILD = 1, /* build failed */
+	EXIT_USAGE = 2, /* usage or configuration error */
+	EXIT_ENGINE = 3, /* engine unreachable or engine error */
+	EXIT_TESTS = 4, /* tests failed */
+	EXIT_PUSH = 5, /* tag or push failed */
+	EXIT_SIGINT = 130, /* interrupted by SIGINT, after cleanup */
 	EXIT_SIGTERM = 143, /* interrupted by SIGTERM, after cleanup */
 };
 
 #define ERROR_MSG_MAX 4096
 
 struct error {
-	int code;     /* an enum exit_code; 0 while no error is set */
+	int code; /* an enum exit_code; 0 while no error is set */
 	int retryable; /* set by the transport for transient failures */
 	char msg[ERROR_MSG_MAX];
 };
 
-#define ERROR_INIT { 0, 0, { 0 } }
+#define ERROR_INIT        \
+	{                 \
+		0, 0,     \
+		{         \
+			0 \
+		}         \
+	}
 
 /* Records a failure; always returns -1. */
 int err_set(struct error *err, int code, const char *fmt, ...)

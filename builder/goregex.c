@@ -18,12 +18,12 @@
 #define RUNE_MAX 0x10FFFFu
 
 enum op {
-	OP_RUNE,   /* one rune, r */
-	OP_CLASS,  /* a rune in classes[x] */
+	OP_RUNE, /* one rune, r */
+	OP_CLASS, /* a rune in classes[x] */
 	OP_ANY_NL, /* any rune but '\n' (Go's '.') */
 	OP_ASSERT, /* empty-width assertion r (enum assertion) */
-	OP_SPLIT,  /* go to x and y */
-	OP_JMP,    /* go to x */
+	OP_SPLIT, /* go to x and y */
+	OP_JMP, /* go to x */
 	OP_MATCH,
 };
 
@@ -171,7 +171,8 @@ static int unhex(uint32_t c)
 
 static int is_octal(const struct rx *rx)
 {
-	return rx->pos < rx->n && rx->s[rx->pos] >= '0' && rx->s[rx->pos] <= '7';
+	return rx->pos < rx->n && rx->s[rx->pos] >= '0' &&
+	       rx->s[rx->pos] <= '7';
 }
 
 /* parseEscape: pos is at '\'; a single-rune escape. */
@@ -189,7 +190,13 @@ static int rx_escape(struct rx *rx, uint32_t *out)
 		return 0;
 	}
 	switch (c) {
-	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
 		if (!is_octal(rx))
 			break; /* a backreference, which Go lacks */
 		/* fall through */
@@ -207,15 +214,21 @@ static int rx_escape(struct rx *rx, uint32_t *out)
 
 			for (r = 0;; nhex++) {
 				if (rx->pos >= rx->n)
-					return rx_fail(rx, "it has a bad '\\x' escape");
+					return rx_fail(
+						rx,
+						"it has a bad '\\x' escape");
 				c = rx_rune(rx);
 				if (c == '}')
 					break;
 				if (unhex(c) < 0)
-					return rx_fail(rx, "it has a bad '\\x' escape");
+					return rx_fail(
+						rx,
+						"it has a bad '\\x' escape");
 				r = r * 16 + (uint32_t)unhex(c);
 				if (r > RUNE_MAX)
-					return rx_fail(rx, "it has a bad '\\x' escape");
+					return rx_fail(
+						rx,
+						"it has a bad '\\x' escape");
 			}
 			if (!nhex)
 				break;
@@ -228,12 +241,24 @@ static int rx_escape(struct rx *rx, uint32_t *out)
 			break;
 		*out = (uint32_t)(x * 16 + y);
 		return 0;
-	case 'a': *out = '\a'; return 0;
-	case 'f': *out = '\f'; return 0;
-	case 'n': *out = '\n'; return 0;
-	case 'r': *out = '\r'; return 0;
-	case 't': *out = '\t'; return 0;
-	case 'v': *out = '\v'; return 0;
+	case 'a':
+		*out = '\a';
+		return 0;
+	case 'f':
+		*out = '\f';
+		return 0;
+	case 'n':
+		*out = '\n';
+		return 0;
+	case 'r':
+		*out = '\r';
+		return 0;
+	case 't':
+		*out = '\t';
+		return 0;
+	case 'v':
+		*out = '\v';
+		return 0;
 	}
 	return rx_fail(rx, "it has an escape docker's regexp rejects "
 			   "(a '\\' before a letter or digit means something "
@@ -302,9 +327,12 @@ static void add_group(struct rx *rx, const char *spec, int negate)
 static const char *perl_group(uint32_t c)
 {
 	switch (c | 0x20) {
-	case 'd': return "09";
-	case 's': return "\t\n\f\r  ";
-	case 'w': return "09AZ__az";
+	case 'd':
+		return "09";
+	case 's':
+		return "\t\n\f\r  ";
+	case 'w':
+		return "09AZ__az";
 	}
 	return NULL;
 }
@@ -312,13 +340,20 @@ static const char *perl_group(uint32_t c)
 static const struct {
 	const char *name, *spec;
 } posix_groups[] = {
-	{ "alnum", "09AZaz" },   { "alpha", "AZaz" },
-	{ "ascii", "\001\177" }, { "blank", "\t\t  " },
-	{ "cntrl", "\001\037\177\177" }, { "digit", "09" },
-	{ "graph", "!~" },       { "lower", "az" },
-	{ "print", " ~" },       { "punct", "!/:@[`{~" },
-	{ "space", "\t\r  " },   { "upper", "AZ" },
-	{ "word", "09AZ__az" },  { "xdigit", "09AFaf" },
+	{ "alnum", "09AZaz" },
+	{ "alpha", "AZaz" },
+	{ "ascii", "\001\177" },
+	{ "blank", "\t\t  " },
+	{ "cntrl", "\001\037\177\177" },
+	{ "digit", "09" },
+	{ "graph", "!~" },
+	{ "lower", "az" },
+	{ "print", " ~" },
+	{ "punct", "!/:@[`{~" },
+	{ "space", "\t\r  " },
+	{ "upper", "AZ" },
+	{ "word", "09AZ__az" },
+	{ "xdigit", "09AFaf" },
 };
 
 /* The specs cannot hold NUL; "ascii" and "cntrl" start at 0. */
@@ -489,8 +524,9 @@ static int repeat_atom(struct rx *rx, uint32_t a, int min, int max)
 
 			if (in.op == OP_SPLIT || in.op == OP_JMP) {
 				in.x = in.x - a + (uint32_t)at;
-				in.y = in.op == OP_SPLIT ?
-					in.y - a + (uint32_t)at : 0;
+				in.y = in.op == OP_SPLIT
+					       ? in.y - a + (uint32_t)at
+					       : 0;
 			}
 			ALLOC_GROW(p->inst, p->n + 1, p->alloc);
 			p->inst[p->n++] = in;
@@ -556,7 +592,7 @@ static int rx_alt(struct rx *rx, int depth);
 static int rx_seq(struct rx *rx, int depth)
 {
 	struct goregex *p = rx->prog;
-	int64_t atom = -1;   /* first pc of the last atom, -1: none */
+	int64_t atom = -1; /* first pc of the last atom, -1: none */
 	int last_repeat = 0; /* the previous token was a repetition */
 
 	while (rx->pos < rx->n) {
@@ -638,20 +674,23 @@ static int rx_seq(struct rx *rx, int depth)
 			if (rx->n - rx->pos >= 2) {
 				unsigned char e = rx->s[rx->pos + 1];
 
-				if (e == 'A' || e == 'z' || e == 'b' || e == 'B') {
+				if (e == 'A' || e == 'z' || e == 'b' ||
+				    e == 'B') {
 					rx->pos += 2;
 					emit(p, OP_ASSERT,
-					     e == 'A' ? AS_BEGIN :
-					     e == 'z' ? AS_END :
-					     e == 'b' ? AS_WORD : AS_NOT_WORD,
+					     e == 'A'	? AS_BEGIN
+					     : e == 'z' ? AS_END
+					     : e == 'b' ? AS_WORD
+							: AS_NOT_WORD,
 					     0, 0);
 					atom = start;
 					break;
 				}
 				if (e == 'C')
-					return rx_fail(rx, "it has the escape "
-							   "'\\C', which docker's "
-							   "regexp rejects");
+					return rx_fail(rx,
+						       "it has the escape "
+						       "'\\C', which docker's "
+						       "regexp rejects");
 				if (e == 'Q') {
 					/* Literal up to "\E" or the end,
 					 * even the final '$'. */
@@ -661,7 +700,8 @@ static int rx_seq(struct rx *rx, int depth)
 						 rx->pos + 1 < rx->n &&
 						 rx->s[rx->pos + 1] == 'E')) {
 						start = (int64_t)p->n;
-						emit(p, OP_RUNE, rx_rune(rx), 0, 0);
+						emit(p, OP_RUNE, rx_rune(rx), 0,
+						     0);
 						atom = start;
 					}
 					if (rx->pos < rx->n)
@@ -737,8 +777,9 @@ void goregex_release(struct goregex *re)
 int goregex_compile(struct goregex *re, const char *pattern, size_t len,
 		    const char **why)
 {
-	struct rx rx = { (const unsigned char *)pattern, len, 0, re,
-			 NULL, 0, 0, NULL };
+	struct rx rx = {
+		(const unsigned char *)pattern, len, 0, re, NULL, 0, 0, NULL
+	};
 
 	memset(re, 0, sizeof(*re));
 	if (rx_alt(&rx, 0) < 0 || rx.pos != rx.n) {
@@ -749,8 +790,7 @@ int goregex_compile(struct goregex *re, const char *pattern, size_t len,
 	}
 	free(rx.tmp);
 	emit(re, OP_MATCH, 0, 0, 0);
-	re->anchored = re->inst[0].op == OP_ASSERT &&
-		       re->inst[0].r == AS_BEGIN;
+	re->anchored = re->inst[0].op == OP_ASSERT && re->inst[0].r == AS_BEGIN;
 	return 0;
 }
 
@@ -817,10 +857,18 @@ static void sim_add(struct goregex_sim *s, const struct goregex *p,
 			break;
 		case OP_ASSERT:
 			switch (in->r) {
-			case AS_BEGIN: ok = prev < 0; break;
-			case AS_END: ok = next < 0; break;
-			case AS_WORD: ok = is_word(prev) != is_word(next); break;
-			default: ok = is_word(prev) == is_word(next); break;
+			case AS_BEGIN:
+				ok = prev < 0;
+				break;
+			case AS_END:
+				ok = next < 0;
+				break;
+			case AS_WORD:
+				ok = is_word(prev) != is_word(next);
+				break;
+			default:
+				ok = is_word(prev) == is_word(next);
+				break;
 			}
 			if (ok)
 				to[nto++] = (uint32_t)(in - p->inst) + 1;
@@ -915,10 +963,18 @@ static int prog_match(const struct goregex *p, struct goregex_sim *s,
 			int ok;
 
 			switch (in->op) {
-			case OP_RUNE: ok = in->r == (uint32_t)next; break;
-			case OP_CLASS: ok = class_has(&p->cls[in->x], (uint32_t)next); break;
-			case OP_ANY_NL: ok = next != '\n'; break;
-			default: ok = 0; break;
+			case OP_RUNE:
+				ok = in->r == (uint32_t)next;
+				break;
+			case OP_CLASS:
+				ok = class_has(&p->cls[in->x], (uint32_t)next);
+				break;
+			case OP_ANY_NL:
+				ok = next != '\n';
+				break;
+			default:
+				ok = 0;
+				break;
 			}
 			if (ok)
 				s->seeds[nseeds++] = s->cur[k] + 1;

@@ -83,9 +83,20 @@ static int encode_rune(struct buf *b, uint32_t r)
 static int is_space_rune(uint32_t r)
 {
 	switch (r) {
-	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-	case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-	case 0x202F: case 0x205F: case 0x3000:
+	case '\t':
+	case '\n':
+	case '\v':
+	case '\f':
+	case '\r':
+	case ' ':
+	case 0x85:
+	case 0xA0:
+	case 0x1680:
+	case 0x2028:
+	case 0x2029:
+	case 0x202F:
+	case 0x205F:
+	case 0x3000:
 		return 1;
 	}
 	return r >= 0x2000 && r <= 0x200A;
@@ -168,8 +179,7 @@ static void clean_path(struct buf *out, const char *p, size_t n)
 /* ---- filepath.Match's syntax check, which patternmatcher.New runs ---- */
 
 /* getEsc: one (possibly escaped) character of a '[...]' range. */
-static const char *match_class_char(const unsigned char *c, size_t n,
-				    size_t *i)
+static const char *match_class_char(const unsigned char *c, size_t n, size_t *i)
 {
 	size_t w;
 
@@ -363,7 +373,8 @@ static int pattern_matches(const struct pattern *pt, struct goregex_sim *s,
 		if (n >= len && !memcmp(path + n - len, suf, len))
 			return 1;
 		/* "**" "/foo" also matches "foo" itself. */
-		return suf[0] == '/' && n == len - 1 && !memcmp(path, suf + 1, n);
+		return suf[0] == '/' && n == len - 1 &&
+		       !memcmp(path, suf + 1, n);
 	case MATCH_REGEXP:
 		return goregex_match(&pt->re, s, path, n);
 	}
@@ -651,9 +662,9 @@ int ignore_excluded_walk(const struct ignore *ig, const char *relpath,
 			if (pt->exclusion != matched)
 				continue;
 			/* Without the parent's results, try the parents. */
-			m = parent_hits ?
-				pattern_matches(pt, &s, relpath, n) :
-				pattern_matches_or_parent(pt, &s, relpath, n);
+			m = parent_hits ? pattern_matches(pt, &s, relpath, n)
+					: pattern_matches_or_parent(pt, &s,
+								    relpath, n);
 		}
 		if (hits)
 			hits[i] = (unsigned char)m;

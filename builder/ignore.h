@@ -51,7 +51,8 @@
 
 #include "error.h"
 
-/* An opaque compiled pattern list; owned by the caller, freed with ignore_free(). */
+/* An opaque compiled pattern list; owned by the caller, freed with
+ * ignore_free(). */
 struct ignore;
 
 /*

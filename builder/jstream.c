@@ -28,11 +28,13 @@ void jstream_release(struct jstream *js)
  * "error" string. NULL when the message reports no failure. */
 static const char *failure_message(const cJSON *msg, long *code)
 {
-	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(msg, "errorDetail");
+	const cJSON *detail =
+		cJSON_GetObjectItemCaseSensitive(msg, "errorDetail");
 	const cJSON *text = NULL;
 
 	if (cJSON_IsObject(detail)) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(detail, "code");
+		const cJSON *c =
+			cJSON_GetObjectItemCaseSensitive(detail, "code");
 
 		if (cJSON_IsNumber(c))
 			*code = (long)c->valuedouble;
@@ -84,12 +86,14 @@ static int decode_line(struct jstream *js, const char *line, size_t len,
 		/* Podman ends its messages with a newline. */
 		int n = (int)strlen(failure);
 
-		while (n > 0 && (failure[n - 1] == '\n' || failure[n - 1] == '\r' ||
-				 failure[n - 1] == ' '))
+		while (n > 0 &&
+		       (failure[n - 1] == '\n' || failure[n - 1] == '\r' ||
+			failure[n - 1] == ' '))
 			n--;
 		js->engine_error = 1;
 		if (!n)
-			ret = err_set(err, EXIT_ENGINE, "the engine reported an "
+			ret = err_set(err, EXIT_ENGINE,
+				      "the engine reported an "
 				      "error without a message");
 		else
 			ret = err_set(err, EXIT_ENGINE, "%.*s", n, failure);
@@ -140,8 +144,8 @@ int jstream_finish(struct jstream *js, struct error *err)
 		return 0;
 	/* The last object may lack its "\r\n" when the stream ends cleanly;
 	 * if it parses, it is complete, otherwise the stream was cut. */
-	probe = cJSON_ParseWithLengthOpts(js->line.data, js->line.len + 1,
-					  NULL, 1);
+	probe = cJSON_ParseWithLengthOpts(js->line.data, js->line.len + 1, NULL,
+					  1);
 	cJSON_Delete(probe);
 	if (!probe) {
 		js->failed = 1;

@@ -33,9 +33,9 @@ struct jstream {
 	struct buf line;
 	jstream_msg_fn on_msg;
 	void *ctx;
-	long error_code;  /* errorDetail.code of a failure message */
-	size_t messages;  /* complete messages decoded */
-	int failed;       /* an error was seen; later bytes are ignored */
+	long error_code; /* errorDetail.code of a failure message */
+	size_t messages; /* complete messages decoded */
+	int failed; /* an error was seen; later bytes are ignored */
 	int engine_error; /* that error is the engine's own errorDetail or
 			   * error message, not a framing or JSON fault */
 };

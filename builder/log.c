@@ -49,8 +49,8 @@ void log_stage_end(const char *stage, int ok, double seconds)
 	if (level < LOG_NORMAL)
 		return;
 	fflush(stdout);
-	fprintf(stderr, "<== %s %s %.1fs\n", stage, ok ? "done in" : "failed after",
-		seconds);
+	fprintf(stderr, "<== %s %s %.1fs\n", stage,
+		ok ? "done in" : "failed after", seconds);
 	fflush(stderr);
 }
 

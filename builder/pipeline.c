@@ -69,7 +69,8 @@ static void image_size(struct engine *eng, struct report *rep)
 	buf_addstr(&path, "/images/");
 	buf_add_urlencoded(&path, rep->image_id);
 	buf_addstr(&path, "/json");
-	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) == 0) {
+	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) ==
+	    0) {
 		size = cJSON_GetObjectItemCaseSensitive(img, "Size");
 		if (cJSON_IsNumber(size))
 			rep->image_size = (long long)size->valuedouble;
@@ -120,8 +121,8 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 
 	t0 = now_seconds();
 	log_stage("build", "%s from '%s'", cfg->image_ref, cfg->context);
-	if (stage_end(rep, STAGE_BUILD, build_image(eng, cfg, &cred, &built, err),
-		      t0, err) < 0)
+	if (stage_end(rep, STAGE_BUILD,
+		      build_image(eng, cfg, &cred, &built, err), t0, err) < 0)
 		goto out;
 	snprintf(rep->image_id, sizeof(rep->image_id), "%s", built.image_id);
 
@@ -129,7 +130,8 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		stage_skip(rep, STAGE_TEST, "TEST_CMD is not set");
 	} else {
 		t0 = now_seconds();
-		log_stage("test", "TEST_CMD in a container of %.19s", built.image_id);
+		log_stage("test", "TEST_CMD in a container of %.19s",
+			  built.image_id);
 		ret = run_tests(eng, cfg, built.image_id, &tested, err);
 		rep->tests_ran = tested.ran;
 		rep->test_exit_code = tested.exit_code;
@@ -144,9 +146,10 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 			strlist_push(&tags, cfg->extra_tags.v[i]);
 	t0 = now_seconds();
 	log_stage("tag", "%s", cfg->repository);
-	if (stage_end(rep, STAGE_TAG,
-		      tag_image(eng, built.image_id, cfg->repository, &tags, err),
-		      t0, err) < 0)
+	if (stage_end(
+		    rep, STAGE_TAG,
+		    tag_image(eng, built.image_id, cfg->repository, &tags, err),
+		    t0, err) < 0)
 		goto out;
 
 	if (!cfg->push) {
@@ -198,9 +201,9 @@ int pipeline_check(const struct config *cfg, struct error *err)
 	printf("api version:  %s (negotiated; builder speaks %s to %s)\n",
 	       engine_api_version(eng), ENGINE_API_MIN, ENGINE_API_MAX);
 	printf("os:           %s\n", platform);
-	printf("buildkit:     %s\n",
-	       !strcmp(engine_builder_version(eng), "2") ? "advertised"
-							 : "not advertised");
+	printf("buildkit:     %s\n", !strcmp(engine_builder_version(eng), "2")
+					     ? "advertised"
+					     : "not advertised");
 	auth_set_env_registry(domain);
 	if (auth_resolve(domain, &cred, err) < 0)
 		goto out;

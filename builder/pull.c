@@ -65,7 +65,7 @@ int image_exists(struct engine *eng, const char *ref, struct error *err)
 }
 
 struct progress {
-	struct strlist ids;    /* layer ids ... */
+	struct strlist ids; /* layer ids ... */
 	struct strlist states; /* ... and their last status, in step */
 };
 
@@ -102,8 +102,8 @@ static int on_progress(const cJSON *msg, void *ctx, struct error *err)
 static int says_missing(const char *msg, long status)
 {
 	static const char *const signs[] = {
-		"not found", "does not exist", "manifest unknown",
-		"pull access denied", "no such image", "unknown manifest",
+		"not found",	      "does not exist", "manifest unknown",
+		"pull access denied", "no such image",	"unknown manifest",
 	};
 
 	if (status == 404)
@@ -146,7 +146,9 @@ int image_pull(struct engine *eng, const char *ref, int *missing,
 	buf_add_urlencoded(&path, name);
 	buf_addstr(&path, "&tag=");
 	/* An empty tag pulls every tag of the repository: never send one. */
-	buf_add_urlencoded(&path, r.digest ? r.digest : r.tag ? r.tag : "latest");
+	buf_add_urlencoded(&path, r.digest ? r.digest
+				  : r.tag  ? r.tag
+					   : "latest");
 
 	/* One exact allocation, so that no resized copy of the secret is
 	 * left behind in freed memory. */

@@ -37,22 +37,41 @@ struct push_state {
 	struct layer_state layers[LAYERS_MAX];
 	size_t nr_layers;
 	int tty;
-	int tty_line_open;      /* a \r progress line is on the screen */
+	int tty_line_open; /* a \r progress line is on the screen */
 };
 
 static const char *const permanent[] = {
-	"unauthorized", "authentication required", "denied", "forbidden",
-	"does not exist locally", "no basic auth credentials",
-	"invalid reference", NULL,
+	"unauthorized",
+	"authentication required",
+	"denied",
+	"forbidden",
+	"does not exist locally",
+	"no basic auth credentials",
+	"invalid reference",
+	NULL,
 };
 
 static const char *const transient[] = {
-	"toomanyrequests", "too many requests", "connection reset",
-	"connection refused", "timeout", "timed out", "eof",
-	"broken pipe", "no route to host", "service unavailable",
-	"bad gateway", "internal server error", "gateway timeout",
-	"status: 5", "status 5", "http 5", "temporarily", "lost the connection",
-	"blob upload unknown", NULL,
+	"toomanyrequests",
+	"too many requests",
+	"connection reset",
+	"connection refused",
+	"timeout",
+	"timed out",
+	"eof",
+	"broken pipe",
+	"no route to host",
+	"service unavailable",
+	"bad gateway",
+	"internal server error",
+	"gateway timeout",
+	"status: 5",
+	"status 5",
+	"http 5",
+	"temporarily",
+	"lost the connection",
+	"blob upload unknown",
+	NULL,
 };
 
 int push_error_is_transient(const char *message)
@@ -146,7 +165,8 @@ static int on_push_message(const cJSON *msg, void *ctx, struct error *err)
 		return 0;
 	if (cJSON_IsString(id)) {
 		show_layer(st, id->valuestring, status->valuestring,
-			   cJSON_GetObjectItemCaseSensitive(msg, "progressDetail"));
+			   cJSON_GetObjectItemCaseSensitive(msg,
+							    "progressDetail"));
 		return 0;
 	}
 	end_tty_line(st);
@@ -263,16 +283,17 @@ int push_image(struct engine *eng, const char *repository,
 		for (attempt = 0;; attempt++) {
 			err_clear(err);
 			res->attempts++;
-			if (!push_once(eng, repository, tags->v[i], auth_line.data,
-				       res, err))
+			if (!push_once(eng, repository, tags->v[i],
+				       auth_line.data, res, err))
 				break;
 			if (err->code >= 128 || !err->retryable ||
 			    attempt >= retries)
 				break;
-			log_warn("push of '%s:%s' failed (%s); retry %ld of %ld "
-				 "in %.0fs",
-				 repository, tags->v[i], err->msg, attempt + 1,
-				 retries, delay);
+			log_warn(
+				"push of '%s:%s' failed (%s); retry %ld of %ld "
+				"in %.0fs",
+				repository, tags->v[i], err->msg, attempt + 1,
+				retries, delay);
 			if (backoff(delay, err) < 0)
 				break;
 			delay *= 2;
@@ -284,7 +305,8 @@ int push_image(struct engine *eng, const char *repository,
 			    strstr(err->msg, "HTTP response to HTTPS client"))
 				insecure_hint(err, registry_of(repository));
 			if (err->code == EXIT_PUSH)
-				err_wrap(err, "push of '%s:%s' to registry '%s' "
+				err_wrap(err,
+					 "push of '%s:%s' to registry '%s' "
 					 "failed%s (credentials: %s)",
 					 repository, tags->v[i],
 					 registry_of(repository),
@@ -300,7 +322,8 @@ int push_image(struct engine *eng, const char *repository,
 			strlist_push(&res->pushed, name.data);
 			buf_release(&name);
 		}
-		log_info("pushed %s:%s@%s", repository, tags->v[i], res->digest);
+		log_info("pushed %s:%s@%s", repository, tags->v[i],
+			 res->digest);
 	}
 	explicit_bzero(auth_line.data, auth_line.len);
 	buf_release(&auth_line);

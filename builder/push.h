@@ -18,12 +18,15 @@ struct credential;
 struct engine;
 
 struct push_result {
-	char digest[128];         /* "sha256:..." of the last pushed tag */
-	struct strlist pushed;    /* "repository:tag" for each pushed tag */
-	int attempts;             /* push requests made, retries included */
+	char digest[128]; /* "sha256:..." of the last pushed tag */
+	struct strlist pushed; /* "repository:tag" for each pushed tag */
+	int attempts; /* push requests made, retries included */
 };
 
-#define PUSH_RESULT_INIT { { 0 }, STRLIST_INIT, 0 }
+#define PUSH_RESULT_INIT               \
+	{                              \
+		{ 0 }, STRLIST_INIT, 0 \
+	}
 
 int push_image(struct engine *eng, const char *repository,
 	       const struct strlist *tags, const struct credential *cred,

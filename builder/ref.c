@@ -226,9 +226,11 @@ static int bad_ref(struct error *err, const char *s, const char *what,
 	char value[256];
 
 	quote_value(value, sizeof(value), s);
-	return err_set(err, EXIT_USAGE, "invalid reference '%s'%s%s: %s "
-		       "(example: %s)", value, what ? " in " : "",
-		       what ? what : "", rule, example);
+	return err_set(err, EXIT_USAGE,
+		       "invalid reference '%s'%s%s: %s "
+		       "(example: %s)",
+		       value, what ? " in " : "", what ? what : "", rule,
+		       example);
 }
 
 static int all_lower_hex(const char *s, size_t n)
@@ -267,8 +269,10 @@ static int check_path(const char *path, size_t n, const char *s,
 	if (n > PATH_MAX_LEN) {
 		char rule[128];
 
-		snprintf(rule, sizeof(rule), "repository name must not be "
-			 "more than %d characters, got %zu", PATH_MAX_LEN, n);
+		snprintf(rule, sizeof(rule),
+			 "repository name must not be "
+			 "more than %d characters, got %zu",
+			 PATH_MAX_LEN, n);
 		return bad_ref(err, s, what, rule, "acme/app");
 	}
 	for (;;) {
@@ -284,9 +288,11 @@ static int check_path(const char *path, size_t n, const char *s,
 
 			quote_value(comp, sizeof(comp), c);
 			free(c);
-			snprintf(rule, sizeof(rule), "path component '%s' must "
+			snprintf(rule, sizeof(rule),
+				 "path component '%s' must "
 				 "be lower-case letters and digits, separated "
-				 "by '.', '_', '__' or '-'", comp);
+				 "by '.', '_', '__' or '-'",
+				 comp);
 			return bad_ref(err, s, what, rule, "acme/my-app");
 		}
 		if (!slash)
@@ -299,17 +305,24 @@ static int check_digest(const char *d, const char *s, const char *what,
 			struct error *err)
 {
 	static const char example[] = "acme/app@sha256:"
-		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+				      "0123456789abcdef0123456789abcdef01234567"
+				      "89abcdef0123456789abcdef";
 
 	if (!digest_grammar(d))
-		return bad_ref(err, s, what, "digest must be an algorithm, ':' "
-			       "and at least 32 hex digits", example);
+		return bad_ref(err, s, what,
+			       "digest must be an algorithm, ':' "
+			       "and at least 32 hex digits",
+			       example);
 	if (!digest_hex_len(d))
-		return bad_ref(err, s, what, "unsupported digest algorithm "
-			       "(sha256, sha384 or sha512)", example);
+		return bad_ref(err, s, what,
+			       "unsupported digest algorithm "
+			       "(sha256, sha384 or sha512)",
+			       example);
 	if (!ref_valid_digest(d))
-		return bad_ref(err, s, what, "digest has the wrong length or "
-			       "is not lower-case hex", example);
+		return bad_ref(err, s, what,
+			       "digest has the wrong length or "
+			       "is not lower-case hex",
+			       example);
 	return 0;
 }
 
@@ -322,13 +335,17 @@ int ref_parse(struct ref *out, const char *s, const char *what,
 
 	memset(out, 0, sizeof(*out));
 	if (!s || !*s) {
-		bad_ref(err, "", what, "repository name must have at least "
-			"one component", "acme/app");
+		bad_ref(err, "", what,
+			"repository name must have at least "
+			"one component",
+			"acme/app");
 		goto out;
 	}
 	if (strlen(s) == 64 && all_lower_hex(s, 64)) {
-		bad_ref(err, s, what, "a 64-character hexadecimal string is an "
-			"image ID, not a repository name", "acme/app");
+		bad_ref(err, s, what,
+			"a 64-character hexadecimal string is an "
+			"image ID, not a repository name",
+			"acme/app");
 		goto out;
 	}
 
@@ -372,9 +389,12 @@ int ref_parse(struct ref *out, const char *s, const char *what,
 		char rule[512], d[256];
 
 		quote_value(d, sizeof(d), domain);
-		snprintf(rule, sizeof(rule), "registry '%s' is not a valid "
-			 "host[:port]", d);
-		bad_ref(err, s, what, rule, "registry.example.com:5000/acme/app");
+		snprintf(rule, sizeof(rule),
+			 "registry '%s' is not a valid "
+			 "host[:port]",
+			 d);
+		bad_ref(err, s, what, rule,
+			"registry.example.com:5000/acme/app");
 		goto out;
 	}
 	if (check_path(rest, (size_t)((colon ? colon : name_end) - rest), s,
@@ -385,9 +405,11 @@ int ref_parse(struct ref *out, const char *s, const char *what,
 
 		if (!ref_valid_tag(tag)) {
 			free(tag);
-			bad_ref(err, s, what, "tag must be 1 to 128 letters, "
+			bad_ref(err, s, what,
+				"tag must be 1 to 128 letters, "
 				"digits, '_', '.' or '-', not starting with "
-				"'.' or '-'", "acme/app:1.0");
+				"'.' or '-'",
+				"acme/app:1.0");
 			goto out;
 		}
 		out->tag = tag;

@@ -27,12 +27,15 @@
 
 struct ref {
 	char *domain; /* "docker.io" when none was given */
-	char *path;   /* "library/busybox" */
-	char *tag;    /* NULL if none */
+	char *path; /* "library/busybox" */
+	char *tag; /* NULL if none */
 	char *digest; /* NULL if none; "sha256:<64 hex>" */
 };
 
-#define REF_INIT { NULL, NULL, NULL, NULL }
+#define REF_INIT                       \
+	{                              \
+		NULL, NULL, NULL, NULL \
+	}
 
 /* Docker Hub, as a domain and as the credential key the CLI stores. */
 #define REF_HUB_DOMAIN "docker.io"

@@ -15,11 +15,17 @@
 #include "banned.h"
 
 static const char *const stage_names[STAGE_COUNT] = {
-	"build", "test", "tag", "push",
+	"build",
+	"test",
+	"tag",
+	"push",
 };
 
 static const char *const status_names[] = {
-	"not run", "ok", "failed", "skipped",
+	"not run",
+	"ok",
+	"failed",
+	"skipped",
 };
 
 const char *stage_name(enum stage_id id)
@@ -63,7 +69,8 @@ static cJSON *to_json(const struct report *r)
 	else
 		cJSON_AddNullToObject(root, "image_id");
 	if (r->image_size >= 0)
-		cJSON_AddNumberToObject(root, "image_size", (double)r->image_size);
+		cJSON_AddNumberToObject(root, "image_size",
+					(double)r->image_size);
 	else
 		cJSON_AddNullToObject(root, "image_size");
 	if (r->digest[0])
@@ -83,7 +90,8 @@ static cJSON *to_json(const struct report *r)
 
 		cJSON_AddStringToObject(st, "status", status_names[s->status]);
 		cJSON_AddNumberToObject(st, "seconds",
-					(double)(long long)(s->seconds * 1000) / 1000);
+					(double)(long long)(s->seconds * 1000) /
+						1000);
 		if (s->message)
 			cJSON_AddStringToObject(st, "message", s->message);
 		if (s->status == STAGE_FAILED && !failed)
@@ -115,8 +123,10 @@ int report_write(const struct report *r, const char *path, struct error *err)
 	buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	f = fopen(tmp.data, "w");
 	if (!f) {
-		err_set(err, EXIT_USAGE, "cannot write the report '%s': %s; "
-			"check REPORT", path, strerror(errno));
+		err_set(err, EXIT_USAGE,
+			"cannot write the report '%s': %s; "
+			"check REPORT",
+			path, strerror(errno));
 		goto out;
 	}
 	if (fputs(text, f) < 0 || fputc('\n', f) < 0 || fclose(f) != 0) {

@@ -22,15 +22,15 @@ enum stage_status {
 struct report_stage {
 	enum stage_status status;
 	double seconds;
-	char *message;            /* why it failed or was skipped */
+	char *message; /* why it failed or was skipped */
 };
 
 struct report {
 	struct report_stage stages[STAGE_COUNT];
-	char *image;              /* [REGISTRY/]ACCOUNT/IMAGE:TAG */
+	char *image; /* [REGISTRY/]ACCOUNT/IMAGE:TAG */
 	char image_id[128];
-	long long image_size;     /* bytes, -1 if unknown */
-	struct strlist tags;      /* every tag pushed, "repo:tag" */
+	long long image_size; /* bytes, -1 if unknown */
+	struct strlist tags; /* every tag pushed, "repo:tag" */
 	char digest[128];
 	int tests_ran;
 	long test_exit_code;
@@ -38,7 +38,7 @@ struct report {
 	char engine_api[16];
 	char credential_source[128];
 	int exit_code;
-	char *error;              /* the final error message, if any */
+	char *error; /* the final error message, if any */
 };
 
 const char *stage_name(enum stage_id id);

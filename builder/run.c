@@ -46,19 +46,19 @@
 #define WAIT_BODY_MAX (64u * 1024)
 
 struct service {
-	char *spec;      /* "NAME=IMAGE", split in place at '=' */
+	char *spec; /* "NAME=IMAGE", split in place at '=' */
 	const char *name;
 	const char *image;
 	char *container; /* "builder-<run id>-NAME" */
-	char *id;        /* NULL until created */
+	char *id; /* NULL until created */
 	int ready;
-	int announced;   /* "waiting for ... healthy" was logged */
+	int announced; /* "waiting for ... healthy" was logged */
 };
 
 struct stage {
 	struct engine *eng;
 	const struct config *cfg;
-	char *network;    /* "builder-<run id>", NULL without services */
+	char *network; /* "builder-<run id>", NULL without services */
 	char *network_id;
 	struct service *svc;
 	size_t nsvc;
@@ -125,14 +125,17 @@ static int create_container(struct engine *eng, const char *name,
 	got = cJSON_GetObjectItemCaseSensitive(resp, "Id");
 	if (!cJSON_IsString(got) || !got->valuestring[0]) {
 		err_set(err, EXIT_ENGINE,
-			"the engine created container '%s' but sent no Id", name);
+			"the engine created container '%s' but sent no Id",
+			name);
 		goto out;
 	}
 	*id = xstrdup(got->valuestring);
 	cleanup_add_container(*id);
-	cJSON_ArrayForEach(warn, cJSON_GetObjectItemCaseSensitive(resp, "Warnings"))
-		if (cJSON_IsString(warn) && warn->valuestring[0])
-			log_warn("container '%s': %s", name, warn->valuestring);
+	cJSON_ArrayForEach(
+		warn, cJSON_GetObjectItemCaseSensitive(
+			      resp, "Warnings")) if (cJSON_IsString(warn) &&
+						     warn->valuestring[0])
+		log_warn("container '%s': %s", name, warn->valuestring);
 	ret = 0;
 out:
 	if (ret < 0)
@@ -142,8 +145,8 @@ out:
 	return ret;
 }
 
-static int start_container(struct engine *eng, const char *name,
-			   const char *id, struct error *err)
+static int start_container(struct engine *eng, const char *name, const char *id,
+			   struct error *err)
 {
 	struct buf path = BUF_INIT;
 	int ret;
@@ -159,8 +162,8 @@ static int start_container(struct engine *eng, const char *name,
 /* --- output ----------------------------------------------------------- */
 
 /* The test container's output, to our stdout and stderr as it comes. */
-static int to_terminal(enum demux_stream stream, const char *data,
-		       size_t len, void *ctx, struct error *err)
+static int to_terminal(enum demux_stream stream, const char *data, size_t len,
+		       void *ctx, struct error *err)
 {
 	FILE *f = stream == DEMUX_STDERR ? stderr : stdout;
 
@@ -185,8 +188,8 @@ static void prefixed_flush(struct prefixed *p)
 	buf_reset(&p->line);
 }
 
-static int to_prefixed(enum demux_stream stream, const char *data,
-		       size_t len, void *ctx, struct error *err)
+static int to_prefixed(enum demux_stream stream, const char *data, size_t len,
+		       void *ctx, struct error *err)
 {
 	struct prefixed *p = ctx;
 
@@ -227,8 +230,8 @@ static void print_service_log(struct engine *eng, const struct service *s)
 		return;
 	buf_init(&p.line, LOG_LINE_MAX + 1);
 	demux_init(&d, to_prefixed, &p);
-	buf_addf(&path, "/containers/%s/logs?stdout=1&stderr=1&tail=%d",
-		 s->id, SERVICE_LOG_TAIL);
+	buf_addf(&path, "/containers/%s/logs?stdout=1&stderr=1&tail=%d", s->id,
+		 SERVICE_LOG_TAIL);
 	req.method = "GET";
 	req.path = path.data;
 	req.on_data = demux_sink;
@@ -278,18 +281,20 @@ static int parse_services(struct stage *st, struct error *err)
 		s->name = s->spec;
 		s->image = eq + 1;
 		if (!valid_service_name(s->name))
-			return err_set(err, EXIT_USAGE,
-				       "TEST_SERVICES name '%s' cannot be a "
-				       "host name: use letters, digits, '-', "
-				       "'_' and '.', starting with a letter or "
-				       "digit, at most 63 (example: db=postgres:16)",
-				       s->name);
+			return err_set(
+				err, EXIT_USAGE,
+				"TEST_SERVICES name '%s' cannot be a "
+				"host name: use letters, digits, '-', "
+				"'_' and '.', starting with a letter or "
+				"digit, at most 63 (example: db=postgres:16)",
+				s->name);
 		for (size_t j = 0; j + 1 < st->nsvc; j++)
 			if (!strcmp(st->svc[j].name, s->name))
-				return err_set(err, EXIT_USAGE,
-					       "TEST_SERVICES names '%s' twice; "
-					       "give each service its own name",
-					       s->name);
+				return err_set(
+					err, EXIT_USAGE,
+					"TEST_SERVICES names '%s' twice; "
+					"give each service its own name",
+					s->name);
 	}
 	return 0;
 }
@@ -322,7 +327,8 @@ static int create_network(struct stage *st, struct error *err)
 	ret = 0;
 out:
 	if (ret < 0)
-		err_wrap(err, "cannot create network '%s' for the test services",
+		err_wrap(err,
+			 "cannot create network '%s' for the test services",
 			 st->network);
 	cJSON_Delete(resp);
 	cJSON_Delete(body);
@@ -331,8 +337,7 @@ out:
 
 /* Attaches a container to the stage network at create time, with aliases
  * (may be NULL). */
-static void join_network(const struct stage *st, cJSON *body,
-			 const char *alias)
+static void join_network(const struct stage *st, cJSON *body, const char *alias)
 {
 	cJSON *host = cJSON_GetObjectItemCaseSensitive(body, "HostConfig");
 	cJSON *net = cJSON_AddObjectToObject(body, "NetworkingConfig");
@@ -362,7 +367,8 @@ static int ensure_image(struct engine *eng, const struct service *s,
 		 s->image);
 	if (image_pull(eng, s->image, &missing, err) < 0) {
 		if (missing)
-			err_wrap(err, "check the image of service '%s' in "
+			err_wrap(err,
+				 "check the image of service '%s' in "
 				 "TEST_SERVICES, and the registry credentials",
 				 s->name);
 		return -1;
@@ -370,8 +376,7 @@ static int ensure_image(struct engine *eng, const struct service *s,
 	return 0;
 }
 
-static int start_service(struct stage *st, struct service *s,
-			 struct error *err)
+static int start_service(struct stage *st, struct service *s, struct error *err)
 {
 	struct buf name = BUF_INIT;
 	cJSON *body = cJSON_CreateObject();
@@ -404,7 +409,8 @@ out:
 static void last_health_output(const cJSON *health, char *dst, size_t len)
 {
 	const cJSON *log = cJSON_GetObjectItemCaseSensitive(health, "Log");
-	const cJSON *last = cJSON_GetArrayItem(log, cJSON_GetArraySize(log) - 1);
+	const cJSON *last =
+		cJSON_GetArrayItem(log, cJSON_GetArraySize(log) - 1);
 	const cJSON *out = cJSON_GetObjectItemCaseSensitive(last, "Output");
 	const char *s = cJSON_IsString(out) ? out->valuestring : "";
 	int n;
@@ -417,8 +423,7 @@ static void last_health_output(const cJSON *health, char *dst, size_t len)
 
 /* Checks one service: 0 with s->ready set when it is ready, 0 when it
  * should get more time, -1 when it failed. */
-static int check_service(struct stage *st, struct service *s,
-			 struct error *err)
+static int check_service(struct stage *st, struct service *s, struct error *err)
 {
 	struct buf path = BUF_INIT;
 	cJSON *info = NULL;
@@ -427,7 +432,8 @@ static int check_service(struct stage *st, struct service *s,
 	int ret = -1;
 
 	buf_addf(&path, "/containers/%s/json", s->id);
-	if (engine_json(st->eng, "GET", path.data, NULL, &info, NULL, err) < 0) {
+	if (engine_json(st->eng, "GET", path.data, NULL, &info, NULL, err) <
+	    0) {
 		err_wrap(err, "cannot inspect service '%s'", s->name);
 		goto out;
 	}
@@ -449,7 +455,8 @@ static int check_service(struct stage *st, struct service *s,
 			"service '%s' (%s) %s with code %ld before the tests "
 			"could start; its last log lines are above",
 			s->name, s->image,
-			cJSON_IsString(status) ? status->valuestring : "stopped",
+			cJSON_IsString(status) ? status->valuestring
+					       : "stopped",
 			cJSON_IsNumber(code) ? (long)code->valuedouble : -1L);
 		goto out;
 	}
@@ -458,11 +465,12 @@ static int check_service(struct stage *st, struct service *s,
 	    !strcmp(hstatus->valuestring, "none") ||
 	    !strcmp(hstatus->valuestring, "healthy")) {
 		s->ready = 1;
-		log_info("service '%s' is %s", s->name,
-			 cJSON_IsString(hstatus) &&
-					 !strcmp(hstatus->valuestring, "healthy")
-				 ? "healthy"
-				 : "running");
+		log_info(
+			"service '%s' is %s", s->name,
+			cJSON_IsString(hstatus) &&
+					!strcmp(hstatus->valuestring, "healthy")
+				? "healthy"
+				: "running");
 		ret = 0;
 		goto out;
 	}
@@ -472,8 +480,9 @@ static int check_service(struct stage *st, struct service *s,
 		err_set(err, EXIT_TESTS,
 			"service '%s' (%s) is unhealthy%s%s%s; its last log "
 			"lines are above",
-			s->name, s->image, why[0] ? " (health check said '" : "",
-			why, why[0] ? "')" : "");
+			s->name, s->image,
+			why[0] ? " (health check said '" : "", why,
+			why[0] ? "')" : "");
 		goto out;
 	}
 	if (!s->announced) {
@@ -556,8 +565,9 @@ static cJSON *test_container_body(const struct stage *st, const char *image)
 	if (cfg->test_env.n)
 		cJSON_AddItemToObject(
 			body, "Env",
-			cJSON_CreateStringArray((const char *const *)cfg->test_env.v,
-						(int)cfg->test_env.n));
+			cJSON_CreateStringArray(
+				(const char *const *)cfg->test_env.v,
+				(int)cfg->test_env.n));
 	cJSON_AddItemToObject(body, "Labels", labels());
 	cJSON_AddFalseToObject(body, "Tty");
 	cJSON_AddFalseToObject(body, "OpenStdin");
@@ -636,7 +646,8 @@ static void kill_test_container(struct stage *st)
 
 	buf_addf(&path, "/containers/%s/kill?signal=SIGKILL", st->test_id);
 	/* 409: it stopped on its own meanwhile; removal comes later anyway. */
-	if (engine_json_cleanup(st->eng, "POST", path.data, &status, &err) < 0 &&
+	if (engine_json_cleanup(st->eng, "POST", path.data, &status, &err) <
+		    0 &&
 	    status != 409 && status != 404)
 		log_warn("cannot kill the test container: %s", err.msg);
 	buf_release(&path);
@@ -703,10 +714,11 @@ static int run_container(struct stage *st, const char *image,
 		print_service_logs(st);
 		err_set(err, EXIT_TESTS, "tests failed (exit %ld)%s",
 			res->exit_code,
-			res->exit_code == 137
-				? ": the test process was killed (SIGKILL): out "
-				  "of memory, docker kill, or the engine stopping"
-				: "");
+			res->exit_code == 137 ? ": the test process was killed "
+						"(SIGKILL): out "
+						"of memory, docker kill, or "
+						"the engine stopping"
+					      : "");
 		goto out;
 	}
 	log_info("tests passed in %.1fs", res->seconds);

@@ -17,10 +17,10 @@ struct config;
 struct engine;
 
 struct run_result {
-	int ran;          /* the test container was started */
-	long exit_code;   /* its exit code, when it ran to the end */
-	int timed_out;    /* TEST_TIMEOUT passed; the container was killed */
-	double seconds;   /* from start to exit */
+	int ran; /* the test container was started */
+	long exit_code; /* its exit code, when it ran to the end */
+	int timed_out; /* TEST_TIMEOUT passed; the container was killed */
+	double seconds; /* from start to exit */
 };
 
 /*

@@ -10,7 +10,10 @@ struct strlist {
 	size_t alloc;
 };
 
-#define STRLIST_INIT { NULL, 0, 0 }
+#define STRLIST_INIT       \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 /* Appends a copy of s. */
 void strlist_push(struct strlist *l, const char *s);

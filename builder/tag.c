@@ -7,9 +7,8 @@
 #include "tag.h"
 #include "banned.h"
 
-int tag_image(struct engine *eng, const char *image_id,
-	      const char *repository, const struct strlist *tags,
-	      struct error *err)
+int tag_image(struct engine *eng, const char *image_id, const char *repository,
+	      const struct strlist *tags, struct error *err)
 {
 	struct buf path = BUF_INIT;
 	int ret = 0;
@@ -22,11 +21,12 @@ int tag_image(struct engine *eng, const char *image_id,
 		buf_add_urlencoded(&path, repository);
 		buf_addstr(&path, "&tag=");
 		buf_add_urlencoded(&path, tags->v[i]);
-		if (engine_json(eng, "POST", path.data, NULL, NULL, NULL, err) < 0) {
+		if (engine_json(eng, "POST", path.data, NULL, NULL, NULL, err) <
+		    0) {
 			if (err->code == EXIT_ENGINE)
 				err_recode(err, EXIT_PUSH);
-			ret = err_wrap(err, "cannot tag %s as '%s:%s'", image_id,
-				       repository, tags->v[i]);
+			ret = err_wrap(err, "cannot tag %s as '%s:%s'",
+				       image_id, repository, tags->v[i]);
 			break;
 		}
 		log_info("tagged %s:%s", repository, tags->v[i]);

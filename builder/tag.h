@@ -11,8 +11,7 @@
 
 struct engine;
 
-int tag_image(struct engine *eng, const char *image_id,
-	      const char *repository, const struct strlist *tags,
-	      struct error *err);
+int tag_image(struct engine *eng, const char *image_id, const char *repository,
+	      const struct strlist *tags, struct error *err);
 
 #endif

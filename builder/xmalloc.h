@@ -15,14 +15,14 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
 /* Grows *arr (of *alloc elements of elem_size) to hold at least nr. */
-#define ALLOC_GROW(arr, nr, alloc)                                             \
-	do {                                                                   \
-		if ((nr) > (alloc)) {                                          \
-			(alloc) = (alloc) < 8 ? 8 : (alloc) * 2;               \
-			if ((alloc) < (nr))                                    \
-				(alloc) = (nr);                                \
-			(arr) = xrealloc((arr), (alloc) * sizeof(*(arr)));     \
-		}                                                              \
+#define ALLOC_GROW(arr, nr, alloc)                                         \
+	do {                                                               \
+		if ((nr) > (alloc)) {                                      \
+			(alloc) = (alloc) < 8 ? 8 : (alloc)*2;             \
+			if ((alloc) < (nr))                                \
+				(alloc) = (nr);                            \
+			(arr) = xrealloc((arr), (alloc) * sizeof(*(arr))); \
+		}                                                          \
 	} while (0)
 
 #endif

@@ -22,9 +22,9 @@ static char scratch[] = "/tmp/builder-test-auth-XXXXXX";
 static char cfg_dir[256], home_dir[256], bin_dir[256];
 
 static const char *const auth_vars[] = {
-	"REGISTRY_USER", "REGISTRY_PASSWORD", "REGISTRY_PASSWORD_FILE",
-	"DOCKER_USER", "DOCKER_PASS", "DOCKERHUB_USER", "DOCKERHUB_USERNAME",
-	"DOCKERHUB_PASS", "DOCKER_AUTH_CONFIG",
+	"REGISTRY_USER",      "REGISTRY_PASSWORD", "REGISTRY_PASSWORD_FILE",
+	"DOCKER_USER",	      "DOCKER_PASS",	   "DOCKERHUB_USER",
+	"DOCKERHUB_USERNAME", "DOCKERHUB_PASS",	   "DOCKER_AUTH_CONFIG",
 };
 
 static void write_file(const char *path, const char *text, int mode)
@@ -95,9 +95,13 @@ static char *decode_url(const char *s)
 static void test_base64_vectors(void)
 {
 	static const char *const v[][2] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" },
-		{ "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
-		{ "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
 	};
 	size_t i;
 
@@ -347,8 +351,8 @@ static const struct config_case config_cases[] = {
 	{ "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"}}}",
 	  "https://index.docker.io/v1/", "u", "p", NULL, NULL, NULL },
 	/* Docker Hub aliases */
-	{ "{\"auths\":{\"docker.io\":{\"auth\":\"dTpw\"}}}",
-	  "docker.io", "u", "p", NULL, "config.json auths 'docker.io'", NULL },
+	{ "{\"auths\":{\"docker.io\":{\"auth\":\"dTpw\"}}}", "docker.io", "u",
+	  "p", NULL, "config.json auths 'docker.io'", NULL },
 	{ "{\"auths\":{\"index.docker.io\":{\"auth\":\"dTpw\"}}}",
 	  "index.docker.io", "u", "p", NULL, NULL, NULL },
 	{ "{\"auths\":{\"registry-1.docker.io\":{\"auth\":\"dTpw\"}}}",
@@ -364,8 +368,8 @@ static const struct config_case config_cases[] = {
 	{ "{\"auths\":{\"http://localhost:5000/v2/\":{\"auth\":\"dTpw\"}}}",
 	  "localhost:5000", "u", "p", NULL,
 	  "config.json auths 'http://localhost:5000/v2/'", NULL },
-	{ "{\"auths\":{\"https://ghcr.io\":{\"auth\":\"dTpw\"}}}",
-	  "ghcr.io", "u", "p", NULL, NULL, NULL },
+	{ "{\"auths\":{\"https://ghcr.io\":{\"auth\":\"dTpw\"}}}", "ghcr.io",
+	  "u", "p", NULL, NULL, NULL },
 	/* ... but not another host or port */
 	{ "{\"auths\":{\"localhost:5001\":{\"auth\":\"dTpw\"}}}",
 	  "localhost:5000", NULL, NULL, NULL, "none (anonymous)", NULL },
@@ -379,17 +383,18 @@ static const struct config_case config_cases[] = {
 	/* username/password fields, identity tokens */
 	{ "{\"auths\":{\"r.io\":{\"username\":\"u\",\"password\":\"p\"}}}",
 	  "r.io", "u", "p", NULL, NULL, NULL },
-	{ "{\"auths\":{\"r.io\":{\"identitytoken\":\"tok\"}}}",
-	  "r.io", NULL, NULL, "tok", NULL, NULL },
-	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTpw\",\"identitytoken\":\"tok\"}}}",
+	{ "{\"auths\":{\"r.io\":{\"identitytoken\":\"tok\"}}}", "r.io", NULL,
+	  NULL, "tok", NULL, NULL },
+	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTpw\",\"identitytoken\":\"tok\"}}"
+	  "}",
 	  "r.io", "u", "p", "tok", NULL, NULL },
 	/* `auth` wins over the fields; split at the first ':'; NULs trimmed */
 	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTpwOnE=\",\"username\":\"x\"}}}",
 	  "r.io", "u", "p:q", NULL, NULL, NULL },
-	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTpwAAA\"}}}",
-	  "r.io", "u", "p", NULL, NULL, NULL },
-	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTo=\"}}}",
-	  "r.io", "u", "", NULL, NULL, NULL },
+	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTpwAAA\"}}}", "r.io", "u", "p",
+	  NULL, NULL, NULL },
+	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTo=\"}}}", "r.io", "u", "", NULL,
+	  NULL, NULL },
 	/* helpers are not run when run_helpers is 0 */
 	{ "{\"credsStore\":\"nosuch\",\"credHelpers\":{\"r.io\":\"nosuch\"},"
 	  "\"auths\":{\"r.io\":{\"auth\":\"dTpw\"}}}",
@@ -397,20 +402,21 @@ static const struct config_case config_cases[] = {
 	{ "{}", "r.io", NULL, NULL, NULL, "none (anonymous)", NULL },
 	{ "{\"auths\":null}", "r.io", NULL, NULL, NULL, NULL, NULL },
 	/* broken */
-	{ "{\"auths\":{\"r.io\":{\"auth\":\"not base64!\"}}}", "r.io",
-	  NULL, NULL, NULL, NULL, "'auth' of 'r.io' in config.json is not "
+	{ "{\"auths\":{\"r.io\":{\"auth\":\"not base64!\"}}}", "r.io", NULL,
+	  NULL, NULL, NULL,
+	  "'auth' of 'r.io' in config.json is not "
 	  "valid base64" },
-	{ "{\"auths\":{\"r.io\":{\"auth\":\"dXNlcnBhc3M=\"}}}", "r.io",
-	  NULL, NULL, NULL, NULL, "is not base64 of 'user:password'" },
-	{ "{\"auths\":{\"r.io\":{\"auth\":\"OnA=\"}}}", "r.io",
-	  NULL, NULL, NULL, NULL, "is not base64 of 'user:password'" },
-	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTpwAHE=\"}}}", "r.io",
-	  NULL, NULL, NULL, NULL, "NUL byte" },
-	{ "{\"auths\":{\"r.io\":{\"auth\":5}}}", "r.io",
-	  NULL, NULL, NULL, NULL, "'auth' of 'r.io' in config.json is not a "
+	{ "{\"auths\":{\"r.io\":{\"auth\":\"dXNlcnBhc3M=\"}}}", "r.io", NULL,
+	  NULL, NULL, NULL, "is not base64 of 'user:password'" },
+	{ "{\"auths\":{\"r.io\":{\"auth\":\"OnA=\"}}}", "r.io", NULL, NULL,
+	  NULL, NULL, "is not base64 of 'user:password'" },
+	{ "{\"auths\":{\"r.io\":{\"auth\":\"dTpwAHE=\"}}}", "r.io", NULL, NULL,
+	  NULL, NULL, "NUL byte" },
+	{ "{\"auths\":{\"r.io\":{\"auth\":5}}}", "r.io", NULL, NULL, NULL, NULL,
+	  "'auth' of 'r.io' in config.json is not a "
 	  "string" },
-	{ "{\"auths\":{\"r.io\":\"x\"}}", "r.io",
-	  NULL, NULL, NULL, NULL, "'auths' entry 'r.io' in config.json is not "
+	{ "{\"auths\":{\"r.io\":\"x\"}}", "r.io", NULL, NULL, NULL, NULL,
+	  "'auths' entry 'r.io' in config.json is not "
 	  "a JSON object" },
 	{ "{\"auths\":[]}", "r.io", NULL, NULL, NULL, NULL,
 	  "'auths' in config.json is not a JSON object" },
@@ -433,8 +439,10 @@ static void test_config_text(void)
 		if (t->error) {
 			if (ret != -1 || !strstr(err.msg, t->error) ||
 			    err.code != EXIT_USAGE) {
-				fprintf(stderr, "config case %zu: ret %d, '%s'"
-					"\n", i, ret, err.msg);
+				fprintf(stderr,
+					"config case %zu: ret %d, '%s'"
+					"\n",
+					i, ret, err.msg);
 				unit_failures_in_test++;
 			}
 			/* never the secret: "p" of "u:p" is too short to
@@ -496,9 +504,10 @@ static void test_helper_output(void)
 	CHECK(!strstr(err.msg, "s3cret"));
 
 	CHECK(auth_parse_helper_output("credentials not found in native "
-				       "keychain", 40, &c, &err) == -1);
-	CHECK(auth_parse_helper_output("{\"Username\":\"u\"}", 16, &c,
-				       &err) == -1);
+				       "keychain",
+				       40, &c, &err) == -1);
+	CHECK(auth_parse_helper_output("{\"Username\":\"u\"}", 16, &c, &err) ==
+	      -1);
 	CHECK(strstr(err.msg, "without a 'Secret'"));
 	CHECK(auth_parse_helper_output("{\"Secret\":\"s3cret\"}", 19, &c,
 				       &err) == -1);
@@ -568,8 +577,10 @@ static void test_config_file(void)
 	credential_release(&c);
 
 	/* DOCKER_AUTH_CONFIG first, config.json as the fallback */
-	setenv("DOCKER_AUTH_CONFIG", "{\"auths\":{\"localhost:5000\":"
-	       "{\"auth\":\"eDp5\"}}}", 1);
+	setenv("DOCKER_AUTH_CONFIG",
+	       "{\"auths\":{\"localhost:5000\":"
+	       "{\"auth\":\"eDp5\"}}}",
+	       1);
 	CHECK(auth_resolve("localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "x");
 	CHECK_STR(c.source, "DOCKER_AUTH_CONFIG auths 'localhost:5000'");
@@ -602,8 +613,10 @@ static void test_config_file(void)
 	path_in(p, sizeof(p), home_dir, ".docker");
 	mkdir(p, 0700);
 	path_in(p, sizeof(p), home_dir, ".docker/config.json");
-	write_file(p, "{\"auths\":{\"https://index.docker.io/v1/\":"
-		   "{\"auth\":\"aDpw\"}}}", 0600);
+	write_file(p,
+		   "{\"auths\":{\"https://index.docker.io/v1/\":"
+		   "{\"auth\":\"aDpw\"}}}",
+		   0600);
 	CHECK(auth_resolve("docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "h");
 	credential_release(&c);
@@ -731,7 +744,7 @@ static void test_headers(void)
 	CHECK(!strpbrk(h, "+/"));
 	json = decode_url(h);
 	CHECK_STR(json, "{\"username\":\"u\\\"1\",\"password\":\"p/?>~\","
-		  "\"serveraddress\":\"localhost:5000\"}");
+			"\"serveraddress\":\"localhost:5000\"}");
 	auth_free_secret(json);
 	auth_free_secret(h);
 
@@ -741,7 +754,7 @@ static void test_headers(void)
 	h = auth_header(&b);
 	json = decode_url(h);
 	CHECK_STR(json, "{\"identitytoken\":\"tok\",\"serveraddress\":"
-		  "\"https://index.docker.io/v1/\"}");
+			"\"https://index.docker.io/v1/\"}");
 	free(json);
 	free(h);
 
@@ -751,10 +764,12 @@ static void test_headers(void)
 	all[3] = &b;
 	h = auth_registry_config(all, 4);
 	json = decode_url(h);
-	CHECK_STR(json, "{\"localhost:5000\":{\"username\":\"u\\\"1\","
-		  "\"password\":\"p/?>~\",\"serveraddress\":\"localhost:5000\"},"
-		  "\"https://index.docker.io/v1/\":{\"identitytoken\":\"tok\","
-		  "\"serveraddress\":\"https://index.docker.io/v1/\"}}");
+	CHECK_STR(
+		json,
+		"{\"localhost:5000\":{\"username\":\"u\\\"1\","
+		"\"password\":\"p/?>~\",\"serveraddress\":\"localhost:5000\"},"
+		"\"https://index.docker.io/v1/\":{\"identitytoken\":\"tok\","
+		"\"serveraddress\":\"https://index.docker.io/v1/\"}}");
 	free(json);
 	free(h);
 	h = auth_registry_config(all + 1, 2);

@@ -234,7 +234,8 @@ static int replay(struct run *r, const char *name)
 		if (cJSON_IsString(id) &&
 		    !strcmp(id->valuestring, "moby.buildkit.trace") &&
 		    cJSON_IsString(aux)) {
-			if (bktrace_feed(&r->t, aux->valuestring, &r->err) < 0) {
+			if (bktrace_feed(&r->t, aux->valuestring, &r->err) <
+			    0) {
 				fprintf(stderr, "%s: %s\n", name, r->err.msg);
 				traces = -1;
 			} else if (traces >= 0) {
@@ -389,7 +390,8 @@ static void test_failure_and_cancel(void)
 			   "complete successfully: exit code: 1"));
 	CHECK(has_line(&r, "#3 ERROR: second"));
 	CHECK_STR(bktrace_failed_step(&r.t), "[2/3] RUN false");
-	CHECK_STR(r.t.failed_error.data, "process \"/bin/sh -c false\" did "
+	CHECK_STR(r.t.failed_error.data,
+		  "process \"/bin/sh -c false\" did "
 		  "not complete successfully: exit code: 1");
 	run_end(&r);
 	buf_release(&m);
@@ -509,7 +511,8 @@ static void test_stdout_stderr_partials(void)
 	vlog(&m, "sha256:a", 2, 2, "line\n", 5);
 	out = decode_all(&m, 1, &ret);
 	CHECK(ret == 0);
-	CHECK_STR(out, "#1 [1/1] RUN x\n#1 1.000 out-line\n#1 1.000 err-line\n");
+	CHECK_STR(out,
+		  "#1 [1/1] RUN x\n#1 1.000 out-line\n#1 1.000 err-line\n");
 	free(out);
 	buf_release(&m);
 }
@@ -534,13 +537,14 @@ static void test_partial_cap(void)
 	buf_reset(&m);
 	vlog(&m, "sha256:a", 1, 1, "\n", 1);
 	CHECK(run_decode(&r, &m, m.len) == 0);
-	CHECK(strstr(run_text(&r), "\n#1 0.000 " "xxxxxxxxxx"));
+	CHECK(strstr(run_text(&r), "\n#1 0.000 "
+				   "xxxxxxxxxx"));
 	lines = 0;
 	for (p = run_text(&r); (p = strchr(p, '\n')); p++)
 		lines++;
 	CHECK(lines == 1 + 4);
-	CHECK(r.len == strlen("#1 [1/1] RUN x\n") +
-		       4 * strlen("#1 0.000 \n") + len);
+	CHECK(r.len ==
+	      strlen("#1 [1/1] RUN x\n") + 4 * strlen("#1 0.000 \n") + len);
 	run_end(&r);
 	buf_release(&m);
 	free(big);
@@ -552,14 +556,18 @@ struct bad_case {
 	size_t len;
 };
 
-#define BAD(what, lit) { what, lit, sizeof(lit) - 1 }
+#define BAD(what, lit)                     \
+	{                                  \
+		what, lit, sizeof(lit) - 1 \
+	}
 
 static void test_malformed(void)
 {
 	static const struct bad_case cases[] = {
 		BAD("truncated key", "\x80"),
 		BAD("truncated length", "\x0a"),
-		BAD("length past the end", "\x0a\x05" "abc"),
+		BAD("length past the end", "\x0a\x05"
+					   "abc"),
 		BAD("eleven-byte varint",
 		    "\x48\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"),
 		BAD("tenth byte above bit 63",
@@ -572,11 +580,16 @@ static void test_malformed(void)
 		BAD("wire type 7", "\x0f"),
 		BAD("vertexes as a varint", "\x08\x01"),
 		BAD("digest as a varint", "\x0a\x02\x08\x01"),
-		BAD("cached as bytes", "\x0a\x03\x22\x01" "x"),
-		BAD("truncated varint in a timestamp",
-		    "\x0a\x07\x0a\x01" "a" "\x2a\x02\x08\x80"),
-		BAD("timestamp as a varint", "\x0a\x05\x0a\x01" "a" "\x28\x01"),
-		BAD("log stream as bytes", "\x1a\x03\x1a\x01" "x"),
+		BAD("cached as bytes", "\x0a\x03\x22\x01"
+				       "x"),
+		BAD("truncated varint in a timestamp", "\x0a\x07\x0a\x01"
+						       "a"
+						       "\x2a\x02\x08\x80"),
+		BAD("timestamp as a varint", "\x0a\x05\x0a\x01"
+					     "a"
+					     "\x28\x01"),
+		BAD("log stream as bytes", "\x1a\x03\x1a\x01"
+					   "x"),
 		BAD("truncated fixed64", "\x79\x01\x02\x03"),
 		BAD("truncated fixed32", "\x7d\x01\x02\x03"),
 		BAD("bad field inside a status", "\x12\x02\x0a\x05"),
@@ -589,7 +602,8 @@ static void test_malformed(void)
 		int ret;
 
 		run_start(&r);
-		ret = bktrace_decode(&r.t, (const unsigned char *)cases[i].bytes,
+		ret = bktrace_decode(&r.t,
+				     (const unsigned char *)cases[i].bytes,
 				     cases[i].len, &r.err);
 		if (ret != -1 || r.err.code != EXIT_ENGINE)
 			fprintf(stderr, "case '%s' was accepted\n",
@@ -609,11 +623,14 @@ static void test_valid_edges(void)
 	/* Empty, a ten-byte varint, empty strings, entries with no vertex. */
 	CHECK(bktrace_decode(&r.t, (const unsigned char *)"", 0, &r.err) == 0);
 	CHECK(bktrace_decode(&r.t, NULL, 0, &r.err) == 0);
-	CHECK(bktrace_decode(&r.t, (const unsigned char *)
-			     "\x48\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11,
-			     &r.err) == 0);
-	CHECK(bktrace_decode(&r.t, (const unsigned char *)
-			     "\x0a\x00\x12\x00\x1a\x00", 6, &r.err) == 0);
+	CHECK(bktrace_decode(
+		      &r.t,
+		      (const unsigned char
+			       *)"\x48\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+		      11, &r.err) == 0);
+	CHECK(bktrace_decode(&r.t,
+			     (const unsigned char *)"\x0a\x00\x12\x00\x1a\x00",
+			     6, &r.err) == 0);
 	CHECK_STR(run_text(&r), "");
 	CHECK(r.t.nr == 0);
 	/* A warning about no step in particular. */
@@ -637,19 +654,19 @@ static void test_unknown_fields(void)
 	CHECK(ret == 0);
 	CHECK_STR(want, "#1 [1/1] RUN x\n#1 0.500 hi\n#1 DONE 1.5s\n");
 
-	put_int(&extra[0], 5, 7);                        /* top level */
+	put_int(&extra[0], 5, 7); /* top level */
 	put_key(&extra[0], 9, 1);
 	buf_add(&extra[0], "12345678", 8);
 	put_key(&extra[0], 10, 5);
 	buf_add(&extra[0], "1234", 4);
 	put_str(&extra[0], 300000, "future");
 	put_str(&v, 1, "sha256:a");
-	put_int(&v, 99, -1);                             /* in a vertex */
+	put_int(&v, 99, -1); /* in a vertex */
 	put_str(&v, 3, "[1/1] RUN x");
 	put_str(&g, 1, "group");
-	put_msg(&v, 8, &g);                              /* progressGroup */
+	put_msg(&v, 8, &g); /* progressGroup */
 	put_int(&ts, 1, 1);
-	put_int(&ts, 3, 42);                             /* in a timestamp */
+	put_int(&ts, 3, 42); /* in a timestamp */
 	put_msg(&v, 5, &ts);
 	put_int(&ts, 1, 2);
 	put_int(&ts, 2, 500000000);
@@ -659,7 +676,7 @@ static void test_unknown_fields(void)
 	put_int(&ts, 1, 1);
 	put_int(&ts, 2, 500000000);
 	put_msg(&l, 2, &ts);
-	put_key(&l, 12, 5);                              /* in a log */
+	put_key(&l, 12, 5); /* in a log */
 	buf_add(&l, "abcd", 4);
 	put_int(&l, 3, 1);
 	put_str(&l, 4, "hi\n");
@@ -683,7 +700,8 @@ static void test_names_on_one_line(void)
 	       "bad\nthing");
 	out = decode_all(&m, 1, &ret);
 	CHECK(ret == 0);
-	CHECK_STR(out, "#1 [1/1] RUN <<EOF echo [31m EOF\n#1 ERROR: bad thing\n");
+	CHECK_STR(out,
+		  "#1 [1/1] RUN <<EOF echo [31m EOF\n#1 ERROR: bad thing\n");
 	free(out);
 	buf_release(&m);
 }

@@ -14,7 +14,7 @@
 /* What the callback saw: "o:" / "e:" runs, merged across pieces. */
 struct seen {
 	struct buf text;
-	int last;      /* stream of the previous piece, 0 at first */
+	int last; /* stream of the previous piece, 0 at first */
 	size_t calls;
 	size_t fail_after; /* fail on this call (1-based), 0: never */
 };
@@ -42,10 +42,14 @@ static int record(enum demux_stream stream, const char *data, size_t len,
 /* Appends a frame header and payload to b. */
 static void frame(struct buf *b, int type, const char *payload, size_t len)
 {
-	unsigned char h[8] = { (unsigned char)type, 0, 0, 0,
+	unsigned char h[8] = { (unsigned char)type,
+			       0,
+			       0,
+			       0,
 			       (unsigned char)(len >> 24),
 			       (unsigned char)(len >> 16),
-			       (unsigned char)(len >> 8), (unsigned char)len };
+			       (unsigned char)(len >> 8),
+			       (unsigned char)len };
 
 	buf_add(b, h, sizeof(h));
 	buf_add(b, payload, len);
@@ -57,10 +61,10 @@ static void frames(struct buf *b, int type, const char *payload)
 }
 
 struct outcome {
-	int ret;          /* -1 when feed or finish failed */
+	int ret; /* -1 when feed or finish failed */
 	int code;
 	char msg[ERROR_MSG_MAX];
-	char *text;       /* owned */
+	char *text; /* owned */
 };
 
 /* Feeds input cut at the given points (sorted, may repeat), then finishes. */
@@ -98,16 +102,19 @@ static void check_same(const struct outcome *a, const struct outcome *b,
 		       size_t i, size_t j)
 {
 	if (a->ret != b->ret || a->code != b->code || strcmp(a->msg, b->msg)) {
-		fprintf(stderr, "cut %zu,%zu: verdict differs: %d %d '%s' vs "
-			"%d %d '%s'\n", i, j, a->ret, a->code, a->msg, b->ret,
-			b->code, b->msg);
+		fprintf(stderr,
+			"cut %zu,%zu: verdict differs: %d %d '%s' vs "
+			"%d %d '%s'\n",
+			i, j, a->ret, a->code, a->msg, b->ret, b->code, b->msg);
 		unit_failures_in_test++;
 	}
 	/* On failure the output before the failure may end at a different
 	 * place only when the sink itself refused; otherwise it must match. */
 	if (strcmp(a->text, b->text)) {
-		fprintf(stderr, "cut %zu,%zu: output differs: '%.60s' vs "
-			"'%.60s'\n", i, j, a->text, b->text);
+		fprintf(stderr,
+			"cut %zu,%zu: output differs: '%.60s' vs "
+			"'%.60s'\n",
+			i, j, a->text, b->text);
 		unit_failures_in_test++;
 	}
 }
@@ -195,8 +202,8 @@ static void test_interleaved(void)
 	frames(&in, 1, " half\n");
 	frames(&in, 2, "e");
 	check_all_splits(&in,
-			 "o:first line\n|e:warning: x\n|o:second half\n|e:e",
-			 0, NULL);
+			 "o:first line\n|e:warning: x\n|o:second half\n|e:e", 0,
+			 NULL);
 	buf_release(&in);
 }
 

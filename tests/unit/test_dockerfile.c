@@ -12,7 +12,8 @@ static const struct {
 	const char *want; /* space-separated images */
 } cases[] = {
 	{ "FROM busybox\n", NULL, "busybox" },
-	{ "from busybox:1.36 as base\nRUN x\nFROM base\n", NULL, "busybox:1.36" },
+	{ "from busybox:1.36 as base\nRUN x\nFROM base\n", NULL,
+	  "busybox:1.36" },
 	{ "FROM --platform=linux/amd64 r.example.com:5000/a/b@sha256:x AS b\n",
 	  NULL, "r.example.com:5000/a/b@sha256:x" },
 	{ "FROM scratch\nCOPY x /\n", NULL, "" },
@@ -22,7 +23,8 @@ static const struct {
 	{ "ARG BASE\nFROM $BASE\n", NULL, "" },
 	{ "ARG BASE\nFROM $BASE\n", "BASE=alpine:3", "alpine:3" },
 	{ "# syntax=docker/dockerfile:1\nFROM \\\n  busybox \\\n  AS x\n"
-	  "FROM x AS y\nFROM y\nFROM busybox\n", NULL, "busybox" },
+	  "FROM x AS y\nFROM y\nFROM busybox\n",
+	  NULL, "busybox" },
 	{ "FROM a\r\nFROM b\r\nFROM a\r\n", NULL, "a b" },
 	{ "  FROM   spaced  \nRUN echo FROM fake\n", NULL, "spaced" },
 	{ "FROM a \\\n# comment inside\n  AS s\nFROM s\n", NULL, "a" },

@@ -25,11 +25,11 @@ static const struct regex_case regex_cases[] = {
 	{ "", "", 1 },
 	{ "", "abc", 1 },
 	{ "a.c", "abc", 1 },
-	{ "a.c", "a\nc", 0 },           /* '.' is not '\n' */
-	{ "^.$", "\xC3\xA9", 1 },       /* one rune, not one byte */
-	{ "^.$", "\xFF", 1 },           /* an invalid byte is one rune */
+	{ "a.c", "a\nc", 0 }, /* '.' is not '\n' */
+	{ "^.$", "\xC3\xA9", 1 }, /* one rune, not one byte */
+	{ "^.$", "\xFF", 1 }, /* an invalid byte is one rune */
 	{ "^\\x{FFFD}$", "\xFF", 1 },
-	{ "^..$", "\xE2\x82", 1 },      /* a truncated sequence is two */
+	{ "^..$", "\xE2\x82", 1 }, /* a truncated sequence is two */
 	/* alternation */
 	{ "a|b", "b", 1 },
 	{ "^a|b$", "xxb", 1 },
@@ -45,7 +45,7 @@ static const struct regex_case regex_cases[] = {
 	{ "^a+$", "", 0 },
 	{ "^ab?c$", "ac", 1 },
 	{ "^ab?c$", "abbc", 0 },
-	{ "^a*?b+?$", "aabb", 1 },     /* non-greedy: same yes or no */
+	{ "^a*?b+?$", "aabb", 1 }, /* non-greedy: same yes or no */
 	{ "^a{2}$", "aa", 1 },
 	{ "^a{2}$", "aaa", 0 },
 	{ "^a{2,}$", "aaaaa", 1 },
@@ -55,13 +55,13 @@ static const struct regex_case regex_cases[] = {
 	{ "^a{0}b$", "b", 1 },
 	{ "^(ab){2}$", "abab", 1 },
 	{ "^[0-9]{3}-x{0,1}$", "123-", 1 },
-	{ "^a{,3}$", "a{,3}", 1 },      /* not a count: literal braces */
+	{ "^a{,3}$", "a{,3}", 1 }, /* not a count: literal braces */
 	{ "^a{x}$", "a{x}", 1 },
 	{ "^{$", "{", 1 },
 	{ "^a{1000}$", "a", 0 },
 	{ "a{1001}", "a", -1 },
 	{ "a{3,2}", "a", -1 },
-	{ "a{01}", "a{01}", 1 },        /* leading zero: literal */
+	{ "a{01}", "a{01}", 1 }, /* leading zero: literal */
 	{ "a**", "a", -1 },
 	{ "a{2}*", "a", -1 },
 	{ "*a", "a", -1 },
@@ -72,7 +72,7 @@ static const struct regex_case regex_cases[] = {
 	{ "^[a-c]+$", "abd", 0 },
 	{ "^[^/]*$", "a/b", 0 },
 	{ "^[^/]*$", "a.b", 1 },
-	{ "^[]a]+$", "]a]", 1 },        /* a leading ']' is a member */
+	{ "^[]a]+$", "]a]", 1 }, /* a leading ']' is a member */
 	{ "^[^]]$", "]", 0 },
 	{ "^[a-]$", "-", 1 },
 	{ "^[\\]\\[]+$", "[]", 1 },
@@ -88,16 +88,16 @@ static const struct regex_case regex_cases[] = {
 	{ "^[[:word:]]+$", "a_Z9", 1 },
 	{ "^[[:punct:]]+$", "!/:@[`{~", 1 },
 	{ "[[:foo:]]", "f", -1 },
-	{ "^[[:alpha]$", ":", 1 },      /* no ":]": a plain class */
+	{ "^[[:alpha]$", ":", 1 }, /* no ":]": a plain class */
 	{ "^[\\d_]+$", "1_2", 1 },
 	{ "^[\\D]$", "1", 0 },
 	{ "[z-a]", "a", -1 },
 	{ "[a", "a", -1 },
 	{ "[]", "a", -1 },
-	{ "[\\pL]", "a", -1 },          /* Unicode classes: unsupported */
+	{ "[\\pL]", "a", -1 }, /* Unicode classes: unsupported */
 	/* anchors and word boundaries */
 	{ "^abc$", "xabc", 0 },
-	{ "^abc$", "abc\n", 0 },        /* '$' is the end of the text */
+	{ "^abc$", "abc\n", 0 }, /* '$' is the end of the text */
 	{ "\\Aab\\z", "ab", 1 },
 	{ "\\Aab\\z", "abc", 0 },
 	{ "a^b", "a^b", 0 },
@@ -117,24 +117,25 @@ static const struct regex_case regex_cases[] = {
 	{ "^\\W$", "-", 1 },
 	{ "a\\sb", "a\tb", 1 },
 	{ "a\\Sb", "a b", 0 },
-	{ "^\\.\\*\\+\\?\\(\\)\\|\\[\\]\\{\\}\\^\\$\\\\$", ".*+?()|[]{}^$\\", 1 },
+	{ "^\\.\\*\\+\\?\\(\\)\\|\\[\\]\\{\\}\\^\\$\\\\$", ".*+?()|[]{}^$\\",
+	  1 },
 	{ "^\\x41\\x{263A}$", "A\xE2\x98\xBA", 1 },
 	{ "^\\101\\0$", "A", 0 },
 	{ "^\\101$", "A", 1 },
 	{ "^\\t\\n\\r\\f\\v\\a$", "\t\n\r\f\v\a", 1 },
 	{ "^\\Q.*|\\E$", ".*|", 1 },
 	{ "^\\Q.*|\\E$", "ab", 0 },
-	{ "^\\Qa$", "a$", 1 },          /* no "\E": quoted to the end */
+	{ "^\\Qa$", "a$", 1 }, /* no "\E": quoted to the end */
 	{ "^a\\Q\\E*$", "aa", 1 },
 	{ "\\q", "q", -1 },
 	{ "\\8", "8", -1 },
-	{ "\\1", "1", -1 },             /* a backreference */
+	{ "\\1", "1", -1 }, /* a backreference */
 	{ "\\x{110000}", "x", -1 },
 	{ "\\xZ1", "x", -1 },
 	{ "\\C", "a", -1 },
-	{ "\\pL", "a", -1 },            /* unsupported */
+	{ "\\pL", "a", -1 }, /* unsupported */
 	{ "a\\", "a", -1 },
-	{ "(?i)a", "A", -1 },           /* flags: unsupported */
+	{ "(?i)a", "A", -1 }, /* flags: unsupported */
 	/* groups */
 	{ "(a", "a", -1 },
 	{ "a)", "a", -1 },
@@ -164,8 +165,8 @@ static void test_match_table(void)
 		const char *why = NULL;
 		int got;
 
-		if (goregex_compile(&re, c->pattern, strlen(c->pattern),
-				    &why) < 0) {
+		if (goregex_compile(&re, c->pattern, strlen(c->pattern), &why) <
+		    0) {
 			got = -1;
 			if (!why || !why[0])
 				got = -2;
@@ -175,16 +176,19 @@ static void test_match_table(void)
 			goregex_sim_init(&sim, goregex_size(&re));
 			got = goregex_match(&re, &sim, c->text,
 					    strlen(c->text));
-			/* Matching again with the same memory changes nothing. */
-			if (got != goregex_match(&re, &sim, c->text,
-						 strlen(c->text)))
+			/* Matching again with the same memory changes nothing.
+			 */
+			if (got !=
+			    goregex_match(&re, &sim, c->text, strlen(c->text)))
 				got = -4;
 			goregex_sim_release(&sim);
 		}
 		goregex_release(&re);
 		if (got != c->want) {
-			fprintf(stderr, "case %zu: /%s/ on '%s': got %d, want %d"
-				"%s%s\n", i, c->pattern, c->text, got, c->want,
+			fprintf(stderr,
+				"case %zu: /%s/ on '%s': got %d, want %d"
+				"%s%s\n",
+				i, c->pattern, c->text, got, c->want,
 				got == -1 ? ": " : "", got == -1 ? why : "");
 			unit_failures_in_test++;
 		}
@@ -202,15 +206,15 @@ static const struct parent_case parent_cases[] = {
 	{ "^a$", "a/b/c", 1 },
 	{ "^a/b/c$", "a/b/c", 1 },
 	{ "^a/b/c/$", "a/b/c", 0 },
-	{ "^b$", "a/b", 0 },             /* parents are prefixes only */
-	{ "^a/$", "a/b", 0 },            /* cut before the '/', not after */
+	{ "^b$", "a/b", 0 }, /* parents are prefixes only */
+	{ "^a/$", "a/b", 0 }, /* cut before the '/', not after */
 	{ "^[^/]*\\.c$", "x.c/y/z", 1 },
 	{ "^[^/]*\\.c$", "x/y.c", 0 },
 	{ "x\\b", "x/y", 1 },
-	{ "x\\B", "x/y", 0 },            /* at a cut the text ends */
+	{ "x\\B", "x/y", 0 }, /* at a cut the text ends */
 	{ "x\\B", "xy/z", 1 },
 	{ "^a/b", "a/bc", 1 },
-	{ "^$", "/a", 1 },               /* the empty prefix before '/' */
+	{ "^$", "/a", 1 }, /* the empty prefix before '/' */
 };
 
 static void test_parents(void)
@@ -230,9 +234,10 @@ static void test_parents(void)
 		got = goregex_match_or_parent(&re, &sim, c->text,
 					      strlen(c->text));
 		if (got != c->want) {
-			fprintf(stderr, "parent case %zu: /%s/ on '%s': got "
-				"%d, want %d\n", i, c->pattern, c->text, got,
-				c->want);
+			fprintf(stderr,
+				"parent case %zu: /%s/ on '%s': got "
+				"%d, want %d\n",
+				i, c->pattern, c->text, got, c->want);
 			unit_failures_in_test++;
 		}
 		goregex_sim_release(&sim);
@@ -278,12 +283,14 @@ static void test_shared_sim(void)
 
 	CHECK(goregex_compile(&a, "^x{50}$", 7, &why) == 0);
 	CHECK(goregex_compile(&b, "y", 1, &why) == 0);
-	max = goregex_size(&a) > goregex_size(&b) ? goregex_size(&a) :
-						    goregex_size(&b);
+	max = goregex_size(&a) > goregex_size(&b) ? goregex_size(&a)
+						  : goregex_size(&b);
 	goregex_sim_init(&sim, max);
 	CHECK(goregex_match(&b, &sim, "xyz", 3) == 1);
-	CHECK(goregex_match(&a, &sim, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-				      "xxxxxxxxxxx", 50) == 1);
+	CHECK(goregex_match(&a, &sim,
+			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxx",
+			    50) == 1);
 	CHECK(goregex_match(&b, &sim, "xxz", 3) == 0);
 	goregex_sim_release(&sim);
 	goregex_release(&a);
@@ -304,7 +311,8 @@ static void test_limits(void)
 	goregex_release(&re);
 	CHECK(goregex_compile(&re, "((a{1000}){1000}){2}", 20, &why) < 0);
 	CHECK_STR(why, "it is too large once compiled");
-	CHECK(goregex_compile(&re, "(a{1000}){1000}(b{1000}){49}", 28, &why) < 0);
+	CHECK(goregex_compile(&re, "(a{1000}){1000}(b{1000}){49}", 28, &why) <
+	      0);
 	CHECK_STR(why, "it is too large once compiled");
 
 	/* Go's parser allows 1000 levels of nesting. */
@@ -324,8 +332,8 @@ static void test_limits(void)
 static void test_pathological(void)
 {
 	static const char *const patterns[] = {
-		"(a*)*b", "(a|aa)*c", "(a?){500}a{500}b", "(x+x+)+y",
-		"(.*){20}z",
+		"(a*)*b",   "(a|aa)*c",	 "(a?){500}a{500}b",
+		"(x+x+)+y", "(.*){20}z",
 	};
 	size_t n = 20000, i;
 	char *text = xmalloc(n);
@@ -356,21 +364,28 @@ static void test_decode_rune(void)
 	CHECK(goregex_decode_rune((const unsigned char *)"a", 1, &w) == 'a' &&
 	      w == 1);
 	CHECK(goregex_decode_rune((const unsigned char *)"\xC3\xA9", 2, &w) ==
-		      0xE9 && w == 2);
-	CHECK(goregex_decode_rune((const unsigned char *)"\xF0\x9F\x98\x80",
-				  4, &w) == 0x1F600 && w == 4);
+		      0xE9 &&
+	      w == 2);
+	CHECK(goregex_decode_rune((const unsigned char *)"\xF0\x9F\x98\x80", 4,
+				  &w) == 0x1F600 &&
+	      w == 4);
 	/* truncated, overlong, a surrogate, past U+10FFFF: one bad byte */
 	CHECK(goregex_decode_rune((const unsigned char *)"\xC3\xA9", 1, &w) ==
-		      GOREGEX_RUNE_ERROR && w == 1);
+		      GOREGEX_RUNE_ERROR &&
+	      w == 1);
 	CHECK(goregex_decode_rune((const unsigned char *)"\xC0\x80", 2, &w) ==
-		      GOREGEX_RUNE_ERROR && w == 1);
+		      GOREGEX_RUNE_ERROR &&
+	      w == 1);
 	CHECK(goregex_decode_rune((const unsigned char *)"\xED\xA0\x80", 3,
-				  &w) == GOREGEX_RUNE_ERROR && w == 1);
+				  &w) == GOREGEX_RUNE_ERROR &&
+	      w == 1);
 	CHECK(goregex_decode_rune((const unsigned char *)"\xF4\x90\x80\x80", 4,
-				  &w) == GOREGEX_RUNE_ERROR && w == 1);
+				  &w) == GOREGEX_RUNE_ERROR &&
+	      w == 1);
 	/* the encoding of U+FFFD itself is three bytes wide */
 	CHECK(goregex_decode_rune((const unsigned char *)"\xEF\xBF\xBD", 3,
-				  &w) == GOREGEX_RUNE_ERROR && w == 3);
+				  &w) == GOREGEX_RUNE_ERROR &&
+	      w == 3);
 }
 
 int main(void)

@@ -40,7 +40,7 @@ static const struct match_case match_cases[] = {
 	{ "*~", "notes~", 1 },
 	{ "?", "a", 1 },
 	{ "?", "ab", 0 },
-	{ "?", "\xC3\xA9", 1 },          /* one rune, not one byte */
+	{ "?", "\xC3\xA9", 1 }, /* one rune, not one byte */
 	{ "x?y", "x/y", 0 },
 	{ "\xC3\xA9*", "\xC3\xA9t\xC3\xA9", 1 },
 	/* "**" */
@@ -50,9 +50,9 @@ static const struct match_case match_cases[] = {
 	{ "**/foo", "foo", 1 },
 	{ "**/foo", "a/b/foo", 1 },
 	{ "**/foo", "a/bfoo", 0 },
-	{ "**foo", "a/bfoo", 1 },       /* docker's suffix test */
+	{ "**foo", "a/bfoo", 1 }, /* docker's suffix test */
 	{ "**/node_modules", "web/node_modules/x/y.js", 1 },
-	{ "foo/**", "foo", 0 },         /* a prefix test on "foo/" */
+	{ "foo/**", "foo", 0 }, /* a prefix test on "foo/" */
 	{ "foo/**", "foo/bar/baz", 1 },
 	{ "foo/**/bar", "foo/bar", 1 },
 	{ "foo/**/bar", "foo/a/b/bar", 1 },
@@ -70,7 +70,7 @@ static const struct match_case match_cases[] = {
 	{ "dir\n!dir/keep", "dir/other", 1 },
 	{ "dir\n!dir/keep", "dir", 1 },
 	{ "!dir/keep\ndir", "dir/keep", 1 },
-	{ "*\n! foo ", "foo", 0 },      /* spaces after '!' trimmed */
+	{ "*\n! foo ", "foo", 0 }, /* spaces after '!' trimmed */
 	/* cleaning: leading '/', trailing '/', "./", ".." */
 	{ "/foo", "foo", 1 },
 	{ "//foo", "foo", 1 },
@@ -89,34 +89,41 @@ static const struct match_case match_cases[] = {
 	{ "[a-c]x", "dx", 0 },
 	{ "[^a]x", "bx", 1 },
 	{ "[^a]x", "ax", 0 },
-	{ "[!a]x", "ax", 1 },           /* '!' is a plain member */
+	{ "[!a]x", "ax", 1 }, /* '!' is a plain member */
 	{ "[!a]x", "bx", 0 },
 	{ "[\\]]", "]", 1 },
-	{ "[[:digit:]]x", "5x", 1 },    /* POSIX class reaches the regexp */
+	{ "[[:digit:]]x", "5x", 1 }, /* POSIX class reaches the regexp */
 	/* escapes */
 	{ "\\*", "*", 1 },
 	{ "\\*", "a", 0 },
 	{ "a\\?b", "a?b", 1 },
 	{ "a\\?b", "axb", 0 },
-	{ "\\d.txt", "1.txt", 1 },      /* '\d' is a digit to docker */
+	{ "\\d.txt", "1.txt", 1 }, /* '\d' is a digit to docker */
 	{ "\\d.txt", "d.txt", 0 },
 	/* '|' and '{' reach docker's regexp unescaped */
 	{ "*.go|x", "a.go.bak", 1 },
 	{ "?{2}", "ab", 1 },
 	{ "?{2}", "abc", 0 },
-	{ "a{2}", "a{2}", 1 },          /* no wildcard: an exact name */
+	{ "a{2}", "a{2}", 1 }, /* no wildcard: an exact name */
 	{ "a{2}", "aa", 0 },
 	/* comments, blank lines, whitespace, BOM, CRLF */
 	{ "# x", "# x", 0 },
-	{ "  # x", "# x", 1 },          /* '#' only at column 0 */
+	{ "  # x", "# x", 1 }, /* '#' only at column 0 */
 	{ "#foo\nfoo", "foo", 1 },
 	{ "\n\n  \t\nfoo\n\n", "foo", 1 },
 	{ "foo   ", "foo", 1 },
-	{ "\xC2\xA0" "foo" "\xE3\x80\x80", "foo", 1 }, /* Unicode spaces */
+	{ "\xC2\xA0"
+	  "foo"
+	  "\xE3\x80\x80",
+	  "foo", 1 }, /* Unicode spaces */
 	{ "foo\r\nbar\r\n", "bar", 1 },
-	{ "\xEF\xBB\xBF" "foo", "foo", 1 },
+	{ "\xEF\xBB\xBF"
+	  "foo",
+	  "foo", 1 },
 	{ "\xEF\xBB\xBF# c\nfoo", "# c", 0 },
-	{ "x\n\xEF\xBB\xBF" "foo", "foo", 0 }, /* BOM only on line 1 */
+	{ "x\n\xEF\xBB\xBF"
+	  "foo",
+	  "foo", 0 }, /* BOM only on line 1 */
 	/* the root is never excluded */
 	{ "*", ".", 0 },
 	{ "**", "", 0 },
@@ -156,18 +163,13 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "!", "line 1" },
-	{ "a\n\n!  \n", "line 3" },
-	{ "!/", "line 1" },             /* cleans to a bare '!' */
-	{ "a[", "'['" },
-	{ "[]a]", "'['" },
-	{ "a\\", "lone '\\'" },
-	{ "ok\n*.[", "line 2" },
-	{ "[z-a]", "backwards" },       /* filepath.Match allows it; regexp not */
-	{ "\\e*", "escape" },
-	{ "[[:nope:]]*", "[:name:]" },
-	{ "\\pL*", "Unicode" },
-	{ "x?{2}{3}", "repeats" },
+	{ "!", "line 1" },	  { "a\n\n!  \n", "line 3" },
+	{ "!/", "line 1" }, /* cleans to a bare '!' */
+	{ "a[", "'['" },	  { "[]a]", "'['" },
+	{ "a\\", "lone '\\'" },	  { "ok\n*.[", "line 2" },
+	{ "[z-a]", "backwards" }, /* filepath.Match allows it; regexp not */
+	{ "\\e*", "escape" },	  { "[[:nope:]]*", "[:name:]" },
+	{ "\\pL*", "Unicode" },	  { "x?{2}{3}", "repeats" },
 	{ "x?{1001}", "count" },
 };
 
@@ -178,7 +180,8 @@ static void test_parse_errors(void)
 	for (i = 0; i < sizeof(bad_cases) / sizeof(*bad_cases); i++) {
 		const struct bad_case *c = &bad_cases[i];
 		struct error err = ERROR_INIT;
-		struct ignore *ig = (struct ignore *)&err; /* must become NULL */
+		struct ignore *ig =
+			(struct ignore *)&err; /* must become NULL */
 
 		CHECK(ignore_parse(&ig, c->text, strlen(c->text),
 				   ".dockerignore", &err) == -1);
@@ -218,7 +221,7 @@ struct walk_case {
 
 static const struct walk_case walk_cases[] = {
 	{ "dir\n!dir/keep", "dir", 1 },
-	{ "dir\n!**/*.py", "dir", 0 },  /* docker/cli#2919 */
+	{ "dir\n!**/*.py", "dir", 0 }, /* docker/cli#2919 */
 	{ "dir\n!*.py", "dir", 0 },
 	{ "dir\n!dir", "dir", 1 },
 	{ "dir\n!dirx/a", "dir", 0 },
@@ -227,7 +230,7 @@ static const struct walk_case walk_cases[] = {
 	{ "a/b\n!a/b/c/d", "a/b/c", 1 },
 	{ "a/b\n!a/b/c/d", "a/b/x", 0 },
 	{ "dir\n!./dir/keep/", "dir", 1 }, /* compared after cleaning */
-	{ "dir", "dir", 0 },            /* no exceptions at all */
+	{ "dir", "dir", 0 }, /* no exceptions at all */
 };
 
 static void test_walk_rule(void)
@@ -239,7 +242,8 @@ static void test_walk_rule(void)
 		struct error err = ERROR_INIT;
 		struct ignore *ig = NULL;
 
-		CHECK(ignore_parse(&ig, c->text, strlen(c->text), "x", &err) == 0);
+		CHECK(ignore_parse(&ig, c->text, strlen(c->text), "x", &err) ==
+		      0);
 		if (ignore_walk_excluded_dir(ig, c->dir) != c->walk) {
 			fprintf(stderr, "walk case %zu: '%s', dir '%s'\n", i,
 				c->text, c->dir);
@@ -374,7 +378,8 @@ static void test_pathological(void)
 	}
 	path[i] = 'y';
 	path[i + 1] = '\0';
-	CHECK(ignore_parse(&ig, dstar_text, strlen(dstar_text), "x", &err) == 0);
+	CHECK(ignore_parse(&ig, dstar_text, strlen(dstar_text), "x", &err) ==
+	      0);
 	CHECK(ignore_excluded(ig, path) == 0);
 	path[i] = 'x';
 	CHECK(ignore_excluded(ig, path) == 1);

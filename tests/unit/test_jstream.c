@@ -41,7 +41,8 @@ static char *slurp(const char *path, size_t *len)
 	size_t n;
 
 	if (!f) {
-		fprintf(stderr, "cannot open %s (run from the repository root)\n",
+		fprintf(stderr,
+			"cannot open %s (run from the repository root)\n",
 			path);
 		exit(1);
 	}
@@ -91,10 +92,10 @@ static int decode_bytewise(const char *data, size_t len, struct seen *s,
 
 static const struct {
 	const char *file;
-	int ok;            /* whole stream succeeds */
-	size_t messages;   /* messages seen by the callback */
+	int ok; /* whole stream succeeds */
+	size_t messages; /* messages seen by the callback */
 	const char *error; /* substring of the error */
-	long code;         /* errorDetail.code */
+	long code; /* errorDetail.code */
 } recorded[] = {
 	{ "tests/unit/data/streams/build-ok.jsonl", 1, 12, NULL, 0 },
 	{ "tests/unit/data/streams/build-fail.jsonl", 0, 9,
@@ -118,7 +119,8 @@ static void test_recorded_every_split(void)
 			CHECK(ret == (recorded[i].ok ? 0 : -1));
 			CHECK(s.messages == recorded[i].messages);
 			if (recorded[i].error) {
-				CHECK(strstr(err.msg, recorded[i].error) != NULL);
+				CHECK(strstr(err.msg, recorded[i].error) !=
+				      NULL);
 				CHECK(err.code == EXIT_ENGINE);
 			}
 			if (unit_failures_in_test) {
@@ -187,8 +189,11 @@ static void test_overlong_line(void)
 	jstream_init(&js, count, &s);
 	ret = jstream_feed(&js, "{\"stream\":\"", 11, &err);
 	for (size_t off = 0; !ret && off < JSTREAM_LINE_MAX + 10; off += 4096)
-		ret = jstream_feed(&js, big + off, 4096 < JSTREAM_LINE_MAX + 10 - off
-				   ? 4096 : JSTREAM_LINE_MAX + 10 - off, &err);
+		ret = jstream_feed(&js, big + off,
+				   4096 < JSTREAM_LINE_MAX + 10 - off
+					   ? 4096
+					   : JSTREAM_LINE_MAX + 10 - off,
+				   &err);
 	CHECK(ret == -1);
 	CHECK(strstr(err.msg, "longer than") != NULL);
 	/* Memory stayed at the cap. */
@@ -241,8 +246,9 @@ static void test_last_message_without_newline(void)
 
 static void test_blank_lines_and_unknown_fields(void)
 {
-	const char *data = "\r\n\r\n  \n{\"stream\":\"a\",\"whatever\":{\"x\":[1]}}"
-			   "\r\n\r\n{\"unknown\":true}\r\n";
+	const char *data =
+		"\r\n\r\n  \n{\"stream\":\"a\",\"whatever\":{\"x\":[1]}}"
+		"\r\n\r\n{\"unknown\":true}\r\n";
 	struct seen s;
 	struct error err = ERROR_INIT;
 

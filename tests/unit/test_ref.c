@@ -18,63 +18,97 @@
 struct ref_case {
 	const char *in;
 	const char *domain, *path, *tag, *digest; /* expected when valid */
-	const char *familiar;                     /* expected familiar name */
-	const char *error;                        /* substring when invalid */
+	const char *familiar; /* expected familiar name */
+	const char *error; /* substring when invalid */
 };
 
 static const struct ref_case cases[] = {
 	/* Docker Hub normalization */
-	{ "busybox", "docker.io", "library/busybox", NULL, NULL, "busybox", NULL },
-	{ "busybox:1.36", "docker.io", "library/busybox", "1.36", NULL, "busybox", NULL },
+	{ "busybox", "docker.io", "library/busybox", NULL, NULL, "busybox",
+	  NULL },
+	{ "busybox:1.36", "docker.io", "library/busybox", "1.36", NULL,
+	  "busybox", NULL },
 	{ "x", "docker.io", "library/x", NULL, NULL, "x", NULL },
 	{ "acme/app", "docker.io", "acme/app", NULL, NULL, "acme/app", NULL },
-	{ "acme/app:v1.0-rc_1", "docker.io", "acme/app", "v1.0-rc_1", NULL, "acme/app", NULL },
-	{ "docker.io/busybox", "docker.io", "library/busybox", NULL, NULL, "busybox", NULL },
-	{ "docker.io/library/busybox:latest", "docker.io", "library/busybox", "latest", NULL, "busybox", NULL },
-	{ "docker.io/acme/app", "docker.io", "acme/app", NULL, NULL, "acme/app", NULL },
-	{ "index.docker.io/acme/app", "docker.io", "acme/app", NULL, NULL, "acme/app", NULL },
-	{ "index.docker.io/busybox", "docker.io", "library/busybox", NULL, NULL, "busybox", NULL },
-	{ "docker.io/library/a/b", "docker.io", "library/a/b", NULL, NULL, "library/a/b", NULL },
-	{ "acme/team/app", "docker.io", "acme/team/app", NULL, NULL, "acme/team/app", NULL },
-	{ "docker.io/a.b/c", "docker.io", "a.b/c", NULL, NULL, "docker.io/a.b/c", NULL },
-	{ "index.docker.io/localhost/c", "docker.io", "localhost/c", NULL, NULL, "docker.io/localhost/c", NULL },
-	{ "a__b/c-d--e.f_g", "docker.io", "a__b/c-d--e.f_g", NULL, NULL, "a__b/c-d--e.f_g", NULL },
+	{ "acme/app:v1.0-rc_1", "docker.io", "acme/app", "v1.0-rc_1", NULL,
+	  "acme/app", NULL },
+	{ "docker.io/busybox", "docker.io", "library/busybox", NULL, NULL,
+	  "busybox", NULL },
+	{ "docker.io/library/busybox:latest", "docker.io", "library/busybox",
+	  "latest", NULL, "busybox", NULL },
+	{ "docker.io/acme/app", "docker.io", "acme/app", NULL, NULL, "acme/app",
+	  NULL },
+	{ "index.docker.io/acme/app", "docker.io", "acme/app", NULL, NULL,
+	  "acme/app", NULL },
+	{ "index.docker.io/busybox", "docker.io", "library/busybox", NULL, NULL,
+	  "busybox", NULL },
+	{ "docker.io/library/a/b", "docker.io", "library/a/b", NULL, NULL,
+	  "library/a/b", NULL },
+	{ "acme/team/app", "docker.io", "acme/team/app", NULL, NULL,
+	  "acme/team/app", NULL },
+	{ "docker.io/a.b/c", "docker.io", "a.b/c", NULL, NULL,
+	  "docker.io/a.b/c", NULL },
+	{ "index.docker.io/localhost/c", "docker.io", "localhost/c", NULL, NULL,
+	  "docker.io/localhost/c", NULL },
+	{ "a__b/c-d--e.f_g", "docker.io", "a__b/c-d--e.f_g", NULL, NULL,
+	  "a__b/c-d--e.f_g", NULL },
 	/* no '/': never a domain, even with a port-like tag */
-	{ "localhost", "docker.io", "library/localhost", NULL, NULL, "localhost", NULL },
-	{ "localhost:5000", "docker.io", "library/localhost", "5000", NULL, "localhost", NULL },
-	{ H64 ":1", "docker.io", "library/" H64, "1", NULL, "library/" H64, NULL },
+	{ "localhost", "docker.io", "library/localhost", NULL, NULL,
+	  "localhost", NULL },
+	{ "localhost:5000", "docker.io", "library/localhost", "5000", NULL,
+	  "localhost", NULL },
+	{ H64 ":1", "docker.io", "library/" H64, "1", NULL, "library/" H64,
+	  NULL },
 	/* other registries */
-	{ "localhost/app", "localhost", "app", NULL, NULL, "localhost/app", NULL },
-	{ "localhost:5000/acme/app:1", "localhost:5000", "acme/app", "1", NULL, "localhost:5000/acme/app", NULL },
-	{ "registry.example.com/a/b/c:tag", "registry.example.com", "a/b/c", "tag", NULL, "registry.example.com/a/b/c", NULL },
-	{ "127.0.0.1:5000/x", "127.0.0.1:5000", "x", NULL, NULL, "127.0.0.1:5000/x", NULL },
+	{ "localhost/app", "localhost", "app", NULL, NULL, "localhost/app",
+	  NULL },
+	{ "localhost:5000/acme/app:1", "localhost:5000", "acme/app", "1", NULL,
+	  "localhost:5000/acme/app", NULL },
+	{ "registry.example.com/a/b/c:tag", "registry.example.com", "a/b/c",
+	  "tag", NULL, "registry.example.com/a/b/c", NULL },
+	{ "127.0.0.1:5000/x", "127.0.0.1:5000", "x", NULL, NULL,
+	  "127.0.0.1:5000/x", NULL },
 	{ "[::1]:5000/x", "[::1]:5000", "x", NULL, NULL, "[::1]:5000/x", NULL },
 	{ "[fe80::1]/x", "[fe80::1]", "x", NULL, NULL, "[fe80::1]/x", NULL },
-	{ "Registry.Example.com/acme/app", "Registry.Example.com", "acme/app", NULL, NULL, "Registry.Example.com/acme/app", NULL },
+	{ "Registry.Example.com/acme/app", "Registry.Example.com", "acme/app",
+	  NULL, NULL, "Registry.Example.com/acme/app", NULL },
 	{ "UPPER/app", "UPPER", "app", NULL, NULL, "UPPER/app", NULL },
 	{ "a.b/c", "a.b", "c", NULL, NULL, "a.b/c", NULL },
-	{ "my-registry:5000/x", "my-registry:5000", "x", NULL, NULL, "my-registry:5000/x", NULL },
-	{ "ghcr.io/acme/app:_x", "ghcr.io", "acme/app", "_x", NULL, "ghcr.io/acme/app", NULL },
+	{ "my-registry:5000/x", "my-registry:5000", "x", NULL, NULL,
+	  "my-registry:5000/x", NULL },
+	{ "ghcr.io/acme/app:_x", "ghcr.io", "acme/app", "_x", NULL,
+	  "ghcr.io/acme/app", NULL },
 	/* digests */
-	{ "acme/app@sha256:" H64, "docker.io", "acme/app", NULL, "sha256:" H64, "acme/app", NULL },
-	{ "acme/app:1@sha256:" H64, "docker.io", "acme/app", "1", "sha256:" H64, "acme/app", NULL },
-	{ "acme/app@sha512:" H64 H64, "docker.io", "acme/app", NULL, "sha512:" H64 H64, "acme/app", NULL },
+	{ "acme/app@sha256:" H64, "docker.io", "acme/app", NULL, "sha256:" H64,
+	  "acme/app", NULL },
+	{ "acme/app:1@sha256:" H64, "docker.io", "acme/app", "1", "sha256:" H64,
+	  "acme/app", NULL },
+	{ "acme/app@sha512:" H64 H64, "docker.io", "acme/app", NULL,
+	  "sha512:" H64 H64, "acme/app", NULL },
 	/* lengths */
-	{ "acme/" A50 A50 A50 A50 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "aaaa",
-	  "docker.io", "acme/" A50 A50 A50 A50 A50, NULL, NULL, "acme/" A50 A50 A50 A50 A50, NULL },
-	{ "acme/app:" T64 T64, "docker.io", "acme/app", T64 T64, NULL, "acme/app", NULL },
+	{ "acme/" A50 A50 A50 A50
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaa",
+	  "docker.io", "acme/" A50 A50 A50 A50 A50, NULL, NULL,
+	  "acme/" A50 A50 A50 A50 A50, NULL },
+	{ "acme/app:" T64 T64, "docker.io", "acme/app", T64 T64, NULL,
+	  "acme/app", NULL },
 
 	/* invalid */
 	{ "", NULL, NULL, NULL, NULL, NULL, "at least one component" },
-	{ "Calc", NULL, NULL, NULL, NULL, NULL, "must be lowercase (example: calc)" },
+	{ "Calc", NULL, NULL, NULL, NULL, NULL,
+	  "must be lowercase (example: calc)" },
 	{ "acme/Calc", NULL, NULL, NULL, NULL, NULL, "must be lowercase" },
-	{ "localhost:5000/Acme/app", NULL, NULL, NULL, NULL, NULL, "must be lowercase" },
-	{ "acme/app@SHA256:" H64, NULL, NULL, NULL, NULL, NULL, "unsupported digest algorithm" },
+	{ "localhost:5000/Acme/app", NULL, NULL, NULL, NULL, NULL,
+	  "must be lowercase" },
+	{ "acme/app@SHA256:" H64, NULL, NULL, NULL, NULL, NULL,
+	  "unsupported digest algorithm" },
 	{ H64, NULL, NULL, NULL, NULL, NULL, "64-character hexadecimal" },
 	{ "acme/app:", NULL, NULL, NULL, NULL, NULL, "tag must be" },
 	{ "acme/app:.x", NULL, NULL, NULL, NULL, NULL, "tag must be" },
 	{ "acme/app:-x", NULL, NULL, NULL, NULL, NULL, "tag must be" },
-	{ "acme/app:" T64 T64 "t", NULL, NULL, NULL, NULL, NULL, "tag must be" },
+	{ "acme/app:" T64 T64 "t", NULL, NULL, NULL, NULL, NULL,
+	  "tag must be" },
 	{ "acme/app:1:2", NULL, NULL, NULL, NULL, NULL, "tag must be" },
 	{ "acme/app:a/b", NULL, NULL, NULL, NULL, NULL, "tag must be" },
 	{ "acme//app", NULL, NULL, NULL, NULL, NULL, "empty path component" },
@@ -82,22 +116,33 @@ static const struct ref_case cases[] = {
 	{ ":tag", NULL, NULL, NULL, NULL, NULL, "empty path component" },
 	{ "acme/-app", NULL, NULL, NULL, NULL, NULL, "path component '-app'" },
 	{ "acme/app_", NULL, NULL, NULL, NULL, NULL, "path component 'app_'" },
-	{ "acme/a___b", NULL, NULL, NULL, NULL, NULL, "path component 'a___b'" },
+	{ "acme/a___b", NULL, NULL, NULL, NULL, NULL,
+	  "path component 'a___b'" },
 	{ "acme/a.-b", NULL, NULL, NULL, NULL, NULL, "path component 'a.-b'" },
 	{ "acme/a..b", NULL, NULL, NULL, NULL, NULL, "path component" },
-	{ "acme/my app", NULL, NULL, NULL, NULL, NULL, "path component 'my app'" },
-	{ "acme/app\n", NULL, NULL, NULL, NULL, NULL, "invalid reference 'acme/app?'" },
-	{ A50 A50 A50 A50 A50, NULL, NULL, NULL, NULL, NULL, "more than 255 characters, got 258" },
-	{ "acme/app@sha256:abc", NULL, NULL, NULL, NULL, NULL, "at least 32 hex digits" },
+	{ "acme/my app", NULL, NULL, NULL, NULL, NULL,
+	  "path component 'my app'" },
+	{ "acme/app\n", NULL, NULL, NULL, NULL, NULL,
+	  "invalid reference 'acme/app?'" },
+	{ A50 A50 A50 A50 A50, NULL, NULL, NULL, NULL, NULL,
+	  "more than 255 characters, got 258" },
+	{ "acme/app@sha256:abc", NULL, NULL, NULL, NULL, NULL,
+	  "at least 32 hex digits" },
 	{ "acme/app@", NULL, NULL, NULL, NULL, NULL, "at least 32 hex digits" },
-	{ "acme/app@md5:" H32, NULL, NULL, NULL, NULL, NULL, "unsupported digest algorithm" },
-	{ "acme/app@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+	{ "acme/app@md5:" H32, NULL, NULL, NULL, NULL, NULL,
+	  "unsupported digest algorithm" },
+	{ "acme/"
+	  "app@sha256:"
+	  "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
 	  NULL, NULL, NULL, NULL, NULL, "not lower-case hex" },
-	{ "acme/app@sha256:" H32, NULL, NULL, NULL, NULL, NULL, "wrong length" },
+	{ "acme/app@sha256:" H32, NULL, NULL, NULL, NULL, NULL,
+	  "wrong length" },
 	{ "acme/app@sha256:" H64 "@x", NULL, NULL, NULL, NULL, NULL, "digest" },
-	{ "-bad.com/x", NULL, NULL, NULL, NULL, NULL, "registry '-bad.com' is not a valid host[:port]" },
+	{ "-bad.com/x", NULL, NULL, NULL, NULL, NULL,
+	  "registry '-bad.com' is not a valid host[:port]" },
 	{ "host:port/x", NULL, NULL, NULL, NULL, NULL, "registry 'host:port'" },
-	{ "localhost:/x", NULL, NULL, NULL, NULL, NULL, "registry 'localhost:'" },
+	{ "localhost:/x", NULL, NULL, NULL, NULL, NULL,
+	  "registry 'localhost:'" },
 	{ "[::1/x", NULL, NULL, NULL, NULL, NULL, "registry '[::1'" },
 	{ "a_b.c/d", NULL, NULL, NULL, NULL, NULL, "registry 'a_b.c'" },
 	{ "exa..mple.com/x", NULL, NULL, NULL, NULL, NULL, "registry" },
@@ -117,9 +162,10 @@ static void test_table(void)
 			if (ret != -1 || !strstr(err.msg, c->error) ||
 			    err.code != EXIT_USAGE ||
 			    !strstr(err.msg, " in IMAGE: ")) {
-				fprintf(stderr, "case %zu '%s': ret %d, "
-					"error '%s', want '%s'\n", i, c->in,
-					ret, err.msg, c->error);
+				fprintf(stderr,
+					"case %zu '%s': ret %d, "
+					"error '%s', want '%s'\n",
+					i, c->in, ret, err.msg, c->error);
 				unit_failures_in_test++;
 			}
 			CHECK(r.domain == NULL && r.path == NULL);
@@ -191,7 +237,7 @@ static void test_error_without_what(void)
 
 	CHECK(ref_parse(&r, "Calc", NULL, &err) == -1);
 	CHECK_STR(err.msg, "invalid reference 'Calc': repository name must be "
-		  "lowercase (example: calc)");
+			   "lowercase (example: calc)");
 	ref_release(&r);
 	ref_release(NULL);
 }
@@ -252,7 +298,8 @@ static void test_validators(void)
 static void test_auth_key(void)
 {
 	CHECK_STR(ref_auth_key("docker.io"), "https://index.docker.io/v1/");
-	CHECK_STR(ref_auth_key("index.docker.io"), "https://index.docker.io/v1/");
+	CHECK_STR(ref_auth_key("index.docker.io"),
+		  "https://index.docker.io/v1/");
 	CHECK_STR(ref_auth_key(NULL), "https://index.docker.io/v1/");
 	CHECK_STR(ref_auth_key(""), "https://index.docker.io/v1/");
 	CHECK_STR(ref_auth_key("registry-1.docker.io"), "registry-1.docker.io");
