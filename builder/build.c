@@ -450,11 +450,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 	req.read_body = context_read;
 	req.read_ctx = ctx;
 	req.secret_headers = headers;
-	req.on_data = jstream_sink;
-	req.data_ctx = &js;
-	ret = engine_do(eng, &req, err);
-	if (!ret)
-		ret = jstream_finish(&js, err);
+	ret = jstream_request(eng, &req, &js, err);
 	bktrace_flush(&st.trace);
 	if (ret < 0) {
 		const char *step = buildkit ? bktrace_failed_step(&st.trace)

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine.h"
 #include "jstream.h"
 #include "banned.h"
 
@@ -163,4 +164,14 @@ int jstream_finish(struct jstream *js, struct error *err)
 int jstream_sink(const char *data, size_t len, void *ctx, struct error *err)
 {
 	return jstream_feed(ctx, data, len, err);
+}
+
+int jstream_request(struct engine *eng, struct engine_request *req,
+		    struct jstream *js, struct error *err)
+{
+	req->on_data = jstream_sink;
+	req->data_ctx = js;
+	if (engine_do(eng, req, err) < 0)
+		return -1;
+	return jstream_finish(js, err);
 }

@@ -47,6 +47,14 @@ int jstream_feed(struct jstream *js, const char *data, size_t len,
 int jstream_finish(struct jstream *js, struct error *err);
 void jstream_release(struct jstream *js);
 
+/* Runs an engine request whose response is a message stream: the response
+ * feeds js as it arrives, and the stream must then end cleanly. The error
+ * is the transport's, the engine's HTTP error, or the stream's. */
+struct engine;
+struct engine_request;
+int jstream_request(struct engine *eng, struct engine_request *req,
+		    struct jstream *js, struct error *err);
+
 /* An engine_data_fn that feeds a struct jstream (ctx). */
 int jstream_sink(const char *data, size_t len, void *ctx, struct error *err);
 

@@ -160,9 +160,7 @@ int image_pull(struct engine *eng, const char *ref, int *missing,
 	req.method = "POST";
 	req.path = path.data;
 	req.secret_headers = headers;
-	req.on_data = jstream_sink;
-	req.data_ctx = &js;
-	if (engine_do(eng, &req, err) < 0 || jstream_finish(&js, err) < 0) {
+	if (jstream_request(eng, &req, &js, err) < 0) {
 		if (missing)
 			*missing = says_missing(err->msg, req.status);
 		err_wrap(err, "cannot pull '%s' (credentials: %s)", ref,

@@ -202,11 +202,7 @@ static int push_once(struct engine *eng, const char *repository,
 	req.method = "POST";
 	req.path = path.data;
 	req.secret_headers = headers;
-	req.on_data = jstream_sink;
-	req.data_ctx = &js;
-	ret = engine_do(eng, &req, err);
-	if (!ret)
-		ret = jstream_finish(&js, err);
+	ret = jstream_request(eng, &req, &js, err);
 	end_tty_line(&st);
 	if (!ret && !res->digest[0])
 		ret = err_set(err, EXIT_PUSH,
