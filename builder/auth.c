@@ -125,18 +125,6 @@ static void buf_release_secret(struct buf *b)
 	buf_release(b);
 }
 
-/* Gives b its whole ceiling up front, so that it never reallocs (and so
- * never leaves a copy of a secret behind). */
-static void buf_reserve(struct buf *b, size_t max)
-{
-	char *zero = xcalloc(1, max);
-
-	buf_init(b, max);
-	buf_add(b, zero, max);
-	buf_reset(b);
-	free(zero);
-}
-
 /* Copies s for an error message: first line only, at most 200 bytes,
  * control characters replaced. */
 static void quote_line(char *dst, size_t size, const char *s)
@@ -165,12 +153,23 @@ static void quote_line(char *dst, size_t size, const char *s)
 static int read_file(const char *path, struct buf *b, size_t max)
 {
 	char chunk[4096];
+	struct stat st;
 	int fd, ret = -1, saved;
 
-	buf_reserve(b, max);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	/* Room for the whole file at once, so that the buffer never
+	 * reallocates and leaves a copy of a secret behind; a file that
+	 * grows while we read it is refused. */
+	if (fstat(fd, &st) < 0)
+		goto out;
+	if ((size_t)st.st_size > max) {
+		errno = EFBIG;
+		goto out;
+	}
+	buf_init(b, (size_t)st.st_size);
+	buf_reserve(b, (size_t)st.st_size);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 
@@ -447,6 +446,7 @@ static int run_helper(const char *name, const char *key, const char *what,
 		goto out;
 	}
 	buf_addf(&prog, HELPER_PREFIX "%s", name);
+	buf_init(&output, HELPER_OUT_MAX);
 	buf_reserve(&output, HELPER_OUT_MAX);
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0 ||
 	    pipe2(ex, O_CLOEXEC) < 0) {

@@ -54,6 +54,18 @@ static int grow(struct buf *b, size_t extra)
 	return 0;
 }
 
+int buf_reserve(struct buf *b, size_t n)
+{
+	if (n > ceiling(b))
+		return -1;
+	if (n + 1 > b->alloc) {
+		b->data = xrealloc(b->data, n + 1);
+		b->alloc = n + 1;
+		b->data[b->len] = '\0';
+	}
+	return 0;
+}
+
 int buf_add(struct buf *b, const void *data, size_t len)
 {
 	if (grow(b, len) < 0)

@@ -39,6 +39,11 @@ struct buf {
 /* Sets the ceiling; the buffer must be empty or freshly BUF_INIT. */
 void buf_init(struct buf *b, size_t max);
 
+/* Allocates room for n bytes at once, so that appending up to n bytes never
+ * reallocates (for secrets: no stale copy is left in freed memory).
+ * Returns -1 when n is above the ceiling. */
+int buf_reserve(struct buf *b, size_t n);
+
 /* Frees the memory; the buffer can be used again afterwards. NULL is fine. */
 void buf_release(struct buf *b);
 

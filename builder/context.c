@@ -567,35 +567,49 @@ static int finish_step(struct context *ctx, struct error *err)
 	return 0;
 }
 
+/* Advances the walk by one step; 1 once the archive is complete. */
+static int produce(struct context *ctx, struct error *err)
+{
+	buf_reset(&ctx->pending);
+	ctx->pending_off = 0;
+	if (signals_pending())
+		return signals_error(err);
+	if (ctx->fd >= 0)
+		return write_chunk(ctx, err);
+	if (!ctx->walked)
+		return walk_step(ctx, err);
+	if (!ctx->closed)
+		return finish_step(ctx, err);
+	return 1;
+}
+
 long context_read(char *dst, size_t max, void *opaque, struct error *err)
 {
 	struct context *ctx = opaque;
-	size_t avail, take;
+	size_t done = 0;
 
 	ctx->err = err;
-	while (ctx->pending_off >= ctx->pending.len) {
-		buf_reset(&ctx->pending);
-		ctx->pending_off = 0;
-		if (signals_pending())
-			return signals_error(err);
-		if (ctx->fd >= 0) {
-			if (write_chunk(ctx, err) < 0)
-				return -1;
-		} else if (!ctx->walked) {
-			if (walk_step(ctx, err) < 0)
-				return -1;
-		} else if (!ctx->closed) {
-			if (finish_step(ctx, err) < 0)
-				return -1;
-		} else {
-			return 0;
+	/* Fill libcurl's whole buffer: one chunk per small file header
+	 * would cost a write and a chunk frame for each. */
+	while (done < max) {
+		size_t avail = ctx->pending.len - ctx->pending_off;
+		size_t take = avail < max - done ? avail : max - done;
+		int r;
+
+		if (take) {
+			memcpy(dst + done, ctx->pending.data + ctx->pending_off,
+			       take);
+			ctx->pending_off += take;
+			done += take;
+			continue;
 		}
+		r = produce(ctx, err);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			break;
 	}
-	avail = ctx->pending.len - ctx->pending_off;
-	take = avail < max ? avail : max;
-	memcpy(dst, ctx->pending.data + ctx->pending_off, take);
-	ctx->pending_off += take;
-	return (long)take;
+	return (long)done;
 }
 
 void context_close(struct context *ctx)
