@@ -211,7 +211,7 @@ measure_once() {
 shown() {
 	local a out=""
 	for a in "$@"; do
-		case $a in *=*) ;; *) out="$out${out:+ }$a" ;; esac
+		[[ $a =~ ^[A-Z_][A-Z0-9_]*= ]] || out="$out${out:+ }$a"
 	done
 	printf '%s\n' "$out"
 }
