@@ -31,6 +31,7 @@
 
 #define CONNECT_TIMEOUT_S 30L
 #define ERROR_BODY_MAX (64u * 1024)
+#define JSON_IDLE_TIMEOUT_S 120L
 #define JSON_BODY_MAX (16u * 1024 * 1024)
 
 struct engine {
@@ -457,6 +458,13 @@ static size_t on_read(char *dst, size_t size, size_t nmemb, void *userp)
 	return (size_t)n;
 }
 
+/* The request's own idle limit, else BUILDER_IDLE_TIMEOUT's; 0: none. */
+static long idle_limit(const struct transfer *t)
+{
+	return t->req->idle_timeout ? t->req->idle_timeout
+				    : t->eng->idle_timeout;
+}
+
 static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -480,8 +488,8 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		t->last_dl = dlnow;
 		t->last_ul = ulnow;
 		t->last_active = now;
-	} else if (t->eng->idle_timeout &&
-		   now - t->last_active >= (double)t->eng->idle_timeout) {
+	} else if (idle_limit(t) &&
+		   now - t->last_active >= (double)idle_limit(t)) {
 		t->idle = 1;
 		return 1;
 	}
@@ -848,7 +856,7 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 			"during %s %.*s (BUILDER_IDLE_TIMEOUT); it may be "
 			"stuck: check it with 'docker info', or raise "
 			"BUILDER_IDLE_TIMEOUT",
-			eng->host, eng->idle_timeout, req->method,
+			eng->host, idle_limit(&t), req->method,
 			path_len(req->path), req->path);
 		err->retryable = 1;
 		goto out;
@@ -948,6 +956,10 @@ static int json_exchange(struct engine *eng, const char *method,
 	req.method = method;
 	req.path = path;
 	req.ignore_interrupt = cleanup;
+	/* Short exchanges (create, start, inspect, tag...) answer in
+	 * seconds: a silent engine here is a stuck one. */
+	req.idle_timeout =
+		eng->idle_timeout ? eng->idle_timeout : JSON_IDLE_TIMEOUT_S;
 	if (body) {
 		text = cJSON_PrintUnformatted(body);
 		req.body = text;

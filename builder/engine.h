@@ -60,6 +60,7 @@ struct engine_request {
 	engine_data_fn on_data; /* NULL: the response body is discarded */
 	void *data_ctx;
 	double deadline; /* monotonic seconds; 0: none */
+	long idle_timeout; /* seconds without a byte; 0: BUILDER_IDLE_TIMEOUT */
 	int ignore_interrupt; /* cleanup requests finish regardless */
 
 	/* Results */

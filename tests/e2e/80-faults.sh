@@ -222,6 +222,23 @@ EOF
 	[ "$secs" -le 6 ] || t_fail "the stall was noticed after $secs s, want about 2"
 }
 
+t_short_json_answer() {
+	need_builder
+	# /version promises more bytes than it sends, then goes quiet: a
+	# short exchange must not wait forever.
+	fake_engine_start <<'EOF'
+match /_ping
+reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK
+match GET /version
+send HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"Version":
+hold
+EOF
+	DOCKER_HOST=unix://$FAKE_SOCK BUILDER_IDLE_TIMEOUT=2 \
+		assert_exit 3 "$BUILDER" check
+	assert_one_error
+	assert_contains "$STDERR" "sent nothing for 2 s during GET /version"
+}
+
 t_line_over_the_cap() {
 	need_builder
 	local big
@@ -492,6 +509,7 @@ run_test "errorDetail in a 200 build stream exits 1 with the message and the ste
 run_test "a stream cut inside a message exits 3" t_cut_inside_object
 run_test "one byte at a time: build, tag and push succeed" t_one_byte_chunks
 run_test "a stall longer than BUILDER_IDLE_TIMEOUT exits 3 naming it" t_stall_idle_timeout
+run_test "a short JSON answer that stalls exits 3" t_short_json_answer
 run_test "a message over the 1 MiB cap exits 3" t_line_over_the_cap
 run_test "malformed JSON exits 3" t_malformed_json
 run_test "unknown fields and messages are ignored" t_unknown_fields
