@@ -33,6 +33,7 @@ pairs=${BENCH_PAIRS:-5}
 pipe_pairs=${BENCH_PIPELINE_PAIRS:-$((pairs * 2))}
 startup_runs=${BENCH_STARTUP_RUNS:-200}
 slow=${BENCH_SLOW_STEP:-10}
+bk_slow=${BENCH_BUILDKIT_STEP:-5}
 cache=${BENCH_CACHE:-/tmp/builder-bench-cache}
 doc=${BENCH_DOC:-$repo/docs/benchmarks.md}
 png=${BENCH_PNG:-$repo/docs/benchmarks.png}
@@ -474,6 +475,31 @@ case_rebuild() {
 	purge_rebuild_images
 }
 
+# --- case: BuildKit against the classic builder ---------------------------------
+
+case_buildkit() {
+	local i side order line ctx=$work/multistage
+	local common=(ACCOUNT=bench IMAGE="multistage-$run_id" PUSH=false NO_CACHE=true)
+	app_context "$ctx" /dev/null
+	sed -e "s/@SLOW@/$bk_slow/" -e "s/@RUN_ID@/$run_id/" bench/multistage.Dockerfile \
+		>"$ctx/Dockerfile"
+	say "[buildkit] $pairs pairs: two independent stages of RUN sleep $bk_slow, BUILDER=buildkit against BUILDER=classic (NO_CACHE)"
+	for i in $(seq "$pairs"); do
+		order="buildkit classic"
+		[ $((i % 2)) = 1 ] || order="classic buildkit"
+		line="pair $i/$pairs:"
+		for side in $order; do
+			run_builder "$work/buildkit-$i-$side.log" "${common[@]}" \
+				TAG="$side$i" BUILDER="$side" "$builder" "$ctx"
+			record buildkit "$side" wall "$wall"
+			line="$line $side $(fmt_s "$wall")"
+		done
+		say "[buildkit] $line"
+	done
+	docker image ls --format '{{.Repository}}:{{.Tag}}' |
+		{ grep -F "bench/multistage-$run_id:" || true; } | xargs -r docker rmi -f >/dev/null
+}
+
 # --- case 4: image size ------------------------------------------------------------
 
 case_image() {
@@ -578,7 +604,7 @@ case_ignore() {
 builder_libs=$(ldd "$builder" | grep -c '=>' || true)
 builder_needed=$(readelf -d "$builder" 2>/dev/null | grep -c NEEDED || true)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-for c in ${BENCH_CASES:-pipeline context rebuild image startup ignore}; do
+for c in ${BENCH_CASES:-pipeline context rebuild buildkit image startup ignore}; do
 	"case_$c"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -632,6 +658,7 @@ ctx_rss_static=$(median context static rss)
 ctx_rss_static_mib=$(awk -v k="$ctx_rss_static" 'BEGIN { if (k == "nan") print "nan"; else print k / 1024 }')
 rb_speedup=$(ratio "$(median rebuild plain wall)" "$(median rebuild cache_from wall)")
 rb_ratio=$(ratio "$(median rebuild cache_from wall)" "$(median rebuild plain wall)")
+bk_ratio=$(ratio "$(median buildkit buildkit wall)" "$(median buildkit classic wall)")
 img_b=$(median image builder bytes)
 img_d=$(median image docker_cli bytes)
 img_ratio=$(ratio "$img_b" "$img_d")
@@ -703,6 +730,7 @@ parentheses; ratios are builder's median over the baseline's.
 | context upload | builder's peak RSS (bin/builder) | $(mib "$ctx_rss_b") | <= 10 MiB | $(goal "$ctx_rss_mib" "<=" 10) |
 | context upload | peak RSS of builder:latest's static binary (one run) | $(mib "$ctx_rss_static") | <= 10 MiB | $(goal "$ctx_rss_static_mib" "<=" 10) |
 | rebuild, no local images | speed-up of CACHE_FROM over no cache | ${rb_speedup}x | >= 5x | $(goal "$rb_speedup" ">=" 5) |
+| multi-stage build | wall time, BuildKit / classic builder (both builder) | $bk_ratio | reported | |
 | image size | builder:latest / docker-CLI image | $img_ratio ($img_inv) | <= 1/5 | $(goal "$img_ratio" "<=" 0.2) |
 | start-up | \`builder --version\` | $(median startup builder_version us) us | reported | |
 | start-up | configuration error (exit 2) | $(median startup builder_config_error us) us | reported | |
@@ -796,6 +824,19 @@ first used the cache and the second did not.
 | --- | --- | --- | --- | --- |
 | wall time | $(sec rebuild cache_from wall) | $(sec rebuild plain wall) | ${rb_speedup}x | $(pair_ratios rebuild plain cache_from wall) |
 
+## BuildKit against the classic builder
+
+[bench/multistage.Dockerfile](../bench/multistage.Dockerfile) has two
+independent stages, each a \`RUN sleep $bk_slow\`, and a final stage that
+copies from both. builder builds it with \`BUILDER=buildkit\` (\`POST
+/build?version=2\`, no session) and with \`BUILDER=classic\`, \`NO_CACHE=true\`
+and \`PUSH=false\` both, in alternating pairs. BuildKit runs the two stages
+at the same time; the classic builder runs them one after the other.
+
+| | BuildKit | classic | ratio | per-pair ratios |
+| --- | --- | --- | --- | --- |
+| wall time | $(sec buildkit buildkit wall) | $(sec buildkit classic wall) | $bk_ratio | $(pair_ratios buildkit buildkit classic wall) |
+
 ## Image size
 
 builder:latest (\`make image\`: the static binary and a CA bundle, FROM scratch$( [ -z "${image_builder_created:-}" ] || printf ', built %s UTC' "${image_builder_created/T/ }")) against the
@@ -881,6 +922,7 @@ bar() { # LABEL RATIO GOAL
 	# The RSS goal is absolute: 10 MiB, drawn against the docker CLI's RSS.
 	bar 'context\npeak RSS' "$ctx_rss" "$(ratio 10240 "$ctx_rss_d")"
 	bar 'rebuild\nCACHE_FROM / none' "$rb_ratio" 0.2
+	bar 'multi-stage\nBuildKit / classic' "$bk_ratio" nan
 	bar 'image\nsize' "$img_ratio" 0.2
 	bar 'start-up\n--version' "$st_ratio" nan
 	bar '.dockerignore\nns per path' "$ig_ratio" nan
@@ -921,6 +963,7 @@ printf '%-34s %-22s %-10s %s\n' \
 	"context to a sink wall (client)" "$sink_wall" "<= 1.0" "$(goal "$sink_wall" "<=" 1.0 | tr -d '*')" \
 	"context builder peak RSS" "$(mib "$ctx_rss_b")" "<= 10 MiB" "$(goal "$ctx_rss_mib" "<=" 10 | tr -d '*')" \
 	"rebuild CACHE_FROM speed-up" "${rb_speedup}x" ">= 5x" "$(goal "$rb_speedup" ">=" 5 | tr -d '*')" \
+	"multi-stage BuildKit/classic" "$bk_ratio" "reported" "-" \
 	"image size (builder/docker CLI)" "$img_ratio ($img_inv)" "<= 1/5" "$(goal "$img_ratio" "<=" 0.2 | tr -d '*')" \
 	"start-up --version" "$(median startup builder_version us) us" "reported" "-" \
 	"start-up configuration error" "$(median startup builder_config_error us) us" "reported" "-" \
