@@ -96,7 +96,7 @@ image: bin/builder bin/builder-static
 demo: bin/builder
 	bash scripts/demo.sh
 
-bench: bin/builder
+bench: bin/builder image
 	bash bench/run.sh
 
 fuzz:
