@@ -641,7 +641,15 @@ pair_ratios() {
 }
 
 pipe_wall=$(ratio "$(median pipeline builder wall)" "$(median pipeline baseline wall)")
-pipe_cpu=$(ratio "$(median pipeline builder cpu)" "$(median pipeline baseline cpu)")
+# GNU time counts CPU in 10 ms steps; builder's share often rounds to 0.
+# Then the ratio is given for 0.01 s, as an upper bound ("<=").
+pipe_cpu_b=$(median pipeline builder cpu)
+pipe_cpu_bound=
+if awk -v x="$pipe_cpu_b" 'BEGIN { exit !(x != "nan" && x < 0.01) }'; then
+	pipe_cpu_b=0.01
+	pipe_cpu_bound="<= "
+fi
+pipe_cpu=$(ratio "$pipe_cpu_b" "$(median pipeline baseline cpu)")
 ctx_wall=$(ratio "$(median context builder wall)" "$(median context baseline wall)")
 sink_wall=$(ratio "$(median sink builder wall)" "$(median sink baseline wall)")
 sink_cpu=$(ratio "$(median sink builder cpu)" "$(median sink baseline cpu)")
@@ -724,7 +732,7 @@ parentheses; ratios are builder's median over the baseline's.
 | case | figure | measured | goal | |
 | --- | --- | --- | --- | --- |
 | full pipeline | wall time, builder / docker CLI | $pipe_wall | <= 1.0 | $(goal "$pipe_wall" "<=" 1.0) |
-| full pipeline | client CPU, builder / docker CLI | $pipe_cpu | <= 0.2 | $(goal "$pipe_cpu" "<=" 0.2) |
+| full pipeline | client CPU, builder / docker CLI | $pipe_cpu_bound$pipe_cpu | <= 0.2 | $(goal "$pipe_cpu" "<=" 0.2) |
 | context upload | wall time, builder / docker CLI | $ctx_wall | <= 1.0 | $(goal "$ctx_wall" "<=" 1.0) |
 | context upload to a sink | wall time, the clients' own work | $sink_wall | <= 1.0 | $(goal "$sink_wall" "<=" 1.0) |
 | context upload | builder's peak RSS (bin/builder) | $(mib "$ctx_rss_b") | <= 10 MiB | $(goal "$ctx_rss_mib" "<=" 10) |
@@ -755,7 +763,7 @@ push), plus the few small commands the script itself runs (\`mktemp\`, \`date\`,
 | | builder | docker CLI | ratio | per-pair ratios |
 | --- | --- | --- | --- | --- |
 | wall time | $(sec pipeline builder wall) | $(sec pipeline baseline wall) | $pipe_wall | $(pair_ratios pipeline builder baseline wall) |
-| client CPU (user + sys) | $(sec pipeline builder cpu) | $(sec pipeline baseline cpu) | $pipe_cpu | $(pair_ratios pipeline builder baseline cpu) |
+| client CPU (user + sys) | $(sec pipeline builder cpu) | $(sec pipeline baseline cpu) | $pipe_cpu_bound$pipe_cpu | $(pair_ratios pipeline builder baseline cpu) |
 
 Where builder's wall time goes, by its own stage lines (\`<== build done in
 1.2s\`, 0.1 s resolution): the engine's work, not the client's.
@@ -918,19 +926,28 @@ bar() { # LABEL RATIO GOAL
 	bar 'pipeline\nwall' "$pipe_wall" 1.0
 	bar 'pipeline\nclient CPU' "$pipe_cpu" 0.2
 	bar 'context\nwall' "$ctx_wall" 1.0
-	bar 'context to a sink\nwall' "$sink_wall" 1.0
+	bar 'to a sink\nwall' "$sink_wall" 1.0
 	# The RSS goal is absolute: 10 MiB, drawn against the docker CLI's RSS.
-	bar 'context\npeak RSS' "$ctx_rss" "$(ratio 10240 "$ctx_rss_d")"
-	bar 'rebuild\nCACHE_FROM / none' "$rb_ratio" 0.2
-	bar 'multi-stage\nBuildKit / classic' "$bk_ratio" nan
+	# The shipped binary is the static one: chart its RSS when measured.
+	if [ "$ctx_rss_static" != nan ]; then
+		bar 'peak RSS\n(static)' "$(ratio "$ctx_rss_static" "$ctx_rss_d")" "$(ratio 10240 "$ctx_rss_d")"
+	else
+		bar 'peak RSS' "$ctx_rss" "$(ratio 10240 "$ctx_rss_d")"
+	fi
+	bar 'rebuild\nCACHE_FROM' "$rb_ratio" 0.2
+	bar 'BuildKit\n/ classic' "$bk_ratio" nan
 	bar 'image\nsize' "$img_ratio" 0.2
-	bar 'start-up\n--version' "$st_ratio" nan
-	bar '.dockerignore\nns per path' "$ig_ratio" nan
+	if [ "$st_static_ratio" != nan ]; then
+		bar 'start-up\n(static)' "$st_static_ratio" nan
+	else
+		bar 'start-up' "$st_ratio" nan
+	fi
+	bar 'ignore\nmatcher' "$ig_ratio" nan
 } >"$work/chart.dat"
 if [ "$have_gnuplot" = 1 ]; then
 	say "drawing $png"
 	gnuplot >"$work/gnuplot.log" 2>&1 <<EOF || { cat "$work/gnuplot.log" >&2; die "gnuplot failed"; }
-set terminal pngcairo noenhanced size 1100,560 font ",10"
+set terminal pngcairo noenhanced size 1300,560 font ",10"
 set output "$png.tmp"
 set title "builder / docker CLI, per case (lower is better; log scale)"
 set logscale y

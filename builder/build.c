@@ -293,9 +293,14 @@ static void build_query(struct buf *q, const struct config *cfg,
 	buf_addstr(q, "/build?rm=1&forcerm=1&dockerfile=");
 	buf_add_urlencoded(q, dockerfile);
 	buf_addstr(q, buildkit ? "&version=2" : "&version=1");
+	/* BuildKit images carry their cache metadata, so that a later
+	 * CACHE_FROM of the pushed image finds its layers (the user's own
+	 * BUILD_ARGS below may turn it off). */
+	if (buildkit)
+		set_pair(args, "BUILDKIT_INLINE_CACHE=1", 0);
 	for (size_t i = 0; i < cfg->build_args.n; i++)
 		set_pair(args, cfg->build_args.v[i], 1);
-	if (cfg->build_args.n)
+	if (cJSON_GetArraySize(args))
 		add_json_param(q, "buildargs", args);
 	add_oci_labels(labels, cfg);
 	for (size_t i = 0; i < cfg->labels.n; i++)

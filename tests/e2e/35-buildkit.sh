@@ -134,11 +134,31 @@ t_auto_classic_on_old_containerd_store() {
 	assert_not_contains "$FAKE_LOG" "version=2"
 }
 
+t_cache_from_inline_cache() {
+	need_builder
+	make_app app
+	echo "RUN echo bk-slow-$T_UNIQ && sleep 2" >>app/Dockerfile
+	repo=$REGISTRY_ADDR/t$T_UNIQ/app
+	export REGISTRY=$REGISTRY_ADDR ACCOUNT=t$T_UNIQ IMAGE=app \
+		REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T
+	# (BUILDER is the binary here; builder's own BUILDER goes per command.)
+	BUILDER=buildkit TAG=1 assert_exit 0 "$BUILDER" app
+	grep -Eq "^#[0-9]+ [0-9.]+ bk-slow-$T_UNIQ" "$STDOUT" || t_fail "the slow step did not run"
+	# A CI engine without this image or its build cache.
+	docker rmi -f "$repo:1" >/dev/null
+	docker builder prune -af >/dev/null
+	BUILDER=buildkit TAG=2 CACHE_FROM="$repo:1" assert_exit 0 "$BUILDER" app
+	! grep -Eq "^#[0-9]+ [0-9.]+ bk-slow-$T_UNIQ" "$STDOUT" ||
+		t_fail "the slow step ran again: the inline cache was not used"
+	assert_contains "$OUT" "CACHED"
+}
+
 run_test "BuildKit: a single-stage build" t_single_stage
 run_test "BuildKit: multi-stage, unused stage skipped, --target, build args" t_multi_stage_target_args
 run_test "BuildKit: a failing step exits 1 with its output" t_failing_step
 run_test "BuildKit: a rebuild hits the cache" t_rebuild_cached
 run_test "BuildKit and classic: a private base image" t_private_base_image
+run_test "BuildKit: CACHE_FROM of a pushed image uses its inline cache" t_cache_from_inline_cache
 run_test "auto: BuildKit when the engine advertises it" t_auto_uses_buildkit_when_advertised
 run_test "auto: classic on a containerd store older than 27.5" t_auto_classic_on_old_containerd_store
 t_summary
