@@ -85,6 +85,9 @@ echo "built: $(ls build/fake-engine bin/builder bin/builder-asan \
 
 section "environment"
 bash scripts/test-env.sh up || step_failed "start the test environment (scripts/test-env.sh up)"
+# Untagged images the run leaves (a build whose tests failed is not
+# tagged) are removed at the end; those that were there before are kept.
+dangling_before=$(docker images -q --filter dangling=true 2>/dev/null | sort)
 
 if [ "$run_unit" = 1 ]; then
 	section "unit tests"
@@ -112,6 +115,10 @@ for f in "${e2e_files[@]}"; do
 	fi
 	echo "($f: $(($(date +%s) - start)) s)"
 done
+
+dangling_after=$(docker images -q --filter dangling=true 2>/dev/null | sort)
+comm -13 <(echo "$dangling_before") <(echo "$dangling_after") |
+	xargs -r docker rmi >/dev/null 2>&1 || true
 
 if [ "${CI:-}" = true ] || [ "${TEST_ENV_DOWN:-}" = 1 ]; then
 	section "stopping the test environment"
