@@ -135,17 +135,6 @@ int buf_add_urlencoded(struct buf *b, const char *s)
 	return 0;
 }
 
-void buf_consume(struct buf *b, size_t n)
-{
-	if (n >= b->len) {
-		buf_reset(b);
-		return;
-	}
-	memmove(b->data, b->data + n, b->len - n);
-	b->len -= n;
-	b->data[b->len] = '\0';
-}
-
 char *buf_detach(struct buf *b)
 {
 	char *s = b->data ? b->data : xstrdup("");

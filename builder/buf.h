@@ -62,9 +62,6 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 /* Appends s percent-encoded for a URL query value or path segment. */
 int buf_add_urlencoded(struct buf *b, const char *s);
 
-/* Removes the first n bytes. */
-void buf_consume(struct buf *b, size_t n);
-
 /* Returns the data as a string the caller owns; the buffer is left empty. */
 char *buf_detach(struct buf *b);
 

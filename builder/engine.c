@@ -48,7 +48,6 @@ struct engine {
 	char engine_api[16]; /* the engine's own, from /_ping */
 	int podman; /* /_ping said Libpod-Api-Version */
 	char builder_version[16];
-	char os[32];
 	long idle_timeout; /* seconds without a byte; 0: none */
 };
 
@@ -344,11 +343,6 @@ const char *engine_builder_version(const struct engine *eng)
 	return eng->builder_version;
 }
 
-const char *engine_os(const struct engine *eng)
-{
-	return eng->os;
-}
-
 /* --- libcurl callbacks ------------------------------------------------ */
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
@@ -425,8 +419,6 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
 		copy_header_value(line, len, "Builder-Version",
 				  t->eng->builder_version,
 				  sizeof(t->eng->builder_version));
-		copy_header_value(line, len, "Ostype", t->eng->os,
-				  sizeof(t->eng->os));
 	}
 	return len;
 }

@@ -107,7 +107,6 @@ int engine_json_cleanup(struct engine *eng, const char *method,
 const char *engine_host(const struct engine *eng); /* "unix:///..." */
 const char *engine_api_version(const struct engine *eng); /* "1.41" */
 const char *engine_builder_version(const struct engine *eng); /* "1", "2", "" */
-const char *engine_os(const struct engine *eng); /* "linux", "" */
 
 /* Fills version and os from GET /version (the engine's release, "20.10.24",
  * and e.g. "linux/amd64"). */

@@ -161,7 +161,9 @@ int jstream_finish(struct jstream *js, struct error *err)
 	return ret;
 }
 
-int jstream_sink(const char *data, size_t len, void *ctx, struct error *err)
+/* An engine_data_fn that feeds the struct jstream in ctx. */
+static int jstream_sink(const char *data, size_t len, void *ctx,
+			struct error *err)
 {
 	return jstream_feed(ctx, data, len, err);
 }

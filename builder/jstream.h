@@ -55,7 +55,4 @@ struct engine_request;
 int jstream_request(struct engine *eng, struct engine_request *req,
 		    struct jstream *js, struct error *err);
 
-/* An engine_data_fn that feeds a struct jstream (ctx). */
-int jstream_sink(const char *data, size_t len, void *ctx, struct error *err);
-
 #endif

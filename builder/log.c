@@ -15,11 +15,6 @@ void log_set_level(enum log_level l)
 	level = l;
 }
 
-enum log_level log_get_level(void)
-{
-	return level;
-}
-
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 

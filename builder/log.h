@@ -11,7 +11,6 @@
 enum log_level { LOG_QUIET = 0, LOG_NORMAL = 1, LOG_VERBOSE = 2 };
 
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /* "==> build: <what>" */
 void log_stage(const char *stage, const char *fmt, ...)
