@@ -464,7 +464,9 @@ int build_image(struct engine *eng, const struct config *cfg,
 		ret = -1;
 		if (err->code == EXIT_ENGINE &&
 		    (req.status >= 400 || js.engine_error)) {
-			/* The engine refused or failed the build itself. */
+			/* The engine refused or failed the build itself. A
+			 * 5xx too: Docker 20.10 answers 500 for "Cannot
+			 * locate specified Dockerfile". */
 			err_recode(err, EXIT_BUILD);
 			if (*step)
 				err_wrap(err, "build failed at '%s'", step);

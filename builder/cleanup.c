@@ -74,7 +74,9 @@ void cleanup_add_network(const char *id)
 	add(&networks, id);
 }
 
-static void forget(struct strlist *l, const char *id)
+/* 1 when id was in l (and is no more). id may be one of l's own strings:
+ * it is not used after being freed. */
+static int forget(struct strlist *l, const char *id)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (strcmp(l->v[i], id))
@@ -82,16 +84,15 @@ static void forget(struct strlist *l, const char *id)
 		free(l->v[i]);
 		memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
 		l->n--;
-		return;
+		return 1;
 	}
+	return 0;
 }
 
 void cleanup_forget(const char *id)
 {
-	if (!id)
-		return;
-	forget(&containers, id);
-	forget(&networks, id);
+	if (id && !forget(&containers, id))
+		forget(&networks, id);
 }
 
 static int remove_one(struct engine *eng, const char *what, const char *id,
@@ -109,6 +110,7 @@ static int remove_one(struct engine *eng, const char *what, const char *id,
 		ret = engine_json_cleanup(eng, "DELETE", path.data, &status,
 					  err);
 		if (ret == 0 || status == 404) {
+			err_clear(err); /* already gone is what we wanted */
 			ret = 0;
 			break;
 		}
@@ -147,9 +149,11 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what)
 		size_t before = l->n;
 
 		if (remove_one(eng, what, l->v[i], &err) < 0) {
-			log_warn("%s; remove it with `docker rm -f` or "
+			log_warn("%s; remove it with `docker %s rm -f` or "
 				 "`builder cleanup --run %s`",
-				 err.msg, cleanup_run_id());
+				 err.msg,
+				 strcmp(what, "network") ? "container" : "network",
+				 cleanup_run_id());
 			failures++;
 		}
 		if (l->n == before)

@@ -409,6 +409,55 @@ static int check_pairs(const char *name, const struct strlist *l,
 	return 0;
 }
 
+/* A service's NAME becomes its host name on the test network. */
+static int valid_service_name(const char *s, size_t n)
+{
+	if (!n || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (i && (c == '-' || c == '_' || c == '.'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static int check_services(const struct strlist *l, struct error *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *eq = strchr(l->v[i], '=');
+		size_t n = eq ? (size_t)(eq - l->v[i]) : 0;
+
+		if (!eq || !eq[1])
+			return err_set(err, EXIT_USAGE,
+				       "TEST_SERVICES entry '%s' is not "
+				       "NAME=IMAGE (example: "
+				       "TEST_SERVICES=db=postgres:16)",
+				       l->v[i]);
+		if (!valid_service_name(l->v[i], n))
+			return err_set(err, EXIT_USAGE,
+				       "TEST_SERVICES name '%.*s' cannot be a "
+				       "host name: use letters, digits, '-', "
+				       "'_' and '.', starting with a letter or "
+				       "digit, at most 63 (example: "
+				       "TEST_SERVICES=db=postgres:16)",
+				       (int)n, l->v[i]);
+		for (size_t j = 0; j < i; j++)
+			if (!strncmp(l->v[j], l->v[i], n + 1))
+				return err_set(err, EXIT_USAGE,
+					       "TEST_SERVICES names '%.*s' "
+					       "twice; give each service its "
+					       "own name",
+					       (int)n, l->v[i]);
+	}
+	return 0;
+}
+
 int config_validate(struct config *cfg, struct error *err)
 {
 	struct buf b = BUF_INIT;
@@ -433,7 +482,7 @@ int config_validate(struct config *cfg, struct error *err)
 	if (check_pairs("BUILD_ARGS", &cfg->build_args, 0, err) < 0 ||
 	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
 	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
-	    check_pairs("TEST_SERVICES", &cfg->services, 1, err) < 0)
+	    check_services(&cfg->services, err) < 0)
 		return -1;
 
 	buf_addf(&b, "%s/%s", cfg->account, cfg->image);

@@ -226,6 +226,14 @@ static int by_name(const FTSENT **a, const FTSENT **b)
 	return strcmp((*a)->fts_name, (*b)->fts_name);
 }
 
+static int bad_context(const char *dir, const char *why, struct error *err)
+{
+	return err_set(err, EXIT_USAGE,
+		       "CONTEXT '%s' cannot be used: %s; set CONTEXT (or the "
+		       "positional argument) to the directory to build",
+		       dir, why);
+}
+
 int context_open(struct context **out, const char *dir, const char *dockerfile,
 		 struct error *err)
 {
@@ -237,11 +245,12 @@ int context_open(struct context **out, const char *dir, const char *dockerfile,
 	ctx->fd = -1;
 	buf_init(&ctx->pending, PENDING_MAX);
 	ctx->root = realpath(dir, NULL);
-	if (!ctx->root || stat(ctx->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		err_set(err, EXIT_USAGE,
-			"CONTEXT '%s' is not a directory%s%s; set CONTEXT (or "
-			"the positional argument) to the directory to build",
-			dir, errno ? ": " : "", errno ? strerror(errno) : "");
+	if (!ctx->root || stat(ctx->root, &st) < 0) {
+		bad_context(dir, strerror(errno), err);
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		bad_context(dir, "not a directory", err);
 		goto fail;
 	}
 	if (resolve_dockerfile(ctx, dockerfile, err) < 0 ||

@@ -815,7 +815,10 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 	headers = request_headers(req);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
-	log_debug("%s %s", req->method, url.data);
+	/* The query is left out: build args may hold tokens. */
+	log_debug("%s %.*s", req->method,
+		  (int)(url.len - strlen(req->path) + (size_t)path_len(req->path)),
+		  url.data);
 	rc = curl_easy_perform(c);
 	{
 		curl_off_t connect_time = 0;
@@ -827,7 +830,8 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 	}
 	if (!req->status)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &req->status);
-	log_debug("%s %s -> %ld in %.3fs", req->method, req->path, req->status,
+	log_debug("%s %.*s -> %ld in %.3fs", req->method, path_len(req->path),
+		  req->path, req->status,
 		  now_seconds() - started);
 
 	if (t.sink_failed)
@@ -864,6 +868,10 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 	}
 	ret = 0;
 out:
+	/* The handle outlives this frame: it must not keep pointers into
+	 * it (why, headers, t). */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
 	buf_release(&url);
 	buf_release(&t.error_body);

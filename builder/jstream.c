@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "jstream.h"
+#include "json.h"
 #include "banned.h"
 
 void jstream_init(struct jstream *js, jstream_msg_fn on_msg, void *ctx)
@@ -38,7 +39,7 @@ static const char *failure_message(const cJSON *msg, long *code)
 			cJSON_GetObjectItemCaseSensitive(detail, "code");
 
 		if (cJSON_IsNumber(c))
-			*code = (long)c->valuedouble;
+			*code = (long)json_int(c, 1);
 		text = cJSON_GetObjectItemCaseSensitive(detail, "message");
 	}
 	if (!cJSON_IsString(text))

@@ -69,8 +69,13 @@ int main(int argc, char **argv)
 
 		rep.exit_code = code;
 		rep.error = code ? err.msg : NULL;
-		if (report_write(&rep, cfg.report, &rerr) < 0)
+		/* A run whose summary was asked for and lost is not a
+		 * success. */
+		if (report_write(&rep, cfg.report, &rerr) < 0) {
 			log_error("%s", rerr.msg);
+			if (!code)
+				code = rerr.code;
+		}
 		rep.error = NULL;
 	}
 out:

@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "engine.h"
+#include "json.h"
 #include "log.h"
 #include "pipeline.h"
 #include "push.h"
@@ -72,8 +73,7 @@ static void image_size(struct engine *eng, struct report *rep)
 	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) ==
 	    0) {
 		size = cJSON_GetObjectItemCaseSensitive(img, "Size");
-		if (cJSON_IsNumber(size))
-			rep->image_size = (long long)size->valuedouble;
+		rep->image_size = json_int(size, -1);
 	}
 	cJSON_Delete(img);
 	buf_release(&path);

@@ -21,6 +21,7 @@
 #include "jstream.h"
 #include "log.h"
 #include "push.h"
+#include "ref.h"
 #include "signals.h"
 #include "xmalloc.h"
 #include "banned.h"
@@ -233,17 +234,17 @@ static int backoff(double seconds, struct error *err)
 	return 0;
 }
 
-static const char *registry_of(const char *repository)
+/* The registry's host of a repository name, as the engine reads it. */
+static void registry_of(const char *repository, char *out, size_t len)
 {
-	static char host[256];
-	const char *slash = strchr(repository, '/');
-	size_t n = slash ? (size_t)(slash - repository) : 0;
+	struct ref r = REF_INIT;
+	struct error ignored = ERROR_INIT;
 
-	if (!n || (!memchr(repository, '.', n) && !memchr(repository, ':', n) &&
-		   strncmp(repository, "localhost", n)))
-		return "docker.io";
-	snprintf(host, sizeof(host), "%.*s", (int)n, repository);
-	return host;
+	if (ref_parse(&r, repository, NULL, &ignored) == 0)
+		snprintf(out, len, "%s", r.domain);
+	else
+		snprintf(out, len, "%s", REF_HUB_DOMAIN);
+	ref_release(&r);
 }
 
 /* The registry speaks plain HTTP: only the engine's configuration can
@@ -264,13 +265,14 @@ int push_image(struct engine *eng, const char *repository,
 	       long retries, struct push_result *res, struct error *err)
 {
 	struct buf auth_line = BUF_INIT;
+	char registry[256];
 	char *auth = auth_header(cred);
 	int ret = 0;
 
 	buf_addf(&auth_line, "X-Registry-Auth: %s", auth);
 	auth_free_secret(auth);
-	log_info("credentials for '%s': %s", registry_of(repository),
-		 cred->source);
+	registry_of(repository, registry, sizeof(registry));
+	log_info("credentials for '%s': %s", registry, cred->source);
 
 	for (size_t i = 0; i < tags->n; i++) {
 		double delay = 1.0;
@@ -299,13 +301,12 @@ int push_image(struct engine *eng, const char *repository,
 				err_recode(err, EXIT_PUSH);
 			if (err->code == EXIT_PUSH &&
 			    strstr(err->msg, "HTTP response to HTTPS client"))
-				insecure_hint(err, registry_of(repository));
+				insecure_hint(err, registry);
 			if (err->code == EXIT_PUSH)
 				err_wrap(err,
 					 "push of '%s:%s' to registry '%s' "
 					 "failed%s (credentials: %s)",
-					 repository, tags->v[i],
-					 registry_of(repository),
+					 repository, tags->v[i], registry,
 					 attempt ? " after retries" : "",
 					 cred->source);
 			ret = -1;

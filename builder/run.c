@@ -32,6 +32,7 @@
 #include "config.h"
 #include "demux.h"
 #include "engine.h"
+#include "json.h"
 #include "log.h"
 #include "pull.h"
 #include "run.h"
@@ -86,26 +87,6 @@ static cJSON *labels(void)
 static int image_width(const char *image)
 {
 	return strncmp(image, "sha256:", 7) ? (int)strlen(image) : 7 + 12;
-}
-
-/* A service name becomes a container name suffix and a DNS alias. */
-static int valid_service_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n > 63)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9'))
-			continue;
-		if (i && (c == '-' || c == '_' || c == '.'))
-			continue;
-		return 0;
-	}
-	return 1;
 }
 
 /* POST /containers/create?name=NAME; registers the container for cleanup
@@ -260,43 +241,22 @@ static void print_service_logs(const struct stage *st)
 
 /* --- services --------------------------------------------------------- */
 
-static int parse_services(struct stage *st, struct error *err)
+/* Splits TEST_SERVICES, which config_validate() has checked. */
+static void parse_services(struct stage *st)
 {
 	const struct strlist *l = &st->cfg->services;
 
 	st->svc = xcalloc(l->n ? l->n : 1, sizeof(*st->svc));
 	for (size_t i = 0; i < l->n; i++) {
-		struct service *s = &st->svc[st->nsvc];
+		struct service *s = &st->svc[st->nsvc++];
 		char *eq;
 
 		s->spec = xstrdup(l->v[i]);
-		st->nsvc++;
 		eq = strchr(s->spec, '=');
-		if (!eq || !eq[1])
-			return err_set(err, EXIT_USAGE,
-				       "TEST_SERVICES entry '%s' is not "
-				       "NAME=IMAGE (example: db=postgres:16)",
-				       l->v[i]);
 		*eq = '\0';
 		s->name = s->spec;
 		s->image = eq + 1;
-		if (!valid_service_name(s->name))
-			return err_set(
-				err, EXIT_USAGE,
-				"TEST_SERVICES name '%s' cannot be a "
-				"host name: use letters, digits, '-', "
-				"'_' and '.', starting with a letter or "
-				"digit, at most 63 (example: db=postgres:16)",
-				s->name);
-		for (size_t j = 0; j + 1 < st->nsvc; j++)
-			if (!strcmp(st->svc[j].name, s->name))
-				return err_set(
-					err, EXIT_USAGE,
-					"TEST_SERVICES names '%s' twice; "
-					"give each service its own name",
-					s->name);
 	}
-	return 0;
 }
 
 static int create_network(struct stage *st, struct error *err)
@@ -457,7 +417,7 @@ static int check_service(struct stage *st, struct service *s, struct error *err)
 			s->name, s->image,
 			cJSON_IsString(status) ? status->valuestring
 					       : "stopped",
-			cJSON_IsNumber(code) ? (long)code->valuedouble : -1L);
+			(long)json_int(code, -1));
 		goto out;
 	}
 	/* Podman reports "" where Docker omits Health or says "none". */
@@ -536,7 +496,8 @@ static int wait_services(struct stage *st, struct error *err)
 
 static int start_services(struct stage *st, struct error *err)
 {
-	if (parse_services(st, err) < 0 || create_network(st, err) < 0)
+	parse_services(st);
+	if (create_network(st, err) < 0)
 		return -1;
 	for (size_t i = 0; i < st->nsvc; i++)
 		if (start_service(st, &st->svc[i], err) < 0)
@@ -629,7 +590,7 @@ static int wait_exit(struct stage *st, double deadline, long *code,
 			buf_str(&body));
 		goto out;
 	}
-	*code = (long)status->valuedouble;
+	*code = (long)json_int(status, 255);
 	ret = 0;
 out:
 	cJSON_Delete(resp);

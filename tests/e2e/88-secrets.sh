@@ -140,7 +140,7 @@ watched() {
 	grep -q -- "--verbose" argv.txt || t_fail "builder's argv was not seen"
 	# The trace is there: the secrets' absence means something.
 	assert_contains "$STDERR" "POST http://api.moby.localhost/v1."
-	assert_contains "$STDERR" "/push?tag=1"
+	assert_contains "$STDERR" "/push"
 }
 
 # check_all SECRET...: no secret in any channel.
@@ -227,9 +227,23 @@ t_private_base_image() {
 	printf 'FROM %s\nRUN echo built-on-private-base-$((40+2))\n' "$base" >app/Dockerfile
 	watched 0 REGISTRY_USER="$user" REGISTRY_PASSWORD="$pass"
 	assert_contains "$STDOUT" "built-on-private-base-42"
-	assert_contains "$STDERR" "POST http://api.moby.localhost/v1.41/build?"
+	assert_contains "$STDERR" "POST http://api.moby.localhost/v1.41/build"
 	check_all "$pass" "$user:$pass"
 	docker rmi "$base" >/dev/null 2>&1 || true
+}
+
+t_build_arg_token() {
+	need_builder
+	local user=e2e-user-$T_UNIQ pass=Pw-$T_UNIQ-ba-e2e tok=Npm-$T_UNIQ-t0ken-e2e
+	registry_start "$user" "$pass"
+	make_app app
+	# The token reaches the build (as --build-arg NPM_TOKEN takes it from
+	# the environment), but no output, not even --verbose's trace.
+	printf 'ARG NPM_TOKEN\nRUN test -n "$NPM_TOKEN" && echo token-seen\n' >>app/Dockerfile
+	watched 0 REGISTRY_USER="$user" REGISTRY_PASSWORD="$pass" \
+		BUILD_ARGS=NPM_TOKEN NPM_TOKEN="$tok"
+	assert_contains "$STDOUT" "token-seen"
+	check_all "$tok" "$pass"
 }
 
 run_test "the search finds a secret in its encoded forms" t_search_finds_encoded_forms
@@ -239,4 +253,5 @@ run_test "config.json auth: a push leaks nothing" t_config_json_auth
 run_test "DOCKER_AUTH_CONFIG: a push leaks nothing" t_docker_auth_config
 run_test "a helper's identity token leaks nowhere" t_helper_identity_token
 run_test "a private base image (X-Registry-Config) leaks nothing" t_private_base_image
+run_test "a build-arg token stays out of the verbose trace" t_build_arg_token
 t_summary
