@@ -152,7 +152,8 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what)
 			log_warn("%s; remove it with `docker %s rm -f` or "
 				 "`builder cleanup --run %s`",
 				 err.msg,
-				 strcmp(what, "network") ? "container" : "network",
+				 strcmp(what, "network") ? "container"
+							 : "network",
 				 cleanup_run_id());
 			failures++;
 		}

@@ -817,7 +817,8 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 
 	/* The query is left out: build args may hold tokens. */
 	log_debug("%s %.*s", req->method,
-		  (int)(url.len - strlen(req->path) + (size_t)path_len(req->path)),
+		  (int)(url.len - strlen(req->path) +
+			(size_t)path_len(req->path)),
 		  url.data);
 	rc = curl_easy_perform(c);
 	{
@@ -831,8 +832,7 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 	if (!req->status)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &req->status);
 	log_debug("%s %.*s -> %ld in %.3fs", req->method, path_len(req->path),
-		  req->path, req->status,
-		  now_seconds() - started);
+		  req->path, req->status, now_seconds() - started);
 
 	if (t.sink_failed)
 		goto out;
