@@ -41,6 +41,7 @@
 #include "banned.h"
 
 #define SERVICE_READY_TIMEOUT_S 120
+#define SERVICE_SETTLE_S 0.4
 #define POLL_NS (500L * 1000 * 1000)
 #define SERVICE_LOG_TAIL 20
 #define LOG_LINE_MAX 4096u
@@ -53,6 +54,7 @@ struct service {
 	char *container; /* "builder-<run id>-NAME" */
 	char *id; /* NULL until created */
 	int ready;
+	double running_since; /* when first seen running, 0 before */
 	int announced; /* "waiting for ... healthy" was logged */
 };
 
@@ -420,7 +422,19 @@ static int check_service(struct stage *st, struct service *s, struct error *err)
 			(long)json_int(code, -1));
 		goto out;
 	}
+	/* Without a health check, "running" is all there is to wait for:
+	 * ask for it twice, a poll apart, so that a service that dies as it
+	 * starts is caught here rather than by puzzled tests. */
+	if (!s->running_since)
+		s->running_since = now_seconds();
 	/* Podman reports "" where Docker omits Health or says "none". */
+	if (!cJSON_IsString(hstatus) || !hstatus->valuestring[0] ||
+	    !strcmp(hstatus->valuestring, "none")) {
+		if (now_seconds() - s->running_since < SERVICE_SETTLE_S) {
+			ret = 0;
+			goto out;
+		}
+	}
 	if (!cJSON_IsString(hstatus) || !hstatus->valuestring[0] ||
 	    !strcmp(hstatus->valuestring, "none") ||
 	    !strcmp(hstatus->valuestring, "healthy")) {
