@@ -1139,3 +1139,24 @@ char *auth_registry_config(const struct credential *const *creds, size_t n)
 	}
 	return encode_json(root);
 }
+
+/* "NAME: VALUE" in one exact allocation; value is wiped and freed. */
+static char *header_line(const char *name, char *value)
+{
+	size_t len = strlen(name) + 2 + strlen(value) + 1;
+	char *line = xmalloc(len);
+
+	snprintf(line, len, "%s: %s", name, value);
+	auth_free_secret(value);
+	return line;
+}
+
+char *auth_header_line(const struct credential *c)
+{
+	return header_line("X-Registry-Auth", auth_header(c));
+}
+
+char *auth_registry_config_line(const struct credential *const *creds, size_t n)
+{
+	return header_line("X-Registry-Config", auth_registry_config(creds, n));
+}

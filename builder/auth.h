@@ -91,6 +91,13 @@ char *auth_header(const struct credential *c);
  * Owned; holds secrets. */
 char *auth_registry_config(const struct credential *const *creds, size_t n);
 
+/* The same as whole header lines, "X-Registry-Auth: <value>" and
+ * "X-Registry-Config: <value>", ready for engine_request.secret_headers.
+ * Owned; free with auth_free_secret(). */
+char *auth_header_line(const struct credential *c);
+char *auth_registry_config_line(const struct credential *const *creds,
+				size_t n);
+
 /* Zeroes the secrets and frees everything; c is left as CREDENTIAL_INIT.
  * NULL is fine. */
 void credential_release(struct credential *c);

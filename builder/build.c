@@ -210,7 +210,7 @@ static int base_image_auth(struct engine *eng, const struct config *cfg,
 		}
 	}
 	if (n && !buildkit)
-		*header = auth_registry_config(list, n);
+		*header = auth_registry_config_line(list, n);
 	ret = 0;
 out:
 	for (size_t i = 0; creds && i < bases.n; i++)
@@ -419,7 +419,6 @@ int build_image(struct engine *eng, const struct config *cfg,
 	struct context *ctx = NULL;
 	struct strlist cache = STRLIST_INIT;
 	struct buf query = BUF_INIT;
-	struct buf registry_header = BUF_INIT;
 	struct build_state st;
 	struct jstream js;
 	struct engine_request req = ENGINE_REQUEST_INIT;
@@ -443,11 +442,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 	if (base_image_auth(eng, cfg, ctx, cred, buildkit, &registry_config,
 			    err) < 0)
 		goto out;
-	if (registry_config) {
-		buf_addf(&registry_header, "X-Registry-Config: %s",
-			 registry_config);
-		headers[0] = registry_header.data;
-	}
+	headers[0] = registry_config;
 
 	req.method = "POST";
 	req.path = query.data;
@@ -496,12 +491,7 @@ out:
 		res->context_files = context_files(ctx);
 		res->context_bytes = context_bytes(ctx);
 	}
-	if (registry_config) {
-		auth_free_secret(registry_config);
-	}
-	if (registry_header.data)
-		explicit_bzero(registry_header.data, registry_header.len);
-	buf_release(&registry_header);
+	auth_free_secret(registry_config);
 	buf_release(&query);
 	buf_release(&st.step);
 	bktrace_release(&st.trace);

@@ -28,8 +28,6 @@
  * rather than grow without bound. */
 #define PROGRESS_IDS_MAX 512
 
-#define AUTH_HEADER "X-Registry-Auth: "
-
 /* Appends s for use as a path segment that may span '/' (image names do):
  * unreserved characters, '/', ':' and '@' as is, the rest percent-encoded. */
 static void add_path(struct buf *b, const char *s)
@@ -125,9 +123,7 @@ int image_pull(struct engine *eng, const char *ref, int *missing,
 	struct buf path = BUF_INIT;
 	char *header = NULL;
 	char *name = NULL;
-	char *auth = NULL;
 	const char *headers[2] = { NULL, NULL };
-	size_t len;
 	int ret = -1;
 
 	jstream_init(&js, on_progress, &prog);
@@ -150,12 +146,7 @@ int image_pull(struct engine *eng, const char *ref, int *missing,
 				  : r.tag  ? r.tag
 					   : "latest");
 
-	/* One exact allocation, so that no resized copy of the secret is
-	 * left behind in freed memory. */
-	auth = auth_header(&cred);
-	len = sizeof(AUTH_HEADER) + strlen(auth);
-	header = xmalloc(len);
-	snprintf(header, len, AUTH_HEADER "%s", auth);
+	header = auth_header_line(&cred);
 	headers[0] = header;
 	req.method = "POST";
 	req.path = path.data;
@@ -170,7 +161,6 @@ int image_pull(struct engine *eng, const char *ref, int *missing,
 	ret = 0;
 out:
 	auth_free_secret(header);
-	auth_free_secret(auth);
 	credential_release(&cred);
 	jstream_release(&js);
 	strlist_clear(&prog.ids);

@@ -264,13 +264,10 @@ int push_image(struct engine *eng, const char *repository,
 	       const struct strlist *tags, const struct credential *cred,
 	       long retries, struct push_result *res, struct error *err)
 {
-	struct buf auth_line = BUF_INIT;
+	char *auth_line = auth_header_line(cred);
 	char registry[256];
-	char *auth = auth_header(cred);
 	int ret = 0;
 
-	buf_addf(&auth_line, "X-Registry-Auth: %s", auth);
-	auth_free_secret(auth);
 	registry_of(repository, registry, sizeof(registry));
 	log_info("credentials for '%s': %s", registry, cred->source);
 
@@ -281,8 +278,8 @@ int push_image(struct engine *eng, const char *repository,
 		for (attempt = 0;; attempt++) {
 			err_clear(err);
 			res->attempts++;
-			if (!push_once(eng, repository, tags->v[i],
-				       auth_line.data, res, err))
+			if (!push_once(eng, repository, tags->v[i], auth_line,
+				       res, err))
 				break;
 			if (err->code >= 128 || !err->retryable ||
 			    attempt >= retries)
@@ -322,8 +319,7 @@ int push_image(struct engine *eng, const char *repository,
 		log_info("pushed %s:%s@%s", repository, tags->v[i],
 			 res->digest);
 	}
-	explicit_bzero(auth_line.data, auth_line.len);
-	buf_release(&auth_line);
+	auth_free_secret(auth_line);
 	return ret;
 }
 
