@@ -23,7 +23,8 @@ REG_USER=testuser
 REG_PASS=testpass
 PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev
 libarchive-dev libssl-dev docker.io docker-registry apache2-utils
-busybox-static clang valgrind jq curl file python3-yaml"
+busybox-static clang valgrind jq curl file python3-yaml
+iproute2 openssl socat"
 
 say() { printf 'test-env: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
