@@ -77,7 +77,9 @@ static int decode_line(struct jstream *js, const char *line, size_t len,
 		cJSON_Delete(msg);
 		return err_set(err, EXIT_ENGINE,
 			       "the engine sent a message that is not a JSON "
-			       "object (%zu bytes starting '%.40s')",
+			       "object (%zu bytes starting '%.40s'); is "
+			       "DOCKER_HOST a Docker engine, with nothing "
+			       "rewriting its answers in between?",
 			       len, line);
 	}
 	js->messages++;

@@ -207,7 +207,9 @@ static int push_once(struct engine *eng, const char *repository,
 	end_tty_line(&st);
 	if (!ret && !res->digest[0])
 		ret = err_set(err, EXIT_PUSH,
-			      "the engine reported no digest for the push");
+			      "the engine reported no digest for the push; "
+			      "check the tag in the registry before relying "
+			      "on it");
 	/* The registry's own words decide; a stream cut or garbled on the
 	 * way is worth another try. */
 	if (ret && err->code == EXIT_ENGINE && js.engine_error)

@@ -280,7 +280,9 @@ static int create_network(struct stage *st, struct error *err)
 		goto out;
 	id = cJSON_GetObjectItemCaseSensitive(resp, "Id");
 	if (!cJSON_IsString(id) || !id->valuestring[0]) {
-		err_set(err, EXIT_ENGINE, "the engine sent no network Id");
+		err_set(err, EXIT_ENGINE,
+			"the engine created no network (its answer has no "
+			"Id); check 'docker network ls' and the engine's log");
 		goto out;
 	}
 	st->network_id = xstrdup(id->valuestring);
