@@ -23,11 +23,16 @@ PKGS     = libcurl libarchive libcjson
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson)
 
-SRCS     = $(sort $(wildcard builder/*.c))
-LIB_SRCS = $(filter-out builder/main.c,$(SRCS))
-OBJS     = $(SRCS:builder/%.c=build/obj/%.o)
+# Sources are grouped by layer in builder/*/ (see builder/README.md); object
+# files are named by the source's base name, which is unique across folders.
+SRC_DIRS = $(sort $(dir $(wildcard builder/*/*.c)))
+SRCS     = $(sort $(wildcard builder/*/*.c))
+HDRS     = $(wildcard builder/*/*.h)
+LIB_SRCS = $(filter-out builder/cli/main.c,$(SRCS))
+OBJS     = $(addprefix build/obj/,$(notdir $(SRCS:.c=.o)))
+vpath %.c $(SRC_DIRS)
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-ASAN_OBJS = $(LIB_SRCS:builder/%.c=build/asan/%.o)
+ASAN_OBJS = $(addprefix build/asan/,$(notdir $(LIB_SRCS:.c=.o)))
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 
@@ -37,18 +42,18 @@ bin/builder: $(OBJS)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $(OBJS) $(DEPS_LIBS)
 
-build/obj/%.o: builder/%.c builder/*.h
+build/obj/%.o: %.c $(HDRS)
 	@mkdir -p build/obj
-	$(CC) $(CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -Ibuilder $(DEPS_CFLAGS) -c -o $@ $<
 
 # The binary the end-to-end tests run: same code, with sanitizers.
 bin/builder-asan: $(ASAN_OBJS) build/asan/main.o
 	@mkdir -p bin
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DEPS_LIBS)
 
-build/asan/%.o: builder/%.c builder/*.h
+build/asan/%.o: %.c $(HDRS)
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) $(SAN) $(DEPS_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -Ibuilder $(SAN) $(DEPS_CFLAGS) -c -o $@ $<
 
 build/unit/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
 	@mkdir -p build/unit
@@ -83,10 +88,10 @@ static: bin/builder-static
 # (no nsswitch.conf) glibc's built-in files and dns lookups do the work, and
 # the other two are in OpenSSL code (BIO lookups, engine loading) that
 # builder never reaches.
-bin/builder-static: $(SRCS) builder/*.h $(STATIC_DEPS)
+bin/builder-static: $(SRCS) $(HDRS) $(STATIC_DEPS)
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -Os -ffunction-sections -fdata-sections -static \
-	  -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
+	  -Ibuilder -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
 	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lssl -lcrypto -lz
 	strip $@
 
@@ -103,10 +108,10 @@ fuzz:
 	bash tests/fuzz/run.sh
 
 format:
-	clang-format -i builder/*.c builder/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i builder/*/*.c builder/*/*.h tests/unit/*.c tests/unit/*.h
 
 format-check:
-	clang-format --dry-run -Werror builder/*.c builder/*.h tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run -Werror builder/*/*.c builder/*/*.h tests/unit/*.c tests/unit/*.h
 
 clean:
 	rm -rf build bin

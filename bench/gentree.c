@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "banned.h"
+#include "util/banned.h"
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
 

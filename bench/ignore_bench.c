@@ -30,10 +30,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "ignore.h"
-#include "xmalloc.h"
-#include "banned.h"
+#include "util/error.h"
+#include "context/ignore.h"
+#include "util/xmalloc.h"
+#include "util/banned.h"
 
 #define NPATHS 100000
 #define ROUNDS 11

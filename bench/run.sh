@@ -902,7 +902,7 @@ package), on the same patterns and paths
 
 | matcher | ns per path, median (min-max) |
 | --- | --- |
-| builder (builder/ignore.c) | $(median ignore builder ns) ($(median ignore builder ns_min)-$(median ignore builder ns_max)) |
+| builder (builder/context/ignore.c) | $(median ignore builder ns) ($(median ignore builder ns_min)-$(median ignore builder ns_max)) |
 | moby/patternmatcher (Go) | $(median ignore patternmatcher ns) ($(median ignore patternmatcher ns_min)-$(median ignore patternmatcher ns_max)) |
 
 builder / patternmatcher: $ig_ratio. Same answers on all 100,000 paths: $ig_agree.

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "banned.h"
+#include "util/banned.h"
 
 extern char **environ;
 

@@ -85,7 +85,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../builder/banned.h"
+#include "../builder/util/banned.h"
 
 enum op {
 	OP_SEND,

@@ -50,7 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../builder/banned.h"
+#include "../builder/util/banned.h"
 
 #define HEAD_MAX 65536
 #define RULES_MAX 16

@@ -16,7 +16,7 @@ DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson
 # The library objects the Makefile builds for bin/builder-asan, brought up
 # to date once for all targets.
 lib_objs=()
-for src in "$REPO_ROOT"/builder/*.c; do
+for src in "$REPO_ROOT"/builder/*/*.c; do
 	[ "$(basename "$src")" = main.c ] && continue
 	lib_objs+=("build/asan/$(basename "$src" .c).o")
 done

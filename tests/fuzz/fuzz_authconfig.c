@@ -4,18 +4,18 @@
  * output, and base64 decoding, which must round-trip.
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibuilder \
- *	    tests/fuzz/fuzz_authconfig.c builder/auth.c builder/base64.c \
- *	    builder/ref.c builder/buf.c builder/xmalloc.c builder/error.c \
- *	    builder/log.c builder/signals.c -lcjson -o build/fuzz_authconfig
+ *	    tests/fuzz/fuzz_authconfig.c builder/registry/auth.c builder/util/base64.c \
+ *	    builder/registry/ref.c builder/util/buf.c builder/util/xmalloc.c builder/util/error.c \
+ *	    builder/util/log.c builder/util/signals.c -lcjson -o build/fuzz_authconfig
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "base64.h"
-#include "error.h"
-#include "xmalloc.h"
+#include "registry/auth.h"
+#include "util/base64.h"
+#include "util/error.h"
+#include "util/xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

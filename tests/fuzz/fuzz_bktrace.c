@@ -1,23 +1,23 @@
 /*
- * libFuzzer target for builder/bktrace.c. The input is one StatusResponse,
+ * libFuzzer target for builder/engine/bktrace.c. The input is one StatusResponse,
  * decoded three times into one decoder: raw, raw again (the steps are now
  * known), and base64-encoded through bktrace_feed. Each call must agree on
  * the verdict, fail only with EXIT_ENGINE, print nothing when it fails, and
  * print only whole lines when it succeeds.
  *
  *	clang -g -fsanitize=fuzzer,address,undefined -Ibuilder \
- *	    tests/fuzz/fuzz_bktrace.c builder/bktrace.c builder/base64.c \
- *	    builder/buf.c builder/error.c builder/xmalloc.c
+ *	    tests/fuzz/fuzz_bktrace.c builder/engine/bktrace.c builder/util/base64.c \
+ *	    builder/util/buf.c builder/util/error.c builder/util/xmalloc.c
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
-#include "bktrace.h"
-#include "buf.h"
-#include "error.h"
+#include "util/base64.h"
+#include "engine/bktrace.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,20 +1,20 @@
 /*
- * libFuzzer target for builder/demux.c. The first byte chooses a chunk
+ * libFuzzer target for builder/engine/demux.c. The first byte chooses a chunk
  * size; the rest is fed in chunks of that size and, separately, whole. Both
  * runs must agree on the verdict and on the bytes delivered per stream, and
  * every payload piece must be non-empty and belong to stdout or stderr.
  *
  *	clang -g -fsanitize=fuzzer,address,undefined -Ibuilder \
- *	    tests/fuzz/fuzz_demux.c builder/demux.c builder/buf.c \
- *	    builder/error.c builder/xmalloc.c
+ *	    tests/fuzz/fuzz_demux.c builder/engine/demux.c builder/util/buf.c \
+ *	    builder/util/error.c builder/util/xmalloc.c
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "demux.h"
-#include "error.h"
+#include "util/buf.h"
+#include "engine/demux.h"
+#include "util/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,14 +1,14 @@
 /*
  * libFuzzer target for the Dockerfile base-image reader
- * (builder/dockerfile.c). The input is a Dockerfile, then after a NUL byte
+ * (builder/context/dockerfile.c). The input is a Dockerfile, then after a NUL byte
  * any number of NUL-separated build arguments ("K=V"). Every image found
  * must be a non-empty name without '$', not `scratch`, listed once; the
  * result must not change when the lines end in CRLF instead of LF, nor
  * when the same text is read again into a list that already holds it.
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibuilder \
- *	    tests/fuzz/fuzz_dockerfile.c builder/dockerfile.c builder/buf.c \
- *	    builder/strlist.c builder/error.c builder/xmalloc.c \
+ *	    tests/fuzz/fuzz_dockerfile.c builder/context/dockerfile.c builder/util/buf.c \
+ *	    builder/util/strlist.c builder/util/error.c builder/util/xmalloc.c \
  *	    -o build/fuzz_dockerfile
  */
 #include <stdint.h>
@@ -16,9 +16,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dockerfile.h"
-#include "strlist.h"
-#include "xmalloc.h"
+#include "context/dockerfile.h"
+#include "util/strlist.h"
+#include "util/xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,21 +1,21 @@
 /*
- * libFuzzer target for builder/ignore.c: the input is a .dockerignore, then
+ * libFuzzer target for builder/context/ignore.c: the input is a .dockerignore, then
  * after a NUL byte any number of NUL-separated paths. Every path is matched
  * three ways (ignore_excluded, the walk's parent-carrying variant, the
  * excluded-directory rule), with invariants that must hold for any input.
  *
  *	clang -g -O1 -std=c17 -D_GNU_SOURCE \
  *	    -fsanitize=fuzzer,address,undefined -Ibuilder \
- *	    tests/fuzz/fuzz_ignore.c builder/ignore.c builder/goregex.c \
- *	    builder/buf.c builder/xmalloc.c builder/error.c \
+ *	    tests/fuzz/fuzz_ignore.c builder/context/ignore.c builder/context/goregex.c \
+ *	    builder/util/buf.c builder/util/xmalloc.c builder/util/error.c \
  *	    -o build/fuzz_ignore
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ignore.h"
-#include "xmalloc.h"
+#include "context/ignore.h"
+#include "util/xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

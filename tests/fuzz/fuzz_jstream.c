@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the JSON stream decoder (builder/jstream.c). The
+ * libFuzzer target for the JSON stream decoder (builder/engine/jstream.c). The
  * first byte chooses where the rest is split; the two parts are fed one
  * after the other, then the stream is finished. The same bytes are also
  * fed whole, and (when short) one byte at a time: the framing must not
@@ -9,8 +9,8 @@
  * callback sees is a JSON object.
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibuilder \
- *	    tests/fuzz/fuzz_jstream.c builder/jstream.c builder/buf.c \
- *	    builder/error.c builder/xmalloc.c -lcjson -o build/fuzz_jstream
+ *	    tests/fuzz/fuzz_jstream.c builder/engine/jstream.c builder/util/buf.c \
+ *	    builder/util/error.c builder/util/xmalloc.c -lcjson -o build/fuzz_jstream
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,8 +18,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "error.h"
-#include "jstream.h"
+#include "util/error.h"
+#include "engine/jstream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

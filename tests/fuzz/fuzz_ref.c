@@ -4,16 +4,16 @@
  * same fields, and every field must satisfy its own validator.
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ibuilder \
- *	    tests/fuzz/fuzz_ref.c builder/ref.c builder/buf.c \
- *	    builder/xmalloc.c builder/error.c -o build/fuzz_ref
+ *	    tests/fuzz/fuzz_ref.c builder/registry/ref.c builder/util/buf.c \
+ *	    builder/util/xmalloc.c builder/util/error.c -o build/fuzz_ref
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "ref.h"
-#include "xmalloc.h"
+#include "util/error.h"
+#include "registry/ref.h"
+#include "util/xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

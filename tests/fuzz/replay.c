@@ -7,7 +7,7 @@
  * run is printed first, so the log says which one it was.
  *
  *	gcc -g -fsanitize=address,undefined -Ibuilder tests/fuzz/replay.c \
- *	    tests/fuzz/fuzz_ref.c builder/ref.c ... -o build/fuzz/replay_ref
+ *	    tests/fuzz/fuzz_ref.c builder/registry/ref.c ... -o build/fuzz/replay_ref
  *	build/fuzz/replay_ref tests/fuzz/corpus/fuzz_ref
  */
 #include <dirent.h>

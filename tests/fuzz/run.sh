@@ -51,8 +51,8 @@ done
 mkdir -p "$OUT/obj"
 objs=()
 build_failed=0
-for src in builder/*.c; do
-	[ "$src" = builder/main.c ] && continue
+for src in builder/*/*.c; do
+	[ "$src" = builder/cli/main.c ] && continue
 	obj=$OUT/obj/$(basename "$src" .c).o
 	objs+=("$obj")
 	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] ||

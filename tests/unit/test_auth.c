@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "base64.h"
-#include "buf.h"
-#include "log.h"
-#include "ref.h"
+#include "registry/auth.h"
+#include "util/base64.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "registry/ref.h"
 #include "unit.h"
 
 static char scratch[] = "/tmp/builder-test-auth-XXXXXX";

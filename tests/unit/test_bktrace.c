@@ -1,5 +1,5 @@
 /*
- * Unit tests for the BuildKit progress decoder (builder/bktrace.c).
+ * Unit tests for the BuildKit progress decoder (builder/engine/bktrace.c).
  *
  * Recorded traces: tests/unit/data/bktrace/<name>.json are raw POST /build
  * ?version=2 responses from a Docker 20.10 engine (see the README there);
@@ -15,10 +15,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "base64.h"
-#include "bktrace.h"
-#include "buf.h"
-#include "error.h"
+#include "util/base64.h"
+#include "engine/bktrace.h"
+#include "util/buf.h"
+#include "util/error.h"
 #include "unit.h"
 
 #define DATA "tests/unit/data/bktrace/"

@@ -1,14 +1,14 @@
 /*
- * Unit tests for the multiplexed-output decoder (builder/demux.c): every
+ * Unit tests for the multiplexed-output decoder (builder/engine/demux.c): every
  * case is fed whole, one byte at a time, and split in two and in three at
  * every position, and must give the same output and the same verdict.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "demux.h"
-#include "error.h"
+#include "util/buf.h"
+#include "engine/demux.h"
+#include "util/error.h"
 #include "unit.h"
 
 /* What the callback saw: "o:" / "e:" runs, merged across pieces. */

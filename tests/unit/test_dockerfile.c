@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "dockerfile.h"
+#include "context/dockerfile.h"
 #include "unit.h"
 
 static const struct {

@@ -1,5 +1,5 @@
 /*
- * The regexp engine on its own (builder/goregex.c). Each expected answer
+ * The regexp engine on its own (builder/context/goregex.c). Each expected answer
  * is Go's regexp.MatchString on the same pattern and text (or Go's
  * regexp.Compile failing where the table says -1), checked with go 1.19,
  * except on the lines marked "unsupported", which Go accepts.
@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "goregex.h"
+#include "context/goregex.h"
 #include "unit.h"
-#include "xmalloc.h"
+#include "util/xmalloc.h"
 
 struct regex_case {
 	const char *pattern, *text;

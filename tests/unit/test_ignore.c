@@ -1,5 +1,5 @@
 /*
- * .dockerignore reading and matching (builder/ignore.c). The expected
+ * .dockerignore reading and matching (builder/context/ignore.c). The expected
  * answers are docker's: each case was checked against moby/patternmatcher
  * (New + MatchesOrParentMatches) fed by ignorefile.ReadAll's rules,
  * including the quirks a user would not guess.
@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ignore.h"
+#include "context/ignore.h"
 #include "unit.h"
-#include "xmalloc.h"
+#include "util/xmalloc.h"
 
 struct match_case {
 	const char *text; /* the .dockerignore */

@@ -8,8 +8,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
-#include "jstream.h"
+#include "util/buf.h"
+#include "engine/jstream.h"
 #include "unit.h"
 
 struct seen {

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "push.h"
+#include "pipeline/push.h"
 #include "unit.h"
 
 static const struct {

@@ -1,0 +1,620 @@
+/*
+ * Configuration: the environment first, then flags, then validation, all
+ * before any engine call. Names and tags are checked against the
+ * distribution reference grammar (ref.h) so that a typo fails in
+ * milliseconds with the rule and an example, not minutes later in a push.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/buf.h"
+#include "cli/config.h"
+#include "util/log.h"
+#include "registry/ref.h"
+#include "util/xmalloc.h"
+#include "util/banned.h"
+
+/* Build-number variables of the CI systems we know, in the order tried. */
+static const char *const ci_build_numbers[] = {
+	"CIRCLE_BUILD_NUM",
+	"bamboo_buildNumber",
+	"GITHUB_RUN_NUMBER",
+	"CI_PIPELINE_IID",
+	NULL,
+};
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static void set_str(char **dst, const char *value)
+{
+	free(*dst);
+	*dst = value ? xstrdup(value) : NULL;
+}
+
+static int parse_bool(const char *name, const char *value, int *out,
+		      struct error *err)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on", NULL };
+	static const char *const no[] = { "0", "false", "no", "off", NULL };
+
+	for (int i = 0; yes[i]; i++)
+		if (!strcasecmp(value, yes[i]))
+			return *out = 1, 0;
+	for (int i = 0; no[i]; i++)
+		if (!strcasecmp(value, no[i]))
+			return *out = 0, 0;
+	return err_set(err, EXIT_USAGE,
+		       "%s '%s' is not a boolean: use true or false "
+		       "(example: %s=false)",
+		       name, value, name);
+}
+
+static int parse_long(const char *name, const char *value, long min, long max,
+		      long *out, struct error *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < min || v > max)
+		return err_set(err, EXIT_USAGE,
+			       "%s '%s' is not a whole number from %ld to %ld "
+			       "(example: %s=%ld)",
+			       name, value, min, max, name,
+			       max < 600 ? max : 600);
+	*out = v;
+	return 0;
+}
+
+static int parse_builder(const char *value, enum builder_kind *out,
+			 struct error *err)
+{
+	if (!strcmp(value, "auto"))
+		*out = BUILDER_AUTO;
+	else if (!strcmp(value, "buildkit"))
+		*out = BUILDER_BUILDKIT;
+	else if (!strcmp(value, "classic"))
+		*out = BUILDER_CLASSIC;
+	else
+		return err_set(err, EXIT_USAGE,
+			       "BUILDER '%s' is not a builder: use auto, "
+			       "buildkit or classic (example: BUILDER=classic)",
+			       value);
+	return 0;
+}
+
+int config_from_env(struct config *cfg, struct error *err)
+{
+	const char *v;
+
+	cfg->push = 1;
+	cfg->push_retries = 3;
+	cfg->log_level = LOG_NORMAL;
+	set_str(&cfg->context, ".");
+	set_str(&cfg->account, env("ACCOUNT"));
+	set_str(&cfg->image, env("IMAGE"));
+	set_str(&cfg->registry, env("REGISTRY"));
+	if ((v = env("TAG"))) {
+		set_str(&cfg->tag, v);
+		cfg->tag_source = "TAG";
+	} else {
+		cfg->tag_source = "default";
+		for (int i = 0; ci_build_numbers[i]; i++)
+			if ((v = env(ci_build_numbers[i]))) {
+				set_str(&cfg->tag, v);
+				cfg->tag_source = ci_build_numbers[i];
+				break;
+			}
+		if (!cfg->tag)
+			set_str(&cfg->tag, "latest");
+	}
+	if ((v = env("EXTRA_TAGS")))
+		strlist_split(&cfg->extra_tags, v, " ,\n");
+	if ((v = env("CONTEXT")))
+		set_str(&cfg->context, v);
+	set_str(&cfg->dockerfile, env("DOCKERFILE"));
+	if ((v = env("BUILD_ARGS")))
+		strlist_split(&cfg->build_args, v, ",\n");
+	set_str(&cfg->target, env("TARGET"));
+	if ((v = env("LABELS")))
+		strlist_split(&cfg->labels, v, ",\n");
+	if ((v = env("CACHE_FROM")))
+		strlist_split(&cfg->cache_from, v, " ,\n");
+	set_str(&cfg->test_cmd, env("TEST_CMD"));
+	if ((v = env("TEST_ENV")))
+		strlist_split(&cfg->test_env, v, ",\n");
+	if ((v = env("TEST_SERVICES")))
+		strlist_split(&cfg->services, v, " ,\n");
+	if ((v = env("TEST_TIMEOUT")) &&
+	    parse_long("TEST_TIMEOUT", v, 0, 7 * 24 * 3600, &cfg->test_timeout,
+		       err) < 0)
+		return -1;
+	if ((v = env("PUSH")) && parse_bool("PUSH", v, &cfg->push, err) < 0)
+		return -1;
+	if ((v = env("PUSH_RETRIES")) &&
+	    parse_long("PUSH_RETRIES", v, 0, 20, &cfg->push_retries, err) < 0)
+		return -1;
+	if ((v = env("PULL")) && parse_bool("PULL", v, &cfg->pull, err) < 0)
+		return -1;
+	if ((v = env("NO_CACHE")) &&
+	    parse_bool("NO_CACHE", v, &cfg->no_cache, err) < 0)
+		return -1;
+	if ((v = env("BUILDER")) && parse_builder(v, &cfg->builder, err) < 0)
+		return -1;
+	set_str(&cfg->report, env("REPORT"));
+	return 0;
+}
+
+enum {
+	OPT_ACCOUNT = 256,
+	OPT_IMAGE,
+	OPT_TAG,
+	OPT_REGISTRY,
+	OPT_EXTRA_TAG,
+	OPT_CONTEXT,
+	OPT_BUILD_ARG,
+	OPT_TARGET,
+	OPT_LABEL,
+	OPT_TEST_CMD,
+	OPT_TEST_ENV,
+	OPT_SERVICE,
+	OPT_TEST_TIMEOUT,
+	OPT_NO_PUSH,
+	OPT_PUSH_RETRIES,
+	OPT_CACHE_FROM,
+	OPT_REPORT,
+	OPT_BUILDER,
+	OPT_PULL,
+	OPT_NO_CACHE,
+	OPT_RUN,
+};
+
+static const struct option long_options[] = {
+	{ "account", required_argument, NULL, OPT_ACCOUNT },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "registry", required_argument, NULL, OPT_REGISTRY },
+	{ "extra-tag", required_argument, NULL, OPT_EXTRA_TAG },
+	{ "context", required_argument, NULL, OPT_CONTEXT },
+	{ "file", required_argument, NULL, 'f' },
+	{ "build-arg", required_argument, NULL, OPT_BUILD_ARG },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "test-cmd", required_argument, NULL, OPT_TEST_CMD },
+	{ "test-env", required_argument, NULL, OPT_TEST_ENV },
+	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "test-timeout", required_argument, NULL, OPT_TEST_TIMEOUT },
+	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
+	{ "push-retries", required_argument, NULL, OPT_PUSH_RETRIES },
+	{ "cache-from", required_argument, NULL, OPT_CACHE_FROM },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "builder", required_argument, NULL, OPT_BUILDER },
+	{ "pull", no_argument, NULL, OPT_PULL },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "run", required_argument, NULL, OPT_RUN },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int config_parse_args(struct config *cfg, int argc, char **argv,
+		      struct error *err)
+{
+	int c, positional = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":f:qvhV", long_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case OPT_ACCOUNT:
+			set_str(&cfg->account, optarg);
+			break;
+		case OPT_IMAGE:
+			set_str(&cfg->image, optarg);
+			break;
+		case OPT_TAG:
+			set_str(&cfg->tag, optarg);
+			cfg->tag_source = "--tag";
+			break;
+		case OPT_REGISTRY:
+			set_str(&cfg->registry, optarg);
+			break;
+		case OPT_EXTRA_TAG:
+			strlist_push(&cfg->extra_tags, optarg);
+			break;
+		case OPT_CONTEXT:
+			set_str(&cfg->context, optarg);
+			break;
+		case 'f':
+			set_str(&cfg->dockerfile, optarg);
+			break;
+		case OPT_BUILD_ARG:
+			strlist_push(&cfg->build_args, optarg);
+			break;
+		case OPT_TARGET:
+			set_str(&cfg->target, optarg);
+			break;
+		case OPT_LABEL:
+			strlist_push(&cfg->labels, optarg);
+			break;
+		case OPT_TEST_CMD:
+			set_str(&cfg->test_cmd, optarg);
+			break;
+		case OPT_TEST_ENV:
+			strlist_push(&cfg->test_env, optarg);
+			break;
+		case OPT_SERVICE:
+			strlist_push(&cfg->services, optarg);
+			break;
+		case OPT_TEST_TIMEOUT:
+			if (parse_long("--test-timeout", optarg, 0,
+				       7 * 24 * 3600, &cfg->test_timeout,
+				       err) < 0)
+				return -1;
+			break;
+		case OPT_NO_PUSH:
+			cfg->push = 0;
+			break;
+		case OPT_PUSH_RETRIES:
+			if (parse_long("--push-retries", optarg, 0, 20,
+				       &cfg->push_retries, err) < 0)
+				return -1;
+			break;
+		case OPT_CACHE_FROM:
+			strlist_push(&cfg->cache_from, optarg);
+			break;
+		case OPT_REPORT:
+			set_str(&cfg->report, optarg);
+			break;
+		case OPT_BUILDER:
+			if (parse_builder(optarg, &cfg->builder, err) < 0)
+				return -1;
+			break;
+		case OPT_PULL:
+			cfg->pull = 1;
+			break;
+		case OPT_NO_CACHE:
+			cfg->no_cache = 1;
+			break;
+		case OPT_RUN:
+			set_str(&cfg->cleanup_run, optarg);
+			break;
+		case 'q':
+			cfg->log_level = LOG_QUIET;
+			break;
+		case 'v':
+			cfg->log_level = LOG_VERBOSE;
+			break;
+		case 'h':
+			cfg->command = CMD_HELP;
+			return 0;
+		case 'V':
+			cfg->command = CMD_VERSION;
+			return 0;
+		case ':':
+			return err_set(err, EXIT_USAGE,
+				       "option '%s' needs a value; see "
+				       "builder --help",
+				       argv[optind - 1]);
+		default:
+			return err_set(
+				err, EXIT_USAGE,
+				"unknown option '%s'; see builder --help",
+				argv[optind - 1]);
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (i == optind && !positional) {
+			if (!strcmp(arg, "check")) {
+				cfg->command = CMD_CHECK;
+				continue;
+			}
+			if (!strcmp(arg, "cleanup")) {
+				cfg->command = CMD_CLEANUP;
+				continue;
+			}
+			if (!strcmp(arg, "run"))
+				continue;
+			if (!strcmp(arg, "help")) {
+				cfg->command = CMD_HELP;
+				return 0;
+			}
+		}
+		if (positional++)
+			return err_set(
+				err, EXIT_USAGE,
+				"unexpected argument '%s': builder takes "
+				"one context directory; see builder "
+				"--help",
+				arg);
+		set_str(&cfg->context, arg);
+	}
+	return 0;
+}
+
+static const char *const path_rule =
+	"lowercase letters and digits, separated by '.', '_', '__' or '-'";
+
+/* Each '/'-separated component of value must be a valid path component. */
+static int check_path(const char *name, const char *value, const char *example,
+		      struct error *err)
+{
+	struct strlist parts = STRLIST_INIT;
+	int ret = 0;
+
+	if (!value)
+		return err_set(err, EXIT_USAGE,
+			       "%s is not set: it names the %s (example: "
+			       "%s=%s, or the flag --%s)",
+			       name,
+			       !strcmp(name, "IMAGE")
+				       ? "repository"
+				       : "account or namespace on the registry",
+			       name, example,
+			       !strcmp(name, "IMAGE") ? "image" : "account");
+	strlist_split(&parts, value, "/");
+	if (!parts.n || value[0] == '/' || value[strlen(value) - 1] == '/' ||
+	    strstr(value, "//"))
+		ret = -1;
+	for (size_t i = 0; !ret && i < parts.n; i++)
+		if (!ref_valid_path_component(parts.v[i]))
+			ret = -1;
+	strlist_clear(&parts);
+	if (ret)
+		return err_set(err, EXIT_USAGE,
+			       "%s '%s' is not a valid repository name: use %s "
+			       "(example: %s=%s)",
+			       name, value, path_rule, name, example);
+	return 0;
+}
+
+static int check_tag(const char *name, const char *value, struct error *err)
+{
+	if (ref_valid_tag(value))
+		return 0;
+	return err_set(err, EXIT_USAGE,
+		       "%s '%s' is not a valid tag: use up to 128 letters, "
+		       "digits, '_', '.' and '-', not starting with '.' or "
+		       "'-' (example: %s=1.4.2)",
+		       name, value, name);
+}
+
+static int check_pairs(const char *name, const struct strlist *l,
+		       int need_value, struct error *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *eq = strchr(l->v[i], '=');
+
+		if (eq == l->v[i] || (need_value && !eq))
+			return err_set(err, EXIT_USAGE,
+				       "%s entry '%s' is not KEY=VALUE "
+				       "(example: %s=KEY=value)",
+				       name, l->v[i], name);
+	}
+	return 0;
+}
+
+/* A service's NAME becomes its host name on the test network. */
+static int valid_service_name(const char *s, size_t n)
+{
+	if (!n || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (i && (c == '-' || c == '_' || c == '.'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static int check_services(const struct strlist *l, struct error *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *eq = strchr(l->v[i], '=');
+		size_t n = eq ? (size_t)(eq - l->v[i]) : 0;
+
+		if (!eq || !eq[1])
+			return err_set(err, EXIT_USAGE,
+				       "TEST_SERVICES entry '%s' is not "
+				       "NAME=IMAGE (example: "
+				       "TEST_SERVICES=db=postgres:16)",
+				       l->v[i]);
+		if (!valid_service_name(l->v[i], n))
+			return err_set(err, EXIT_USAGE,
+				       "TEST_SERVICES name '%.*s' cannot be a "
+				       "host name: use letters, digits, '-', "
+				       "'_' and '.', starting with a letter or "
+				       "digit, at most 63 (example: "
+				       "TEST_SERVICES=db=postgres:16)",
+				       (int)n, l->v[i]);
+		for (size_t j = 0; j < i; j++)
+			if (!strncmp(l->v[j], l->v[i], n + 1))
+				return err_set(err, EXIT_USAGE,
+					       "TEST_SERVICES names '%.*s' "
+					       "twice; give each service its "
+					       "own name",
+					       (int)n, l->v[i]);
+	}
+	return 0;
+}
+
+int config_validate(struct config *cfg, struct error *err)
+{
+	struct buf b = BUF_INIT;
+
+	if (cfg->command != CMD_RUN && cfg->command != CMD_CHECK)
+		return 0;
+	if (cfg->registry && !ref_valid_domain(cfg->registry))
+		return err_set(err, EXIT_USAGE,
+			       "REGISTRY '%s' is not a registry host: use "
+			       "HOST or HOST:PORT without a scheme or path "
+			       "(example: REGISTRY=registry.example.com:5000)",
+			       cfg->registry);
+	if (cfg->command == CMD_CHECK)
+		return 0;
+	if (check_path("ACCOUNT", cfg->account, "acme", err) < 0 ||
+	    check_path("IMAGE", cfg->image, "calc", err) < 0 ||
+	    check_tag("TAG", cfg->tag, err) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->extra_tags.n; i++)
+		if (check_tag("EXTRA_TAGS", cfg->extra_tags.v[i], err) < 0)
+			return -1;
+	if (check_pairs("BUILD_ARGS", &cfg->build_args, 0, err) < 0 ||
+	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
+	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
+	    check_services(&cfg->services, err) < 0)
+		return -1;
+
+	buf_addf(&b, "%s/%s", cfg->account, cfg->image);
+	if (b.len > 255) {
+		buf_release(&b);
+		return err_set(err, EXIT_USAGE,
+			       "ACCOUNT/IMAGE '%s/%s' is longer than 255 "
+			       "characters, the registry limit; shorten IMAGE",
+			       cfg->account, cfg->image);
+	}
+	buf_reset(&b);
+	if (cfg->registry)
+		buf_addf(&b, "%s/", cfg->registry);
+	buf_addf(&b, "%s/%s", cfg->account, cfg->image);
+	free(cfg->repository);
+	cfg->repository = xstrdup(b.data);
+	buf_addf(&b, ":%s", cfg->tag);
+	free(cfg->image_ref);
+	cfg->image_ref = buf_detach(&b);
+	return 0;
+}
+
+void config_usage(void)
+{
+	fputs("usage: builder [options] [run] [CONTEXT]   build, test, tag and "
+	      "push\n"
+	      "       builder check                       report the engine "
+	      "and credentials\n"
+	      "       builder cleanup [--run ID]          remove leftovers of "
+	      "killed runs\n"
+	      "\n"
+	      "builder builds the image [REGISTRY/]ACCOUNT/IMAGE:TAG from "
+	      "CONTEXT on the\n"
+	      "Docker engine, runs TEST_CMD in it, tags it and pushes every "
+	      "tag.\n"
+	      "\n"
+	      "Variables (flags override them):\n"
+	      "  ACCOUNT          --account NAME      namespace on the "
+	      "registry (required)\n"
+	      "  IMAGE            --image NAME        repository name "
+	      "(required)\n"
+	      "  TAG              --tag TAG           default: "
+	      "CIRCLE_BUILD_NUM, bamboo_buildNumber,\n"
+	      "                                       GITHUB_RUN_NUMBER or "
+	      "CI_PIPELINE_IID, else latest\n"
+	      "  REGISTRY         --registry HOST     registry host[:port] "
+	      "(default: Docker Hub)\n"
+	      "  EXTRA_TAGS       --extra-tag TAG     more tags, space or "
+	      "comma separated\n"
+	      "  CONTEXT          --context DIR       build context (default: "
+	      ".)\n"
+	      "  DOCKERFILE       -f, --file FILE     default: "
+	      "CONTEXT/Dockerfile\n"
+	      "  BUILD_ARGS       --build-arg K=V     newline or comma "
+	      "separated\n"
+	      "  TARGET           --target STAGE      build stage\n"
+	      "  LABELS           --label K=V         image labels, newline or "
+	      "comma separated\n"
+	      "  CACHE_FROM       --cache-from IMAGE  images pulled and used "
+	      "as build cache\n"
+	      "  PULL             --pull              always pull base images "
+	      "(default: false)\n"
+	      "  NO_CACHE         --no-cache          build without the layer "
+	      "cache\n"
+	      "  BUILDER          --builder KIND      auto, buildkit or "
+	      "classic (default: auto)\n"
+	      "  TEST_CMD         --test-cmd CMD      run as sh -c CMD in the "
+	      "image; unset: no tests\n"
+	      "  TEST_ENV         --test-env K=V      environment for the "
+	      "tests\n"
+	      "  TEST_SERVICES    --service NAME=IMG  sidecars reachable as "
+	      "NAME, space separated\n"
+	      "  TEST_TIMEOUT     --test-timeout SEC  default: none\n"
+	      "  PUSH             --no-push           true or false (default: "
+	      "true)\n"
+	      "  PUSH_RETRIES     --push-retries N    retries of transient "
+	      "push failures (default: 3)\n"
+	      "  REPORT           --report FILE       write a JSON summary of "
+	      "the run\n"
+	      "  REGISTRY_USER, REGISTRY_PASSWORD or REGISTRY_PASSWORD_FILE, "
+	      "DOCKER_USER/DOCKER_PASS,\n"
+	      "  DOCKERHUB_USER or DOCKERHUB_USERNAME with DOCKERHUB_PASS, "
+	      "else DOCKER_CONFIG/config.json\n"
+	      "                                       push credentials, first "
+	      "found wins\n"
+	      "  BUILDER_IDLE_TIMEOUT               seconds without a byte "
+	      "from "
+	      "the engine\n"
+	      "                                       (default: none; 120 for "
+	      "short requests)\n"
+	      "  DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, "
+	      "DOCKER_API_VERSION, DOCKER_CONFIG\n"
+	      "                                       as the docker CLI reads "
+	      "them\n"
+	      "\n"
+	      "Options:\n"
+	      "  -q, --quiet      no progress lines of builder's own; build "
+	      "and\n"
+	      "                   test output, errors and the reference "
+	      "remain\n"
+	      "  -v, --verbose    also trace every engine request (never "
+	      "credentials)\n"
+	      "  -h, --help       this text\n"
+	      "  -V, --version    the version\n"
+	      "\n"
+	      "Exit codes:\n"
+	      "  0 success, 1 build failed, 2 usage or configuration error,\n"
+	      "  3 engine unreachable or engine error, 4 tests failed, 5 tag "
+	      "or push failed,\n"
+	      "  130 and 143 interrupted by SIGINT and SIGTERM, after "
+	      "cleanup\n",
+	      stdout);
+}
+
+void config_release(struct config *cfg)
+{
+	free(cfg->account);
+	free(cfg->image);
+	free(cfg->tag);
+	free(cfg->registry);
+	strlist_clear(&cfg->extra_tags);
+	free(cfg->context);
+	free(cfg->dockerfile);
+	strlist_clear(&cfg->build_args);
+	free(cfg->target);
+	strlist_clear(&cfg->labels);
+	strlist_clear(&cfg->cache_from);
+	free(cfg->test_cmd);
+	strlist_clear(&cfg->test_env);
+	strlist_clear(&cfg->services);
+	free(cfg->report);
+	free(cfg->cleanup_run);
+	free(cfg->repository);
+	free(cfg->image_ref);
+}

@@ -1,0 +1,81 @@
+#ifndef BUILDER_CONFIG_H
+#define BUILDER_CONFIG_H
+
+/*
+ * The whole configuration of a run in one struct: filled from the
+ * environment by config_from_env(), overridden by command-line flags in
+ * config_parse_args(), and checked by config_validate() before any engine
+ * call. Every error names the variable or flag, the value, the rule and an
+ * example, with code EXIT_USAGE.
+ */
+
+#include "util/error.h"
+#include "util/strlist.h"
+
+enum builder_kind { BUILDER_AUTO, BUILDER_BUILDKIT, BUILDER_CLASSIC };
+
+enum command {
+	CMD_RUN, /* the whole pipeline (default) */
+	CMD_CHECK, /* report the engine and credential source */
+	CMD_CLEANUP, /* remove leftovers of killed runs */
+	CMD_HELP,
+	CMD_VERSION,
+};
+
+struct config {
+	enum command command;
+
+	char *account;
+	char *image;
+	char *tag;
+	const char *tag_source; /* "TAG", "CIRCLE_BUILD_NUM", "default" */
+	char *registry; /* host[:port], NULL for Docker Hub */
+	struct strlist extra_tags;
+
+	char *context; /* default "." */
+	char *dockerfile; /* NULL: <context>/Dockerfile */
+	struct strlist build_args; /* "K=V" or "K" */
+	char *target;
+	struct strlist labels; /* "K=V" */
+	struct strlist cache_from;
+	int pull; /* always pull base images */
+	int no_cache;
+	enum builder_kind builder;
+
+	char *test_cmd; /* NULL: the test stage is skipped */
+	struct strlist test_env; /* "K=V" */
+	struct strlist services; /* "NAME=IMAGE" */
+	long test_timeout; /* seconds, 0: none */
+
+	int push; /* 0 with PUSH=false or --no-push */
+	long push_retries; /* default 3 */
+	char *report; /* path of the JSON summary, or NULL */
+	char *cleanup_run; /* `builder cleanup --run ID` */
+	int log_level; /* enum log_level: --quiet, --verbose */
+
+	/* Derived by config_validate() */
+	char *repository; /* "[REGISTRY/]ACCOUNT/IMAGE" */
+	char *image_ref; /* repository ":" tag */
+};
+
+#define CONFIG_INIT \
+	{           \
+		0   \
+	}
+
+/* Reads every variable of the table in --help. */
+int config_from_env(struct config *cfg, struct error *err);
+
+/* Applies flags; may set cfg->command. */
+int config_parse_args(struct config *cfg, int argc, char **argv,
+		      struct error *err);
+
+/* Checks names, tags, numbers; derives repository and image_ref. */
+int config_validate(struct config *cfg, struct error *err);
+
+/* Prints the --help text to stdout. */
+void config_usage(void);
+
+void config_release(struct config *cfg);
+
+#endif

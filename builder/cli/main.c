@@ -1,0 +1,85 @@
+/*
+ * builder: build, test, tag and push a Docker image through the Engine
+ * API. This file reads the command line, runs one command, prints the
+ * error once and maps it to the exit code; nothing else exits.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/config.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/report.h"
+#include "util/signals.h"
+#include "util/banned.h"
+
+static int run(struct config *cfg, struct report *rep, struct error *err)
+{
+	switch (cfg->command) {
+	case CMD_HELP:
+		config_usage();
+		return 0;
+	case CMD_VERSION:
+		printf("builder %s\n", BUILDER_VERSION);
+		return 0;
+	case CMD_CHECK:
+		return pipeline_check(cfg, err);
+	case CMD_CLEANUP:
+		return pipeline_cleanup(cfg, err);
+	case CMD_RUN:
+		break;
+	}
+	return pipeline_run(cfg, rep, err);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg = CONFIG_INIT;
+	struct report rep;
+	struct error err = ERROR_INIT;
+	int code = EXIT_OK;
+
+	/* Line-buffered, so that our stderr lines and the build's stdout
+	 * interleave in order in a CI log. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signals_install();
+	report_init(&rep);
+
+	if (config_from_env(&cfg, &err) < 0 ||
+	    config_parse_args(&cfg, argc, argv, &err) < 0 ||
+	    config_validate(&cfg, &err) < 0) {
+		code = err.code;
+		log_error("%s", err.msg);
+		goto out;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+	if (run(&cfg, &rep, &err) < 0)
+		code = err.code ? err.code : EXIT_ENGINE;
+	/* A signal wins over whatever error it caused. */
+	if (signals_pending())
+		code = 128 + signals_pending();
+	if (code) {
+		if (code >= 128 && err.code < 128)
+			signals_error(&err);
+		log_error("%s", err.msg);
+	}
+	if (cfg.command == CMD_RUN && cfg.report) {
+		struct error rerr = ERROR_INIT;
+
+		rep.exit_code = code;
+		rep.error = code ? err.msg : NULL;
+		/* A run whose summary was asked for and lost is not a
+		 * success. */
+		if (report_write(&rep, cfg.report, &rerr) < 0) {
+			log_error("%s", rerr.msg);
+			if (!code)
+				code = rerr.code;
+		}
+		rep.error = NULL;
+	}
+out:
+	report_release(&rep);
+	config_release(&cfg);
+	return code;
+}

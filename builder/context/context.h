@@ -1,0 +1,51 @@
+#ifndef BUILDER_CONTEXT_H
+#define BUILDER_CONTEXT_H
+
+/*
+ * The build context as a tar stream, produced on demand.
+ *
+ * context_open() resolves the Dockerfile and loads .dockerignore; nothing
+ * is read from the tree yet. context_read() is an engine_read_fn: each call
+ * walks a little further (one header, or one chunk of one file) and hands
+ * out the tar bytes, so the context goes to the engine while it is being
+ * written and memory stays flat whatever its size.
+ *
+ * The archive follows the docker CLI: pax format, names relative with '/',
+ * uid/gid 0 and no user names (so the classic builder's cache keys match),
+ * modes and mtimes (whole seconds) kept, symlinks stored and never followed,
+ * hard links as links, sockets and FIFOs skipped with a warning and never
+ * opened. The Dockerfile and .dockerignore are always sent; a Dockerfile
+ * outside the context is added as ".dockerfile.<hex>", as the CLI does.
+ */
+
+#include <stddef.h>
+
+#include "util/error.h"
+
+struct context;
+
+/* dir: the context directory. dockerfile: as given by the user (relative
+ * to the current directory like `docker build -f`, or to the context), or
+ * NULL for <dir>/Dockerfile. A missing context or Dockerfile is an
+ * EXIT_USAGE error naming the path looked for. */
+int context_open(struct context **out, const char *dir, const char *dockerfile,
+		 struct error *err);
+
+/* The value for POST /build?dockerfile=: the Dockerfile's path inside the
+ * archive. Borrowed. */
+const char *context_dockerfile(const struct context *ctx);
+
+/* The Dockerfile's absolute path on disk (for reading FROM lines). */
+const char *context_dockerfile_path(const struct context *ctx);
+
+/* engine_read_fn: fills dst with up to max bytes of tar; 0 at the end.
+ * A file that cannot be read is an EXIT_BUILD error naming it. */
+long context_read(char *dst, size_t max, void *ctx, struct error *err);
+
+/* Files and bytes sent so far, for the log. */
+size_t context_files(const struct context *ctx);
+unsigned long long context_bytes(const struct context *ctx);
+
+void context_close(struct context *ctx);
+
+#endif

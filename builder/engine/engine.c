@@ -1,0 +1,1028 @@
+/*
+ * The transport to the Docker Engine API, and the only file that includes
+ * <curl/curl.h>. It resolves DOCKER_HOST and TLS the way the docker CLI
+ * does, negotiates the API version with GET /_ping, streams request bodies
+ * (chunked) and responses, and turns transport failures and HTTP errors
+ * into messages that name the socket or address and say what to do.
+ *
+ * Endpoints: /_ping, /version; everything else is built by the callers.
+ *
+ * CURLOPT_VERBOSE is never set: it would print X-Registry-Auth. The
+ * --verbose trace is our own and omits secret headers.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+
+#include "util/buf.h"
+#include "engine/engine.h"
+#include "util/log.h"
+#include "util/signals.h"
+#include "util/xmalloc.h"
+#include "util/banned.h"
+
+#define CONNECT_TIMEOUT_S 30L
+#define ERROR_BODY_MAX (64u * 1024)
+#define JSON_IDLE_TIMEOUT_S 120L
+#define JSON_BODY_MAX (16u * 1024 * 1024)
+
+struct engine {
+	CURL *curl;
+	char *host; /* as configured: "unix:///var/run/docker.sock" */
+	char *socket_path; /* unix sockets only */
+	char *base_url; /* "http://api.moby.localhost", "https://h:2376/base" */
+	int tls;
+	int tls_verify;
+	char *cert_dir; /* where ca.pem, cert.pem and key.pem were sought */
+	char *ca, *cert, *key;
+	char api[16]; /* negotiated, "" before the ping */
+	int api_forced;
+	char engine_api[16]; /* the engine's own, from /_ping */
+	int podman; /* /_ping said Libpod-Api-Version */
+	char builder_version[16];
+	long idle_timeout; /* seconds without a byte; 0: none */
+};
+
+/* Per-transfer state shared with the libcurl callbacks. */
+struct transfer {
+	struct engine *eng;
+	struct engine_request *req;
+	struct error *err;
+	struct buf error_body; /* the body of a >= 400 response */
+	int status_checked;
+	int sink_failed; /* on_data or read_body set err */
+	int connected; /* the connection was made */
+	int interrupted;
+	int timed_out;
+	int idle; /* nothing moved for idle_timeout seconds */
+	double last_active; /* when a byte last went either way */
+	curl_off_t last_dl, last_ul;
+	const char *body_pos; /* small in-memory body */
+	size_t body_left;
+};
+
+static int curl_ready;
+
+static int parse_api_version(const char *s, int *out)
+{
+	char *end;
+	long major, minor;
+
+	errno = 0;
+	major = strtol(s, &end, 10);
+	if (errno || end == s || *end != '.' || major < 1 || major > 9)
+		return -1;
+	s = end + 1;
+	minor = strtol(s, &end, 10);
+	if (errno || end == s || *end || minor < 0 || minor > 999)
+		return -1;
+	*out = (int)(major * 1000 + minor);
+	return 0;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s/%s", dir, name);
+	return buf_detach(&b);
+}
+
+/* DOCKER_CERT_PATH, else the docker config dir, as the CLI does. */
+static char *default_cert_dir(void)
+{
+	const char *dir = getenv("DOCKER_CERT_PATH");
+	const char *home;
+
+	if (dir && *dir)
+		return xstrdup(dir);
+	dir = getenv("DOCKER_CONFIG");
+	if (dir && *dir)
+		return xstrdup(dir);
+	home = getenv("HOME");
+	return join_path(home && *home ? home : "/root", ".docker");
+}
+
+static int setup_tls(struct engine *eng, const char *dir, struct error *err)
+{
+	eng->cert_dir = xstrdup(dir);
+	eng->ca = join_path(dir, "ca.pem");
+	eng->cert = join_path(dir, "cert.pem");
+	eng->key = join_path(dir, "key.pem");
+	if (eng->tls_verify && !file_exists(eng->ca))
+		return err_set(err, EXIT_USAGE,
+			       "TLS is on (DOCKER_TLS_VERIFY) but the CA "
+			       "certificate '%s' does not exist; set "
+			       "DOCKER_CERT_PATH to the directory holding "
+			       "ca.pem, cert.pem and key.pem",
+			       eng->ca);
+	/* A client certificate is optional, as with the CLI: without one
+	 * the engine decides whether to accept us. */
+	if (!file_exists(eng->cert) || !file_exists(eng->key)) {
+		free(eng->cert);
+		free(eng->key);
+		eng->cert = eng->key = NULL;
+	}
+	return 0;
+}
+
+/* Parses "tcp://host[:port][/base]" or a bare "host:port". */
+static int parse_tcp(struct engine *eng, const char *rest, struct error *err)
+{
+	const char *slash = strchr(rest, '/');
+	size_t hostlen = slash ? (size_t)(slash - rest) : strlen(rest);
+	const char *colon = memchr(rest, ':', hostlen);
+	const char *bracket = memchr(rest, ']', hostlen);
+	struct buf url = BUF_INIT;
+
+	if (!hostlen)
+		return err_set(err, EXIT_USAGE,
+			       "DOCKER_HOST '%s' has no host name; use "
+			       "tcp://HOST:PORT, e.g. tcp://docker:2376",
+			       eng->host);
+	if (bracket && colon && colon < bracket)
+		colon = memchr(bracket, ':',
+			       hostlen - (size_t)(bracket - rest));
+	buf_addf(&url, "%s://%.*s", eng->tls ? "https" : "http", (int)hostlen,
+		 rest);
+	if (!colon)
+		buf_addstr(&url, ":2375");
+	/* A base path prefixes every API path; drop its trailing '/'. */
+	if (slash) {
+		size_t n = strlen(slash);
+
+		while (n && slash[n - 1] == '/')
+			n--;
+		buf_add(&url, slash, n);
+	}
+	eng->base_url = buf_detach(&url);
+	return 0;
+}
+
+static int choose_host(struct engine *eng, struct error *err)
+{
+	const char *host = getenv("DOCKER_HOST");
+	const char *certdir = getenv("DOCKER_TLS_CERTDIR");
+
+	if (host && *host) {
+		eng->host = xstrdup(host);
+		return 0;
+	}
+	/* GitLab's docker:cli image: no DOCKER_HOST, no socket, but the dind
+	 * service's client certificates are shared at DOCKER_TLS_CERTDIR. */
+	if (!file_exists("/var/run/docker.sock") && certdir && *certdir) {
+		char *client = join_path(certdir, "client");
+		char *ca = join_path(client, "ca.pem");
+		int found = file_exists(ca);
+
+		free(ca);
+		if (found) {
+			eng->host = xstrdup("tcp://docker:2376");
+			eng->tls = eng->tls_verify = 1;
+			log_info("engine: DOCKER_HOST is unset and there is no "
+				 "/var/run/docker.sock, but '%s' holds client "
+				 "certificates: using tcp://docker:2376 with "
+				 "TLS",
+				 client);
+			if (setup_tls(eng, client, err) < 0) {
+				free(client);
+				return -1;
+			}
+			free(client);
+			return 0;
+		}
+		free(client);
+	}
+	eng->host = xstrdup("unix:///var/run/docker.sock");
+	return 0;
+}
+
+int engine_open(struct engine **out, struct error *err)
+{
+	struct engine *eng = xcalloc(1, sizeof(*eng));
+	const char *verify = getenv("DOCKER_TLS_VERIFY");
+	const char *tls = getenv("DOCKER_TLS");
+	const char *forced = getenv("DOCKER_API_VERSION");
+	const char *idle;
+	char *dir = NULL;
+	int v;
+
+	*out = NULL;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			free(eng);
+			return err_set(err, EXIT_ENGINE,
+				       "cannot initialise libcurl");
+		}
+		curl_ready = 1;
+	}
+	if (choose_host(eng, err) < 0)
+		goto fail;
+	if (!eng->ca && ((verify && *verify) || (tls && *tls))) {
+		/* Like the CLI: any non-empty DOCKER_TLS_VERIFY, even "0",
+		 * means verify. */
+		eng->tls = 1;
+		eng->tls_verify = verify && *verify;
+		dir = default_cert_dir();
+		if (setup_tls(eng, dir, err) < 0)
+			goto fail;
+	}
+
+	if (!strncmp(eng->host, "unix://", 7)) {
+		if (!eng->host[7]) {
+			err_set(err, EXIT_USAGE,
+				"DOCKER_HOST '%s' names no socket; use e.g. "
+				"unix:///var/run/docker.sock",
+				eng->host);
+			goto fail;
+		}
+		eng->socket_path = xstrdup(eng->host + 7);
+		eng->base_url = xstrdup("http://api.moby.localhost");
+	} else if (!strncmp(eng->host, "tcp://", 6)) {
+		if (parse_tcp(eng, eng->host + 6, err) < 0)
+			goto fail;
+	} else if (!strstr(eng->host, "://") && strchr(eng->host, ':')) {
+		if (parse_tcp(eng, eng->host, err) < 0)
+			goto fail;
+	} else {
+		err_set(err, EXIT_USAGE,
+			"DOCKER_HOST '%s' is not supported: builder speaks "
+			"unix:///PATH and tcp://HOST:PORT (with TLS through "
+			"DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)",
+			eng->host);
+		goto fail;
+	}
+
+	idle = getenv("BUILDER_IDLE_TIMEOUT");
+	if (idle && *idle) {
+		char *end;
+
+		errno = 0;
+		eng->idle_timeout = strtol(idle, &end, 10);
+		if (errno || *end || eng->idle_timeout < 0 ||
+		    eng->idle_timeout > 86400) {
+			err_set(err, EXIT_USAGE,
+				"BUILDER_IDLE_TIMEOUT '%s' is not a number of "
+				"seconds from 0 to 86400 (example: "
+				"BUILDER_IDLE_TIMEOUT=600)",
+				idle);
+			goto fail;
+		}
+	}
+
+	if (forced && *forced) {
+		if (parse_api_version(forced, &v) < 0) {
+			err_set(err, EXIT_USAGE,
+				"DOCKER_API_VERSION '%s' is not an API "
+				"version; "
+				"use MAJOR.MINOR, e.g. 1.41, or unset it",
+				forced);
+			goto fail;
+		}
+		snprintf(eng->api, sizeof(eng->api), "%s", forced);
+		eng->api_forced = 1;
+	}
+
+	eng->curl = curl_easy_init();
+	if (!eng->curl) {
+		err_set(err, EXIT_ENGINE, "cannot create a libcurl handle");
+		goto fail;
+	}
+	free(dir);
+	*out = eng;
+	return 0;
+fail:
+	free(dir);
+	engine_close(eng);
+	return -1;
+}
+
+void engine_close(struct engine *eng)
+{
+	if (!eng)
+		return;
+	if (eng->curl)
+		curl_easy_cleanup(eng->curl);
+	free(eng->host);
+	free(eng->socket_path);
+	free(eng->base_url);
+	free(eng->cert_dir);
+	free(eng->ca);
+	free(eng->cert);
+	free(eng->key);
+	free(eng);
+}
+
+const char *engine_host(const struct engine *eng)
+{
+	return eng->host;
+}
+
+const char *engine_api_version(const struct engine *eng)
+{
+	return eng->api;
+}
+
+const char *engine_builder_version(const struct engine *eng)
+{
+	return eng->builder_version;
+}
+
+/* --- libcurl callbacks ------------------------------------------------ */
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t len = size * nmemb;
+
+	t->connected = 1;
+	if (!t->status_checked) {
+		curl_easy_getinfo(t->eng->curl, CURLINFO_RESPONSE_CODE,
+				  &t->req->status);
+		t->status_checked = 1;
+	}
+	if (t->req->status >= 400) {
+		/* Keep what fits: the message is at the start. */
+		size_t room = ERROR_BODY_MAX - t->error_body.len;
+
+		buf_add(&t->error_body, data, len < room ? len : room);
+		return len;
+	}
+	if (t->req->on_data &&
+	    t->req->on_data(data, len, t->req->data_ctx, t->err) < 0) {
+		t->sink_failed = 1;
+		return CURL_WRITEFUNC_ERROR;
+	}
+	return len;
+}
+
+static size_t copy_header_value(const char *line, size_t len, const char *name,
+				char *dst, size_t dstlen)
+{
+	size_t n = strlen(name);
+	const char *v;
+	size_t vlen;
+
+	if (len <= n || strncasecmp(line, name, n) || line[n] != ':')
+		return 0;
+	v = line + n + 1;
+	vlen = len - n - 1;
+	while (vlen && (*v == ' ' || *v == '\t'))
+		v++, vlen--;
+	while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' ||
+			v[vlen - 1] == ' '))
+		vlen--;
+	if (vlen >= dstlen)
+		vlen = dstlen - 1;
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+	return 1;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t len = size * nmemb;
+
+	t->connected = 1;
+	copy_header_value(line, len, "Content-Type", t->req->content_type_out,
+			  sizeof(t->req->content_type_out));
+	if (!strcmp(t->req->path, "/_ping")) {
+		char api[16] = "";
+
+		if (copy_header_value(line, len, "Api-Version", api,
+				      sizeof(api))) {
+			memcpy(t->eng->engine_api, api, sizeof(api));
+			if (!t->eng->api_forced)
+				memcpy(t->eng->api, api, sizeof(api));
+		}
+		/* Podman's Docker-compatible service says what it is only
+		 * here; /version names "Podman Engine" in Components. */
+		if (copy_header_value(line, len, "Libpod-Api-Version", api,
+				      sizeof(api)))
+			t->eng->podman = 1;
+		copy_header_value(line, len, "Builder-Version",
+				  t->eng->builder_version,
+				  sizeof(t->eng->builder_version));
+	}
+	return len;
+}
+
+static size_t on_read(char *dst, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t max = size * nmemb;
+	long n;
+
+	t->connected = 1;
+	if (!t->req->ignore_interrupt && signals_pending()) {
+		t->interrupted = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	if (!t->req->read_body) {
+		size_t take = t->body_left < max ? t->body_left : max;
+
+		memcpy(dst, t->body_pos, take);
+		t->body_pos += take;
+		t->body_left -= take;
+		return take;
+	}
+	n = t->req->read_body(dst, max, t->req->read_ctx, t->err);
+	if (n < 0) {
+		t->sink_failed = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)n;
+}
+
+/* The request's own idle limit, else BUILDER_IDLE_TIMEOUT's; 0: none. */
+static long idle_limit(const struct transfer *t)
+{
+	return t->req->idle_timeout ? t->req->idle_timeout
+				    : t->eng->idle_timeout;
+}
+
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct transfer *t = userp;
+	double now = now_seconds();
+
+	(void)dltotal, (void)ultotal;
+	if (!t->req->ignore_interrupt && signals_pending()) {
+		t->interrupted = 1;
+		return 1;
+	}
+	if (t->req->deadline > 0 && now >= t->req->deadline) {
+		t->timed_out = 1;
+		return 1;
+	}
+	/* Our own idle timer rather than CURLOPT_LOW_SPEED_*: libcurl
+	 * averages the speed over its last five seconds, so its limit fired
+	 * five seconds or more after the engine went quiet. libcurl calls
+	 * us at least once a second, data or not. */
+	if (dlnow != t->last_dl || ulnow != t->last_ul) {
+		t->last_dl = dlnow;
+		t->last_ul = ulnow;
+		t->last_active = now;
+	} else if (idle_limit(t) &&
+		   now - t->last_active >= (double)idle_limit(t)) {
+		t->idle = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* --- errors ----------------------------------------------------------- */
+
+/* The length of a request path without its query: messages name the
+ * endpoint, not the dozen /build parameters. */
+static int path_len(const char *path)
+{
+	return (int)strcspn(path, "?");
+}
+
+/* The message of an HTTP error response: {"message": "..."} or the raw
+ * body, as the Go client does. */
+static void http_error(struct transfer *t)
+{
+	struct engine_request *req = t->req;
+	const char *text = buf_str(&t->error_body);
+	cJSON *json = cJSON_ParseWithLength(text, t->error_body.len);
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "message");
+	struct buf clean = BUF_INIT;
+
+	if (cJSON_IsString(msg))
+		text = msg->valuestring;
+	buf_add(&clean, text, strcspn(text, "\r\n"));
+	if (!t->eng->tls && strstr(text, "HTTPS server")) {
+		err_set(t->err, EXIT_ENGINE,
+			"the engine at '%s' expects TLS: set "
+			"DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the "
+			"directory holding ca.pem, cert.pem and key.pem",
+			t->eng->host);
+	} else if (req->status == 400 && strstr(text, "client version") &&
+		   t->eng->api_forced) {
+		err_set(t->err, EXIT_ENGINE,
+			"the engine at '%s' refused API version %s (forced by "
+			"DOCKER_API_VERSION): %s; unset DOCKER_API_VERSION to "
+			"negotiate, or set it to a version the engine supports",
+			t->eng->host, t->eng->api, buf_str(&clean));
+	} else if (req->status == 400 && strstr(text, "client version")) {
+		/* Negotiated, so the engine's minimum is above our maximum
+		 * (Docker 25 and later raise the minimum now and then). */
+		err_set(t->err, EXIT_ENGINE,
+			"the engine at '%s' refused API version %s: %s; "
+			"builder speaks API %s to %s: use a newer builder, or "
+			"set DOCKER_API_VERSION to a version the engine "
+			"supports",
+			t->eng->host, t->eng->api, buf_str(&clean),
+			ENGINE_API_MIN, ENGINE_API_MAX);
+	} else {
+		err_set(t->err, EXIT_ENGINE, "%s (HTTP %ld from %s %.*s)",
+			clean.len ? buf_str(&clean) : "no message", req->status,
+			req->method, path_len(req->path), req->path);
+	}
+	t->err->retryable = req->status >= 500;
+	buf_release(&clean);
+	cJSON_Delete(json);
+}
+
+static int unix_socket_error(struct engine *eng, const char *why,
+			     struct error *err)
+{
+	struct stat st;
+
+	if (stat(eng->socket_path, &st) < 0 && errno == ENOENT)
+		return err_set(err, EXIT_ENGINE,
+			       "cannot connect to the docker engine: socket "
+			       "'%s' does not exist (DOCKER_HOST='%s'); start "
+			       "dockerd or set DOCKER_HOST, and when builder "
+			       "runs in a container mount the socket with "
+			       "-v /var/run/docker.sock:/var/run/docker.sock",
+			       eng->socket_path, eng->host);
+	if (access(eng->socket_path, R_OK | W_OK) < 0 && errno == EACCES) {
+		struct group *gr = getgrgid(st.st_gid);
+
+		return err_set(err, EXIT_ENGINE,
+			       "cannot connect to the docker engine: "
+			       "permission denied on socket '%s' (owned by "
+			       "group '%s'); run builder as root or as a "
+			       "member of that group",
+			       eng->socket_path, gr ? gr->gr_name : "unknown");
+	}
+	return err_set(err, EXIT_ENGINE,
+		       "cannot connect to the docker engine at '%s': %s; is "
+		       "dockerd running?",
+		       eng->socket_path, why);
+}
+
+/* A TLS failure on the engine's side of the handshake: almost always our
+ * client certificate, missing or signed by another CA. */
+static int client_cert_error(const struct engine *eng, const char *what,
+			     const char *why, struct error *err)
+{
+	if (!eng->cert)
+		return err_set(err, EXIT_ENGINE,
+			       "TLS: the engine at '%s' %s: %s; likely "
+			       "cause: no client certificate was sent "
+			       "('%s/cert.pem' or key.pem does not exist) and "
+			       "the engine requires one: put the client "
+			       "certificate and key there, or point "
+			       "DOCKER_CERT_PATH at them",
+			       eng->host, what, why,
+			       eng->cert_dir ? eng->cert_dir : ".");
+	return err_set(err, EXIT_ENGINE,
+		       "TLS: the engine at '%s' %s: %s; likely cause: it "
+		       "does not trust the client certificate '%s': it must "
+		       "be signed by the CA the engine was started with "
+		       "(--tlscacert)",
+		       eng->host, what, why, eng->cert);
+}
+
+static int transport_error(struct transfer *t, CURLcode rc, const char *why,
+			   struct error *err)
+{
+	struct engine *eng = t->eng;
+	const char *addr = eng->host;
+
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		if (eng->socket_path) {
+			long os_errno = 0;
+
+			/* libcurl's text names its dummy host and port 80;
+			 * the socket's own errno says more ("Connection
+			 * refused": the file is there, nobody listens). */
+			curl_easy_getinfo(eng->curl, CURLINFO_OS_ERRNO,
+					  &os_errno);
+			if (os_errno)
+				why = strerror((int)os_errno);
+			return unix_socket_error(eng, why, err);
+		}
+		err_set(err, EXIT_ENGINE,
+			"cannot connect to the docker engine at '%s': %s; is "
+			"the engine running and DOCKER_HOST right?",
+			addr, why);
+		err->retryable = 1;
+		return -1;
+	case CURLE_OPERATION_TIMEDOUT:
+		/* Only the ping has a total timeout; idle limits are ours
+		 * (t->idle). */
+		if (t->connected)
+			err_set(err, EXIT_ENGINE,
+				"the docker engine at '%s' did not answer %s "
+				"%.*s within %ld s; it may be stuck: check it "
+				"with 'docker info'",
+				addr, t->req->method, path_len(t->req->path),
+				t->req->path, CONNECT_TIMEOUT_S);
+		else
+			err_set(err, EXIT_ENGINE,
+				"timed out connecting to the docker engine at "
+				"'%s': %s; check DOCKER_HOST and the network",
+				addr, why);
+		err->retryable = 1;
+		return -1;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		if (strstr(why, "subject name") || strstr(why, "match"))
+			return err_set(err, EXIT_ENGINE,
+				       "TLS: the certificate of the engine at "
+				       "'%s' was not accepted: %s; likely "
+				       "cause: the host in DOCKER_HOST is not "
+				       "in the certificate's subjectAltName: "
+				       "use a name or address it lists",
+				       addr, why);
+		return err_set(err, EXIT_ENGINE,
+			       "TLS: the certificate of the engine at '%s' "
+			       "was not accepted: %s; likely cause: '%s' is "
+			       "not the CA that signed it: set "
+			       "DOCKER_CERT_PATH to the directory holding the "
+			       "engine's ca.pem",
+			       addr, why, eng->ca ? eng->ca : "ca.pem");
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		return err_set(err, EXIT_USAGE,
+			       "TLS: cannot use the certificates for '%s': "
+			       "%s; check ca.pem, cert.pem and key.pem in "
+			       "DOCKER_CERT_PATH",
+			       addr, why);
+	case CURLE_SSL_CONNECT_ERROR:
+		if (strstr(why, "wrong version number") ||
+		    strstr(why, "packet length too long"))
+			return err_set(err, EXIT_ENGINE,
+				       "TLS: the engine at '%s' does not speak "
+				       "TLS on that port (%s); unset "
+				       "DOCKER_TLS_VERIFY or use the engine's "
+				       "TLS port, usually 2376",
+				       addr, why);
+		return client_cert_error(eng, "handshake failed", why, err);
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		/* With TLS 1.3 the server's verdict on our certificate
+		 * arrives as an alert after the handshake, on first read. */
+		if (eng->tls && (strstr(why, "alert") || strstr(why, "SSL")))
+			return client_cert_error(eng, "closed the connection",
+						 why, err);
+		err_set(err, EXIT_ENGINE,
+			"lost the connection to the docker engine at '%s' "
+			"during %s %.*s: %s",
+			addr, t->req->method, path_len(t->req->path),
+			t->req->path, why);
+		err->retryable = 1;
+		return -1;
+	default:
+		return err_set(err, EXIT_ENGINE,
+			       "request %s %.*s to the docker engine at '%s' "
+			       "failed: %s",
+			       t->req->method, path_len(t->req->path),
+			       t->req->path, addr, why);
+	}
+}
+
+/* --- requests --------------------------------------------------------- */
+
+static struct curl_slist *request_headers(const struct engine_request *req)
+{
+	struct curl_slist *h = NULL;
+	struct buf line = BUF_INIT;
+
+	if (req->content_type) {
+		buf_addf(&line, "Content-Type: %s", req->content_type);
+		h = curl_slist_append(h, line.data);
+	}
+	if (req->read_body)
+		h = curl_slist_append(h, "Transfer-Encoding: chunked");
+	/* No "Expect: 100-continue" round trip before bodies. */
+	h = curl_slist_append(h, "Expect:");
+	for (const char *const *s = req->secret_headers; s && *s; s++)
+		h = curl_slist_append(h, *s);
+	buf_release(&line);
+	return h;
+}
+
+static void set_method(CURL *c, const struct engine_request *req,
+		       struct transfer *t)
+{
+	if (!strcmp(req->method, "GET")) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (!strcmp(req->method, "HEAD")) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		if (strcmp(req->method, "POST"))
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->read_body) {
+			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(c, CURLOPT_READDATA, t);
+		} else {
+			/* A real Content-Length, 0 when there is no body:
+			 * POST /containers/{id}/start rejects chunked. */
+			t->body_pos = req->body ? req->body : "";
+			t->body_left = req->body ? req->body_len : 0;
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+					 (curl_off_t)t->body_left);
+			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+			curl_easy_setopt(c, CURLOPT_READDATA, t);
+		}
+	}
+}
+
+int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
+{
+	CURL *c = eng->curl;
+	struct transfer t;
+	struct curl_slist *headers = NULL;
+	struct buf url = BUF_INIT;
+	char why[CURL_ERROR_SIZE] = "";
+	double started = now_seconds();
+	CURLcode rc;
+	int ret = -1;
+
+	memset(&t, 0, sizeof(t));
+	t.eng = eng;
+	t.req = req;
+	t.err = err;
+	buf_init(&t.error_body, ERROR_BODY_MAX);
+	req->status = 0;
+	req->timed_out = 0;
+	req->content_type_out[0] = '\0';
+
+	if (!req->ignore_interrupt && signals_pending()) {
+		signals_error(err);
+		goto out;
+	}
+	buf_addstr(&url, eng->base_url);
+	if (eng->api[0] && strcmp(req->path, "/_ping"))
+		buf_addf(&url, "/v%s", eng->api);
+	buf_addstr(&url, req->path);
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url.data);
+	if (eng->socket_path)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, eng->socket_path);
+	if (eng->tls) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER,
+				 eng->tls_verify ? 1L : 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST,
+				 eng->tls_verify ? 2L : 0L);
+		if (eng->ca)
+			curl_easy_setopt(c, CURLOPT_CAINFO, eng->ca);
+		if (eng->cert) {
+			curl_easy_setopt(c, CURLOPT_SSLCERT, eng->cert);
+			curl_easy_setopt(c, CURLOPT_SSLKEY, eng->key);
+		}
+	}
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* No total timeout: builds, waits and pushes take what they take.
+	 * The ping is the exception, so that a hung engine is reported. An
+	 * idle limit (on_progress) only when the user asks for one: a quiet
+	 * RUN step or a long test produces no bytes for minutes. */
+	if (!strcmp(req->path, "/_ping"))
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, CONNECT_TIMEOUT_S);
+	t.last_active = started;
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "builder/" BUILDER_VERSION);
+	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+	set_method(c, req, &t);
+	headers = request_headers(req);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+
+	/* The query is left out: build args may hold tokens. */
+	log_debug("%s %.*s", req->method,
+		  (int)(url.len - strlen(req->path) +
+			(size_t)path_len(req->path)),
+		  url.data);
+	rc = curl_easy_perform(c);
+	{
+		curl_off_t connect_time = 0;
+
+		/* Zero on a unix socket: the callbacks said so already. */
+		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_time);
+		if (connect_time > 0)
+			t.connected = 1;
+	}
+	if (!req->status)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &req->status);
+	log_debug("%s %.*s -> %ld in %.3fs", req->method, path_len(req->path),
+		  req->path, req->status, now_seconds() - started);
+
+	if (t.sink_failed)
+		goto out;
+	if (t.interrupted) {
+		signals_error(err);
+		goto out;
+	}
+	if (t.timed_out) {
+		req->timed_out = 1;
+		err_set(err, EXIT_ENGINE, "%s %.*s: deadline reached",
+			req->method, path_len(req->path), req->path);
+		goto out;
+	}
+	if (t.idle) {
+		err_set(err, EXIT_ENGINE,
+			"the docker engine at '%s' sent nothing for %ld s "
+			"during %s %.*s (BUILDER_IDLE_TIMEOUT); it may be "
+			"stuck: check it with 'docker info', or raise "
+			"BUILDER_IDLE_TIMEOUT",
+			eng->host, idle_limit(&t), req->method,
+			path_len(req->path), req->path);
+		err->retryable = 1;
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		transport_error(&t, rc, why[0] ? why : curl_easy_strerror(rc),
+				err);
+		goto out;
+	}
+	if (req->status >= 400) {
+		http_error(&t);
+		goto out;
+	}
+	ret = 0;
+out:
+	/* The handle outlives this frame: it must not keep pointers into
+	 * it (why, headers, t). */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(headers);
+	buf_release(&url);
+	buf_release(&t.error_body);
+	return ret;
+}
+
+int engine_ping(struct engine *eng, struct error *err)
+{
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	int have, min, max;
+
+	req.method = "GET";
+	req.path = "/_ping";
+	if (engine_do(eng, &req, err) < 0)
+		return err_wrap(err, "cannot reach the docker engine");
+	if (!eng->api[0])
+		/* Engines that predate the header: assume our maximum. */
+		snprintf(eng->api, sizeof(eng->api), "%s", ENGINE_API_MAX);
+	if (parse_api_version(eng->api, &have) < 0)
+		return err_set(err, EXIT_ENGINE,
+			       "the engine at '%s' reported API version '%s', "
+			       "which builder cannot read",
+			       eng->host, eng->api);
+	parse_api_version(ENGINE_API_MIN, &min);
+	parse_api_version(ENGINE_API_MAX, &max);
+	if (eng->api_forced) {
+		int engine_max;
+
+		log_info("engine: API version %s forced by DOCKER_API_VERSION "
+			 "(the engine reports %s)",
+			 eng->api,
+			 eng->engine_api[0] ? eng->engine_api : "none");
+		/* Sent anyway, as the docker CLI does: the engine's own
+		 * refusal names its range. */
+		if (have < min)
+			log_warn(
+				"DOCKER_API_VERSION %s is older than builder's "
+				"minimum %s: some requests may fail",
+				eng->api, ENGINE_API_MIN);
+		else if (!parse_api_version(eng->engine_api, &engine_max) &&
+			 have > engine_max)
+			log_warn("DOCKER_API_VERSION %s is newer than the "
+				 "engine's API %s: the engine will likely "
+				 "refuse "
+				 "it",
+				 eng->api, eng->engine_api);
+		return 0;
+	}
+	if (have < min)
+		return err_set(
+			err, EXIT_ENGINE,
+			"the engine at '%s' speaks Docker API %s at "
+			"most; builder needs %s (Docker 20.10) or newer: "
+			"upgrade the engine",
+			eng->host, eng->api, ENGINE_API_MIN);
+	if (have > max)
+		snprintf(eng->api, sizeof(eng->api), "%s", ENGINE_API_MAX);
+	return 0;
+}
+
+static int collect(const char *data, size_t len, void *ctx, struct error *err)
+{
+	if (buf_add(ctx, data, len) < 0)
+		return err_set(err, EXIT_ENGINE,
+			       "the engine's response is larger than %u bytes",
+			       JSON_BODY_MAX);
+	return 0;
+}
+
+static int json_exchange(struct engine *eng, const char *method,
+			 const char *path, const cJSON *body, cJSON **out,
+			 long *status, int cleanup, struct error *err)
+{
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct buf resp = BUF_INIT;
+	char *text = NULL;
+	int ret = -1;
+
+	if (out)
+		*out = NULL;
+	buf_init(&resp, JSON_BODY_MAX);
+	req.method = method;
+	req.path = path;
+	req.ignore_interrupt = cleanup;
+	/* Short exchanges (create, start, inspect, tag...) answer in
+	 * seconds: a silent engine here is a stuck one. */
+	req.idle_timeout =
+		eng->idle_timeout ? eng->idle_timeout : JSON_IDLE_TIMEOUT_S;
+	if (body) {
+		text = cJSON_PrintUnformatted(body);
+		req.body = text;
+		req.body_len = strlen(text);
+		req.content_type = "application/json";
+	}
+	req.on_data = collect;
+	req.data_ctx = &resp;
+	ret = engine_do(eng, &req, err);
+	if (status)
+		*status = req.status;
+	if (ret == 0 && out && resp.len) {
+		*out = cJSON_ParseWithLength(resp.data, resp.len);
+		if (!*out)
+			ret = err_set(err, EXIT_ENGINE,
+				      "the engine's answer to %s %s is not "
+				      "JSON",
+				      method, path);
+	}
+	cJSON_free(text);
+	buf_release(&resp);
+	return ret;
+}
+
+int engine_json(struct engine *eng, const char *method, const char *path,
+		const cJSON *body, cJSON **out, long *status, struct error *err)
+{
+	return json_exchange(eng, method, path, body, out, status, 0, err);
+}
+
+int engine_json_cleanup(struct engine *eng, const char *method,
+			const char *path, long *status, struct error *err)
+{
+	return json_exchange(eng, method, path, NULL, NULL, status, 1, err);
+}
+
+static void copy_json_string(const cJSON *obj, const char *key, char *dst,
+			     size_t len)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	snprintf(dst, len, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+int engine_version(struct engine *eng, char *version, size_t vlen,
+		   char *platform, size_t plen, struct error *err)
+{
+	cJSON *v = NULL;
+	char os[32], arch[32];
+
+	if (engine_json(eng, "GET", "/version", NULL, &v, NULL, err) < 0)
+		return -1;
+	copy_json_string(v, "Version", version, vlen);
+	/* Podman answers with its own release ("4.3.1"): say whose it is,
+	 * since it behaves differently (see README, "Podman"). */
+	if (eng->podman) {
+		size_t n = strlen(version);
+
+		snprintf(version + n, vlen - n, " (Podman)");
+	}
+	copy_json_string(v, "Os", os, sizeof(os));
+	copy_json_string(v, "Arch", arch, sizeof(arch));
+	snprintf(platform, plen, "%s/%s", os, arch);
+	cJSON_Delete(v);
+	return 0;
+}

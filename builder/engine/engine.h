@@ -1,0 +1,118 @@
+#ifndef BUILDER_ENGINE_H
+#define BUILDER_ENGINE_H
+
+/*
+ * The Docker Engine API client: the only part of builder that speaks HTTP.
+ *
+ * An engine is opened from the docker CLI's environment (DOCKER_HOST,
+ * DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION, and GitLab's
+ * DOCKER_TLS_CERTDIR), pinged to negotiate the API version, and then used
+ * for requests whose bodies and responses are streamed:
+ *
+ *	struct engine *eng = NULL;
+ *	if (engine_open(&eng, err) < 0 || engine_ping(eng, err) < 0)
+ *		goto out;
+ *	struct engine_request req = ENGINE_REQUEST_INIT;
+ *	req.method = "POST";
+ *	req.path = "/build?t=x";     // without the /vX.Y prefix
+ *	req.read_body = context_read; req.read_ctx = ctx;
+ *	req.on_data = feed_jstream;   req.data_ctx = &js;
+ *	if (engine_do(eng, &req, err) < 0) ...
+ *
+ * A response with HTTP status >= 400 never reaches on_data: its body's
+ * "message" (or the raw body) becomes the error, with code EXIT_ENGINE and
+ * req.status set so that callers can accept e.g. a 404 on delete.
+ *
+ * Transfers check the interrupt flag (see signals.h) about once a second and
+ * stop when a signal arrived, unless req.ignore_interrupt is set (cleanup).
+ * There is always a connect timeout and never a total timeout: builds,
+ * waits and pushes take as long as they take.
+ */
+
+#include <stddef.h>
+
+#include "util/error.h"
+
+struct cJSON;
+struct engine;
+
+/* Reads up to max bytes of request body into dst. Returns the number of
+ * bytes (0 at the end), or -1 after filling err. */
+typedef long (*engine_read_fn)(char *dst, size_t max, void *ctx,
+			       struct error *err);
+
+/* Receives response bytes as they arrive. Returns 0, or -1 after filling
+ * err to abort the transfer with that error. */
+typedef int (*engine_data_fn)(const char *data, size_t len, void *ctx,
+			      struct error *err);
+
+struct engine_request {
+	const char *method; /* GET, POST, DELETE, HEAD */
+	const char *path; /* "/containers/create?name=x" */
+	const char *content_type; /* of the body; NULL: none */
+	const char *body; /* a small body held in memory, or NULL */
+	size_t body_len;
+	engine_read_fn read_body; /* or a streamed body, sent chunked */
+	void *read_ctx;
+	/* Extra headers whose values are secret ("X-Registry-Auth: ..."):
+	 * sent, never traced. NULL-terminated, or NULL. */
+	const char *const *secret_headers;
+	engine_data_fn on_data; /* NULL: the response body is discarded */
+	void *data_ctx;
+	double deadline; /* monotonic seconds; 0: none */
+	long idle_timeout; /* seconds without a byte; 0: BUILDER_IDLE_TIMEOUT */
+	int ignore_interrupt; /* cleanup requests finish regardless */
+
+	/* Results */
+	long status; /* HTTP status, 0 if none was received */
+	int timed_out; /* the deadline passed */
+	char content_type_out[128];
+};
+
+#define ENGINE_REQUEST_INIT \
+	{                   \
+		0           \
+	}
+
+/* The oldest API version builder speaks (Docker 20.10) and the newest. */
+#define ENGINE_API_MIN "1.41"
+#define ENGINE_API_MAX "1.47"
+
+/* Opens the engine named by the environment; no request is made yet.
+ * Errors (bad DOCKER_HOST, missing socket, unreadable certificates) have
+ * code EXIT_ENGINE or EXIT_USAGE and say what to change. */
+int engine_open(struct engine **out, struct error *err);
+
+/* Pings the engine and negotiates the API version: DOCKER_API_VERSION when
+ * set, else the lower of the engine's and ENGINE_API_MAX. */
+int engine_ping(struct engine *eng, struct error *err);
+
+/* Runs one request; see above. */
+int engine_do(struct engine *eng, struct engine_request *req,
+	      struct error *err);
+
+/* A small JSON exchange: sends body (may be NULL) as application/json and
+ * parses the response into *out (owned by the caller; NULL for an empty
+ * body; out may be NULL to discard). The response is capped at 16 MiB.
+ * *status (may be NULL) receives the HTTP status, also on failure. */
+int engine_json(struct engine *eng, const char *method, const char *path,
+		const struct cJSON *body, struct cJSON **out, long *status,
+		struct error *err);
+
+/* Same, for cleanup: ignores the interrupt flag. */
+int engine_json_cleanup(struct engine *eng, const char *method,
+			const char *path, long *status, struct error *err);
+
+/* What the engine said about itself; valid after engine_ping(). */
+const char *engine_host(const struct engine *eng); /* "unix:///..." */
+const char *engine_api_version(const struct engine *eng); /* "1.41" */
+const char *engine_builder_version(const struct engine *eng); /* "1", "2", "" */
+
+/* Fills version and os from GET /version (the engine's release, "20.10.24",
+ * and e.g. "linux/amd64"). */
+int engine_version(struct engine *eng, char *version, size_t vlen,
+		   char *platform, size_t plen, struct error *err);
+
+void engine_close(struct engine *eng);
+
+#endif

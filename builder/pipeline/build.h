@@ -1,0 +1,31 @@
+#ifndef BUILDER_BUILD_H
+#define BUILDER_BUILD_H
+
+/*
+ * The build stage: POST /build with the context streamed as the body.
+ * The image is not tagged here; tag.c does that after the tests passed, so
+ * that a failed test leaves no tag behind.
+ */
+
+#include "util/error.h"
+
+struct config;
+struct credential;
+struct engine;
+
+struct build_result {
+	char image_id[128]; /* "sha256:..." */
+	size_t context_files;
+	unsigned long long context_bytes;
+	int buildkit; /* built with BuildKit (version=2) */
+};
+
+/* Builds cfg's context. cred: credentials for cfg's registry, sent as
+ * X-Registry-Config for private base images (may be anonymous).
+ * Errors: EXIT_USAGE (no Dockerfile), EXIT_BUILD (the build or the
+ * context failed), EXIT_ENGINE (transport). */
+int build_image(struct engine *eng, const struct config *cfg,
+		const struct credential *cred, struct build_result *res,
+		struct error *err);
+
+#endif

@@ -1,0 +1,53 @@
+#ifndef BUILDER_CLEANUP_H
+#define BUILDER_CLEANUP_H
+
+/*
+ * Everything builder creates on the engine (containers, networks) is
+ * registered here the moment the engine returns its ID, and removed by
+ * cleanup_run() whatever happened: success, failure, timeout, engine error
+ * or signal. Removal ignores the interrupt flag, so a second signal does not
+ * leave cleanup half-done.
+ *
+ * Every such object also carries the label CLEANUP_LABEL=<run id>, so that
+ * leftovers of a run killed with SIGKILL can be found by `builder cleanup`.
+ */
+
+#include "util/error.h"
+
+struct engine;
+
+#define CLEANUP_LABEL "io.builder.run"
+
+/* A unique id for this run: "b" and 10 lower-case hex digits (40 random
+ * bits from getrandom(), mixed with the pid when that fails), short enough
+ * for container and network names ("builder-b1a2b3c4d5e-test"). The same
+ * for the whole process. */
+const char *cleanup_run_id(void);
+
+void cleanup_add_container(const char *id);
+void cleanup_add_network(const char *id);
+/* Forgets an object removed by its owner. */
+void cleanup_forget(const char *id);
+
+/* Remove one container (DELETE ?force=1&v=1) or network now, and forget
+ * it. Already gone (404) counts as removed. These ignore the interrupt flag,
+ * like everything here. On failure the object stays registered, so that
+ * cleanup_run() tries again. */
+int cleanup_remove_container(struct engine *eng, const char *id,
+			     struct error *err);
+int cleanup_remove_network(struct engine *eng, const char *id,
+			   struct error *err);
+
+/* Removes what is registered, containers first (force, with anonymous
+ * volumes), then networks. Logs what it could not remove. Returns the
+ * number of failures. */
+int cleanup_run(struct engine *eng);
+
+/* `builder cleanup`: removes every container and network labelled by any
+ * builder run (or by run_id when not NULL), logging each. Fails (EXIT_ENGINE)
+ * when listing fails or some object could not be removed. Not for use at
+ * the start of a pipeline: other runs on the same engine may be live. */
+int cleanup_leftovers(struct engine *eng, const char *run_id,
+		      struct error *err);
+
+#endif

@@ -1,0 +1,331 @@
+/*
+ * Pushing; see push.h. Endpoint: POST /images/{name}/push?tag=.
+ *
+ * The engine flushes its first status line before doing any work, so
+ * every push error (missing image, denied, unauthorized, registry down)
+ * arrives inside a 200 response as errorDetail; jstream makes it an error.
+ * The digest comes from the aux message {Tag, Digest, Size} that the
+ * graphdriver path sends, or else from the final status line.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "registry/auth.h"
+#include "util/buf.h"
+#include "engine/engine.h"
+#include "engine/jstream.h"
+#include "util/log.h"
+#include "pipeline/push.h"
+#include "registry/ref.h"
+#include "util/signals.h"
+#include "util/xmalloc.h"
+#include "util/banned.h"
+
+#define LAYERS_MAX 256
+
+struct layer_state {
+	char id[72];
+	char status[48];
+};
+
+struct push_state {
+	struct push_result *res;
+	struct layer_state layers[LAYERS_MAX];
+	size_t nr_layers;
+	int tty;
+	int tty_line_open; /* a \r progress line is on the screen */
+};
+
+static const char *const permanent[] = {
+	"unauthorized",
+	"authentication required",
+	"denied",
+	"forbidden",
+	"does not exist locally",
+	"no basic auth credentials",
+	"invalid reference",
+	NULL,
+};
+
+static const char *const transient[] = {
+	"toomanyrequests",
+	"too many requests",
+	"connection reset",
+	"connection refused",
+	"timeout",
+	"timed out",
+	"eof",
+	"broken pipe",
+	"no route to host",
+	"service unavailable",
+	"bad gateway",
+	"internal server error",
+	"gateway timeout",
+	"status: 5",
+	"status 5",
+	"http 5",
+	"temporarily",
+	"lost the connection",
+	"blob upload unknown",
+	NULL,
+};
+
+int push_error_is_transient(const char *message)
+{
+	for (int i = 0; permanent[i]; i++)
+		if (strcasestr(message, permanent[i]))
+			return 0;
+	for (int i = 0; transient[i]; i++)
+		if (strcasestr(message, transient[i]))
+			return 1;
+	return 0;
+}
+
+int push_digest_from_status(const char *status, char *out, size_t len)
+{
+	const char *d = strstr(status, ": digest: ");
+	size_t n;
+
+	if (!d)
+		return -1;
+	d += strlen(": digest: ");
+	n = strcspn(d, " ");
+	if (!n || n >= len || strncmp(d, "sha256:", 7))
+		return -1;
+	memcpy(out, d, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static struct layer_state *layer(struct push_state *st, const char *id)
+{
+	for (size_t i = 0; i < st->nr_layers; i++)
+		if (!strcmp(st->layers[i].id, id))
+			return &st->layers[i];
+	if (st->nr_layers == LAYERS_MAX)
+		return NULL;
+	snprintf(st->layers[st->nr_layers].id, sizeof(st->layers[0].id), "%s",
+		 id);
+	st->layers[st->nr_layers].status[0] = '\0';
+	return &st->layers[st->nr_layers++];
+}
+
+static void end_tty_line(struct push_state *st)
+{
+	if (st->tty_line_open) {
+		fputc('\n', stdout);
+		st->tty_line_open = 0;
+	}
+}
+
+/* In CI one line per layer state change; on a terminal, Pushing also
+ * redraws a live byte count on the current line. */
+static void show_layer(struct push_state *st, const char *id,
+		       const char *status, const cJSON *detail)
+{
+	struct layer_state *l = layer(st, id);
+	const cJSON *cur = cJSON_GetObjectItemCaseSensitive(detail, "current");
+	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(detail, "total");
+
+	if (!l)
+		return;
+	if (st->tty && !strcmp(status, "Pushing") && cJSON_IsNumber(cur)) {
+		printf("\r%s: Pushing %.1f/%.1f MB\033[K", id,
+		       cur->valuedouble / 1e6,
+		       cJSON_IsNumber(tot) ? tot->valuedouble / 1e6 : 0.0);
+		fflush(stdout);
+		st->tty_line_open = 1;
+		snprintf(l->status, sizeof(l->status), "%s", status);
+		return;
+	}
+	if (!strcmp(l->status, status))
+		return;
+	snprintf(l->status, sizeof(l->status), "%s", status);
+	end_tty_line(st);
+	printf("%s: %s\n", id, status);
+}
+
+static int on_push_message(const cJSON *msg, void *ctx, struct error *err)
+{
+	struct push_state *st = ctx;
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	const cJSON *aux = cJSON_GetObjectItemCaseSensitive(msg, "aux");
+	const cJSON *digest = cJSON_GetObjectItemCaseSensitive(aux, "Digest");
+
+	(void)err;
+	if (cJSON_IsString(digest))
+		snprintf(st->res->digest, sizeof(st->res->digest), "%s",
+			 digest->valuestring);
+	if (!cJSON_IsString(status))
+		return 0;
+	if (cJSON_IsString(id)) {
+		show_layer(st, id->valuestring, status->valuestring,
+			   cJSON_GetObjectItemCaseSensitive(msg,
+							    "progressDetail"));
+		return 0;
+	}
+	end_tty_line(st);
+	if (!push_digest_from_status(status->valuestring, st->res->digest,
+				     sizeof(st->res->digest)) ||
+	    strstr(status->valuestring, "push refers to"))
+		log_info("%s", status->valuestring);
+	else
+		printf("%s\n", status->valuestring);
+	return 0;
+}
+
+static int push_once(struct engine *eng, const char *repository,
+		     const char *tag, const char *auth_line,
+		     struct push_result *res, struct error *err)
+{
+	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct push_state st;
+	struct jstream js;
+	struct buf path = BUF_INIT;
+	const char *headers[2] = { auth_line, NULL };
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	st.res = res;
+	st.tty = isatty(STDOUT_FILENO);
+	res->digest[0] = '\0';
+	jstream_init(&js, on_push_message, &st);
+	/* The repository goes into the path as is, slashes and all, as the
+	 * docker CLI sends it. */
+	buf_addf(&path, "/images/%s/push?tag=", repository);
+	buf_add_urlencoded(&path, tag);
+	req.method = "POST";
+	req.path = path.data;
+	req.secret_headers = headers;
+	ret = jstream_request(eng, &req, &js, err);
+	end_tty_line(&st);
+	if (!ret && !res->digest[0])
+		ret = err_set(err, EXIT_PUSH,
+			      "the engine reported no digest for the push; "
+			      "check the tag in the registry before relying "
+			      "on it");
+	/* The registry's own words decide; a stream cut or garbled on the
+	 * way is worth another try. */
+	if (ret && err->code == EXIT_ENGINE && js.engine_error)
+		err->retryable = push_error_is_transient(err->msg);
+	else if (ret && err->code == EXIT_ENGINE && js.failed)
+		err->retryable = 1;
+	jstream_release(&js);
+	buf_release(&path);
+	return ret;
+}
+
+/* Sleeps, waking early for a signal; -1 when interrupted. */
+static int backoff(double seconds, struct error *err)
+{
+	double until = now_seconds() + seconds;
+
+	while (now_seconds() < until) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (signals_pending())
+			return signals_error(err);
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/* The registry's host of a repository name, as the engine reads it. */
+static void registry_of(const char *repository, char *out, size_t len)
+{
+	struct ref r = REF_INIT;
+	struct error ignored = ERROR_INIT;
+
+	if (ref_parse(&r, repository, NULL, &ignored) == 0)
+		snprintf(out, len, "%s", r.domain);
+	else
+		snprintf(out, len, "%s", REF_HUB_DOMAIN);
+	ref_release(&r);
+}
+
+/* The registry speaks plain HTTP: only the engine's configuration can
+ * allow that, so say where. */
+static void insecure_hint(struct error *err, const char *registry)
+{
+	size_t len = strlen(err->msg);
+
+	snprintf(err->msg + len, sizeof(err->msg) - len,
+		 "; the registry '%s' speaks plain HTTP: list it in "
+		 "\"insecure-registries\" in the engine's daemon.json (Docker) "
+		 "or mark it insecure = true in registries.conf (Podman)",
+		 registry);
+}
+
+int push_image(struct engine *eng, const char *repository,
+	       const struct strlist *tags, const struct credential *cred,
+	       long retries, struct push_result *res, struct error *err)
+{
+	char *auth_line = auth_header_line(cred);
+	char registry[256];
+	int ret = 0;
+
+	registry_of(repository, registry, sizeof(registry));
+	log_info("credentials for '%s': %s", registry, cred->source);
+
+	for (size_t i = 0; i < tags->n; i++) {
+		double delay = 1.0;
+		long attempt;
+
+		for (attempt = 0;; attempt++) {
+			err_clear(err);
+			res->attempts++;
+			if (!push_once(eng, repository, tags->v[i], auth_line,
+				       res, err))
+				break;
+			if (err->code >= 128 || !err->retryable ||
+			    attempt >= retries)
+				break;
+			log_warn(
+				"push of '%s:%s' failed (%s); retry %ld of %ld "
+				"in %.0fs",
+				repository, tags->v[i], err->msg, attempt + 1,
+				retries, delay);
+			if (backoff(delay, err) < 0)
+				break;
+			delay *= 2;
+		}
+		if (err->code) {
+			if (err->code < 128)
+				err_recode(err, EXIT_PUSH);
+			if (err->code == EXIT_PUSH &&
+			    strstr(err->msg, "HTTP response to HTTPS client"))
+				insecure_hint(err, registry);
+			if (err->code == EXIT_PUSH)
+				err_wrap(err,
+					 "push of '%s:%s' to registry '%s' "
+					 "failed%s (credentials: %s)",
+					 repository, tags->v[i], registry,
+					 attempt ? " after retries" : "",
+					 cred->source);
+			ret = -1;
+			break;
+		}
+		{
+			struct buf name = BUF_INIT;
+
+			buf_addf(&name, "%s:%s", repository, tags->v[i]);
+			strlist_push(&res->pushed, name.data);
+			buf_release(&name);
+		}
+		log_info("pushed %s:%s@%s", repository, tags->v[i],
+			 res->digest);
+	}
+	auth_free_secret(auth_line);
+	return ret;
+}
+
+void push_result_release(struct push_result *res)
+{
+	strlist_clear(&res->pushed);
+}

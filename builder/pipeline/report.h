@@ -1,0 +1,54 @@
+#ifndef BUILDER_REPORT_H
+#define BUILDER_REPORT_H
+
+/*
+ * The run's summary: filled as the stages go, written as JSON to REPORT
+ * at the end whether the run succeeded or not. It holds names, digests,
+ * durations and error messages, never a credential.
+ */
+
+#include "util/error.h"
+#include "util/strlist.h"
+
+enum stage_id { STAGE_BUILD, STAGE_TEST, STAGE_TAG, STAGE_PUSH, STAGE_COUNT };
+
+enum stage_status {
+	STAGE_NOT_RUN = 0,
+	STAGE_OK,
+	STAGE_FAILED,
+	STAGE_SKIPPED,
+};
+
+struct report_stage {
+	enum stage_status status;
+	double seconds;
+	char *message; /* why it failed or was skipped */
+};
+
+struct report {
+	struct report_stage stages[STAGE_COUNT];
+	char *image; /* [REGISTRY/]ACCOUNT/IMAGE:TAG */
+	char image_id[128];
+	long long image_size; /* bytes, -1 if unknown */
+	struct strlist tags; /* every tag pushed, "repo:tag" */
+	char digest[128];
+	int tests_ran;
+	long test_exit_code;
+	char engine_version[64];
+	char engine_api[16];
+	char credential_source[128];
+	int exit_code;
+	char *error; /* the final error message, if any */
+};
+
+const char *stage_name(enum stage_id id);
+
+void report_init(struct report *r);
+void report_stage_done(struct report *r, enum stage_id id,
+		       enum stage_status status, double seconds,
+		       const char *message);
+/* Writes the JSON summary to path (atomically: temp file and rename). */
+int report_write(const struct report *r, const char *path, struct error *err);
+void report_release(struct report *r);
+
+#endif
