@@ -749,7 +749,8 @@ static void stage_release(struct stage *st)
 }
 
 int test_stage_run(struct engine *eng, const struct config *cfg,
-	      const char *image_id, struct test_result *res, struct error *err)
+		   const char *image_id, struct test_result *res,
+		   struct error *err)
 {
 	struct stage st;
 	int ret = -1;

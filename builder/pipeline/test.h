@@ -48,6 +48,7 @@ struct test_result {
  * outcome; what cannot be removed is left to cleanup_run().
  */
 int test_stage_run(struct engine *eng, const struct config *cfg,
-	      const char *image_id, struct test_result *res, struct error *err);
+		   const char *image_id, struct test_result *res,
+		   struct error *err);
 
 #endif

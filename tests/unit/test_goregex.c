@@ -1,6 +1,6 @@
 /*
- * The regexp engine on its own (builder/context/goregex.c). Each expected answer
- * is Go's regexp.MatchString on the same pattern and text (or Go's
+ * The regexp engine on its own (builder/context/goregex.c). Each expected
+ * answer is Go's regexp.MatchString on the same pattern and text (or Go's
  * regexp.Compile failing where the table says -1), checked with go 1.19,
  * except on the lines marked "unsupported", which Go accepts.
  */
