@@ -14,11 +14,14 @@ CC      ?= cc
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wvla -fno-common
+# CFLAGS is the user's (make CFLAGS=-O0 replaces only it); what the code
+# needs to compile at all is in BASE_CFLAGS, which every rule adds.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -DBUILDER_VERSION='"$(VERSION)"'
+BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -DBUILDER_VERSION='"$(VERSION)"'
 ifeq ($(CI),true)
-CFLAGS  += -Werror
+BASE_CFLAGS += -Werror
 endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 PKGS     = libcurl libarchive libcjson
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson)
@@ -40,32 +43,32 @@ all: bin/builder
 
 bin/builder: $(OBJS)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $(OBJS) $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(DEPS_LIBS)
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p build/obj
-	$(CC) $(CFLAGS) -Ibuilder $(DEPS_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ibuilder $(DEPS_CFLAGS) -c -o $@ $<
 
 # The binary the end-to-end tests run: same code, with sanitizers.
 bin/builder-asan: $(ASAN_OBJS) build/asan/main.o
 	@mkdir -p bin
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(DEPS_LIBS)
 
 build/asan/%.o: %.c $(HDRS)
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) -Ibuilder $(SAN) $(DEPS_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ibuilder $(SAN) $(DEPS_CFLAGS) -c -o $@ $<
 
 build/unit/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
 	@mkdir -p build/unit
-	$(CC) $(CFLAGS) $(SAN) $(DEPS_CFLAGS) -Ibuilder -o $@ $< $(ASAN_OBJS) $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN) $(DEPS_CFLAGS) -Ibuilder -o $@ $< $(ASAN_OBJS) $(DEPS_LIBS)
 
 build/fake-engine: tests/fake_engine.c
 	@mkdir -p build
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 build/registry-proxy: tests/registry-proxy.c
 	@mkdir -p build
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(ALL_CFLAGS) -o $@ $<
 
 unit-bins: $(UNIT_BINS)
 
@@ -90,7 +93,7 @@ static: bin/builder-static
 # builder never reaches.
 bin/builder-static: $(SRCS) $(HDRS) $(STATIC_DEPS)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -Os -ffunction-sections -fdata-sections -static \
+	$(CC) $(ALL_CFLAGS) -Os -ffunction-sections -fdata-sections -static \
 	  -Ibuilder -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
 	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lssl -lcrypto -lz
 	strip $@

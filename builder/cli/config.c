@@ -14,6 +14,7 @@
 #include "util/buf.h"
 #include "cli/config.h"
 #include "util/log.h"
+#include "pipeline/report.h"
 #include "registry/ref.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
@@ -24,6 +25,22 @@ static const char *const ci_build_numbers[] = {
 	"bamboo_buildNumber",
 	"GITHUB_RUN_NUMBER",
 	"CI_PIPELINE_IID",
+	NULL,
+};
+
+/* OCI label sources of the CI systems we know, in the order tried. */
+static const char *const ci_revisions[] = {
+	"CIRCLE_SHA1",
+	"GITHUB_SHA",
+	"CI_COMMIT_SHA",
+	"bamboo_planRepository_revision",
+	NULL,
+};
+
+static const char *const ci_sources[] = {
+	"CIRCLE_REPOSITORY_URL",
+	"CI_PROJECT_URL",
+	"bamboo_planRepository_repositoryUrl",
 	NULL,
 };
 
@@ -93,10 +110,52 @@ static int parse_builder(const char *value, enum builder_kind *out,
 	return 0;
 }
 
+static const char *env_first(const char *const *names)
+{
+	const char *v = NULL;
+
+	for (int i = 0; !v && names[i]; i++)
+		v = env(names[i]);
+	return v;
+}
+
+/* What the engine and the image labels need from the environment. */
+static void engine_from_env(struct config *cfg)
+{
+	struct engine_settings *e = &cfg->engine;
+	const char *v;
+
+	set_str(&e->host, env("DOCKER_HOST"));
+	set_str(&e->tls_verify, env("DOCKER_TLS_VERIFY"));
+	set_str(&e->tls, env("DOCKER_TLS"));
+	set_str(&e->cert_path, env("DOCKER_CERT_PATH"));
+	set_str(&e->docker_config, env("DOCKER_CONFIG"));
+	set_str(&e->home, env("HOME"));
+	set_str(&e->tls_certdir, env("DOCKER_TLS_CERTDIR"));
+	set_str(&e->api_version, env("DOCKER_API_VERSION"));
+	set_str(&cfg->idle_timeout, env("BUILDER_IDLE_TIMEOUT"));
+
+	set_str(&cfg->ci_revision, env_first(ci_revisions));
+	if ((v = env_first(ci_sources))) {
+		set_str(&cfg->ci_source, v);
+	} else if (env("GITHUB_SERVER_URL") && env("GITHUB_REPOSITORY")) {
+		struct buf url = BUF_INIT;
+
+		buf_addf(&url, "%s/%s", env("GITHUB_SERVER_URL"),
+			 env("GITHUB_REPOSITORY"));
+		free(cfg->ci_source);
+		cfg->ci_source = buf_detach(&url);
+	}
+}
+
 int config_from_env(struct config *cfg, struct error *err)
 {
 	const char *v;
 
+	/* First, so that a report is written even when a later variable is
+	 * wrong. */
+	set_str(&cfg->report, env("REPORT"));
+	engine_from_env(cfg);
 	cfg->push = 1;
 	cfg->push_retries = 3;
 	cfg->log_level = LOG_NORMAL;
@@ -124,15 +183,15 @@ int config_from_env(struct config *cfg, struct error *err)
 		set_str(&cfg->context, v);
 	set_str(&cfg->dockerfile, env("DOCKERFILE"));
 	if ((v = env("BUILD_ARGS")))
-		strlist_split(&cfg->build_args, v, ",\n");
+		strlist_split_pairs(&cfg->build_args, v);
 	set_str(&cfg->target, env("TARGET"));
 	if ((v = env("LABELS")))
-		strlist_split(&cfg->labels, v, ",\n");
+		strlist_split_pairs(&cfg->labels, v);
 	if ((v = env("CACHE_FROM")))
 		strlist_split(&cfg->cache_from, v, " ,\n");
 	set_str(&cfg->test_cmd, env("TEST_CMD"));
 	if ((v = env("TEST_ENV")))
-		strlist_split(&cfg->test_env, v, ",\n");
+		strlist_split_pairs(&cfg->test_env, v);
 	if ((v = env("TEST_SERVICES")))
 		strlist_split(&cfg->services, v, " ,\n");
 	if ((v = env("TEST_TIMEOUT")) &&
@@ -151,7 +210,6 @@ int config_from_env(struct config *cfg, struct error *err)
 		return -1;
 	if ((v = env("BUILDER")) && parse_builder(v, &cfg->builder, err) < 0)
 		return -1;
-	set_str(&cfg->report, env("REPORT"));
 	return 0;
 }
 
@@ -394,6 +452,24 @@ static int check_tag(const char *name, const char *value, struct error *err)
 		       name, value, name);
 }
 
+/* The image's tag; names the variable it came from (TAG, --tag, or the CI's
+ * build number). */
+static int check_main_tag(const struct config *cfg, struct error *err)
+{
+	const char *src = cfg->tag_source ? cfg->tag_source : "TAG";
+
+	if (ref_valid_tag(cfg->tag))
+		return 0;
+	if (!strcmp(src, "TAG") || !strcmp(src, "--tag"))
+		return check_tag(src, cfg->tag, err);
+	return err_set(err, EXIT_USAGE,
+		       "%s '%s', the default TAG, is not a valid tag: use up "
+		       "to 128 letters, digits, '_', '.' and '-', not "
+		       "starting with '.' or '-'; set TAG (example: "
+		       "TAG=1.4.2)",
+		       src, cfg->tag);
+}
+
 static int check_pairs(const char *name, const struct strlist *l,
 		       int need_value, struct error *err)
 {
@@ -429,6 +505,8 @@ static int valid_service_name(const char *s, size_t n)
 
 static int check_services(const struct strlist *l, struct error *err)
 {
+	struct ref r = REF_INIT;
+
 	for (size_t i = 0; i < l->n; i++) {
 		const char *eq = strchr(l->v[i], '=');
 		size_t n = eq ? (size_t)(eq - l->v[i]) : 0;
@@ -454,6 +532,38 @@ static int check_services(const struct strlist *l, struct error *err)
 					       "twice; give each service its "
 					       "own name",
 					       (int)n, l->v[i]);
+		/* The image reference too, before any engine call. */
+		if (ref_parse(&r, eq + 1, "TEST_SERVICES", err) < 0)
+			return -1;
+		ref_release(&r);
+	}
+	return 0;
+}
+
+/* A bare "K" in BUILD_ARGS takes K's value from the environment, as with
+ * the docker CLI; unset, it stays bare and is sent as null. */
+static int resolve_build_args(struct strlist *l, struct error *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct buf b = BUF_INIT;
+		const char *v;
+
+		if (strchr(l->v[i], '='))
+			continue;
+		if (strpbrk(l->v[i], ", \t"))
+			return err_set(err, EXIT_USAGE,
+				       "BUILD_ARGS entry '%s' is not KEY=VALUE "
+				       "nor one variable name; to take several "
+				       "arguments from the environment, give "
+				       "one name a line, or --build-arg A "
+				       "--build-arg B",
+				       l->v[i]);
+		v = getenv(l->v[i]);
+		if (!v)
+			continue;
+		buf_addf(&b, "%s=%s", l->v[i], v);
+		free(l->v[i]);
+		l->v[i] = buf_detach(&b);
 	}
 	return 0;
 }
@@ -462,7 +572,13 @@ int config_validate(struct config *cfg, struct error *err)
 {
 	struct buf b = BUF_INIT;
 
-	if (cfg->command != CMD_RUN && cfg->command != CMD_CHECK)
+	if (cfg->command == CMD_HELP || cfg->command == CMD_VERSION)
+		return 0;
+	if (cfg->idle_timeout &&
+	    parse_long("BUILDER_IDLE_TIMEOUT", cfg->idle_timeout, 0, 86400,
+		       &cfg->engine.idle_timeout, err) < 0)
+		return -1;
+	if (cfg->command == CMD_CLEANUP)
 		return 0;
 	if (cfg->registry && !ref_valid_domain(cfg->registry))
 		return err_set(err, EXIT_USAGE,
@@ -474,7 +590,7 @@ int config_validate(struct config *cfg, struct error *err)
 		return 0;
 	if (check_path("ACCOUNT", cfg->account, "acme", err) < 0 ||
 	    check_path("IMAGE", cfg->image, "calc", err) < 0 ||
-	    check_tag("TAG", cfg->tag, err) < 0)
+	    check_main_tag(cfg, err) < 0)
 		return -1;
 	for (size_t i = 0; i < cfg->extra_tags.n; i++)
 		if (check_tag("EXTRA_TAGS", cfg->extra_tags.v[i], err) < 0)
@@ -482,7 +598,10 @@ int config_validate(struct config *cfg, struct error *err)
 	if (check_pairs("BUILD_ARGS", &cfg->build_args, 0, err) < 0 ||
 	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
 	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
-	    check_services(&cfg->services, err) < 0)
+	    check_services(&cfg->services, err) < 0 ||
+	    resolve_build_args(&cfg->build_args, err) < 0)
+		return -1;
+	if (cfg->report && report_check_path(cfg->report, err) < 0)
 		return -1;
 
 	buf_addf(&b, "%s/%s", cfg->account, cfg->image);
@@ -615,6 +734,17 @@ void config_release(struct config *cfg)
 	strlist_clear(&cfg->services);
 	free(cfg->report);
 	free(cfg->cleanup_run);
+	free(cfg->engine.host);
+	free(cfg->engine.tls_verify);
+	free(cfg->engine.tls);
+	free(cfg->engine.cert_path);
+	free(cfg->engine.docker_config);
+	free(cfg->engine.home);
+	free(cfg->engine.tls_certdir);
+	free(cfg->engine.api_version);
+	free(cfg->idle_timeout);
+	free(cfg->ci_revision);
+	free(cfg->ci_source);
 	free(cfg->repository);
 	free(cfg->image_ref);
 }

@@ -9,6 +9,7 @@
  * example, with code EXIT_USAGE.
  */
 
+#include "engine/engine.h"
 #include "util/error.h"
 #include "util/strlist.h"
 
@@ -28,13 +29,15 @@ struct config {
 	char *account;
 	char *image;
 	char *tag;
-	const char *tag_source; /* "TAG", "CIRCLE_BUILD_NUM", "default" */
+	const char *tag_source; /* "TAG", "--tag", "CIRCLE_BUILD_NUM", ...,
+				   "default" */
 	char *registry; /* host[:port], NULL for Docker Hub */
 	struct strlist extra_tags;
 
 	char *context; /* default "." */
 	char *dockerfile; /* NULL: <context>/Dockerfile */
-	struct strlist build_args; /* "K=V" or "K" */
+	struct strlist build_args; /* "K=V", or "K" for K unset in the
+				      environment (sent as null) */
 	char *target;
 	struct strlist labels; /* "K=V" */
 	struct strlist cache_from;
@@ -52,6 +55,16 @@ struct config {
 	char *report; /* path of the JSON summary, or NULL */
 	char *cleanup_run; /* `builder cleanup --run ID` */
 	int log_level; /* enum log_level: --quiet, --verbose */
+
+	/* The engine's settings: DOCKER_HOST, DOCKER_TLS_VERIFY, ...,
+	 * BUILDER_IDLE_TIMEOUT (checked by config_validate()). */
+	struct engine_settings engine;
+	char *idle_timeout; /* BUILDER_IDLE_TIMEOUT as given */
+
+	/* OCI labels the CI tells us (CIRCLE_SHA1, GITHUB_SHA, ...); NULL
+	 * when no CI variable says. */
+	char *ci_revision;
+	char *ci_source;
 
 	/* Derived by config_validate() */
 	char *repository; /* "[REGISTRY/]ACCOUNT/IMAGE" */

@@ -3,8 +3,10 @@
  * API. This file reads the command line, runs one command, prints the
  * error once and maps it to the exit code; nothing else exits.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/config.h"
 #include "util/error.h"
@@ -50,20 +52,36 @@ int main(int argc, char **argv)
 	    config_parse_args(&cfg, argc, argv, &err) < 0 ||
 	    config_validate(&cfg, &err) < 0) {
 		code = err.code;
-		log_error("%s", err.msg);
-		goto out;
+	} else {
+		log_set_level((enum log_level)cfg.log_level);
+		if (run(&cfg, &rep, &err) < 0)
+			code = err.code ? err.code : EXIT_ENGINE;
 	}
-	log_set_level((enum log_level)cfg.log_level);
-	if (run(&cfg, &rep, &err) < 0)
-		code = err.code ? err.code : EXIT_ENGINE;
 	/* A signal wins over whatever error it caused. */
 	if (signals_pending())
 		code = 128 + signals_pending();
+	/* What stdout was to carry (above all the pushed reference) and did
+	 * not reach it (a full disk, a closed pipe) fails the run. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (!code) {
+			int saved = errno;
+
+			code = EXIT_PUSH;
+			err_clear(&err);
+			errno = saved;
+			err_set(&err, EXIT_PUSH,
+				"cannot write to stdout: %s; the result above "
+				"(for a run, the pushed reference) is lost, "
+				"although the push may have succeeded",
+				strerror(errno));
+		}
+	}
 	if (code) {
 		if (code >= 128 && err.code < 128)
 			signals_error(&err);
 		log_error("%s", err.msg);
 	}
+	/* The report is written whatever failed, also a usage error. */
 	if (cfg.command == CMD_RUN && cfg.report) {
 		struct error rerr = ERROR_INIT;
 
@@ -78,7 +96,6 @@ int main(int argc, char **argv)
 		}
 		rep.error = NULL;
 	}
-out:
 	report_release(&rep);
 	config_release(&cfg);
 	return code;

@@ -104,18 +104,13 @@ static char *join_path(const char *dir, const char *name)
 }
 
 /* DOCKER_CERT_PATH, else the docker config dir, as the CLI does. */
-static char *default_cert_dir(void)
+static char *default_cert_dir(const struct engine_settings *set)
 {
-	const char *dir = getenv("DOCKER_CERT_PATH");
-	const char *home;
-
-	if (dir && *dir)
-		return xstrdup(dir);
-	dir = getenv("DOCKER_CONFIG");
-	if (dir && *dir)
-		return xstrdup(dir);
-	home = getenv("HOME");
-	return join_path(home && *home ? home : "/root", ".docker");
+	if (set->cert_path)
+		return xstrdup(set->cert_path);
+	if (set->docker_config)
+		return xstrdup(set->docker_config);
+	return join_path(set->home ? set->home : "/root", ".docker");
 }
 
 static int setup_tls(struct engine *eng, const char *dir, struct error *err)
@@ -174,10 +169,11 @@ static int parse_tcp(struct engine *eng, const char *rest, struct error *err)
 	return 0;
 }
 
-static int choose_host(struct engine *eng, struct error *err)
+static int choose_host(struct engine *eng, const struct engine_settings *set,
+		       struct error *err)
 {
-	const char *host = getenv("DOCKER_HOST");
-	const char *certdir = getenv("DOCKER_TLS_CERTDIR");
+	const char *host = set->host;
+	const char *certdir = set->tls_certdir;
 
 	if (host && *host) {
 		eng->host = xstrdup(host);
@@ -212,13 +208,13 @@ static int choose_host(struct engine *eng, struct error *err)
 	return 0;
 }
 
-int engine_open(struct engine **out, struct error *err)
+int engine_open(struct engine **out, const struct engine_settings *set,
+		struct error *err)
 {
 	struct engine *eng = xcalloc(1, sizeof(*eng));
-	const char *verify = getenv("DOCKER_TLS_VERIFY");
-	const char *tls = getenv("DOCKER_TLS");
-	const char *forced = getenv("DOCKER_API_VERSION");
-	const char *idle;
+	const char *verify = set->tls_verify;
+	const char *tls = set->tls;
+	const char *forced = set->api_version;
 	char *dir = NULL;
 	int v;
 
@@ -231,14 +227,14 @@ int engine_open(struct engine **out, struct error *err)
 		}
 		curl_ready = 1;
 	}
-	if (choose_host(eng, err) < 0)
+	if (choose_host(eng, set, err) < 0)
 		goto fail;
 	if (!eng->ca && ((verify && *verify) || (tls && *tls))) {
 		/* Like the CLI: any non-empty DOCKER_TLS_VERIFY, even "0",
 		 * means verify. */
 		eng->tls = 1;
 		eng->tls_verify = verify && *verify;
-		dir = default_cert_dir();
+		dir = default_cert_dir(set);
 		if (setup_tls(eng, dir, err) < 0)
 			goto fail;
 	}
@@ -268,22 +264,8 @@ int engine_open(struct engine **out, struct error *err)
 		goto fail;
 	}
 
-	idle = getenv("BUILDER_IDLE_TIMEOUT");
-	if (idle && *idle) {
-		char *end;
-
-		errno = 0;
-		eng->idle_timeout = strtol(idle, &end, 10);
-		if (errno || *end || eng->idle_timeout < 0 ||
-		    eng->idle_timeout > 86400) {
-			err_set(err, EXIT_USAGE,
-				"BUILDER_IDLE_TIMEOUT '%s' is not a number of "
-				"seconds from 0 to 86400 (example: "
-				"BUILDER_IDLE_TIMEOUT=600)",
-				idle);
-			goto fail;
-		}
-	}
+	/* config.c checked the range of BUILDER_IDLE_TIMEOUT. */
+	eng->idle_timeout = set->idle_timeout;
 
 	if (forced && *forced) {
 		if (parse_api_version(forced, &v) < 0) {

@@ -4,13 +4,15 @@
 /*
  * The Docker Engine API client: the only part of builder that speaks HTTP.
  *
- * An engine is opened from the docker CLI's environment (DOCKER_HOST,
- * DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION, and GitLab's
- * DOCKER_TLS_CERTDIR), pinged to negotiate the API version, and then used
+ * An engine is opened from the settings config.c read from the docker CLI's
+ * environment (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,
+ * DOCKER_API_VERSION, and GitLab's DOCKER_TLS_CERTDIR; struct
+ * engine_settings), pinged to negotiate the API version, and then used
  * for requests whose bodies and responses are streamed:
  *
  *	struct engine *eng = NULL;
- *	if (engine_open(&eng, err) < 0 || engine_ping(eng, err) < 0)
+ *	if (engine_open(&eng, &cfg->engine, err) < 0 ||
+ *	    engine_ping(eng, err) < 0)
  *		goto out;
  *	struct engine_request req = ENGINE_REQUEST_INIT;
  *	req.method = "POST";
@@ -78,10 +80,26 @@ struct engine_request {
 #define ENGINE_API_MIN "1.41"
 #define ENGINE_API_MAX "1.47"
 
-/* Opens the engine named by the environment; no request is made yet.
- * Errors (bad DOCKER_HOST, missing socket, unreadable certificates) have
- * code EXIT_ENGINE or EXIT_USAGE and say what to change. */
-int engine_open(struct engine **out, struct error *err);
+/* Where the engine is and how to talk to it, as the environment said
+ * (config.c fills it; the engine never reads the environment). Each string
+ * is the variable's value, NULL when unset or empty; owned by the config. */
+struct engine_settings {
+	char *host; /* DOCKER_HOST */
+	char *tls_verify; /* DOCKER_TLS_VERIFY: any value means verify */
+	char *tls; /* DOCKER_TLS */
+	char *cert_path; /* DOCKER_CERT_PATH */
+	char *docker_config; /* DOCKER_CONFIG */
+	char *home; /* HOME */
+	char *tls_certdir; /* DOCKER_TLS_CERTDIR (GitLab's docker:dind) */
+	char *api_version; /* DOCKER_API_VERSION */
+	long idle_timeout; /* BUILDER_IDLE_TIMEOUT, seconds; 0: none */
+};
+
+/* Opens the engine the settings name; no request is made yet. Errors (bad
+ * DOCKER_HOST, missing socket, unreadable certificates) have code
+ * EXIT_ENGINE or EXIT_USAGE and say what to change. */
+int engine_open(struct engine **out, const struct engine_settings *set,
+		struct error *err);
 
 /* Pings the engine and negotiates the API version: DOCKER_API_VERSION when
  * set, else the lower of the engine's and ENGINE_API_MAX. */

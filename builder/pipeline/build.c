@@ -39,75 +39,39 @@ struct build_state {
 	char last_status[256];
 };
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
-/* OCI annotations the CI can tell us; user labels override them. */
+/* OCI annotations the CI told config.c about; user labels override them. */
 static void add_oci_labels(cJSON *labels, const struct config *cfg)
 {
-	static const char *const revision[] = {
-		"CIRCLE_SHA1",
-		"GITHUB_SHA",
-		"CI_COMMIT_SHA",
-		"bamboo_planRepository_revision",
-		NULL,
-	};
-	static const char *const source[] = {
-		"CIRCLE_REPOSITORY_URL",
-		"CI_PROJECT_URL",
-		"bamboo_planRepository_repositoryUrl",
-		NULL,
-	};
 	char created[32];
 	time_t now = time(NULL);
 	struct tm tm;
-	const char *v = NULL;
 
 	gmtime_r(&now, &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	cJSON_AddStringToObject(labels, "org.opencontainers.image.created",
 				created);
-	for (int i = 0; !v && revision[i]; i++)
-		v = env(revision[i]);
-	if (v)
+	if (cfg->ci_revision)
 		cJSON_AddStringToObject(labels,
-					"org.opencontainers.image.revision", v);
-	v = NULL;
-	for (int i = 0; !v && source[i]; i++)
-		v = env(source[i]);
-	if (v) {
+					"org.opencontainers.image.revision",
+					cfg->ci_revision);
+	if (cfg->ci_source)
 		cJSON_AddStringToObject(labels,
-					"org.opencontainers.image.source", v);
-	} else if (env("GITHUB_SERVER_URL") && env("GITHUB_REPOSITORY")) {
-		struct buf url = BUF_INIT;
-
-		buf_addf(&url, "%s/%s", env("GITHUB_SERVER_URL"),
-			 env("GITHUB_REPOSITORY"));
-		cJSON_AddStringToObject(
-			labels, "org.opencontainers.image.source", url.data);
-		buf_release(&url);
-	}
+					"org.opencontainers.image.source",
+					cfg->ci_source);
 	cJSON_AddStringToObject(labels, "org.opencontainers.image.version",
 				cfg->tag);
 }
 
-static void set_pair(cJSON *obj, const char *pair, int null_from_env)
+/* "K=V" sets K; a bare "K" (a build arg config.c found unset in the
+ * environment) is sent as null, "mentioned but unset", as the CLI does. */
+static void set_pair(cJSON *obj, const char *pair)
 {
 	const char *eq = strchr(pair, '=');
 	char *key = eq ? xstrndup(pair, (size_t)(eq - pair)) : xstrdup(pair);
-	const char *value = eq ? eq + 1 : NULL;
 
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-	/* "--build-arg K" takes K from the environment, as with the CLI;
-	 * null means "mentioned but unset". */
-	if (!eq && null_from_env)
-		value = getenv(key);
-	if (value)
-		cJSON_AddStringToObject(obj, key, value);
+	if (eq)
+		cJSON_AddStringToObject(obj, key, eq + 1);
 	else
 		cJSON_AddNullToObject(obj, key);
 	free(key);
@@ -297,14 +261,14 @@ static void build_query(struct buf *q, const struct config *cfg,
 	 * CACHE_FROM of the pushed image finds its layers (the user's own
 	 * BUILD_ARGS below may turn it off). */
 	if (buildkit)
-		set_pair(args, "BUILDKIT_INLINE_CACHE=1", 0);
+		set_pair(args, "BUILDKIT_INLINE_CACHE=1");
 	for (size_t i = 0; i < cfg->build_args.n; i++)
-		set_pair(args, cfg->build_args.v[i], 1);
+		set_pair(args, cfg->build_args.v[i]);
 	if (cJSON_GetArraySize(args))
 		add_json_param(q, "buildargs", args);
 	add_oci_labels(labels, cfg);
 	for (size_t i = 0; i < cfg->labels.n; i++)
-		set_pair(labels, cfg->labels.v[i], 0);
+		set_pair(labels, cfg->labels.v[i]);
 	add_json_param(q, "labels", labels);
 	if (cfg->target) {
 		buf_addstr(q, "&target=");

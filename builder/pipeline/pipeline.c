@@ -26,12 +26,13 @@
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
-static int connect_engine(struct engine **eng, struct report *rep,
-			  struct error *err)
+static int connect_engine(struct engine **eng, const struct config *cfg,
+			  struct report *rep, struct error *err)
 {
 	char version[64] = "", platform[64] = "";
 
-	if (engine_open(eng, err) < 0 || engine_ping(*eng, err) < 0 ||
+	if (engine_open(eng, &cfg->engine, err) < 0 ||
+	    engine_ping(*eng, err) < 0 ||
 	    engine_version(*eng, version, sizeof(version), platform,
 			   sizeof(platform), err) < 0)
 		return -1;
@@ -113,7 +114,7 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	rep->image = xstrdup(cfg->image_ref);
 	log_info("builder %s: %s (tag from %s)", BUILDER_VERSION,
 		 cfg->image_ref, cfg->tag_source);
-	if (connect_engine(&eng, rep, err) < 0 ||
+	if (connect_engine(&eng, cfg, rep, err) < 0 ||
 	    resolve_credentials(cfg->image_ref, &cred, err) < 0)
 		goto out;
 	snprintf(rep->credential_source, sizeof(rep->credential_source), "%s",
@@ -191,7 +192,8 @@ int pipeline_check(const struct config *cfg, struct error *err)
 	char version[64] = "", platform[64] = "";
 	int ret = -1;
 
-	if (engine_open(&eng, err) < 0 || engine_ping(eng, err) < 0 ||
+	if (engine_open(&eng, &cfg->engine, err) < 0 ||
+	    engine_ping(eng, err) < 0 ||
 	    engine_version(eng, version, sizeof(version), platform,
 			   sizeof(platform), err) < 0)
 		goto out;
@@ -221,7 +223,8 @@ int pipeline_cleanup(const struct config *cfg, struct error *err)
 	struct engine *eng = NULL;
 	int ret = -1;
 
-	if (engine_open(&eng, err) < 0 || engine_ping(eng, err) < 0)
+	if (engine_open(&eng, &cfg->engine, err) < 0 ||
+	    engine_ping(eng, err) < 0)
 		goto out;
 	ret = cleanup_leftovers(eng, cfg->cleanup_run, err);
 out:

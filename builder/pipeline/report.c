@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -112,15 +113,148 @@ static cJSON *to_json(const struct report *r)
 	return root;
 }
 
+/* How path is written. */
+enum report_dest {
+	DEST_RENAME, /* a regular file or a new path: temp file and rename */
+	DEST_DIRECT, /* a device, a FIFO, a link to a missing file */
+};
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* Decides how path is written; *real receives the file to replace for
+ * DEST_RENAME (symbolic links resolved). */
+static int classify(const char *path, enum report_dest *dest, char **real,
+		    struct error *err)
+{
+	struct stat st;
+	char *dir = NULL;
+	int ret = -1;
+
+	*real = NULL;
+	if (!*path)
+		return err_set(err, EXIT_USAGE,
+			       "REPORT is empty: name a file (example: "
+			       "REPORT=report.json)");
+	if (stat(path, &st) == 0) {
+		/* /dev/stdout, /dev/fd/N, /proc/self/fd/N: whatever they
+		 * lead to, the open file is written, never replaced. */
+		int special = !strncmp(path, "/dev/", 5) ||
+			      !strncmp(path, "/proc/", 6);
+
+		if (S_ISDIR(st.st_mode))
+			return err_set(err, EXIT_USAGE,
+				       "REPORT '%s' is a directory: name a "
+				       "file in it (example: "
+				       "REPORT=%s/report.json)",
+				       path, path);
+		if (special || !S_ISREG(st.st_mode)) {
+			*dest = DEST_DIRECT;
+			if (access(path, W_OK) < 0)
+				return err_set(err, EXIT_USAGE,
+					       "REPORT '%s' is not writable: "
+					       "%s; check REPORT",
+					       path, strerror(errno));
+			return 0;
+		}
+		*real = realpath(path, NULL);
+		if (!*real)
+			return err_set(err, EXIT_USAGE,
+				       "cannot resolve REPORT '%s': %s; check "
+				       "REPORT",
+				       path, strerror(errno));
+		*dest = DEST_RENAME;
+	} else if (errno != ENOENT) {
+		return err_set(err, EXIT_USAGE,
+			       "REPORT '%s' cannot be used: %s; check REPORT",
+			       path, strerror(errno));
+	} else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		/* A link to a file yet to be created: written through. */
+		*dest = DEST_DIRECT;
+		return 0;
+	} else {
+		*real = xstrdup(path);
+		*dest = DEST_RENAME;
+	}
+	/* The temp file goes next to the file it replaces. */
+	dir = dir_of(*real);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		err_set(err, EXIT_USAGE,
+			"REPORT '%s': the directory '%s' does not exist; "
+			"create it or change REPORT",
+			path, dir);
+		goto out;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		err_set(err, EXIT_USAGE,
+			"REPORT '%s': cannot write in the directory '%s': %s; "
+			"check REPORT",
+			path, dir, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		free(*real);
+		*real = NULL;
+	}
+	free(dir);
+	return ret;
+}
+
+int report_check_path(const char *path, struct error *err)
+{
+	enum report_dest dest;
+	char *real = NULL;
+	int ret = classify(path, &dest, &real, err);
+
+	free(real);
+	return ret;
+}
+
+/* Writes text and a newline to an open file and closes it. */
+static int write_close(FILE *f, const char *text)
+{
+	int bad = fputs(text, f) < 0 || fputc('\n', f) < 0;
+
+	if (fclose(f) != 0)
+		bad = 1;
+	return bad ? -1 : 0;
+}
+
 int report_write(const struct report *r, const char *path, struct error *err)
 {
 	cJSON *json = to_json(r);
 	char *text = cJSON_Print(json);
 	struct buf tmp = BUF_INIT;
+	enum report_dest dest;
+	char *real = NULL;
 	FILE *f = NULL;
 	int ret = -1;
 
-	buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	if (classify(path, &dest, &real, err) < 0)
+		goto out;
+	if (dest == DEST_DIRECT) {
+		f = fopen(path, "w");
+		if (!f || write_close(f, text) < 0) {
+			err_set(err, EXIT_USAGE,
+				"cannot write the report '%s': %s; check "
+				"REPORT",
+				path, strerror(errno));
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	buf_addf(&tmp, "%s.tmp.%ld", real, (long)getpid());
 	f = fopen(tmp.data, "w");
 	if (!f) {
 		err_set(err, EXIT_USAGE,
@@ -129,15 +263,13 @@ int report_write(const struct report *r, const char *path, struct error *err)
 			path, strerror(errno));
 		goto out;
 	}
-	if (fputs(text, f) < 0 || fputc('\n', f) < 0 || fclose(f) != 0) {
-		f = NULL;
+	if (write_close(f, text) < 0) {
 		err_set(err, EXIT_USAGE, "cannot write the report '%s': %s",
 			path, strerror(errno));
 		unlink(tmp.data);
 		goto out;
 	}
-	f = NULL;
-	if (rename(tmp.data, path) < 0) {
+	if (rename(tmp.data, real) < 0) {
 		err_set(err, EXIT_USAGE, "cannot write the report '%s': %s",
 			path, strerror(errno));
 		unlink(tmp.data);
@@ -145,8 +277,7 @@ int report_write(const struct report *r, const char *path, struct error *err)
 	}
 	ret = 0;
 out:
-	if (f)
-		fclose(f);
+	free(real);
 	cJSON_free(text);
 	cJSON_Delete(json);
 	buf_release(&tmp);

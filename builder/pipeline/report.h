@@ -47,7 +47,14 @@ void report_init(struct report *r);
 void report_stage_done(struct report *r, enum stage_id id,
 		       enum stage_status status, double seconds,
 		       const char *message);
-/* Writes the JSON summary to path (atomically: temp file and rename). */
+/* Checks, before any engine call, that the report can be written to path:
+ * an existing file, device or FIFO must be writable; a new file's directory
+ * must exist and be writable. EXIT_USAGE errors name REPORT. */
+int report_check_path(const char *path, struct error *err);
+/* Writes the JSON summary to path. A regular file (after following
+ * symbolic links) or a new path is replaced atomically (temp file in the
+ * same directory, then rename); a device, a FIFO or a link to a missing
+ * file is written directly, as a shell's '>' would. */
 int report_write(const struct report *r, const char *path, struct error *err);
 void report_release(struct report *r);
 
