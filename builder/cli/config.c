@@ -656,7 +656,12 @@ void config_usage(void)
 	      "  DOCKERFILE       -f, --file FILE     default: "
 	      "CONTEXT/Dockerfile\n"
 	      "  BUILD_ARGS       --build-arg K=V     newline or comma "
-	      "separated\n"
+	      "separated; with a newline,\n"
+	      "                                       lines are taken "
+	      "verbatim; else a comma splits\n"
+	      "                                       only before KEY= (and "
+	      "\\, is a comma), as for\n"
+	      "                                       LABELS and TEST_ENV\n"
 	      "  TARGET           --target STAGE      build stage\n"
 	      "  LABELS           --label K=V         image labels, newline or "
 	      "comma separated\n"
@@ -710,7 +715,8 @@ void config_usage(void)
 	      "Exit codes:\n"
 	      "  0 success, 1 build failed, 2 usage or configuration error,\n"
 	      "  3 engine unreachable or engine error, 4 tests failed, 5 tag "
-	      "or push failed,\n"
+	      "or push failed\n"
+	      "  (also: stdout could not be written, the result is lost),\n"
 	      "  130 and 143 interrupted by SIGINT and SIGTERM, after "
 	      "cleanup\n",
 	      stdout);
