@@ -9,11 +9,15 @@
 # 2. builds build/fake-engine, bin/builder, bin/builder-asan and each unit
 #    test binary; a target that fails to build counts as one failure and
 #    the rest goes on
-# 3. starts the engine and the registry (scripts/test-env.sh up)
-# 4. runs the unit tests (tests/run-unit.sh) and each tests/e2e/*.sh
+# 3. runs `make check` (hermetic: check-env, the unit tests, the fuzz corpus
+#    replay and the fake-engine tests, no engine needed) with the unit test
+#    binaries that built
+# 4. starts the engine and the registry (scripts/test-env.sh up)
+# 5. runs each other tests/e2e/*.sh
 #
 # The last line is "N passed, N failed", the sum of every unit and
-# end-to-end test and of every step that failed; the exit status is non-zero
+# end-to-end test (those of make check included) and of every step that
+# failed; the exit status is non-zero
 # when anything failed. With CI=true (or TEST_ENV_DOWN=1) the registry, and
 # a dockerd that step 3 started, are stopped at the end.
 set -u
@@ -83,22 +87,35 @@ fi
 echo "built: $(ls build/fake-engine bin/builder bin/builder-asan \
 	"${unit_bins[@]}" 2>/dev/null | tr '\n' ' ')"
 
+# The files make check runs; not run again below.
+check_e2e=(tests/e2e/05-fuzz-replay.sh tests/e2e/10-fake-engine.sh)
+if [ "$run_unit" = 1 ]; then
+	section "make check (hermetic)"
+	make -s check UNIT_BINS="${unit_bins[*]}" 2>&1 | tee "$logs/check.log"
+	rc=${PIPESTATUS[0]}
+	before=$failed
+	counted=0
+	while IFS= read -r line; do
+		add_counts "$line" && counted=$((counted + 1))
+	done < <(grep -E '^(unit tests|e2e [^ ]+): [0-9]+ passed, [0-9]+ failed$' "$logs/check.log")
+	# unit tests + one line per file
+	[ "$counted" -eq $((1 + ${#check_e2e[@]})) ] ||
+		step_failed "make check printed $counted of $((1 + ${#check_e2e[@]})) summaries"
+	if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+		step_failed "make check exited $rc (check-env?)"
+	fi
+	rest=()
+	for f in "${e2e_files[@]}"; do
+		case " ${check_e2e[*]} " in *" $f "*) ;; *) rest+=("$f") ;; esac
+	done
+	e2e_files=("${rest[@]}")
+fi
+
 section "environment"
 bash scripts/test-env.sh up || step_failed "start the test environment (scripts/test-env.sh up)"
 # Untagged images the run leaves (a build whose tests failed is not
 # tagged) are removed at the end; those that were there before are kept.
 dangling_before=$(docker images -q --filter dangling=true 2>/dev/null | sort)
-
-if [ "$run_unit" = 1 ]; then
-	section "unit tests"
-	if [ ${#unit_bins[@]} -gt 0 ]; then
-		sh tests/run-unit.sh "${unit_bins[@]}" 2>&1 | tee "$logs/unit.log"
-		add_counts "$(grep -E '^unit tests: ' "$logs/unit.log" | tail -1)" ||
-			step_failed "unit tests printed no summary"
-	else
-		echo "no unit test binary was built"
-	fi
-fi
 
 for f in "${e2e_files[@]}"; do
 	section "$f"
