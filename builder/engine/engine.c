@@ -1,9 +1,10 @@
 /*
  * The transport to the Docker Engine API, and the only file that includes
- * <curl/curl.h>. It resolves DOCKER_HOST and TLS the way the docker CLI
- * does, negotiates the API version with GET /_ping, streams request bodies
- * (chunked) and responses, and turns transport failures and HTTP errors
- * into messages that name the socket or address and say what to do.
+ * <curl/curl.h>. It resolves DOCKER_HOST and TLS (as config.c read them
+ * into struct engine_settings) the way the docker CLI does, negotiates the
+ * API version with GET /_ping, streams request bodies (chunked) and
+ * responses, and turns transport failures and HTTP errors into messages
+ * that name the socket or address and say what to do.
  *
  * Endpoints: /_ping, /version; everything else is built by the callers.
  *
