@@ -40,7 +40,8 @@ int main(int argc, char **argv)
 	struct config cfg = CONFIG_INIT;
 	struct report rep;
 	struct error err = ERROR_INIT;
-	int code = EXIT_OK;
+	struct error rerr = ERROR_INIT;
+	int code = EXIT_OK, configured = 0;
 
 	/* Line-buffered, so that our stderr lines and the build's stdout
 	 * interleave in order in a CI log. */
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
 	    config_validate(&cfg, &err) < 0) {
 		code = err.code;
 	} else {
+		configured = 1;
 		log_set_level((enum log_level)cfg.log_level);
 		if (run(&cfg, &rep, &err) < 0)
 			code = err.code ? err.code : EXIT_ENGINE;
@@ -81,10 +83,10 @@ int main(int argc, char **argv)
 			signals_error(&err);
 		log_error("%s", err.msg);
 	}
-	/* The report is written whatever failed, also a usage error. */
-	if (cfg.command == CMD_RUN && cfg.report) {
-		struct error rerr = ERROR_INIT;
-
+	/* The report is written whatever failed, also a usage error; when
+	 * REPORT itself was the error, once is enough. */
+	if (cfg.command == CMD_RUN && cfg.report &&
+	    (configured || report_check_path(cfg.report, &rerr) == 0)) {
 		rep.exit_code = code;
 		rep.error = code ? err.msg : NULL;
 		/* A run whose summary was asked for and lost is not a

@@ -170,6 +170,7 @@ t_report_missing_dir_before_engine() {
 		REPORT=$T_DIR/missing/r.json assert_exit 2 "$BUILDER" ctx
 	assert_contains "$OUT" "REPORT '$T_DIR/missing/r.json': the directory '$T_DIR/missing' does not exist"
 	assert_not_contains "$OUT" "nope.sock"
+	assert_eq "$(grep -c '^builder: error: ' "$STDERR")" 1 "error lines"
 	mkdir ro && chmod 555 ro
 	if [ "$(id -u)" != 0 ]; then
 		DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
