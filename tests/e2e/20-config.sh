@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2097,SC2098 # BUILDER=classic is builder's own setting, "$BUILDER" the binary
 # Configuration errors, exit codes, --help, --version and `builder check`.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 IMAGE_ID=sha256:f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed
@@ -13,6 +15,7 @@ fe_reply() {
 
 # fe_whole_run: starts the fake engine with what a whole run (classic
 # build, tag, push) needs, so that a run exits 0 without dockerd.
+# shellcheck disable=SC2028 # the escapes are the fake engine's
 fe_whole_run() {
 	{
 		echo 'match /_ping'
