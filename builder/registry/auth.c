@@ -146,53 +146,6 @@ static void quote_line(char *dst, size_t size, const char *s)
 	dst[n] = '\0';
 }
 
-/* --- reading files ------------------------------------------------------ */
-
-/* Reads the file at path into b (reserved to max). Returns 0, or -1 with
- * errno set (EFBIG when larger than max). */
-static int read_file(const char *path, struct buf *b, size_t max)
-{
-	char chunk[4096];
-	struct stat st;
-	int fd, ret = -1, saved;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	/* Room for the whole file at once, so that the buffer never
-	 * reallocates and leaves a copy of a secret behind; a file that
-	 * grows while we read it is refused. */
-	if (fstat(fd, &st) < 0)
-		goto out;
-	if ((size_t)st.st_size > max) {
-		errno = EFBIG;
-		goto out;
-	}
-	buf_init(b, (size_t)st.st_size);
-	buf_reserve(b, (size_t)st.st_size);
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (buf_add(b, chunk, (size_t)n) < 0) {
-			errno = EFBIG;
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	saved = errno;
-	explicit_bzero(chunk, sizeof(chunk));
-	close(fd);
-	errno = saved;
-	return ret;
-}
-
 /* --- 1. the environment ------------------------------------------------- */
 
 struct env_pair {
@@ -232,8 +185,12 @@ static int read_password_file(const char *path, const char *var, char **out,
 	int ret = -1;
 
 	*out = NULL;
-	if (read_file(path, &b, PASSWORD_FILE_MAX) < 0) {
-		if (errno == EFBIG)
+	/* A FIFO or /dev/stdin gets its whole ceiling up front: the buffer
+	 * never reallocates, so no copy of the password is left behind. */
+	if (buf_read_file(&b, path, PASSWORD_FILE_MAX) < 0) {
+		if (errno == EINTR && signals_pending())
+			signals_error(err);
+		else if (errno == EFBIG)
 			err_set(err, EXIT_USAGE,
 				"cannot read %s '%s': larger "
 				"than %d KiB; point it at a file holding only "
@@ -989,10 +946,12 @@ static int from_config_file(const char *key, struct credential *out,
 
 	if (!config_path(&path))
 		goto out;
-	if (read_file(path.data, &text, CONFIG_FILE_MAX) < 0) {
+	if (buf_read_file(&text, path.data, CONFIG_FILE_MAX) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			goto out; /* no config is fine */
-		if (errno == EFBIG)
+		if (errno == EINTR && signals_pending())
+			r = signals_error(err);
+		else if (errno == EFBIG)
 			r = err_set(err, EXIT_USAGE,
 				    "docker config '%s' is "
 				    "larger than %d MiB",

@@ -49,6 +49,32 @@ t_password_file() {
 	assert_contains "$OUT" "REGISTRY_PASSWORD_FILE"
 }
 
+# The password from a pipe: /dev/stdin, then a FIFO written to in pieces.
+# Neither has a size to go by; both push.
+t_password_file_stdin_fifo() {
+	need_builder
+	printf '%s\n' "$REGISTRY_PASS_T" |
+		REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD_FILE=/dev/stdin \
+			pipeline assert_exit 0 "$BUILDER" app
+	check_pushed
+	assert_contains "$OUT" "REGISTRY_PASSWORD_FILE"
+	mkfifo pw.fifo
+	(
+		pw=$REGISTRY_PASS_T
+		exec >pw.fifo
+		while [ -n "$pw" ]; do
+			printf '%s' "${pw:0:3}"
+			pw=${pw:3}
+			sleep 0.05
+		done
+		echo
+	) &
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD_FILE=$T_DIR/pw.fifo \
+		pipeline assert_exit 0 "$BUILDER" --tag 2 app
+	assert_eq "$(registry_tags "t$T_UNIQ/app" | tr '\n' ' ')" "1 2 "
+	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
+}
+
 t_ci_aliases() {
 	need_builder
 	DOCKER_USER=$REGISTRY_USER_T DOCKER_PASS=$REGISTRY_PASS_T \
@@ -140,6 +166,7 @@ t_no_push_only_tags() {
 
 run_test "push with REGISTRY_USER/REGISTRY_PASSWORD, extra tags, report" t_env_credentials
 run_test "push with REGISTRY_PASSWORD_FILE" t_password_file
+run_test "push with REGISTRY_PASSWORD_FILE=/dev/stdin and a FIFO" t_password_file_stdin_fifo
 run_test "push with each CI alias" t_ci_aliases
 run_test "push with config.json auths" t_config_json_auths
 run_test "push with a credential helper" t_credential_helper

@@ -5,10 +5,13 @@
  * scripts written to a scratch directory put first in PATH, with
  * DOCKER_CONFIG and HOME pointing into that directory.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "registry/auth.h"
@@ -255,6 +258,64 @@ static void test_env_password_file(void)
 	CHECK(strstr(err.msg, "both REGISTRY_PASSWORD and "
 			      "REGISTRY_PASSWORD_FILE are set"));
 	CHECK(!strstr(err.msg, "p4ss"));
+}
+
+/* Writes text to the FIFO at path from a child process, in 5-byte pieces
+ * (as a pipe from another program would arrive). */
+static pid_t fifo_writer(const char *path, const char *text, size_t repeat)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		size_t len = strlen(text), i, done;
+		int fd = open(path, O_WRONLY);
+
+		signal(SIGPIPE, SIG_DFL);
+		if (fd < 0)
+			_exit(2);
+		for (i = 0; i < repeat; i++)
+			for (done = 0; done < len; done += 5) {
+				size_t n = len - done < 5 ? len - done : 5;
+
+				if (write(fd, text + done, n) != (ssize_t)n)
+					_exit(3);
+			}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* REGISTRY_PASSWORD_FILE=/dev/stdin or a FIFO: st_size says nothing, and
+ * the ceiling is still 64 KiB, not the buffer's default. */
+static void test_env_password_fifo(void)
+{
+	struct credential c = CREDENTIAL_INIT;
+	struct error err = ERROR_INIT;
+	char p[512];
+	pid_t pid;
+
+	reset();
+	path_in(p, sizeof(p), scratch, "password.fifo");
+	CHECK(mkfifo(p, 0600) == 0);
+	setenv("REGISTRY_USER", "ci", 1);
+	setenv("REGISTRY_PASSWORD_FILE", p, 1);
+	pid = fifo_writer(p, "fifo-s3cret-password\n", 1);
+	CHECK(auth_resolve("ghcr.io", &c, &err) == 0);
+	waitpid(pid, NULL, 0);
+	CHECK_STR(c.password, "fifo-s3cret-password");
+	CHECK_STR(c.source, "REGISTRY_USER/REGISTRY_PASSWORD_FILE");
+	credential_release(&c);
+
+	/* 70000 bytes through a FIFO: over the 64 KiB ceiling */
+	pid = fifo_writer(p, "0123456789", 7000);
+	err_clear(&err);
+	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
+	CHECK(strstr(err.msg, "larger than 64 KiB"));
+	CHECK(c.password == NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(p);
+	reset();
 }
 
 static void test_env_half_pairs(void)
@@ -809,6 +870,7 @@ int main(void)
 	RUN(test_base64_url_and_decode);
 	RUN(test_env_registry_user);
 	RUN(test_env_password_file);
+	RUN(test_env_password_fifo);
 	RUN(test_env_half_pairs);
 	RUN(test_env_aliases);
 	RUN(test_config_text);
