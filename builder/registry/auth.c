@@ -424,11 +424,15 @@ static int run_helper(const char *name, const char *key, const char *what,
 	}
 	if (pid == 0) {
 		char *argv[] = { prog.data, (char *)"get", NULL };
-		int e;
+		int e, devnull;
 
-		/* Only async-signal-safe calls from here on. */
+		/* Only async-signal-safe calls from here on. The helper's
+		 * stderr goes nowhere: whatever a helper prints may hold the
+		 * secret, and none of it is shown. */
 		signal(SIGPIPE, SIG_DFL);
-		if (dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0)
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull < 0 || dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0 ||
+		    dup2(devnull, 2) < 0)
 			_exit(126);
 		execvp(prog.data, argv);
 		e = errno;
@@ -551,13 +555,16 @@ static int run_helper(const char *name, const char *key, const char *what,
 		ret = 0;
 		goto out;
 	}
-	quote_line(line, sizeof(line), output.data);
+	/* Never quote it: a helper that fails may still have printed its
+	 * answer, secret included. */
 	if (WIFEXITED(status))
 		err_set(err, EXIT_USAGE,
-			"credential helper '%s' (%s) failed "
-			"for '%s' with exit code %d%s%s",
-			prog.data, what, key, WEXITSTATUS(status),
-			*line ? ": " : "", line);
+			"credential helper '%s' (%s) failed for '%s' with "
+			"exit code %d; what it printed (%zu bytes) is not "
+			"shown, as it may hold a secret: run "
+			"'printf %%s %s | %s get' to see it",
+			prog.data, what, key, WEXITSTATUS(status), output.len,
+			key, prog.data);
 	else
 		err_set(err, EXIT_USAGE,
 			"credential helper '%s' (%s) was "

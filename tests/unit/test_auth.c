@@ -595,7 +595,9 @@ static const char helper_script[] =
 	"\"Secret\":\"tk\"}' ;;\n"
 	"https://index.docker.io/v1/) printf '{\"Username\":\"hub\","
 	"\"Secret\":\"hubs\"}' ;;\n"
-	"broken.example) echo 'pass store is locked'; exit 3 ;;\n"
+	"broken.example) printf '{\"ServerURL\":\"%s\",\"Username\":\"bu\","
+	"\"Secret\":\"Br0ken-s3cret\"}\\n' \"$key\";"
+	" echo 'Br0ken-s3cret' >&2; exit 3 ;;\n"
 	"slow.example) exec sleep 10 ;;\n"
 	"big.example) head -c 70000 /dev/zero | tr '\\000' a ;;\n"
 	"garbage.example) echo 'not json' ;;\n"
@@ -748,12 +750,16 @@ static void test_helpers(void)
 	CHECK_STR(c.username, "u");
 	credential_release(&c);
 
-	/* a failing helper: its message, not its secrets */
+	/* a failing helper that printed its answer anyway: its name, exit
+	 * code and output size, never its output */
 	write_config("{\"credsStore\":\"test\"}");
 	CHECK(auth_resolve("broken.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "credential helper 'docker-credential-test' "
 			      "(credsStore in '") &&
-	      strstr(err.msg, "exit code 3: pass store is locked"));
+	      strstr(err.msg, "exit code 3"));
+	CHECK(strstr(err.msg, "(72 bytes) is not shown"));
+	CHECK(!strstr(err.msg, "Br0ken-s3cret"));
+	CHECK(!strstr(err.msg, "\"bu\""));
 	CHECK(c.username == NULL);
 	CHECK(auth_resolve("garbage.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "not a JSON object"));
