@@ -343,13 +343,6 @@ out:
 	return ret;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Writes key to fd without dying of SIGPIPE when the helper did not read
  * its stdin (unit tests, or a caller that kept SIGPIPE's default). */
 static void write_key(int fd, const char *key)
@@ -378,6 +371,45 @@ static void write_key(int fd, const char *key)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Reads what fd has straight into out's reserved room (no copy on the
+ * stack, no reallocation). Returns the number of bytes read, 0 at end of
+ * file, or -1 with errno set: EFBIG when out is full and more came. */
+static ssize_t read_answer(int fd, struct buf *out)
+{
+	size_t room = out->max - out->len;
+	char probe = 0;
+	ssize_t n;
+
+	if (!room) {
+		n = read(fd, &probe, 1);
+		explicit_bzero(&probe, sizeof(probe));
+		if (n > 0) {
+			errno = EFBIG;
+			return -1;
+		}
+		return n;
+	}
+	n = read(fd, out->data + out->len, room);
+	if (n > 0) {
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+	}
+	return n;
+}
+
+static void read_error(const struct buf *prog, const char *what,
+		       struct error *err)
+{
+	if (errno == EFBIG)
+		err_set(err, EXIT_USAGE,
+			"credential helper '%s' (%s) printed more than %d KiB",
+			prog->data, what, HELPER_OUT_MAX / 1024);
+	else
+		err_set(err, EXIT_USAGE,
+			"cannot read from credential helper '%s': %s",
+			prog->data, strerror(errno));
+}
+
 /*
  * Runs `docker-credential-<name> get` with key on stdin. Returns 1 with the
  * credentials in out, 0 when the helper has none or is not installed, -1 on
@@ -390,7 +422,7 @@ static int run_helper(const char *name, const char *key, const char *what,
 	int in[2] = { -1, -1 }, res[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	pid_t pid = -1;
 	int status = 0, exec_errno = 0, ret = -1;
-	char chunk[4096], line[256];
+	char line[256];
 	double deadline;
 	ssize_t n;
 
@@ -430,6 +462,7 @@ static int run_helper(const char *name, const char *key, const char *what,
 		 * stderr goes nowhere: whatever a helper prints may hold the
 		 * secret, and none of it is shown. */
 		signal(SIGPIPE, SIG_DFL);
+		setpgid(0, 0);
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (devnull < 0 || dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0 ||
 		    dup2(devnull, 2) < 0)
@@ -440,6 +473,10 @@ static int run_helper(const char *name, const char *key, const char *what,
 			_exit(127);
 		_exit(127);
 	}
+	/* The helper leads a process group of its own (set on both sides of
+	 * fork(), whichever runs first), so that a timeout or a signal kills
+	 * whatever it started along with it. */
+	setpgid(pid, pid);
 	close(in[0]);
 	close(res[1]);
 	close(ex[1]);
@@ -470,71 +507,75 @@ static int run_helper(const char *name, const char *key, const char *what,
 	close(in[1]);
 	in[1] = -1;
 
+	/* The answer is complete when the helper has exited, not at end of
+	 * file: a child it left behind may hold stdout open long after. So
+	 * the loop watches both, and once the helper is gone takes only what
+	 * it had already written. */
 	deadline = now_seconds() + helper_timeout;
 	for (;;) {
 		struct pollfd pfd = { res[0], POLLIN, 0 };
-		double left = deadline - now_seconds();
+		double left;
+		pid_t w;
 		int r;
 
-		if (left <= 0)
-			goto timeout;
-		r = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (r < 0 && errno == EINTR) {
-			if (signals_pending()) {
-				signals_error(err);
-				goto out;
-			}
-			continue;
-		}
-		if (r < 0) {
-			err_set(err, EXIT_USAGE,
-				"cannot read from credential "
-				"helper '%s': poll: %s",
-				prog.data, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			continue; /* the deadline check above ends it */
-		n = read(res[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, EXIT_USAGE,
-				"cannot read from credential "
-				"helper '%s': %s",
-				prog.data, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (buf_add(&output, chunk, (size_t)n) < 0) {
-			err_set(err, EXIT_USAGE,
-				"credential helper '%s' (%s) "
-				"printed more than %d KiB",
-				prog.data, what, HELPER_OUT_MAX / 1024);
-			goto out;
-		}
-	}
-
-	/* stdout is closed; give the helper until the deadline to exit */
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
+		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
 			err_set(err, EXIT_USAGE,
-				"cannot wait for credential "
-				"helper '%s': %s",
+				"cannot wait for credential helper '%s': %s",
 				prog.data, strerror(errno));
 			pid = -1;
 			goto out;
 		}
-		if (now_seconds() >= deadline)
+		if (signals_pending()) {
+			signals_error(err);
+			goto out;
+		}
+		left = deadline - now_seconds();
+		if (left <= 0)
 			goto timeout;
-		sleep_ms(5);
+		/* a short wait: the helper's exit is noticed by waitpid() */
+		r = poll(&pfd, res[0] >= 0 ? 1 : 0,
+			 left < 0.02 ? (int)(left * 1000) + 1 : 20);
+		if (r < 0 && errno == EINTR)
+			continue; /* signals are looked at above */
+		if (r < 0) {
+			err_set(err, EXIT_USAGE,
+				"cannot read from credential helper '%s': "
+				"poll: %s",
+				prog.data, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		n = read_answer(res[0], &output);
+		if (n == 0) { /* closed; the helper may still be finishing */
+			close(res[0]);
+			res[0] = -1;
+		} else if (n < 0 && errno != EINTR) {
+			read_error(&prog, what, err);
+			goto out;
+		}
 	}
 	pid = -1;
+	/* what the helper wrote before it exited is in the pipe already */
+	while (res[0] >= 0) {
+		struct pollfd pfd = { res[0], POLLIN, 0 };
+		int r = poll(&pfd, 1, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n = read_answer(res[0], &output);
+		if (n == 0)
+			break;
+		if (n < 0 && errno != EINTR) {
+			read_error(&prog, what, err);
+			goto out;
+		}
+	}
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		if (auth_parse_helper_output(output.data, output.len, out,
@@ -580,6 +621,7 @@ timeout:
 		prog.data, what, helper_timeout);
 out:
 	if (pid > 0) {
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -596,7 +638,6 @@ out:
 		close(ex[0]);
 	if (ex[1] >= 0)
 		close(ex[1]);
-	explicit_bzero(chunk, sizeof(chunk));
 	buf_release_secret(&output);
 	buf_release(&prog);
 	return ret;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "registry/auth.h"
@@ -599,6 +600,12 @@ static const char helper_script[] =
 	"\"Secret\":\"Br0ken-s3cret\"}\\n' \"$key\";"
 	" echo 'Br0ken-s3cret' >&2; exit 3 ;;\n"
 	"slow.example) exec sleep 10 ;;\n"
+	"orphan.example) sleep 300 & echo $! > \"$(dirname "
+	"\"$0\")/../orphan.pid\";"
+	" exec sleep 10 ;;\n"
+	"linger.example) sleep 300 & echo $! > \"$(dirname "
+	"\"$0\")/../linger.pid\";"
+	" printf '{\"Username\":\"lu\",\"Secret\":\"ls\"}' ;;\n"
 	"big.example) head -c 70000 /dev/zero | tr '\\000' a ;;\n"
 	"garbage.example) echo 'not json' ;;\n"
 	"*) echo 'credentials not found in native keychain'; exit 1 ;;\n"
@@ -617,6 +624,52 @@ static void read_stdin_last(char *dst, size_t n)
 		fclose(f);
 	}
 	dst[got] = '\0';
+}
+
+/* The pid written in scratch/name, or 0. */
+static pid_t read_pid(const char *name)
+{
+	char p[512], text[32];
+	FILE *f;
+	size_t got = 0;
+
+	path_in(p, sizeof(p), scratch, name);
+	f = fopen(p, "r");
+	if (f) {
+		got = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[got] = '\0';
+	return (pid_t)strtol(text, NULL, 10);
+}
+
+/* 1 while pid runs (a zombie counts as gone), waiting up to 2 s for it to
+ * go. */
+static int alive_after_wait(pid_t pid)
+{
+	struct timespec pause = { 0, 20000000 };
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		char p[64], stat[256];
+		FILE *f;
+		size_t got = 0;
+		const char *paren;
+
+		snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+		f = fopen(p, "r");
+		if (!f)
+			return 0;
+		got = fread(stat, 1, sizeof(stat) - 1, f);
+		fclose(f);
+		stat[got] = '\0';
+		paren = strrchr(stat, ')');
+		if (!paren || paren[1] == '\0' || paren[2] == 'Z' ||
+		    paren[2] == 'X')
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return 1;
 }
 
 static void test_config_file(void)
@@ -697,6 +750,7 @@ static void test_helpers(void)
 	struct error err = ERROR_INIT;
 	char got[256];
 	double t0;
+	pid_t pid;
 
 	reset();
 	/* credHelpers for one registry */
@@ -774,6 +828,32 @@ static void test_helpers(void)
 	CHECK(auth_resolve("slow.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "did not answer"));
 	CHECK(now_seconds() - t0 < 5);
+
+	/* ... and what it started goes with it: its process group is
+	 * killed */
+	CHECK(auth_resolve("orphan.example", &c, &err) == -1);
+	CHECK(strstr(err.msg, "did not answer"));
+	pid = read_pid("orphan.pid");
+	CHECK(pid > 0);
+	if (pid > 0) {
+		CHECK(!alive_after_wait(pid));
+		kill(pid, SIGKILL);
+	}
+
+	/* a helper that answered and exited, leaving a child that holds its
+	 * stdout: the answer counts, without waiting for the child */
+	auth_set_helper_timeout(5);
+	t0 = now_seconds();
+	err_clear(&err);
+	CHECK(auth_resolve("linger.example", &c, &err) == 0);
+	CHECK_STR(c.username, "lu");
+	CHECK_STR(c.password, "ls");
+	CHECK(now_seconds() - t0 < 3);
+	credential_release(&c);
+	pid = read_pid("linger.pid");
+	CHECK(pid > 0);
+	if (pid > 0)
+		kill(pid, SIGKILL);
 
 	/* a helper name that is a path */
 	write_config("{\"credsStore\":\"../../bin/sh\"}");
