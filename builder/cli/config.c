@@ -93,10 +93,52 @@ static int parse_builder(const char *value, enum builder_kind *out,
 	return 0;
 }
 
+/* --- credentials (auth.h) ---------------------------------------------- */
+
+/* The credential variables, borrowed from the environment: no copy of a
+ * password is made (auth.c wipes the copies it makes itself). */
+static void auth_settings_from_env(struct auth_settings *a)
+{
+	a->registry_user = env("REGISTRY_USER");
+	a->registry_password = env("REGISTRY_PASSWORD");
+	a->registry_password_file = env("REGISTRY_PASSWORD_FILE");
+	a->docker_user = env("DOCKER_USER");
+	a->docker_pass = env("DOCKER_PASS");
+	a->dockerhub_user = env("DOCKERHUB_USER");
+	a->dockerhub_username = env("DOCKERHUB_USERNAME");
+	a->dockerhub_pass = env("DOCKERHUB_PASS");
+	a->docker_auth_config = env("DOCKER_AUTH_CONFIG");
+	a->docker_config = env("DOCKER_CONFIG");
+	a->home = env("HOME");
+	a->registry = NULL; /* config_validate() */
+}
+
+/* The registry the environment's credentials are for: the domain of the
+ * image pushed (as the engine parses the name), or for `builder check`,
+ * REGISTRY or Docker Hub. */
+static int auth_settings_validate(struct config *cfg, struct error *err)
+{
+	struct ref r = REF_INIT;
+	const char *domain = cfg->registry ? cfg->registry : REF_HUB_DOMAIN;
+
+	if (cfg->image_ref) {
+		if (ref_parse(&r, cfg->image_ref, "the image name", err) < 0)
+			return -1;
+		domain = r.domain;
+	}
+	set_str(&cfg->auth_registry, domain);
+	cfg->auth.registry = cfg->auth_registry;
+	ref_release(&r);
+	return 0;
+}
+
+/* --- end of credentials ------------------------------------------------- */
+
 int config_from_env(struct config *cfg, struct error *err)
 {
 	const char *v;
 
+	auth_settings_from_env(&cfg->auth);
 	cfg->push = 1;
 	cfg->push_retries = 3;
 	cfg->log_level = LOG_NORMAL;
@@ -471,7 +513,7 @@ int config_validate(struct config *cfg, struct error *err)
 			       "(example: REGISTRY=registry.example.com:5000)",
 			       cfg->registry);
 	if (cfg->command == CMD_CHECK)
-		return 0;
+		return auth_settings_validate(cfg, err);
 	if (check_path("ACCOUNT", cfg->account, "acme", err) < 0 ||
 	    check_path("IMAGE", cfg->image, "calc", err) < 0 ||
 	    check_tag("TAG", cfg->tag, err) < 0)
@@ -502,7 +544,7 @@ int config_validate(struct config *cfg, struct error *err)
 	buf_addf(&b, ":%s", cfg->tag);
 	free(cfg->image_ref);
 	cfg->image_ref = buf_detach(&b);
-	return 0;
+	return auth_settings_validate(cfg, err);
 }
 
 void config_usage(void)
@@ -617,4 +659,5 @@ void config_release(struct config *cfg)
 	free(cfg->cleanup_run);
 	free(cfg->repository);
 	free(cfg->image_ref);
+	free(cfg->auth_registry);
 }

@@ -9,6 +9,7 @@
  * example, with code EXIT_USAGE.
  */
 
+#include "registry/auth.h"
 #include "util/error.h"
 #include "util/strlist.h"
 
@@ -52,6 +53,14 @@ struct config {
 	char *report; /* path of the JSON summary, or NULL */
 	char *cleanup_run; /* `builder cleanup --run ID` */
 	int log_level; /* enum log_level: --quiet, --verbose */
+
+	/* Credentials: REGISTRY_USER, REGISTRY_PASSWORD(_FILE), DOCKER_USER,
+	 * DOCKER_PASS, DOCKERHUB_*, DOCKER_AUTH_CONFIG, DOCKER_CONFIG, HOME,
+	 * borrowed from the environment (see auth.h); auth.registry, the
+	 * domain of the image pushed, is derived by config_validate() into
+	 * auth_registry (owned). Passed to auth_resolve(). */
+	struct auth_settings auth;
+	char *auth_registry;
 
 	/* Derived by config_validate() */
 	char *repository; /* "[REGISTRY/]ACCOUNT/IMAGE" */

@@ -1,6 +1,8 @@
 /*
- * Registry credentials: the environment, DOCKER_AUTH_CONFIG, the docker
- * CLI's config.json and its credential helpers, in that order; and the
+ * Registry credentials: the environment's credential variables (as config.c
+ * read them into struct auth_settings: nothing here calls getenv()),
+ * DOCKER_AUTH_CONFIG, the docker CLI's config.json and its credential
+ * helpers, in that order; and the
  * X-Registry-Auth / X-Registry-Config headers built from them. See auth.h.
  *
  * Lookup follows the docker CLI (cli/config/configfile/file.go,
@@ -13,6 +15,7 @@
  * copies of its old contents in freed memory.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -148,33 +151,51 @@ static void quote_line(char *dst, size_t size, const char *s)
 
 /* --- 1. the environment ------------------------------------------------- */
 
+/* A user/password pair of variables: their names for messages, and where
+ * config.c put their values in struct auth_settings. A name is NULL when
+ * the pair has no such variable. */
 struct env_pair {
 	const char *user[2]; /* the second is an alias of the first */
+	size_t user_at[2];
 	const char *pass;
-	const char *pass_file; /* may be NULL */
+	size_t pass_at;
+	const char *pass_file;
+	size_t pass_file_at;
 };
+
+#define AT(field) offsetof(struct auth_settings, field)
 
 static const struct env_pair env_pairs[] = {
 	{ { "REGISTRY_USER", NULL },
+	  { AT(registry_user), 0 },
 	  "REGISTRY_PASSWORD",
-	  "REGISTRY_PASSWORD_FILE" },
-	{ { "DOCKER_USER", NULL }, "DOCKER_PASS", NULL },
-	{ { "DOCKERHUB_USER", "DOCKERHUB_USERNAME" }, "DOCKERHUB_PASS", NULL },
+	  AT(registry_password),
+	  "REGISTRY_PASSWORD_FILE",
+	  AT(registry_password_file) },
+	{ { "DOCKER_USER", NULL },
+	  { AT(docker_user), 0 },
+	  "DOCKER_PASS",
+	  AT(docker_pass),
+	  NULL,
+	  0 },
+	{ { "DOCKERHUB_USER", "DOCKERHUB_USERNAME" },
+	  { AT(dockerhub_user), AT(dockerhub_username) },
+	  "DOCKERHUB_PASS",
+	  AT(dockerhub_pass),
+	  NULL,
+	  0 },
 };
 
-/* The registry the environment's credentials are for; see auth.h. */
-static char *env_registry;
-
-void auth_set_env_registry(const char *domain)
+/* The value of the variable name stored at offset at of s; NULL when it
+ * is unset, empty, or name is NULL (no such variable). */
+static const char *setting(const struct auth_settings *s, const char *name,
+			   size_t at)
 {
-	free(env_registry);
-	env_registry = domain ? xstrdup(ref_auth_key(domain)) : NULL;
-}
+	const char *v;
 
-static const char *env(const char *name)
-{
-	const char *v = name ? getenv(name) : NULL;
-
+	if (!name)
+		return NULL;
+	v = *(const char *const *)(const void *)((const char *)s + at);
 	return nonempty(v) ? v : NULL;
 }
 
@@ -226,17 +247,19 @@ out:
 }
 
 /* Returns 1 when a pair is set (out filled), 0 when none is, -1 on error. */
-static int from_env(struct credential *out, struct error *err)
+static int from_env(const struct auth_settings *s, struct credential *out,
+		    struct error *err)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(env_pairs) / sizeof(env_pairs[0]); i++) {
 		const struct env_pair *p = &env_pairs[i];
-		const char *user_var = env(p->user[0])	 ? p->user[0]
-				       : env(p->user[1]) ? p->user[1]
-							 : NULL;
-		const char *pass = env(p->pass);
-		const char *file = env(p->pass_file);
+		const char *u0 = setting(s, p->user[0], p->user_at[0]);
+		const char *u1 = setting(s, p->user[1], p->user_at[1]);
+		const char *user_var = u0 ? p->user[0] : u1 ? p->user[1] : NULL;
+		const char *user = u0 ? u0 : u1;
+		const char *pass = setting(s, p->pass, p->pass_at);
+		const char *file = setting(s, p->pass_file, p->pass_file_at);
 		char users[64];
 
 		if (p->user[1])
@@ -278,7 +301,7 @@ static int from_env(struct credential *out, struct error *err)
 		} else {
 			out->password = xstrdup(pass);
 		}
-		out->username = xstrdup(getenv(user_var));
+		out->username = xstrdup(user);
 		set_source(out, "%s/%s", user_var,
 			   file ? p->pass_file : p->pass);
 		return 1;
@@ -973,9 +996,10 @@ int auth_from_config_text(const char *json, const char *key, int run_helpers,
 
 /* $DOCKER_CONFIG/config.json or $HOME/.docker/config.json; 0 when neither
  * variable is set. */
-static int config_path(struct buf *path)
+static int config_path(const struct auth_settings *s, struct buf *path)
 {
-	const char *dir = env("DOCKER_CONFIG"), *home = env("HOME");
+	const char *dir = nonempty(s->docker_config) ? s->docker_config : NULL;
+	const char *home = nonempty(s->home) ? s->home : NULL;
 
 	if (dir)
 		buf_addf(path, "%s/config.json", dir);
@@ -986,13 +1010,13 @@ static int config_path(struct buf *path)
 	return 1;
 }
 
-static int from_config_file(const char *key, struct credential *out,
-			    struct error *err)
+static int from_config_file(const struct auth_settings *s, const char *key,
+			    struct credential *out, struct error *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT, origin = BUF_INIT;
 	int r = 0;
 
-	if (!config_path(&path))
+	if (!config_path(s, &path))
 		goto out;
 	if (buf_read_file(&text, path.data, CONFIG_FILE_MAX) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -1021,7 +1045,8 @@ out:
 	return r;
 }
 
-int auth_resolve(const char *domain, struct credential *out, struct error *err)
+int auth_resolve(const struct auth_settings *s, const char *domain,
+		 struct credential *out, struct error *err)
 {
 	const char *key = ref_auth_key(domain), *env_config;
 	int r;
@@ -1029,12 +1054,13 @@ int auth_resolve(const char *domain, struct credential *out, struct error *err)
 	memset(out, 0, sizeof(*out));
 	/* Never send the job's registry password to another registry (a
 	 * base image's or a service's). */
-	if (!env_registry || !strcmp(env_registry, key)) {
-		r = from_env(out, err);
+	if (!s->registry || !strcmp(ref_auth_key(s->registry), key)) {
+		r = from_env(s, out, err);
 		if (r)
 			goto out;
 	}
-	env_config = env("DOCKER_AUTH_CONFIG");
+	env_config =
+		nonempty(s->docker_auth_config) ? s->docker_auth_config : NULL;
 	if (env_config) {
 		r = from_config(env_config, strlen(env_config), key,
 				"DOCKER_AUTH_CONFIG", "DOCKER_AUTH_CONFIG", 0,
@@ -1042,7 +1068,7 @@ int auth_resolve(const char *domain, struct credential *out, struct error *err)
 		if (r)
 			goto out;
 	}
-	r = from_config_file(key, out, err);
+	r = from_config_file(s, key, out, err);
 out:
 	if (r < 0) {
 		credential_release(out);
