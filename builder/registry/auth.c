@@ -45,13 +45,6 @@
 #define CONFIG_FILE_MAX (4 * 1024 * 1024)
 #define HELPER_PREFIX "docker-credential-"
 
-static double helper_timeout = 30.0;
-
-void auth_set_helper_timeout(double seconds)
-{
-	helper_timeout = seconds;
-}
-
 void auth_free_secret(char *s)
 {
 	if (!s)
@@ -439,7 +432,8 @@ static void read_error(const struct buf *prog, const char *what,
  * error. what says where the helper was named ("credsStore in '...'").
  */
 static int run_helper(const char *name, const char *key, const char *what,
-		      struct credential *out, struct error *err)
+		      double helper_timeout, struct credential *out,
+		      struct error *err)
 {
 	struct buf prog = BUF_INIT, output = BUF_INIT;
 	int in[2] = { -1, -1 }, res[2] = { -1, -1 }, ex[2] = { -1, -1 };
@@ -874,7 +868,8 @@ static int from_auths(const cJSON *root, const char *key, const char *origin,
 
 /* credHelpers[key], else credsStore. */
 static int from_helpers(const cJSON *root, const char *key, const char *origin,
-			struct credential *out, struct error *err)
+			double timeout, struct credential *out,
+			struct error *err)
 {
 	const cJSON *helpers =
 		cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
@@ -911,7 +906,8 @@ static int from_helpers(const cJSON *root, const char *key, const char *origin,
 				 origin);
 			/* as in the CLI, a registry's own helper is the only
 			 * store asked for it */
-			return run_helper(h->valuestring, key, what, out, err);
+			return run_helper(h->valuestring, key, what, timeout,
+					  out, err);
 		}
 	}
 	if (get_string(root, "credsStore", &store, "credsStore", origin, err) <
@@ -919,19 +915,21 @@ static int from_helpers(const cJSON *root, const char *key, const char *origin,
 		return -1;
 	if (nonempty(store)) {
 		snprintf(what, sizeof(what), "credsStore in %s", origin);
-		return run_helper(store, key, what, out, err);
+		return run_helper(store, key, what, timeout, out, err);
 	}
 	return 0;
 }
 
 /*
  * Looks key up in config text. origin names the text in messages ("'path'"
- * or "DOCKER_AUTH_CONFIG"), label in the source ("config.json"). Returns 1
- * when found, 0 when not, -1 on error.
+ * or "DOCKER_AUTH_CONFIG"), label in the source ("config.json"). Helpers
+ * run with helper_timeout seconds; 0 means they are not run. Returns 1 when
+ * found, 0 when not, -1 on error.
  */
 static int from_config(const char *text, size_t len, const char *key,
-		       const char *origin, const char *label, int run_helpers,
-		       struct credential *out, struct error *err)
+		       const char *origin, const char *label,
+		       double helper_timeout, struct credential *out,
+		       struct error *err)
 {
 	cJSON *root = NULL;
 	int r = -1;
@@ -955,8 +953,8 @@ static int from_config(const char *text, size_t len, const char *key,
 			origin);
 		goto out;
 	}
-	if (run_helpers) {
-		r = from_helpers(root, key, origin, out, err);
+	if (helper_timeout > 0) {
+		r = from_helpers(root, key, origin, helper_timeout, out, err);
 		if (r)
 			goto out;
 	}
@@ -982,7 +980,7 @@ int auth_from_config_text(const char *json, const char *key, int run_helpers,
 	key = ref_auth_key(key);
 	memset(out, 0, sizeof(*out));
 	r = from_config(json, strlen(json), key, "config.json", "config.json",
-			run_helpers, out, err);
+			run_helpers ? AUTH_HELPER_TIMEOUT : 0, out, err);
 	if (r < 0) {
 		credential_release(out);
 		return -1;
@@ -1036,7 +1034,9 @@ static int from_config_file(const struct auth_settings *s, const char *key,
 		goto out;
 	}
 	buf_addf(&origin, "'%s'", path.data);
-	r = from_config(text.data, text.len, key, origin.data, "config.json", 1,
+	r = from_config(text.data, text.len, key, origin.data, "config.json",
+			s->helper_timeout > 0 ? s->helper_timeout
+					      : AUTH_HELPER_TIMEOUT,
 			out, err);
 out:
 	buf_release_secret(&text);

@@ -91,7 +91,12 @@ struct auth_settings {
 	 * config.json's credentials or none: the job's registry password is
 	 * never sent to another registry. NULL: they apply to every domain. */
 	const char *registry;
+	/* How long a credential helper may run, in seconds; 0 means
+	 * AUTH_HELPER_TIMEOUT. */
+	double helper_timeout;
 };
+
+#define AUTH_HELPER_TIMEOUT 30.0
 
 #define AUTH_SETTINGS_INIT \
 	{                  \
@@ -155,8 +160,5 @@ int auth_from_config_text(const char *json, const char *key, int run_helpers,
  */
 int auth_parse_helper_output(const char *out, size_t len,
 			     struct credential *cred, struct error *err);
-
-/* How long a credential helper may run, in seconds (default 30). For tests. */
-void auth_set_helper_timeout(double seconds);
 
 #endif

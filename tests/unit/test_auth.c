@@ -67,7 +67,6 @@ static void reset(void)
 	S.docker_config = cfg_dir;
 	S.home = home_dir;
 	write_config(NULL);
-	auth_set_helper_timeout(30);
 }
 
 /* Decodes an X-Registry-Auth style value (base64url, padded). */
@@ -898,7 +897,7 @@ static void test_helpers(void)
 	CHECK(strstr(err.msg, "more than 64 KiB"));
 
 	/* a helper that hangs */
-	auth_set_helper_timeout(0.5);
+	S.helper_timeout = 0.5;
 	t0 = now_seconds();
 	CHECK(auth_resolve(&S, "slow.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "did not answer"));
@@ -917,7 +916,7 @@ static void test_helpers(void)
 
 	/* a helper that answered and exited, leaving a child that holds its
 	 * stdout: the answer counts, without waiting for the child */
-	auth_set_helper_timeout(5);
+	S.helper_timeout = 5;
 	t0 = now_seconds();
 	err_clear(&err);
 	CHECK(auth_resolve(&S, "linger.example", &c, &err) == 0);
