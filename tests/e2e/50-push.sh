@@ -134,6 +134,7 @@ proc_gone() {
 # `sleep 300` in the background, holding its stdout, with the pid in
 # NAME.pid; then prints the registry's credentials and exits (ANSWER=yes),
 # or hangs (ANSWER=no).
+# shellcheck disable=SC2016 # $1 and $server are the helper's own
 helper_with_child() {
 	mkdir -p bin
 	{
