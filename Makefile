@@ -81,10 +81,8 @@ unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
 # The environment is read only in builder/cli/config.c (issue 13): every
-# input in one place, checked before any engine call. builder/registry/auth.c
-# is allowed until its credential variables move into config (in progress
-# on another branch); remove it from this list then.
-ENV_READERS = builder/cli/config.c builder/registry/auth.c
+# input in one place, checked before any engine call.
+ENV_READERS = builder/cli/config.c
 check-env:
 	@bad=$$(grep -nwE 'getenv|secure_getenv|environ' \
 	  $(filter-out $(ENV_READERS),$(SRCS) $(HDRS))); \

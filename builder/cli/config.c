@@ -148,6 +148,47 @@ static void engine_from_env(struct config *cfg)
 	}
 }
 
+/* --- credentials (auth.h) ---------------------------------------------- */
+
+/* The credential variables, borrowed from the environment: no copy of a
+ * password is made (auth.c wipes the copies it makes itself). */
+static void auth_settings_from_env(struct auth_settings *a)
+{
+	a->registry_user = env("REGISTRY_USER");
+	a->registry_password = env("REGISTRY_PASSWORD");
+	a->registry_password_file = env("REGISTRY_PASSWORD_FILE");
+	a->docker_user = env("DOCKER_USER");
+	a->docker_pass = env("DOCKER_PASS");
+	a->dockerhub_user = env("DOCKERHUB_USER");
+	a->dockerhub_username = env("DOCKERHUB_USERNAME");
+	a->dockerhub_pass = env("DOCKERHUB_PASS");
+	a->docker_auth_config = env("DOCKER_AUTH_CONFIG");
+	a->docker_config = env("DOCKER_CONFIG");
+	a->home = env("HOME");
+	a->registry = NULL; /* config_validate() */
+}
+
+/* The registry the environment's credentials are for: the domain of the
+ * image pushed (as the engine parses the name), or for `builder check`,
+ * REGISTRY or Docker Hub. */
+static int auth_settings_validate(struct config *cfg, struct error *err)
+{
+	struct ref r = REF_INIT;
+	const char *domain = cfg->registry ? cfg->registry : REF_HUB_DOMAIN;
+
+	if (cfg->image_ref) {
+		if (ref_parse(&r, cfg->image_ref, "the image name", err) < 0)
+			return -1;
+		domain = r.domain;
+	}
+	set_str(&cfg->auth_registry, domain);
+	cfg->auth.registry = cfg->auth_registry;
+	ref_release(&r);
+	return 0;
+}
+
+/* --- end of credentials ------------------------------------------------- */
+
 int config_from_env(struct config *cfg, struct error *err)
 {
 	const char *v;
@@ -156,6 +197,7 @@ int config_from_env(struct config *cfg, struct error *err)
 	 * wrong. */
 	set_str(&cfg->report, env("REPORT"));
 	engine_from_env(cfg);
+	auth_settings_from_env(&cfg->auth);
 	cfg->push = 1;
 	cfg->push_retries = 3;
 	cfg->log_level = LOG_NORMAL;
@@ -587,7 +629,7 @@ int config_validate(struct config *cfg, struct error *err)
 			       "(example: REGISTRY=registry.example.com:5000)",
 			       cfg->registry);
 	if (cfg->command == CMD_CHECK)
-		return 0;
+		return auth_settings_validate(cfg, err);
 	if (check_path("ACCOUNT", cfg->account, "acme", err) < 0 ||
 	    check_path("IMAGE", cfg->image, "calc", err) < 0 ||
 	    check_main_tag(cfg, err) < 0)
@@ -621,7 +663,7 @@ int config_validate(struct config *cfg, struct error *err)
 	buf_addf(&b, ":%s", cfg->tag);
 	free(cfg->image_ref);
 	cfg->image_ref = buf_detach(&b);
-	return 0;
+	return auth_settings_validate(cfg, err);
 }
 
 void config_usage(void)
@@ -753,4 +795,5 @@ void config_release(struct config *cfg)
 	free(cfg->ci_source);
 	free(cfg->repository);
 	free(cfg->image_ref);
+	free(cfg->auth_registry);
 }

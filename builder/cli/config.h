@@ -10,6 +10,7 @@
  */
 
 #include "engine/engine.h"
+#include "registry/auth.h"
 #include "util/error.h"
 #include "util/strlist.h"
 
@@ -65,6 +66,13 @@ struct config {
 	 * when no CI variable says. */
 	char *ci_revision;
 	char *ci_source;
+	/* Credentials: REGISTRY_USER, REGISTRY_PASSWORD(_FILE), DOCKER_USER,
+	 * DOCKER_PASS, DOCKERHUB_*, DOCKER_AUTH_CONFIG, DOCKER_CONFIG, HOME,
+	 * borrowed from the environment (see auth.h); auth.registry, the
+	 * domain of the image pushed, is derived by config_validate() into
+	 * auth_registry (owned). Passed to auth_resolve(). */
+	struct auth_settings auth;
+	char *auth_registry;
 
 	/* Derived by config_validate() */
 	char *repository; /* "[REGISTRY/]ACCOUNT/IMAGE" */

@@ -97,7 +97,7 @@ static void pull_cache_images(struct engine *eng, const struct config *cfg,
 		int missing = 0;
 
 		log_info("cache: pulling '%s'", ref);
-		if (image_pull(eng, ref, &missing, &err) == 0) {
+		if (image_pull(eng, &cfg->auth, ref, &missing, &err) == 0) {
 			strlist_push(usable, ref);
 			continue;
 		}
@@ -148,7 +148,7 @@ static int base_image_auth(struct engine *eng, const struct config *cfg,
 
 		if (ref_parse(&r, bases.v[i], "FROM", &ignored) < 0)
 			continue; /* the engine will say what is wrong */
-		if (auth_resolve(r.domain, c, err) < 0) {
+		if (auth_resolve(&cfg->auth, r.domain, c, err) < 0) {
 			ref_release(&r);
 			goto out;
 		}
@@ -161,7 +161,8 @@ static int base_image_auth(struct engine *eng, const struct config *cfg,
 			log_info("base image '%s' needs credentials (%s): "
 				 "pulling it before the BuildKit build",
 				 bases.v[i], c->source);
-			if (image_pull(eng, bases.v[i], &missing, err) < 0) {
+			if (image_pull(eng, &cfg->auth, bases.v[i], &missing,
+				       err) < 0) {
 				err_recode(err, EXIT_BUILD);
 				err_wrap(err, "cannot pull the base image '%s'",
 					 bases.v[i]);

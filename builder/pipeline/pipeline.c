@@ -47,16 +47,15 @@ static int connect_engine(struct engine **eng, const struct config *cfg,
 	return 0;
 }
 
-static int resolve_credentials(const char *image_ref, struct credential *cred,
-			       struct error *err)
+static int resolve_credentials(const struct config *cfg,
+			       struct credential *cred, struct error *err)
 {
 	struct ref r = REF_INIT;
 	int ret;
 
-	if (ref_parse(&r, image_ref, "the image name", err) < 0)
+	if (ref_parse(&r, cfg->image_ref, "the image name", err) < 0)
 		return -1;
-	auth_set_env_registry(r.domain);
-	ret = auth_resolve(r.domain, cred, err);
+	ret = auth_resolve(&cfg->auth, r.domain, cred, err);
 	ref_release(&r);
 	return ret;
 }
@@ -115,7 +114,7 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	log_info("builder %s: %s (tag from %s)", BUILDER_VERSION,
 		 cfg->image_ref, cfg->tag_source);
 	if (connect_engine(&eng, cfg, rep, err) < 0 ||
-	    resolve_credentials(cfg->image_ref, &cred, err) < 0)
+	    resolve_credentials(cfg, &cred, err) < 0)
 		goto out;
 	snprintf(rep->credential_source, sizeof(rep->credential_source), "%s",
 		 cred.source);
@@ -206,8 +205,7 @@ int pipeline_check(const struct config *cfg, struct error *err)
 	printf("buildkit:     %s\n", !strcmp(engine_builder_version(eng), "2")
 					     ? "advertised"
 					     : "not advertised");
-	auth_set_env_registry(domain);
-	if (auth_resolve(domain, &cred, err) < 0)
+	if (auth_resolve(&cfg->auth, domain, &cred, err) < 0)
 		goto out;
 	printf("registry:     %s\n", domain);
 	printf("credentials:  %s\n", cred.source);

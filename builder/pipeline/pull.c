@@ -112,8 +112,8 @@ static int says_missing(const char *msg, long status)
 	return 0;
 }
 
-int image_pull(struct engine *eng, const char *ref, int *missing,
-	       struct error *err)
+int image_pull(struct engine *eng, const struct auth_settings *auth,
+	       const char *ref, int *missing, struct error *err)
 {
 	struct ref r = REF_INIT;
 	struct credential cred = CREDENTIAL_INIT;
@@ -131,7 +131,7 @@ int image_pull(struct engine *eng, const char *ref, int *missing,
 		*missing = 0;
 	if (ref_parse(&r, ref, "image", err) < 0)
 		goto out;
-	if (auth_resolve(r.domain, &cred, err) < 0) {
+	if (auth_resolve(auth, r.domain, &cred, err) < 0) {
 		err_wrap(err, "cannot pull '%s'", ref);
 		goto out;
 	}

@@ -317,8 +317,8 @@ static void join_network(const struct stage *st, cJSON *body, const char *alias)
 	}
 }
 
-static int ensure_image(struct engine *eng, const struct service *s,
-			struct error *err)
+static int ensure_image(struct engine *eng, const struct auth_settings *auth,
+			const struct service *s, struct error *err)
 {
 	int have = image_exists(eng, s->image, err);
 	int missing = 0;
@@ -329,7 +329,7 @@ static int ensure_image(struct engine *eng, const struct service *s,
 		return 0;
 	log_info("service '%s': image '%s' is not on the engine", s->name,
 		 s->image);
-	if (image_pull(eng, s->image, &missing, err) < 0) {
+	if (image_pull(eng, auth, s->image, &missing, err) < 0) {
 		if (missing)
 			err_wrap(err,
 				 "check the image of service '%s' in "
@@ -346,7 +346,7 @@ static int start_service(struct stage *st, struct service *s, struct error *err)
 	cJSON *body = cJSON_CreateObject();
 	int ret = -1;
 
-	if (ensure_image(st->eng, s, err) < 0)
+	if (ensure_image(st->eng, &st->cfg->auth, s, err) < 0)
 		goto out;
 	buf_addf(&name, "builder-%s-%s", cleanup_run_id(), s->name);
 	s->container = buf_detach(&name);

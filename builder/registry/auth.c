@@ -1,6 +1,8 @@
 /*
- * Registry credentials: the environment, DOCKER_AUTH_CONFIG, the docker
- * CLI's config.json and its credential helpers, in that order; and the
+ * Registry credentials: the environment's credential variables (as config.c
+ * read them into struct auth_settings: nothing here reads the environment),
+ * DOCKER_AUTH_CONFIG, the docker CLI's config.json and its credential
+ * helpers, in that order; and the
  * X-Registry-Auth / X-Registry-Config headers built from them. See auth.h.
  *
  * Lookup follows the docker CLI (cli/config/configfile/file.go,
@@ -13,6 +15,7 @@
  * copies of its old contents in freed memory.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,13 +44,6 @@
 #define PASSWORD_FILE_MAX (64 * 1024)
 #define CONFIG_FILE_MAX (4 * 1024 * 1024)
 #define HELPER_PREFIX "docker-credential-"
-
-static double helper_timeout = 30.0;
-
-void auth_set_helper_timeout(double seconds)
-{
-	helper_timeout = seconds;
-}
 
 void auth_free_secret(char *s)
 {
@@ -146,82 +142,53 @@ static void quote_line(char *dst, size_t size, const char *s)
 	dst[n] = '\0';
 }
 
-/* --- reading files ------------------------------------------------------ */
-
-/* Reads the file at path into b (reserved to max). Returns 0, or -1 with
- * errno set (EFBIG when larger than max). */
-static int read_file(const char *path, struct buf *b, size_t max)
-{
-	char chunk[4096];
-	struct stat st;
-	int fd, ret = -1, saved;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	/* Room for the whole file at once, so that the buffer never
-	 * reallocates and leaves a copy of a secret behind; a file that
-	 * grows while we read it is refused. */
-	if (fstat(fd, &st) < 0)
-		goto out;
-	if ((size_t)st.st_size > max) {
-		errno = EFBIG;
-		goto out;
-	}
-	buf_init(b, (size_t)st.st_size);
-	buf_reserve(b, (size_t)st.st_size);
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (buf_add(b, chunk, (size_t)n) < 0) {
-			errno = EFBIG;
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	saved = errno;
-	explicit_bzero(chunk, sizeof(chunk));
-	close(fd);
-	errno = saved;
-	return ret;
-}
-
 /* --- 1. the environment ------------------------------------------------- */
 
+/* A user/password pair of variables: their names for messages, and where
+ * config.c put their values in struct auth_settings. A name is NULL when
+ * the pair has no such variable. */
 struct env_pair {
 	const char *user[2]; /* the second is an alias of the first */
+	size_t user_at[2];
 	const char *pass;
-	const char *pass_file; /* may be NULL */
+	size_t pass_at;
+	const char *pass_file;
+	size_t pass_file_at;
 };
+
+#define AT(field) offsetof(struct auth_settings, field)
 
 static const struct env_pair env_pairs[] = {
 	{ { "REGISTRY_USER", NULL },
+	  { AT(registry_user), 0 },
 	  "REGISTRY_PASSWORD",
-	  "REGISTRY_PASSWORD_FILE" },
-	{ { "DOCKER_USER", NULL }, "DOCKER_PASS", NULL },
-	{ { "DOCKERHUB_USER", "DOCKERHUB_USERNAME" }, "DOCKERHUB_PASS", NULL },
+	  AT(registry_password),
+	  "REGISTRY_PASSWORD_FILE",
+	  AT(registry_password_file) },
+	{ { "DOCKER_USER", NULL },
+	  { AT(docker_user), 0 },
+	  "DOCKER_PASS",
+	  AT(docker_pass),
+	  NULL,
+	  0 },
+	{ { "DOCKERHUB_USER", "DOCKERHUB_USERNAME" },
+	  { AT(dockerhub_user), AT(dockerhub_username) },
+	  "DOCKERHUB_PASS",
+	  AT(dockerhub_pass),
+	  NULL,
+	  0 },
 };
 
-/* The registry the environment's credentials are for; see auth.h. */
-static char *env_registry;
-
-void auth_set_env_registry(const char *domain)
+/* The value of the variable name stored at offset at of s; NULL when it
+ * is unset, empty, or name is NULL (no such variable). */
+static const char *setting(const struct auth_settings *s, const char *name,
+			   size_t at)
 {
-	free(env_registry);
-	env_registry = domain ? xstrdup(ref_auth_key(domain)) : NULL;
-}
+	const char *v;
 
-static const char *env(const char *name)
-{
-	const char *v = name ? getenv(name) : NULL;
-
+	if (!name)
+		return NULL;
+	v = *(const char *const *)(const void *)((const char *)s + at);
 	return nonempty(v) ? v : NULL;
 }
 
@@ -232,8 +199,12 @@ static int read_password_file(const char *path, const char *var, char **out,
 	int ret = -1;
 
 	*out = NULL;
-	if (read_file(path, &b, PASSWORD_FILE_MAX) < 0) {
-		if (errno == EFBIG)
+	/* A FIFO or /dev/stdin gets its whole ceiling up front: the buffer
+	 * never reallocates, so no copy of the password is left behind. */
+	if (buf_read_file(&b, path, PASSWORD_FILE_MAX) < 0) {
+		if (errno == EINTR && signals_pending())
+			signals_error(err);
+		else if (errno == EFBIG)
 			err_set(err, EXIT_USAGE,
 				"cannot read %s '%s': larger "
 				"than %d KiB; point it at a file holding only "
@@ -269,17 +240,19 @@ out:
 }
 
 /* Returns 1 when a pair is set (out filled), 0 when none is, -1 on error. */
-static int from_env(struct credential *out, struct error *err)
+static int from_env(const struct auth_settings *s, struct credential *out,
+		    struct error *err)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(env_pairs) / sizeof(env_pairs[0]); i++) {
 		const struct env_pair *p = &env_pairs[i];
-		const char *user_var = env(p->user[0])	 ? p->user[0]
-				       : env(p->user[1]) ? p->user[1]
-							 : NULL;
-		const char *pass = env(p->pass);
-		const char *file = env(p->pass_file);
+		const char *u0 = setting(s, p->user[0], p->user_at[0]);
+		const char *u1 = setting(s, p->user[1], p->user_at[1]);
+		const char *user_var = u0 ? p->user[0] : u1 ? p->user[1] : NULL;
+		const char *user = u0 ? u0 : u1;
+		const char *pass = setting(s, p->pass, p->pass_at);
+		const char *file = setting(s, p->pass_file, p->pass_file_at);
 		char users[64];
 
 		if (p->user[1])
@@ -321,7 +294,7 @@ static int from_env(struct credential *out, struct error *err)
 		} else {
 			out->password = xstrdup(pass);
 		}
-		out->username = xstrdup(getenv(user_var));
+		out->username = xstrdup(user);
 		set_source(out, "%s/%s", user_var,
 			   file ? p->pass_file : p->pass);
 		return 1;
@@ -386,13 +359,6 @@ out:
 	return ret;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Writes key to fd without dying of SIGPIPE when the helper did not read
  * its stdin (unit tests, or a caller that kept SIGPIPE's default). */
 static void write_key(int fd, const char *key)
@@ -421,19 +387,59 @@ static void write_key(int fd, const char *key)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Reads what fd has straight into out's reserved room (no copy on the
+ * stack, no reallocation). Returns the number of bytes read, 0 at end of
+ * file, or -1 with errno set: EFBIG when out is full and more came. */
+static ssize_t read_answer(int fd, struct buf *out)
+{
+	size_t room = out->max - out->len;
+	char probe = 0;
+	ssize_t n;
+
+	if (!room) {
+		n = read(fd, &probe, 1);
+		explicit_bzero(&probe, sizeof(probe));
+		if (n > 0) {
+			errno = EFBIG;
+			return -1;
+		}
+		return n;
+	}
+	n = read(fd, out->data + out->len, room);
+	if (n > 0) {
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+	}
+	return n;
+}
+
+static void read_error(const struct buf *prog, const char *what,
+		       struct error *err)
+{
+	if (errno == EFBIG)
+		err_set(err, EXIT_USAGE,
+			"credential helper '%s' (%s) printed more than %d KiB",
+			prog->data, what, HELPER_OUT_MAX / 1024);
+	else
+		err_set(err, EXIT_USAGE,
+			"cannot read from credential helper '%s': %s",
+			prog->data, strerror(errno));
+}
+
 /*
  * Runs `docker-credential-<name> get` with key on stdin. Returns 1 with the
  * credentials in out, 0 when the helper has none or is not installed, -1 on
  * error. what says where the helper was named ("credsStore in '...'").
  */
 static int run_helper(const char *name, const char *key, const char *what,
-		      struct credential *out, struct error *err)
+		      double helper_timeout, struct credential *out,
+		      struct error *err)
 {
 	struct buf prog = BUF_INIT, output = BUF_INIT;
 	int in[2] = { -1, -1 }, res[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	pid_t pid = -1;
 	int status = 0, exec_errno = 0, ret = -1;
-	char chunk[4096], line[256];
+	char line[256];
 	double deadline;
 	ssize_t n;
 
@@ -467,11 +473,16 @@ static int run_helper(const char *name, const char *key, const char *what,
 	}
 	if (pid == 0) {
 		char *argv[] = { prog.data, (char *)"get", NULL };
-		int e;
+		int e, devnull;
 
-		/* Only async-signal-safe calls from here on. */
+		/* Only async-signal-safe calls from here on. The helper's
+		 * stderr goes nowhere: whatever a helper prints may hold the
+		 * secret, and none of it is shown. */
 		signal(SIGPIPE, SIG_DFL);
-		if (dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0)
+		setpgid(0, 0);
+		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull < 0 || dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0 ||
+		    dup2(devnull, 2) < 0)
 			_exit(126);
 		execvp(prog.data, argv);
 		e = errno;
@@ -479,6 +490,10 @@ static int run_helper(const char *name, const char *key, const char *what,
 			_exit(127);
 		_exit(127);
 	}
+	/* The helper leads a process group of its own (set on both sides of
+	 * fork(), whichever runs first), so that a timeout or a signal kills
+	 * whatever it started along with it. */
+	setpgid(pid, pid);
 	close(in[0]);
 	close(res[1]);
 	close(ex[1]);
@@ -509,71 +524,75 @@ static int run_helper(const char *name, const char *key, const char *what,
 	close(in[1]);
 	in[1] = -1;
 
+	/* The answer is complete when the helper has exited, not at end of
+	 * file: a child it left behind may hold stdout open long after. So
+	 * the loop watches both, and once the helper is gone takes only what
+	 * it had already written. */
 	deadline = now_seconds() + helper_timeout;
 	for (;;) {
 		struct pollfd pfd = { res[0], POLLIN, 0 };
-		double left = deadline - now_seconds();
+		double left;
+		pid_t w;
 		int r;
 
-		if (left <= 0)
-			goto timeout;
-		r = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (r < 0 && errno == EINTR) {
-			if (signals_pending()) {
-				signals_error(err);
-				goto out;
-			}
-			continue;
-		}
-		if (r < 0) {
-			err_set(err, EXIT_USAGE,
-				"cannot read from credential "
-				"helper '%s': poll: %s",
-				prog.data, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			continue; /* the deadline check above ends it */
-		n = read(res[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(err, EXIT_USAGE,
-				"cannot read from credential "
-				"helper '%s': %s",
-				prog.data, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (buf_add(&output, chunk, (size_t)n) < 0) {
-			err_set(err, EXIT_USAGE,
-				"credential helper '%s' (%s) "
-				"printed more than %d KiB",
-				prog.data, what, HELPER_OUT_MAX / 1024);
-			goto out;
-		}
-	}
-
-	/* stdout is closed; give the helper until the deadline to exit */
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
+		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
 			err_set(err, EXIT_USAGE,
-				"cannot wait for credential "
-				"helper '%s': %s",
+				"cannot wait for credential helper '%s': %s",
 				prog.data, strerror(errno));
 			pid = -1;
 			goto out;
 		}
-		if (now_seconds() >= deadline)
+		if (signals_pending()) {
+			signals_error(err);
+			goto out;
+		}
+		left = deadline - now_seconds();
+		if (left <= 0)
 			goto timeout;
-		sleep_ms(5);
+		/* a short wait: the helper's exit is noticed by waitpid() */
+		r = poll(&pfd, res[0] >= 0 ? 1 : 0,
+			 left < 0.02 ? (int)(left * 1000) + 1 : 20);
+		if (r < 0 && errno == EINTR)
+			continue; /* signals are looked at above */
+		if (r < 0) {
+			err_set(err, EXIT_USAGE,
+				"cannot read from credential helper '%s': "
+				"poll: %s",
+				prog.data, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		n = read_answer(res[0], &output);
+		if (n == 0) { /* closed; the helper may still be finishing */
+			close(res[0]);
+			res[0] = -1;
+		} else if (n < 0 && errno != EINTR) {
+			read_error(&prog, what, err);
+			goto out;
+		}
 	}
 	pid = -1;
+	/* what the helper wrote before it exited is in the pipe already */
+	while (res[0] >= 0) {
+		struct pollfd pfd = { res[0], POLLIN, 0 };
+		int r = poll(&pfd, 1, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n = read_answer(res[0], &output);
+		if (n == 0)
+			break;
+		if (n < 0 && errno != EINTR) {
+			read_error(&prog, what, err);
+			goto out;
+		}
+	}
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		if (auth_parse_helper_output(output.data, output.len, out,
@@ -594,13 +613,16 @@ static int run_helper(const char *name, const char *key, const char *what,
 		ret = 0;
 		goto out;
 	}
-	quote_line(line, sizeof(line), output.data);
+	/* Never quote it: a helper that fails may still have printed its
+	 * answer, secret included. */
 	if (WIFEXITED(status))
 		err_set(err, EXIT_USAGE,
-			"credential helper '%s' (%s) failed "
-			"for '%s' with exit code %d%s%s",
-			prog.data, what, key, WEXITSTATUS(status),
-			*line ? ": " : "", line);
+			"credential helper '%s' (%s) failed for '%s' with "
+			"exit code %d; what it printed (%zu bytes) is not "
+			"shown, as it may hold a secret: run "
+			"'printf %%s %s | %s get' to see it",
+			prog.data, what, key, WEXITSTATUS(status), output.len,
+			key, prog.data);
 	else
 		err_set(err, EXIT_USAGE,
 			"credential helper '%s' (%s) was "
@@ -616,6 +638,7 @@ timeout:
 		prog.data, what, helper_timeout);
 out:
 	if (pid > 0) {
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -632,7 +655,6 @@ out:
 		close(ex[0]);
 	if (ex[1] >= 0)
 		close(ex[1]);
-	explicit_bzero(chunk, sizeof(chunk));
 	buf_release_secret(&output);
 	buf_release(&prog);
 	return ret;
@@ -846,7 +868,8 @@ static int from_auths(const cJSON *root, const char *key, const char *origin,
 
 /* credHelpers[key], else credsStore. */
 static int from_helpers(const cJSON *root, const char *key, const char *origin,
-			struct credential *out, struct error *err)
+			double timeout, struct credential *out,
+			struct error *err)
 {
 	const cJSON *helpers =
 		cJSON_GetObjectItemCaseSensitive(root, "credHelpers");
@@ -883,7 +906,8 @@ static int from_helpers(const cJSON *root, const char *key, const char *origin,
 				 origin);
 			/* as in the CLI, a registry's own helper is the only
 			 * store asked for it */
-			return run_helper(h->valuestring, key, what, out, err);
+			return run_helper(h->valuestring, key, what, timeout,
+					  out, err);
 		}
 	}
 	if (get_string(root, "credsStore", &store, "credsStore", origin, err) <
@@ -891,19 +915,21 @@ static int from_helpers(const cJSON *root, const char *key, const char *origin,
 		return -1;
 	if (nonempty(store)) {
 		snprintf(what, sizeof(what), "credsStore in %s", origin);
-		return run_helper(store, key, what, out, err);
+		return run_helper(store, key, what, timeout, out, err);
 	}
 	return 0;
 }
 
 /*
  * Looks key up in config text. origin names the text in messages ("'path'"
- * or "DOCKER_AUTH_CONFIG"), label in the source ("config.json"). Returns 1
- * when found, 0 when not, -1 on error.
+ * or "DOCKER_AUTH_CONFIG"), label in the source ("config.json"). Helpers
+ * run with helper_timeout seconds; 0 means they are not run. Returns 1 when
+ * found, 0 when not, -1 on error.
  */
 static int from_config(const char *text, size_t len, const char *key,
-		       const char *origin, const char *label, int run_helpers,
-		       struct credential *out, struct error *err)
+		       const char *origin, const char *label,
+		       double helper_timeout, struct credential *out,
+		       struct error *err)
 {
 	cJSON *root = NULL;
 	int r = -1;
@@ -927,8 +953,8 @@ static int from_config(const char *text, size_t len, const char *key,
 			origin);
 		goto out;
 	}
-	if (run_helpers) {
-		r = from_helpers(root, key, origin, out, err);
+	if (helper_timeout > 0) {
+		r = from_helpers(root, key, origin, helper_timeout, out, err);
 		if (r)
 			goto out;
 	}
@@ -954,7 +980,7 @@ int auth_from_config_text(const char *json, const char *key, int run_helpers,
 	key = ref_auth_key(key);
 	memset(out, 0, sizeof(*out));
 	r = from_config(json, strlen(json), key, "config.json", "config.json",
-			run_helpers, out, err);
+			run_helpers ? AUTH_HELPER_TIMEOUT : 0, out, err);
 	if (r < 0) {
 		credential_release(out);
 		return -1;
@@ -968,9 +994,10 @@ int auth_from_config_text(const char *json, const char *key, int run_helpers,
 
 /* $DOCKER_CONFIG/config.json or $HOME/.docker/config.json; 0 when neither
  * variable is set. */
-static int config_path(struct buf *path)
+static int config_path(const struct auth_settings *s, struct buf *path)
 {
-	const char *dir = env("DOCKER_CONFIG"), *home = env("HOME");
+	const char *dir = nonempty(s->docker_config) ? s->docker_config : NULL;
+	const char *home = nonempty(s->home) ? s->home : NULL;
 
 	if (dir)
 		buf_addf(path, "%s/config.json", dir);
@@ -981,18 +1008,20 @@ static int config_path(struct buf *path)
 	return 1;
 }
 
-static int from_config_file(const char *key, struct credential *out,
-			    struct error *err)
+static int from_config_file(const struct auth_settings *s, const char *key,
+			    struct credential *out, struct error *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT, origin = BUF_INIT;
 	int r = 0;
 
-	if (!config_path(&path))
+	if (!config_path(s, &path))
 		goto out;
-	if (read_file(path.data, &text, CONFIG_FILE_MAX) < 0) {
+	if (buf_read_file(&text, path.data, CONFIG_FILE_MAX) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			goto out; /* no config is fine */
-		if (errno == EFBIG)
+		if (errno == EINTR && signals_pending())
+			r = signals_error(err);
+		else if (errno == EFBIG)
 			r = err_set(err, EXIT_USAGE,
 				    "docker config '%s' is "
 				    "larger than %d MiB",
@@ -1005,7 +1034,9 @@ static int from_config_file(const char *key, struct credential *out,
 		goto out;
 	}
 	buf_addf(&origin, "'%s'", path.data);
-	r = from_config(text.data, text.len, key, origin.data, "config.json", 1,
+	r = from_config(text.data, text.len, key, origin.data, "config.json",
+			s->helper_timeout > 0 ? s->helper_timeout
+					      : AUTH_HELPER_TIMEOUT,
 			out, err);
 out:
 	buf_release_secret(&text);
@@ -1014,7 +1045,8 @@ out:
 	return r;
 }
 
-int auth_resolve(const char *domain, struct credential *out, struct error *err)
+int auth_resolve(const struct auth_settings *s, const char *domain,
+		 struct credential *out, struct error *err)
 {
 	const char *key = ref_auth_key(domain), *env_config;
 	int r;
@@ -1022,12 +1054,13 @@ int auth_resolve(const char *domain, struct credential *out, struct error *err)
 	memset(out, 0, sizeof(*out));
 	/* Never send the job's registry password to another registry (a
 	 * base image's or a service's). */
-	if (!env_registry || !strcmp(env_registry, key)) {
-		r = from_env(out, err);
+	if (!s->registry || !strcmp(ref_auth_key(s->registry), key)) {
+		r = from_env(s, out, err);
 		if (r)
 			goto out;
 	}
-	env_config = env("DOCKER_AUTH_CONFIG");
+	env_config =
+		nonempty(s->docker_auth_config) ? s->docker_auth_config : NULL;
 	if (env_config) {
 		r = from_config(env_config, strlen(env_config), key,
 				"DOCKER_AUTH_CONFIG", "DOCKER_AUTH_CONFIG", 0,
@@ -1035,7 +1068,7 @@ int auth_resolve(const char *domain, struct credential *out, struct error *err)
 		if (r)
 			goto out;
 	}
-	r = from_config_file(key, out, err);
+	r = from_config_file(s, key, out, err);
 out:
 	if (r < 0) {
 		credential_release(out);

@@ -5,20 +5,22 @@
  * Registry credentials: where they come from, and the two headers that
  * carry them to the engine.
  *
- * auth_resolve() looks for credentials for one registry domain; the first
- * source that has some wins:
+ * auth_resolve() looks for credentials for one registry domain, in the
+ * settings that config.c read from the environment (struct auth_settings:
+ * auth.c itself reads no variable); the first source that has some wins:
  *
  *  1. the environment: REGISTRY_USER with REGISTRY_PASSWORD or
  *     REGISTRY_PASSWORD_FILE; then DOCKER_USER with DOCKER_PASS; then
  *     DOCKERHUB_USER (or DOCKERHUB_USERNAME) with DOCKERHUB_PASS. Empty
- *     variables count as unset; half a pair is an error. These apply to
- *     whichever domain is asked for.
+ *     variables count as unset; half a pair is an error. These apply only
+ *     to the registry being pushed to (settings->registry).
  *  2. DOCKER_AUTH_CONFIG (JSON, its "auths" only), then the docker CLI's
  *     config.json in $DOCKER_CONFIG (default $HOME/.docker): credHelpers
  *     for the key, else credsStore, then "auths". Helpers are run as
- *     `docker-credential-<name> get` with the key on stdin; when the helper
- *     is missing from PATH (a warning) or has no credentials, "auths" is
- *     looked at next.
+ *     `docker-credential-<name> get` with the key on stdin, in a process
+ *     group of their own that is killed on a timeout or a signal; nothing
+ *     they print is ever shown. When the helper is missing from PATH (a
+ *     warning) or has no credentials, "auths" is looked at next.
  *  3. nothing: anonymous.
  *
  * The key is what the docker CLI stores credentials under: Docker Hub is
@@ -32,7 +34,7 @@
  * EXIT_USAGE and name the variable, file or helper at fault.
  *
  *	struct credential cred = CREDENTIAL_INIT;
- *	if (auth_resolve(ref.domain, &cred, err) < 0)
+ *	if (auth_resolve(&cfg->auth, ref.domain, &cred, err) < 0)
  *		return -1;
  *	log_info("credentials: %s", cred.source);
  *	hdr = auth_header(&cred);   // X-Registry-Auth
@@ -64,17 +66,49 @@ struct credential {
 		}                       \
 	}
 
+/*
+ * The credential settings: what config.c read from the environment, as
+ * auth_resolve() uses it. Each string is NULL when the variable is unset
+ * (auth_resolve() takes "" as unset too). The strings are borrowed: config
+ * points them at the environment's own, which live as long as the process,
+ * so no copy of a secret is made here that would need wiping.
+ */
+struct auth_settings {
+	const char *registry_user; /* REGISTRY_USER */
+	const char *registry_password; /* REGISTRY_PASSWORD, secret */
+	const char *registry_password_file; /* REGISTRY_PASSWORD_FILE */
+	const char *docker_user; /* DOCKER_USER */
+	const char *docker_pass; /* DOCKER_PASS, secret */
+	const char *dockerhub_user; /* DOCKERHUB_USER */
+	const char *dockerhub_username; /* DOCKERHUB_USERNAME */
+	const char *dockerhub_pass; /* DOCKERHUB_PASS, secret */
+	const char *docker_auth_config; /* DOCKER_AUTH_CONFIG, secrets */
+	const char *docker_config; /* DOCKER_CONFIG */
+	const char *home; /* HOME */
+	/* The registry the environment's credentials are for: the one pushed
+	 * to (set by config_validate()). For any other domain (base images,
+	 * services, cache images) auth_resolve() skips them and uses
+	 * config.json's credentials or none: the job's registry password is
+	 * never sent to another registry. NULL: they apply to every domain. */
+	const char *registry;
+	/* How long a credential helper may run, in seconds; 0 means
+	 * AUTH_HELPER_TIMEOUT. */
+	double helper_timeout;
+};
+
+#define AUTH_HELPER_TIMEOUT 30.0
+
+#define AUTH_SETTINGS_INIT \
+	{                  \
+		NULL       \
+	}
+
 /* Fills out (which must be CREDENTIAL_INIT or released) with the
  * credentials for domain ("docker.io", "localhost:5000"; NULL means Docker
- * Hub). Finding nothing is not an error: out is then anonymous. */
-int auth_resolve(const char *domain, struct credential *out, struct error *err);
-
-/* The environment's credentials (REGISTRY_USER, DOCKER_USER, DOCKERHUB_USER
- * and their passwords) are for the registry being pushed to: once this is
- * called, auth_resolve() uses them only for that domain, and other
- * registries (base images, services, cache images) get config.json's
- * credentials or none. Before it, they apply to every domain. */
-void auth_set_env_registry(const char *domain);
+ * Hub) found in s. Finding nothing is not an error: out is then
+ * anonymous. */
+int auth_resolve(const struct auth_settings *s, const char *domain,
+		 struct credential *out, struct error *err);
 
 /* 1 when c carries no username, password nor identity token. */
 int auth_is_anonymous(const struct credential *c);
@@ -126,8 +160,5 @@ int auth_from_config_text(const char *json, const char *key, int run_helpers,
  */
 int auth_parse_helper_output(const char *out, size_t len,
 			     struct credential *cred, struct error *err);
-
-/* How long a credential helper may run, in seconds (default 30). For tests. */
-void auth_set_helper_timeout(double seconds);
 
 #endif

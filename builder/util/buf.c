@@ -2,9 +2,13 @@
  * The one buffer type. See buf.h for the contract; the ceiling is what keeps
  * a misbehaving daemon from growing our memory without bound.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/xmalloc.h"
@@ -133,6 +137,67 @@ int buf_add_urlencoded(struct buf *b, const char *s)
 		}
 	}
 	return 0;
+}
+
+int buf_read_file(struct buf *b, const char *path, size_t max)
+{
+	struct stat st;
+	size_t room;
+	char probe = 0;
+	ssize_t n;
+	int fd = -1, ret = -1, saved;
+
+	if (!max || b->len) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto out;
+	room = max;
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
+		if ((unsigned long long)st.st_size > max) {
+			errno = EFBIG;
+			goto out;
+		}
+		room = (size_t)st.st_size;
+	}
+	buf_init(b, room);
+	if (buf_reserve(b, room) < 0) {
+		errno = EFBIG;
+		goto out;
+	}
+	for (;;) {
+		/* Read into the reserved room; once it is full, one byte more
+		 * tells end of file from a file that is too large. */
+		if (b->len < room)
+			n = read(fd, b->data + b->len, room - b->len);
+		else
+			n = read(fd, &probe, 1);
+		if (n < 0)
+			goto out; /* EINTR included: let the caller see signals
+				   */
+		if (n == 0)
+			break;
+		if (b->len == room) {
+			errno = EFBIG;
+			goto out;
+		}
+		b->len += (size_t)n;
+	}
+	b->data[b->len] = '\0';
+	ret = 0;
+out:
+	saved = errno;
+	if (b->data)
+		b->data[b->len] = '\0';
+	explicit_bzero(&probe, sizeof(probe));
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return ret;
 }
 
 char *buf_detach(struct buf *b)

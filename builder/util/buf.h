@@ -62,6 +62,36 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 /* Appends s percent-encoded for a URL query value or path segment. */
 int buf_add_urlencoded(struct buf *b, const char *s);
 
+/*
+ * Reads the whole file at path into b, which must be empty (BUF_INIT or
+ * released). max is the largest size accepted and must not be 0: there is
+ * no implicit ceiling here.
+ *
+ * The memory is reserved once, before the first read, and never grows, so
+ * that a secret read this way leaves no stale copy behind in freed memory:
+ *
+ *  - a regular file gets room for its size (st_size); a file larger than
+ *    max is refused before anything is read;
+ *  - anything else (a FIFO, /dev/stdin, a character device) and a regular
+ *    file that reports size 0 (as /proc files do) get room for max.
+ *
+ * It reads until end of file; more data than was reserved (a file that grew
+ * while it was read, a FIFO that sends more than max) fails with EFBIG.
+ * Nothing is copied through the stack: the bytes go straight into b.
+ *
+ * Returns 0, or -1 with errno set: EINVAL when max is 0 or b is not
+ * empty, EFBIG when the file is too large, EINTR when a signal interrupted
+ * open() or read() (a FIFO with no writer blocks until one comes), or what
+ * open() and read() said.
+ * On failure b may hold part of the file: release it as usual (zeroing it
+ * first when it may hold a secret).
+ *
+ *	struct buf pw = BUF_INIT;
+ *	if (buf_read_file(&pw, path, 64 * 1024) < 0)
+ *		return error("cannot read '%s': %s", path, strerror(errno));
+ */
+int buf_read_file(struct buf *b, const char *path, size_t max);
+
 /* Returns the data as a string the caller owns; the buffer is left empty. */
 char *buf_detach(struct buf *b);
 

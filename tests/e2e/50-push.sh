@@ -49,6 +49,32 @@ t_password_file() {
 	assert_contains "$OUT" "REGISTRY_PASSWORD_FILE"
 }
 
+# The password from a pipe: /dev/stdin, then a FIFO written to in pieces.
+# Neither has a size to go by; both push.
+t_password_file_stdin_fifo() {
+	need_builder
+	printf '%s\n' "$REGISTRY_PASS_T" |
+		REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD_FILE=/dev/stdin \
+			pipeline assert_exit 0 "$BUILDER" app
+	check_pushed
+	assert_contains "$OUT" "REGISTRY_PASSWORD_FILE"
+	mkfifo pw.fifo
+	(
+		pw=$REGISTRY_PASS_T
+		exec >pw.fifo
+		while [ -n "$pw" ]; do
+			printf '%s' "${pw:0:3}"
+			pw=${pw:3}
+			sleep 0.05
+		done
+		echo
+	) &
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD_FILE=$T_DIR/pw.fifo \
+		pipeline assert_exit 0 "$BUILDER" --tag 2 app
+	assert_eq "$(registry_tags "t$T_UNIQ/app" | tr '\n' ' ')" "1 2 "
+	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
+}
+
 t_ci_aliases() {
 	need_builder
 	DOCKER_USER=$REGISTRY_USER_T DOCKER_PASS=$REGISTRY_PASS_T \
@@ -91,6 +117,80 @@ HELPER
 	check_pushed
 	assert_contains "$OUT" "docker-credential-e2e"
 	assert_eq "$(cat helper-was-asked)" "$REGISTRY_ADDR"
+}
+
+# proc_gone PID: true once PID has exited (a zombie counts), within 5 s.
+proc_gone() {
+	local _ state
+	for _ in $(seq 50); do
+		state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 0
+		case $state in Z | X | '') return 0 ;; esac
+		sleep 0.1
+	done
+	return 1
+}
+
+# helper_with_child NAME ANSWER: bin/docker-credential-NAME starts
+# `sleep 300` in the background, holding its stdout, with the pid in
+# NAME.pid; then prints the registry's credentials and exits (ANSWER=yes),
+# or hangs (ANSWER=no).
+# shellcheck disable=SC2016 # $1 and $server are the helper's own
+helper_with_child() {
+	mkdir -p bin
+	{
+		printf '#!/bin/sh\n[ "$1" = get ] || exit 1\nread -r server || true\n'
+		printf 'sleep 300 &\necho $! >"%s/%s.pid"\n' "$T_DIR" "$1"
+		if [ "$2" = yes ]; then
+			printf 'printf '"'"'{"ServerURL":"%%s","Username":"%s","Secret":"%s"}'"'"' "$server"\n' \
+				"$REGISTRY_USER_T" "$REGISTRY_PASS_T"
+		else
+			printf 'exec sleep 200\n'
+		fi
+	} >"bin/docker-credential-$1"
+	chmod +x "bin/docker-credential-$1"
+	printf '{"credHelpers":{"%s":"%s"}}' "$REGISTRY_ADDR" "$1" >"$DOCKER_CONFIG/config.json"
+}
+
+# A helper that answered and exited, leaving a child that holds its stdout:
+# the answer counts at once (it was "did not answer" after 30 s).
+t_helper_child_holds_stdout() {
+	need_builder
+	local start child
+	helper_with_child e2elinger yes
+	start=$(date +%s)
+	PATH=$T_DIR/bin:$PATH pipeline assert_exit 0 "$BUILDER" app
+	check_pushed
+	assert_contains "$OUT" "docker-credential-e2elinger"
+	[ $(($(date +%s) - start)) -lt 25 ] || t_fail "the push waited for the helper's child"
+	child=$(cat e2elinger.pid)
+	kill "$child" 2>/dev/null || true
+}
+
+# A helper that hangs after starting a child: on the time limit, and on a
+# signal to builder, the helper's whole process group is killed.
+t_helper_children_killed() {
+	need_builder
+	local pid rc=0 _
+	helper_with_child e2ehang no
+	make_app app
+	PATH=$T_DIR/bin:$PATH REGISTRY=$REGISTRY_ADDR ACCOUNT=t$T_UNIQ IMAGE=app \
+		"$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+	pid=$!
+	for _ in $(seq 200); do
+		[ -s e2ehang.pid ] && break
+		sleep 0.1
+	done
+	[ -s e2ehang.pid ] || t_fail "the helper did not start"
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	cat "$STDERR"
+	assert_eq "$rc" 143 "exit code after SIGTERM"
+	proc_gone "$(cat e2ehang.pid)" || t_fail "the helper's child survived SIGTERM"
+	rm -f e2ehang.pid
+	# the time limit (30 s)
+	PATH=$T_DIR/bin:$PATH pipeline assert_exit 2 "$BUILDER" app
+	assert_contains "$OUT" "did not answer within 30 s"
+	proc_gone "$(cat e2ehang.pid)" || t_fail "the helper's child survived the time limit"
 }
 
 t_wrong_password() {
@@ -140,9 +240,12 @@ t_no_push_only_tags() {
 
 run_test "push with REGISTRY_USER/REGISTRY_PASSWORD, extra tags, report" t_env_credentials
 run_test "push with REGISTRY_PASSWORD_FILE" t_password_file
+run_test "push with REGISTRY_PASSWORD_FILE=/dev/stdin and a FIFO" t_password_file_stdin_fifo
 run_test "push with each CI alias" t_ci_aliases
 run_test "push with config.json auths" t_config_json_auths
 run_test "push with a credential helper" t_credential_helper
+run_test "a helper whose child holds its stdout: the answer counts" t_helper_child_holds_stdout
+run_test "a helper's children die with it on a timeout and a signal" t_helper_children_killed
 run_test "a wrong password exits 5 and leaks nothing" t_wrong_password
 run_test "anonymous push is refused with exit 5" t_anonymous_refused
 run_test "registry down: retries, then exit 5 naming it" t_registry_down_retries

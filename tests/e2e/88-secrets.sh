@@ -211,6 +211,44 @@ HELPER
 	check_all "$token"
 }
 
+# A helper that prints its answer, secret included, on stdout and on stderr,
+# and then fails: the error names the helper and its exit code, and quotes
+# nothing it printed.
+t_failing_helper_output() {
+	need_builder
+	local user=e2e-user-$T_UNIQ secret=Pw-$T_UNIQ-failhelper-e2e-s2 rc=0
+	registry_start "$user" "$secret"
+	mkdir bin
+	cat >bin/docker-credential-e2efail <<HELPER
+#!/bin/sh
+[ "\$1" = get ] || exit 1
+read -r server || true
+printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\n' "\$server" "$user" "$secret"
+printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}\n' "\$server" "$user" "$secret" >&2
+exit 1
+HELPER
+	chmod +x bin/docker-credential-e2efail
+	printf '{"credHelpers":{"%s":"e2efail"}}' "$REG" >"$DOCKER_CONFIG/config.json"
+	make_app app
+	: >argv.txt
+	(
+		bin=$BUILDER
+		export REGISTRY="$REG" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
+			BUILDER=classic REPORT="$T_DIR/report.json" \
+			PATH="$T_DIR/bin:$PATH"
+		exec "$bin" --verbose app
+	) >"$STDOUT" 2>"$STDERR" || rc=$?
+	cat "$STDOUT" "$STDERR" | sed 's/^/  | /' | cut -c1-200
+	assert_eq "$rc" 2 "exit code"
+	assert_contains "$STDERR" "credential helper 'docker-credential-e2efail'"
+	assert_contains "$STDERR" "exit code 1"
+	assert_eq "$(jq -r .exit_code report.json)" 2
+	assert_contains report.json "docker-credential-e2efail"
+	check_all "$secret" "$user:$secret"
+	assert_not_contains "$STDERR" "Username"
+	assert_not_contains report.json "Username"
+}
+
 # The classic builder gets the base image's credentials in
 # X-Registry-Config; the build pulls the private base with them.
 t_private_base_image() {
@@ -252,6 +290,7 @@ run_test "a wrong password: the failed push leaks nothing" t_wrong_password
 run_test "config.json auth: a push leaks nothing" t_config_json_auth
 run_test "DOCKER_AUTH_CONFIG: a push leaks nothing" t_docker_auth_config
 run_test "a helper's identity token leaks nowhere" t_helper_identity_token
+run_test "a failing helper's output leaks nowhere" t_failing_helper_output
 run_test "a private base image (X-Registry-Config) leaks nothing" t_private_base_image
 run_test "a build-arg token stays out of the verbose trace" t_build_arg_token
 t_summary

@@ -5,12 +5,17 @@
  * scripts written to a scratch directory put first in PATH, with
  * DOCKER_CONFIG and HOME pointing into that directory.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cli/config.h"
 #include "registry/auth.h"
 #include "util/base64.h"
 #include "util/buf.h"
@@ -21,11 +26,9 @@
 static char scratch[] = "/tmp/builder-test-auth-XXXXXX";
 static char cfg_dir[256], home_dir[256], bin_dir[256];
 
-static const char *const auth_vars[] = {
-	"REGISTRY_USER",      "REGISTRY_PASSWORD", "REGISTRY_PASSWORD_FILE",
-	"DOCKER_USER",	      "DOCKER_PASS",	   "DOCKERHUB_USER",
-	"DOCKERHUB_USERNAME", "DOCKERHUB_PASS",	   "DOCKER_AUTH_CONFIG",
-};
+/* The settings config.c would read from the environment; each test sets
+ * what it needs after reset(). */
+static struct auth_settings S;
 
 static void write_file(const char *path, const char *text, int mode)
 {
@@ -60,14 +63,10 @@ static void write_config(const char *json)
  * config directory. */
 static void reset(void)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(auth_vars) / sizeof(auth_vars[0]); i++)
-		unsetenv(auth_vars[i]);
-	setenv("DOCKER_CONFIG", cfg_dir, 1);
-	setenv("HOME", home_dir, 1);
+	memset(&S, 0, sizeof(S));
+	S.docker_config = cfg_dir;
+	S.home = home_dir;
 	write_config(NULL);
-	auth_set_helper_timeout(30);
 }
 
 /* Decodes an X-Registry-Auth style value (base64url, padded). */
@@ -191,11 +190,11 @@ static void test_env_registry_user(void)
 	struct error err = ERROR_INIT;
 
 	reset();
-	setenv("REGISTRY_USER", "ci", 1);
-	setenv("REGISTRY_PASSWORD", "p4ss", 1);
-	setenv("DOCKER_USER", "other", 1); /* lower precedence */
-	setenv("DOCKER_PASS", "other", 1);
-	CHECK(auth_resolve("localhost:5000", &c, &err) == 0);
+	S.registry_user = "ci";
+	S.registry_password = "p4ss";
+	S.docker_user = "other"; /* lower precedence */
+	S.docker_pass = "other";
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "ci");
 	CHECK_STR(c.password, "p4ss");
 	CHECK_STR(c.serveraddress, "localhost:5000");
@@ -205,13 +204,94 @@ static void test_env_registry_user(void)
 	CHECK(c.username == NULL && c.password == NULL);
 
 	/* Docker Hub gets the CLI's key */
-	CHECK(auth_resolve("docker.io", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.serveraddress, "https://index.docker.io/v1/");
 	credential_release(&c);
-	CHECK(auth_resolve(NULL, &c, &err) == 0);
+	CHECK(auth_resolve(&S, NULL, &c, &err) == 0);
 	CHECK_STR(c.serveraddress, "https://index.docker.io/v1/");
 	credential_release(&c);
 	credential_release(NULL);
+}
+
+/* The environment's credentials go only to the registry pushed to. */
+static void test_env_registry_only(void)
+{
+	struct credential c = CREDENTIAL_INIT;
+	struct error err = ERROR_INIT;
+
+	reset();
+	S.registry_user = "ci";
+	S.registry_password = "p4ss";
+	S.registry = "localhost:5000";
+	write_config("{\"auths\":{\"ghcr.io\":{\"auth\":\"dTpw\"}}}");
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
+	CHECK_STR(c.username, "ci");
+	credential_release(&c);
+	/* another registry: config.json's credentials, or none */
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
+	CHECK_STR(c.username, "u");
+	credential_release(&c);
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
+	CHECK(auth_is_anonymous(&c));
+	credential_release(&c);
+	/* Docker Hub under any of its names */
+	S.registry = "docker.io";
+	CHECK(auth_resolve(&S, "index.docker.io", &c, &err) == 0);
+	CHECK_STR(c.username, "ci");
+	credential_release(&c);
+	reset();
+}
+
+/* config.c is the one reader of the environment: it fills cfg.auth, and
+ * config_validate() says which registry the credentials are for. */
+static void test_config_fills_settings(void)
+{
+	struct config cfg = CONFIG_INIT;
+	struct error err = ERROR_INIT;
+	char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+
+	setenv("REGISTRY_USER", "cfg-user", 1);
+	setenv("REGISTRY_PASSWORD", "cfg-pass", 1);
+	setenv("REGISTRY_PASSWORD_FILE", "", 1); /* empty: unset */
+	setenv("DOCKERHUB_USERNAME", "hubname", 1);
+	setenv("DOCKER_AUTH_CONFIG", "{}", 1);
+	setenv("DOCKER_CONFIG", "/cfg/dir", 1);
+	setenv("HOME", "/home/x", 1);
+	setenv("ACCOUNT", "acme", 1);
+	setenv("IMAGE", "app", 1);
+	setenv("REGISTRY", "registry.example:5000", 1);
+	CHECK(config_from_env(&cfg, &err) == 0);
+	CHECK(config_validate(&cfg, &err) == 0);
+	CHECK_STR(cfg.auth.registry_user, "cfg-user");
+	CHECK_STR(cfg.auth.registry_password, "cfg-pass");
+	CHECK(cfg.auth.registry_password_file == NULL);
+	CHECK_STR(cfg.auth.dockerhub_username, "hubname");
+	CHECK(cfg.auth.dockerhub_user == NULL);
+	CHECK_STR(cfg.auth.docker_auth_config, "{}");
+	CHECK_STR(cfg.auth.docker_config, "/cfg/dir");
+	CHECK_STR(cfg.auth.home, "/home/x");
+	CHECK_STR(cfg.auth.registry, "registry.example:5000");
+	config_release(&cfg);
+
+	/* no REGISTRY: Docker Hub */
+	unsetenv("REGISTRY");
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(config_from_env(&cfg, &err) == 0);
+	CHECK(config_validate(&cfg, &err) == 0);
+	CHECK_STR(cfg.auth.registry, "docker.io");
+	config_release(&cfg);
+
+	unsetenv("REGISTRY_USER");
+	unsetenv("REGISTRY_PASSWORD");
+	unsetenv("REGISTRY_PASSWORD_FILE");
+	unsetenv("DOCKERHUB_USERNAME");
+	unsetenv("DOCKER_AUTH_CONFIG");
+	unsetenv("DOCKER_CONFIG");
+	unsetenv("ACCOUNT");
+	unsetenv("IMAGE");
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	free(old_home);
 }
 
 static void test_env_password_file(void)
@@ -223,38 +303,96 @@ static void test_env_password_file(void)
 	reset();
 	path_in(p, sizeof(p), scratch, "password");
 	write_file(p, "s3cr:et\r\n\n", 0600);
-	setenv("REGISTRY_USER", "ci", 1);
-	setenv("REGISTRY_PASSWORD_FILE", p, 1);
-	CHECK(auth_resolve("ghcr.io", &c, &err) == 0);
+	S.registry_user = "ci";
+	S.registry_password_file = p;
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.password, "s3cr:et");
 	CHECK_STR(c.source, "REGISTRY_USER/REGISTRY_PASSWORD_FILE");
 	credential_release(&c);
 
 	/* empty REGISTRY_PASSWORD counts as unset */
-	setenv("REGISTRY_PASSWORD", "", 1);
-	CHECK(auth_resolve("ghcr.io", &c, &err) == 0);
+	S.registry_password = "";
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.password, "s3cr:et");
 	credential_release(&c);
 
 	write_file(p, "\n", 0600);
-	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "is empty") && strstr(err.msg, p));
 	CHECK(c.username == NULL);
 
 	path_in(p, sizeof(p), scratch, "no-such-file");
-	setenv("REGISTRY_PASSWORD_FILE", p, 1);
+	S.registry_password_file = p;
 	err_clear(&err);
-	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(err.code == EXIT_USAGE);
 	CHECK(strstr(err.msg, "cannot read REGISTRY_PASSWORD_FILE '") &&
 	      strstr(err.msg, p) && strstr(err.msg, "No such file"));
 
 	/* both forms of the password at once */
-	setenv("REGISTRY_PASSWORD", "p4ss", 1);
-	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
+	S.registry_password = "p4ss";
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "both REGISTRY_PASSWORD and "
 			      "REGISTRY_PASSWORD_FILE are set"));
 	CHECK(!strstr(err.msg, "p4ss"));
+}
+
+/* Writes text to the FIFO at path from a child process, in 5-byte pieces
+ * (as a pipe from another program would arrive). */
+static pid_t fifo_writer(const char *path, const char *text, size_t repeat)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		size_t len = strlen(text), i, done;
+		int fd = open(path, O_WRONLY);
+
+		signal(SIGPIPE, SIG_DFL);
+		if (fd < 0)
+			_exit(2);
+		for (i = 0; i < repeat; i++)
+			for (done = 0; done < len; done += 5) {
+				size_t n = len - done < 5 ? len - done : 5;
+
+				if (write(fd, text + done, n) != (ssize_t)n)
+					_exit(3);
+			}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* REGISTRY_PASSWORD_FILE=/dev/stdin or a FIFO: st_size says nothing, and
+ * the ceiling is still 64 KiB, not the buffer's default. */
+static void test_env_password_fifo(void)
+{
+	struct credential c = CREDENTIAL_INIT;
+	struct error err = ERROR_INIT;
+	char p[512];
+	pid_t pid;
+
+	reset();
+	path_in(p, sizeof(p), scratch, "password.fifo");
+	CHECK(mkfifo(p, 0600) == 0);
+	S.registry_user = "ci";
+	S.registry_password_file = p;
+	pid = fifo_writer(p, "fifo-s3cret-password\n", 1);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
+	waitpid(pid, NULL, 0);
+	CHECK_STR(c.password, "fifo-s3cret-password");
+	CHECK_STR(c.source, "REGISTRY_USER/REGISTRY_PASSWORD_FILE");
+	credential_release(&c);
+
+	/* 70000 bytes through a FIFO: over the 64 KiB ceiling */
+	pid = fifo_writer(p, "0123456789", 7000);
+	err_clear(&err);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
+	CHECK(strstr(err.msg, "larger than 64 KiB"));
+	CHECK(c.password == NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(p);
+	reset();
 }
 
 static void test_env_half_pairs(void)
@@ -263,33 +401,33 @@ static void test_env_half_pairs(void)
 	struct error err = ERROR_INIT;
 
 	reset();
-	setenv("REGISTRY_USER", "ci", 1);
-	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
+	S.registry_user = "ci";
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(err.code == EXIT_USAGE);
 	CHECK(strstr(err.msg, "REGISTRY_USER is set but neither "
 			      "REGISTRY_PASSWORD nor REGISTRY_PASSWORD_FILE"));
 
 	reset();
-	setenv("REGISTRY_PASSWORD", "p4ss", 1);
-	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
+	S.registry_password = "p4ss";
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "REGISTRY_PASSWORD is set but REGISTRY_USER "
 			      "is not"));
 	CHECK(!strstr(err.msg, "p4ss"));
 
 	reset();
-	setenv("DOCKER_USER", "ci", 1);
-	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
+	S.docker_user = "ci";
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKER_USER is set but DOCKER_PASS is not"));
 
 	reset();
-	setenv("DOCKERHUB_PASS", "p4ss", 1);
-	CHECK(auth_resolve("docker.io", &c, &err) == -1);
+	S.dockerhub_pass = "p4ss";
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKERHUB_PASS is set but DOCKERHUB_USER (or "
 			      "DOCKERHUB_USERNAME) is not"));
 
 	reset();
-	setenv("DOCKERHUB_USERNAME", "hub", 1);
-	CHECK(auth_resolve("docker.io", &c, &err) == -1);
+	S.dockerhub_username = "hub";
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKERHUB_USERNAME is set but DOCKERHUB_PASS"));
 }
 
@@ -299,26 +437,26 @@ static void test_env_aliases(void)
 	struct error err = ERROR_INIT;
 
 	reset();
-	setenv("DOCKER_USER", "du", 1);
-	setenv("DOCKER_PASS", "dp", 1);
-	setenv("DOCKERHUB_USER", "hu", 1);
-	setenv("DOCKERHUB_PASS", "hp", 1);
-	CHECK(auth_resolve("docker.io", &c, &err) == 0);
+	S.docker_user = "du";
+	S.docker_pass = "dp";
+	S.dockerhub_user = "hu";
+	S.dockerhub_pass = "hp";
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "du");
 	CHECK_STR(c.source, "DOCKER_USER/DOCKER_PASS");
 	credential_release(&c);
 
-	unsetenv("DOCKER_USER");
-	unsetenv("DOCKER_PASS");
-	CHECK(auth_resolve("docker.io", &c, &err) == 0);
+	S.docker_user = NULL;
+	S.docker_pass = NULL;
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "hu");
 	CHECK_STR(c.password, "hp");
 	CHECK_STR(c.source, "DOCKERHUB_USER/DOCKERHUB_PASS");
 	credential_release(&c);
 
-	unsetenv("DOCKERHUB_USER");
-	setenv("DOCKERHUB_USERNAME", "hn", 1);
-	CHECK(auth_resolve("docker.io", &c, &err) == 0);
+	S.dockerhub_user = NULL;
+	S.dockerhub_username = "hn";
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "hn");
 	CHECK_STR(c.source, "DOCKERHUB_USERNAME/DOCKERHUB_PASS");
 	credential_release(&c);
@@ -326,7 +464,7 @@ static void test_env_aliases(void)
 	/* the environment wins over config.json */
 	write_config("{\"auths\":{\"https://index.docker.io/v1/\":"
 		     "{\"auth\":\"Zm9vOmJhcg==\"}}}");
-	CHECK(auth_resolve("docker.io", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "hn");
 	credential_release(&c);
 }
@@ -534,8 +672,16 @@ static const char helper_script[] =
 	"\"Secret\":\"tk\"}' ;;\n"
 	"https://index.docker.io/v1/) printf '{\"Username\":\"hub\","
 	"\"Secret\":\"hubs\"}' ;;\n"
-	"broken.example) echo 'pass store is locked'; exit 3 ;;\n"
+	"broken.example) printf '{\"ServerURL\":\"%s\",\"Username\":\"bu\","
+	"\"Secret\":\"Br0ken-s3cret\"}\\n' \"$key\";"
+	" echo 'Br0ken-s3cret' >&2; exit 3 ;;\n"
 	"slow.example) exec sleep 10 ;;\n"
+	"orphan.example) sleep 300 & echo $! > \"$(dirname "
+	"\"$0\")/../orphan.pid\";"
+	" exec sleep 10 ;;\n"
+	"linger.example) sleep 300 & echo $! > \"$(dirname "
+	"\"$0\")/../linger.pid\";"
+	" printf '{\"Username\":\"lu\",\"Secret\":\"ls\"}' ;;\n"
 	"big.example) head -c 70000 /dev/zero | tr '\\000' a ;;\n"
 	"garbage.example) echo 'not json' ;;\n"
 	"*) echo 'credentials not found in native keychain'; exit 1 ;;\n"
@@ -556,6 +702,52 @@ static void read_stdin_last(char *dst, size_t n)
 	dst[got] = '\0';
 }
 
+/* The pid written in scratch/name, or 0. */
+static pid_t read_pid(const char *name)
+{
+	char p[512], text[32];
+	FILE *f;
+	size_t got = 0;
+
+	path_in(p, sizeof(p), scratch, name);
+	f = fopen(p, "r");
+	if (f) {
+		got = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[got] = '\0';
+	return (pid_t)strtol(text, NULL, 10);
+}
+
+/* 1 while pid runs (a zombie counts as gone), waiting up to 2 s for it to
+ * go. */
+static int alive_after_wait(pid_t pid)
+{
+	struct timespec pause = { 0, 20000000 };
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		char p[64], stat[256];
+		FILE *f;
+		size_t got = 0;
+		const char *paren;
+
+		snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+		f = fopen(p, "r");
+		if (!f)
+			return 0;
+		got = fread(stat, 1, sizeof(stat) - 1, f);
+		fclose(f);
+		stat[got] = '\0';
+		paren = strrchr(stat, ')');
+		if (!paren || paren[1] == '\0' || paren[2] == 'Z' ||
+		    paren[2] == 'X')
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return 1;
+}
+
 static void test_config_file(void)
 {
 	struct credential c = CREDENTIAL_INIT;
@@ -564,39 +756,37 @@ static void test_config_file(void)
 
 	/* no config.json at all */
 	reset();
-	CHECK(auth_resolve("localhost:5000", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	CHECK_STR(c.source, "none (anonymous)");
 	CHECK_STR(c.serveraddress, "localhost:5000");
 	credential_release(&c);
 
 	write_config("{\"auths\":{\"localhost:5000\":{\"auth\":\"dTpw\"}}}");
-	CHECK(auth_resolve("localhost:5000", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	CHECK_STR(c.source, "config.json auths 'localhost:5000'");
 	credential_release(&c);
 
 	/* DOCKER_AUTH_CONFIG first, config.json as the fallback */
-	setenv("DOCKER_AUTH_CONFIG",
-	       "{\"auths\":{\"localhost:5000\":"
-	       "{\"auth\":\"eDp5\"}}}",
-	       1);
-	CHECK(auth_resolve("localhost:5000", &c, &err) == 0);
+	S.docker_auth_config = "{\"auths\":{\"localhost:5000\":"
+			       "{\"auth\":\"eDp5\"}}}";
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "x");
 	CHECK_STR(c.source, "DOCKER_AUTH_CONFIG auths 'localhost:5000'");
 	credential_release(&c);
-	setenv("DOCKER_AUTH_CONFIG", "{\"auths\":{}}", 1);
-	CHECK(auth_resolve("localhost:5000", &c, &err) == 0);
+	S.docker_auth_config = "{\"auths\":{}}";
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	credential_release(&c);
-	setenv("DOCKER_AUTH_CONFIG", "{nope", 1);
-	CHECK(auth_resolve("localhost:5000", &c, &err) == -1);
+	S.docker_auth_config = "{nope";
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKER_AUTH_CONFIG is not valid JSON"));
-	unsetenv("DOCKER_AUTH_CONFIG");
+	S.docker_auth_config = NULL;
 
 	/* broken config.json: named in the error */
 	write_config("{\"auths\":");
-	CHECK(auth_resolve("localhost:5000", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == -1);
 	path_in(p, sizeof(p), cfg_dir, "config.json");
 	CHECK(strstr(err.msg, p) && strstr(err.msg, "not valid JSON"));
 	CHECK(err.code == EXIT_USAGE);
@@ -604,12 +794,12 @@ static void test_config_file(void)
 	/* an unreadable config.json (a directory) is an error too */
 	write_config(NULL);
 	mkdir(p, 0700);
-	CHECK(auth_resolve("localhost:5000", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == -1);
 	CHECK(strstr(err.msg, "cannot read docker config"));
 	rmdir(p);
 
 	/* without DOCKER_CONFIG: $HOME/.docker/config.json */
-	unsetenv("DOCKER_CONFIG");
+	S.docker_config = NULL;
 	path_in(p, sizeof(p), home_dir, ".docker");
 	mkdir(p, 0700);
 	path_in(p, sizeof(p), home_dir, ".docker/config.json");
@@ -617,12 +807,12 @@ static void test_config_file(void)
 		   "{\"auths\":{\"https://index.docker.io/v1/\":"
 		   "{\"auth\":\"aDpw\"}}}",
 		   0600);
-	CHECK(auth_resolve("docker.io", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "h");
 	credential_release(&c);
 	unlink(p);
-	unsetenv("HOME");
-	CHECK(auth_resolve("docker.io", &c, &err) == 0);
+	S.home = NULL;
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	credential_release(&c);
 	reset();
@@ -634,12 +824,13 @@ static void test_helpers(void)
 	struct error err = ERROR_INIT;
 	char got[256];
 	double t0;
+	pid_t pid;
 
 	reset();
 	/* credHelpers for one registry */
 	write_config("{\"credHelpers\":{\"localhost:5000\":\"test\"},"
 		     "\"auths\":{\"localhost:5000\":{\"auth\":\"dTpw\"}}}");
-	CHECK(auth_resolve("localhost:5000", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "hu");
 	CHECK_STR(c.password, "hs");
 	CHECK_STR(c.serveraddress, "localhost:5000");
@@ -650,25 +841,25 @@ static void test_helpers(void)
 
 	/* credsStore for everything; the Hub key on stdin */
 	write_config("{\"credsStore\":\"test\"}");
-	CHECK(auth_resolve("docker.io", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "hub");
 	read_stdin_last(got, sizeof(got));
 	CHECK_STR(got, "https://index.docker.io/v1/");
 	credential_release(&c);
 
 	/* identity token */
-	CHECK(auth_resolve("tok.example", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "tok.example", &c, &err) == 0);
 	CHECK_STR(c.identitytoken, "tk");
 	CHECK(c.username == NULL);
 	credential_release(&c);
 
 	/* not found: anonymous, or the auths entry when there is one */
-	CHECK(auth_resolve("ghcr.io", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	credential_release(&c);
 	write_config("{\"credsStore\":\"test\",\"auths\":{\"ghcr.io\":"
 		     "{\"auth\":\"dTpw\"}}}");
-	CHECK(auth_resolve("ghcr.io", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	credential_release(&c);
 
@@ -676,41 +867,71 @@ static void test_helpers(void)
 	 * asked (as in the CLI), auths is */
 	write_config("{\"credHelpers\":{\"ghcr.io\":\"test\"},"
 		     "\"credsStore\":\"nosuch\"}");
-	CHECK(auth_resolve("ghcr.io", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	credential_release(&c);
 
 	/* a helper missing from PATH: warn, go on */
 	write_config("{\"credsStore\":\"nosuch\",\"auths\":{\"ghcr.io\":"
 		     "{\"auth\":\"dTpw\"}}}");
-	CHECK(auth_resolve("ghcr.io", &c, &err) == 0);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	credential_release(&c);
 
-	/* a failing helper: its message, not its secrets */
+	/* a failing helper that printed its answer anyway: its name, exit
+	 * code and output size, never its output */
 	write_config("{\"credsStore\":\"test\"}");
-	CHECK(auth_resolve("broken.example", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "broken.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "credential helper 'docker-credential-test' "
 			      "(credsStore in '") &&
-	      strstr(err.msg, "exit code 3: pass store is locked"));
+	      strstr(err.msg, "exit code 3"));
+	CHECK(strstr(err.msg, "(72 bytes) is not shown"));
+	CHECK(!strstr(err.msg, "Br0ken-s3cret"));
+	CHECK(!strstr(err.msg, "\"bu\""));
 	CHECK(c.username == NULL);
-	CHECK(auth_resolve("garbage.example", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "garbage.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "not a JSON object"));
 
 	/* output over the cap */
-	CHECK(auth_resolve("big.example", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "big.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "more than 64 KiB"));
 
 	/* a helper that hangs */
-	auth_set_helper_timeout(0.5);
+	S.helper_timeout = 0.5;
 	t0 = now_seconds();
-	CHECK(auth_resolve("slow.example", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "slow.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "did not answer"));
 	CHECK(now_seconds() - t0 < 5);
 
+	/* ... and what it started goes with it: its process group is
+	 * killed */
+	CHECK(auth_resolve(&S, "orphan.example", &c, &err) == -1);
+	CHECK(strstr(err.msg, "did not answer"));
+	pid = read_pid("orphan.pid");
+	CHECK(pid > 0);
+	if (pid > 0) {
+		CHECK(!alive_after_wait(pid));
+		kill(pid, SIGKILL);
+	}
+
+	/* a helper that answered and exited, leaving a child that holds its
+	 * stdout: the answer counts, without waiting for the child */
+	S.helper_timeout = 5;
+	t0 = now_seconds();
+	err_clear(&err);
+	CHECK(auth_resolve(&S, "linger.example", &c, &err) == 0);
+	CHECK_STR(c.username, "lu");
+	CHECK_STR(c.password, "ls");
+	CHECK(now_seconds() - t0 < 3);
+	credential_release(&c);
+	pid = read_pid("linger.pid");
+	CHECK(pid > 0);
+	if (pid > 0)
+		kill(pid, SIGKILL);
+
 	/* a helper name that is a path */
 	write_config("{\"credsStore\":\"../../bin/sh\"}");
-	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
+	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "invalid credential helper name"));
 
 	/* run_helpers in auth_from_config_text */
@@ -808,7 +1029,10 @@ int main(void)
 	RUN(test_base64_vectors);
 	RUN(test_base64_url_and_decode);
 	RUN(test_env_registry_user);
+	RUN(test_env_registry_only);
+	RUN(test_config_fills_settings);
 	RUN(test_env_password_file);
+	RUN(test_env_password_fifo);
 	RUN(test_env_half_pairs);
 	RUN(test_env_aliases);
 	RUN(test_config_text);
