@@ -21,6 +21,7 @@
 #include "engine/jstream.h"
 #include "util/log.h"
 #include "pipeline/push.h"
+#include "pipeline/tag.h"
 #include "registry/ref.h"
 #include "util/signals.h"
 #include "util/xmalloc.h"
@@ -262,40 +263,152 @@ static void insecure_hint(struct error *err, const char *registry)
 		 registry);
 }
 
-int push_image(struct engine *eng, const char *repository,
+/* Pushes one tag, retrying transient failures with exponential backoff;
+ * *retried is set when a retry was made. */
+static int push_with_retries(struct engine *eng, const char *repository,
+			     const char *tag, const char *auth_line,
+			     long retries, struct push_result *res,
+			     int *retried, struct error *err)
+{
+	double delay = 1.0;
+
+	for (long attempt = 0;; attempt++) {
+		err_clear(err);
+		res->attempts++;
+		if (!push_once(eng, repository, tag, auth_line, res, err))
+			return 0;
+		if (err->code >= 128 || !err->retryable || attempt >= retries)
+			return -1;
+		log_warn("push of '%s:%s' failed (%s); retry %ld of %ld in "
+			 "%.0fs",
+			 repository, tag, err->msg, attempt + 1, retries,
+			 delay);
+		if (backoff(delay, err) < 0)
+			return -1;
+		*retried = 1;
+		delay *= 2;
+	}
+}
+
+/*
+ * Which image the engine pushed as repository@digest, into out ("" when
+ * the engine cannot say). The push goes by name, so another run may have
+ * moved the tag between our tag and our push. After its own push the
+ * engine records repository@digest for the image it pushed: inspecting
+ * that reference names the image whose config the manifest holds. An
+ * engine that does not record it may still list the digest among the
+ * tested image's RepoDigests. With the containerd image store the image ID
+ * is the manifest's own digest.
+ */
+static void pushed_image(struct engine *eng, const char *repository,
+			 const char *digest, const char *image_id, char *out,
+			 size_t len)
+{
+	struct error ignored = ERROR_INIT;
+	struct buf path = BUF_INIT;
+	cJSON *img = NULL;
+	const cJSON *id, *rd, *item;
+
+	out[0] = '\0';
+	if (!strcmp(digest, image_id)) {
+		snprintf(out, len, "%s", image_id);
+		goto out;
+	}
+	buf_addf(&path, "/images/%s@%s/json", repository, digest);
+	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) ==
+	    0) {
+		id = cJSON_GetObjectItemCaseSensitive(img, "Id");
+		if (cJSON_IsString(id))
+			snprintf(out, len, "%s", id->valuestring);
+		goto out;
+	}
+	buf_reset(&path);
+	buf_addstr(&path, "/images/");
+	buf_add_urlencoded(&path, image_id);
+	buf_addstr(&path, "/json");
+	err_clear(&ignored);
+	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) < 0)
+		goto out;
+	rd = cJSON_GetObjectItemCaseSensitive(img, "RepoDigests");
+	cJSON_ArrayForEach(item, rd)
+	{
+		const char *at;
+
+		if (!cJSON_IsString(item))
+			continue;
+		at = strrchr(item->valuestring, '@');
+		if (at && !strcmp(at + 1, digest)) {
+			snprintf(out, len, "%s", image_id);
+			break;
+		}
+	}
+out:
+	cJSON_Delete(img);
+	buf_release(&path);
+}
+
+/* Points repository:tag at the tested image again after a race. */
+static int retag(struct engine *eng, const char *image_id,
+		 const char *repository, const char *tag, struct error *err)
+{
+	struct strlist one = STRLIST_INIT;
+	int ret;
+
+	strlist_push(&one, tag);
+	ret = tag_image(eng, image_id, repository, &one, err);
+	strlist_clear(&one);
+	return ret;
+}
+
+int push_image(struct engine *eng, const char *image_id, const char *repository,
 	       const struct strlist *tags, const struct credential *cred,
 	       long retries, struct push_result *res, struct error *err)
 {
 	char *auth_line = auth_header_line(cred);
 	char registry[256];
+	char got[128];
 	int ret = 0;
 
 	registry_of(repository, registry, sizeof(registry));
 	log_info("credentials for '%s': %s", registry, cred->source);
 
-	for (size_t i = 0; i < tags->n; i++) {
-		double delay = 1.0;
-		long attempt;
+	for (size_t i = 0; i < tags->n && !ret; i++) {
+		const char *tag = tags->v[i];
+		int retried = 0;
+		int race;
 
-		for (attempt = 0;; attempt++) {
-			err_clear(err);
-			res->attempts++;
-			if (!push_once(eng, repository, tags->v[i], auth_line,
-				       res, err))
+		got[0] = '\0';
+		for (race = 0; race < PUSH_RACE_TRIES; race++) {
+			if (race && retag(eng, image_id, repository, tag, err))
 				break;
-			if (err->code >= 128 || !err->retryable ||
-			    attempt >= retries)
+			if (push_with_retries(eng, repository, tag, auth_line,
+					      retries, res, &retried, err))
 				break;
-			log_warn(
-				"push of '%s:%s' failed (%s); retry %ld of %ld "
-				"in %.0fs",
-				repository, tags->v[i], err->msg, attempt + 1,
-				retries, delay);
-			if (backoff(delay, err) < 0)
+			pushed_image(eng, repository, res->digest, image_id,
+				     got, sizeof(got));
+			if (!strcmp(got, image_id))
 				break;
-			delay *= 2;
+			log_warn("'%s:%s' was pushed as %.19s, not the tested "
+				 "image %.19s: another run moved the tag; "
+				 "tagging and pushing again",
+				 repository, tag,
+				 got[0] ? got : "an unknown image", image_id);
 		}
+		if (!err->code && race == PUSH_RACE_TRIES)
+			err_set(err, EXIT_PUSH,
+				"'%s:%s' kept moving to other images while it "
+				"was "
+				"pushed (a race with another run pushing the "
+				"same "
+				"tag; %d tries): the registry's %s is not the "
+				"tested "
+				"image %.19s; give each run a tag of its own "
+				"(e.g. "
+				"the commit) or run them one after another",
+				repository, tag, PUSH_RACE_TRIES, res->digest,
+				image_id);
 		if (err->code) {
+			res->digest[0] = '\0';
 			if (err->code < 128)
 				err_recode(err, EXIT_PUSH);
 			if (err->code == EXIT_PUSH &&
@@ -305,8 +418,8 @@ int push_image(struct engine *eng, const char *repository,
 				err_wrap(err,
 					 "push of '%s:%s' to registry '%s' "
 					 "failed%s (credentials: %s)",
-					 repository, tags->v[i], registry,
-					 attempt ? " after retries" : "",
+					 repository, tag, registry,
+					 retried ? " after retries" : "",
 					 cred->source);
 			ret = -1;
 			break;
@@ -314,12 +427,11 @@ int push_image(struct engine *eng, const char *repository,
 		{
 			struct buf name = BUF_INIT;
 
-			buf_addf(&name, "%s:%s", repository, tags->v[i]);
+			buf_addf(&name, "%s:%s", repository, tag);
 			strlist_push(&res->pushed, name.data);
 			buf_release(&name);
 		}
-		log_info("pushed %s:%s@%s", repository, tags->v[i],
-			 res->digest);
+		log_info("pushed %s:%s@%s", repository, tag, res->digest);
 	}
 	auth_free_secret(auth_line);
 	return ret;
