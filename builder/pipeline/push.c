@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -20,6 +19,7 @@
 #include "engine/engine.h"
 #include "engine/jstream.h"
 #include "util/log.h"
+#include "pipeline/progress.h"
 #include "pipeline/push.h"
 #include "pipeline/tag.h"
 #include "registry/ref.h"
@@ -27,19 +27,9 @@
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
-#define LAYERS_MAX 256
-
-struct layer_state {
-	char id[72];
-	char status[48];
-};
-
 struct push_state {
 	struct push_result *res;
-	struct layer_state layers[LAYERS_MAX];
-	size_t nr_layers;
-	int tty;
-	int tty_line_open; /* a \r progress line is on the screen */
+	struct progress progress;
 };
 
 static const char *const permanent[] = {
@@ -103,59 +93,11 @@ int push_digest_from_status(const char *status, char *out, size_t len)
 	return 0;
 }
 
-static struct layer_state *layer(struct push_state *st, const char *id)
-{
-	for (size_t i = 0; i < st->nr_layers; i++)
-		if (!strcmp(st->layers[i].id, id))
-			return &st->layers[i];
-	if (st->nr_layers == LAYERS_MAX)
-		return NULL;
-	snprintf(st->layers[st->nr_layers].id, sizeof(st->layers[0].id), "%s",
-		 id);
-	st->layers[st->nr_layers].status[0] = '\0';
-	return &st->layers[st->nr_layers++];
-}
-
-static void end_tty_line(struct push_state *st)
-{
-	if (st->tty_line_open) {
-		fputc('\n', stdout);
-		st->tty_line_open = 0;
-	}
-}
-
-/* In CI one line per layer state change; on a terminal, Pushing also
- * redraws a live byte count on the current line. */
-static void show_layer(struct push_state *st, const char *id,
-		       const char *status, const cJSON *detail)
-{
-	struct layer_state *l = layer(st, id);
-	const cJSON *cur = cJSON_GetObjectItemCaseSensitive(detail, "current");
-	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(detail, "total");
-
-	if (!l)
-		return;
-	if (st->tty && !strcmp(status, "Pushing") && cJSON_IsNumber(cur)) {
-		printf("\r%s: Pushing %.1f/%.1f MB\033[K", id,
-		       cur->valuedouble / 1e6,
-		       cJSON_IsNumber(tot) ? tot->valuedouble / 1e6 : 0.0);
-		fflush(stdout);
-		st->tty_line_open = 1;
-		snprintf(l->status, sizeof(l->status), "%s", status);
-		return;
-	}
-	if (!strcmp(l->status, status))
-		return;
-	snprintf(l->status, sizeof(l->status), "%s", status);
-	end_tty_line(st);
-	printf("%s: %s\n", id, status);
-}
-
+/* The digest; progress_event prints the rest. */
 static int on_push_message(const cJSON *msg, void *ctx, struct error *err)
 {
 	struct push_state *st = ctx;
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	const cJSON *aux = cJSON_GetObjectItemCaseSensitive(msg, "aux");
 	const cJSON *digest = cJSON_GetObjectItemCaseSensitive(aux, "Digest");
 
@@ -163,21 +105,9 @@ static int on_push_message(const cJSON *msg, void *ctx, struct error *err)
 	if (cJSON_IsString(digest))
 		snprintf(st->res->digest, sizeof(st->res->digest), "%s",
 			 digest->valuestring);
-	if (!cJSON_IsString(status))
-		return 0;
-	if (cJSON_IsString(id)) {
-		show_layer(st, id->valuestring, status->valuestring,
-			   cJSON_GetObjectItemCaseSensitive(msg,
-							    "progressDetail"));
-		return 0;
-	}
-	end_tty_line(st);
-	if (!push_digest_from_status(status->valuestring, st->res->digest,
-				     sizeof(st->res->digest)) ||
-	    strstr(status->valuestring, "push refers to"))
-		log_info("%s", status->valuestring);
-	else
-		printf("%s\n", status->valuestring);
+	else if (cJSON_IsString(status))
+		push_digest_from_status(status->valuestring, st->res->digest,
+					sizeof(st->res->digest));
 	return 0;
 }
 
@@ -194,9 +124,10 @@ static int push_once(struct engine *eng, const char *repository,
 
 	memset(&st, 0, sizeof(st));
 	st.res = res;
-	st.tty = isatty(STDOUT_FILENO);
+	progress_init(&st.progress);
 	res->digest[0] = '\0';
 	jstream_init(&js, on_push_message, &st);
+	jstream_on_event(&js, progress_event, &st.progress);
 	/* The repository goes into the path as is, slashes and all, as the
 	 * docker CLI sends it. */
 	buf_addf(&path, "/images/%s/push?tag=", repository);
@@ -205,7 +136,7 @@ static int push_once(struct engine *eng, const char *repository,
 	req.path = path.data;
 	req.secret_headers = headers;
 	ret = jstream_request(eng, &req, &js, err);
-	end_tty_line(&st);
+	progress_release(&st.progress);
 	if (!ret && !res->digest[0])
 		ret = err_set(err, EXIT_PUSH,
 			      "the engine reported no digest for the push; "

@@ -138,6 +138,33 @@ t_no_push_only_tags() {
 	assert_contains "$OUT" "push: skipped"
 }
 
+# Layer progress goes through one printer: on stderr, one line per layer
+# and state in CI (not a terminal: no redraws), and nothing at all with
+# --quiet; stdout keeps build and test output and the reference.
+t_progress_lines() {
+	need_builder
+	make_app app
+	echo "$T_UNIQ" >app/uniq
+	echo 'COPY uniq /uniq' >>app/Dockerfile
+	local layer='^ *[0-9a-f]{12}: '
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		pipeline assert_exit 0 "$BUILDER" app
+	check_pushed
+	grep -Eq "$layer(Pushed|Layer already exists)\$" "$STDERR" ||
+		t_fail "no layer lines on stderr"
+	! grep -Eq "$layer" "$STDOUT" || t_fail "layer lines on stdout"
+	! grep -q $'\r' "$STDERR" || t_fail "a terminal redraw in a CI log"
+	assert_eq "$(grep -E "$layer" "$STDERR" | sort | uniq -d)" "" "repeated layer lines"
+	echo "$T_UNIQ again" >app/uniq
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		pipeline assert_exit 0 "$BUILDER" --quiet app
+	check_pushed
+	! grep -Eq "$layer" "$STDOUT" "$STDERR" || t_fail "layer lines with --quiet"
+	assert_not_contains "$STDERR" "The push refers to"
+	assert_contains "$STDOUT" "tests passed"
+}
+
+run_test "layer progress: stderr, once per state in CI, none with --quiet" t_progress_lines
 run_test "push with REGISTRY_USER/REGISTRY_PASSWORD, extra tags, report" t_env_credentials
 run_test "push with REGISTRY_PASSWORD_FILE" t_password_file
 run_test "push with each CI alias" t_ci_aliases
