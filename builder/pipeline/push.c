@@ -221,61 +221,88 @@ static int push_with_retries(struct engine *eng, const char *repository,
 	}
 }
 
-/*
- * Which image the engine pushed as repository@digest, into out ("" when
- * the engine cannot say). The push goes by name, so another run may have
- * moved the tag between our tag and our push. After its own push the
- * engine records repository@digest for the image it pushed: inspecting
- * that reference names the image whose config the manifest holds. An
- * engine that does not record it may still list the digest among the
- * tested image's RepoDigests. With the containerd image store the image ID
- * is the manifest's own digest.
- */
-static void pushed_image(struct engine *eng, const char *repository,
-			 const char *digest, const char *image_id, char *out,
-			 size_t len)
+/* GET /images/{ref}/json; NULL when the engine does not know ref. */
+static cJSON *inspect(struct engine *eng, const char *ref)
 {
 	struct error ignored = ERROR_INIT;
 	struct buf path = BUF_INIT;
 	cJSON *img = NULL;
-	const cJSON *id, *rd, *item;
+
+	/* Names go into the path as is, slashes and all, like the push. */
+	buf_addf(&path, "/images/%s/json", ref);
+	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) <
+	    0) {
+		cJSON_Delete(img);
+		img = NULL;
+	}
+	buf_release(&path);
+	return img;
+}
+
+static int lists_digest(const cJSON *img, const char *digest)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item,
+			   cJSON_GetObjectItemCaseSensitive(img, "RepoDigests"))
+	{
+		const char *at = cJSON_IsString(item)
+					 ? strrchr(item->valuestring, '@')
+					 : NULL;
+
+		if (at && !strcmp(at + 1, digest))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Which image the engine pushed as repository:tag with digest, into out
+ * ("" when the engine cannot say). The push goes by name, so another run
+ * may have moved the tag between our tag and our push.
+ * - With the containerd image store the image ID is the pushed digest.
+ * - Docker records repository@digest for the image it pushed: inspecting
+ *   that reference names the image whose config the manifest holds.
+ * - An engine may list the digest among the tested image's RepoDigests.
+ * - Podman records neither (it may recompress layers, so the digest is
+ *   not one it stores): the weaker check that the tag still names the
+ *   tested image right after the push is all an engine can tell.
+ */
+static void pushed_image(struct engine *eng, const char *repository,
+			 const char *tag, const char *digest,
+			 const char *image_id, char *out, size_t len)
+{
+	struct buf ref = BUF_INIT;
+	cJSON *img = NULL;
+	const cJSON *id;
 
 	out[0] = '\0';
 	if (!strcmp(digest, image_id)) {
 		snprintf(out, len, "%s", image_id);
 		goto out;
 	}
-	buf_addf(&path, "/images/%s@%s/json", repository, digest);
-	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) ==
-	    0) {
-		id = cJSON_GetObjectItemCaseSensitive(img, "Id");
-		if (cJSON_IsString(id))
-			snprintf(out, len, "%s", id->valuestring);
-		goto out;
-	}
-	buf_reset(&path);
-	buf_addstr(&path, "/images/");
-	buf_add_urlencoded(&path, image_id);
-	buf_addstr(&path, "/json");
-	err_clear(&ignored);
-	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) < 0)
-		goto out;
-	rd = cJSON_GetObjectItemCaseSensitive(img, "RepoDigests");
-	cJSON_ArrayForEach(item, rd)
-	{
-		const char *at;
-
-		if (!cJSON_IsString(item))
-			continue;
-		at = strrchr(item->valuestring, '@');
-		if (at && !strcmp(at + 1, digest)) {
+	buf_addf(&ref, "%s@%s", repository, digest);
+	img = inspect(eng, ref.data);
+	if (!img) {
+		img = inspect(eng, image_id);
+		if (img && lists_digest(img, digest)) {
 			snprintf(out, len, "%s", image_id);
-			break;
+			goto out;
 		}
+		cJSON_Delete(img);
+		log_debug("the engine does not know '%s'; checking that the "
+			  "tag still names the tested image",
+			  ref.data);
+		buf_reset(&ref);
+		buf_addf(&ref, "%s:%s", repository, tag);
+		img = inspect(eng, ref.data);
 	}
+	id = cJSON_GetObjectItemCaseSensitive(img, "Id");
+	if (cJSON_IsString(id))
+		snprintf(out, len, "%s", id->valuestring);
 out:
 	cJSON_Delete(img);
-	buf_release(&path);
+	buf_release(&ref);
 }
 
 /* Points repository:tag at the tested image again after a race. */
@@ -315,8 +342,8 @@ int push_image(struct engine *eng, const char *image_id, const char *repository,
 			if (push_with_retries(eng, repository, tag, auth_line,
 					      retries, res, &retried, err))
 				break;
-			pushed_image(eng, repository, res->digest, image_id,
-				     got, sizeof(got));
+			pushed_image(eng, repository, tag, res->digest,
+				     image_id, got, sizeof(got));
 			if (!strcmp(got, image_id))
 				break;
 			log_warn("'%s:%s' was pushed as %.19s, not the tested "
