@@ -526,19 +526,26 @@ static void http_error(struct transfer *t)
 	cJSON_Delete(json);
 }
 
+/* A missing socket file or nobody listening on it is what a restarting
+ * engine looks like (dockerd removes its socket on exit and creates it
+ * again), so both are retryable, as a refused tcp connection is; a
+ * permission problem is not. */
 static int unix_socket_error(struct engine *eng, const char *why,
 			     struct error *err)
 {
 	struct stat st;
 
-	if (stat(eng->socket_path, &st) < 0 && errno == ENOENT)
-		return err_set(err, EXIT_ENGINE,
-			       "cannot connect to the docker engine: socket "
-			       "'%s' does not exist (DOCKER_HOST='%s'); start "
-			       "dockerd or set DOCKER_HOST, and when builder "
-			       "runs in a container mount the socket with "
-			       "-v /var/run/docker.sock:/var/run/docker.sock",
-			       eng->socket_path, eng->host);
+	if (stat(eng->socket_path, &st) < 0 && errno == ENOENT) {
+		err_set(err, EXIT_ENGINE,
+			"cannot connect to the docker engine: socket "
+			"'%s' does not exist (DOCKER_HOST='%s'); start "
+			"dockerd or set DOCKER_HOST, and when builder "
+			"runs in a container mount the socket with "
+			"-v /var/run/docker.sock:/var/run/docker.sock",
+			eng->socket_path, eng->host);
+		err->retryable = 1;
+		return -1;
+	}
 	if (access(eng->socket_path, R_OK | W_OK) < 0 && errno == EACCES) {
 		struct group *gr = getgrgid(st.st_gid);
 
@@ -549,10 +556,12 @@ static int unix_socket_error(struct engine *eng, const char *why,
 			       "member of that group",
 			       eng->socket_path, gr ? gr->gr_name : "unknown");
 	}
-	return err_set(err, EXIT_ENGINE,
-		       "cannot connect to the docker engine at '%s': %s; is "
-		       "dockerd running?",
-		       eng->socket_path, why);
+	err_set(err, EXIT_ENGINE,
+		"cannot connect to the docker engine at '%s': %s; is "
+		"dockerd running?",
+		eng->socket_path, why);
+	err->retryable = 1;
+	return -1;
 }
 
 /* A TLS failure on the engine's side of the handshake: almost always our

@@ -21,6 +21,44 @@ void jstream_init(struct jstream *js, jstream_msg_fn on_msg, void *ctx)
 	js->ctx = ctx;
 }
 
+void jstream_on_event(struct jstream *js, jstream_event_fn fn, void *ctx)
+{
+	js->on_event = fn;
+	js->event_ctx = ctx;
+}
+
+int jstream_event_of(const cJSON *msg, struct jstream_event *ev)
+{
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	const cJSON *detail =
+		cJSON_GetObjectItemCaseSensitive(msg, "progressDetail");
+
+	memset(ev, 0, sizeof(*ev));
+	ev->current = -1;
+	ev->total = -1;
+	if (!cJSON_IsString(status) || !status->valuestring[0])
+		return 0;
+	ev->status = status->valuestring;
+	if (cJSON_IsString(id) && id->valuestring[0])
+		ev->id = id->valuestring;
+	/* The engine sends {} or no progressDetail for state changes and
+	 * {"current":N,"total":M} for byte counts; total may be absent or 0
+	 * (unknown) and current may exceed it. */
+	if (cJSON_IsObject(detail)) {
+		ev->current = json_int(
+			cJSON_GetObjectItemCaseSensitive(detail, "current"),
+			-1);
+		ev->total = json_int(
+			cJSON_GetObjectItemCaseSensitive(detail, "total"), -1);
+		if (ev->current < 0)
+			ev->current = -1;
+		if (ev->total <= 0)
+			ev->total = -1;
+	}
+	return 1;
+}
+
 void jstream_release(struct jstream *js)
 {
 	buf_release(&js->line);
@@ -86,6 +124,12 @@ static int decode_line(struct jstream *js, const char *line, size_t len,
 	if (js->on_msg && js->on_msg(msg, js->ctx, err) < 0)
 		ret = -1;
 	failure = ret ? NULL : failure_message(msg, &js->error_code);
+	if (!ret && !failure && js->on_event) {
+		struct jstream_event ev;
+
+		if (jstream_event_of(msg, &ev))
+			js->on_event(&ev, js->event_ctx);
+	}
 	if (failure) {
 		/* Podman ends its messages with a newline. */
 		int n = (int)strlen(failure);

@@ -29,10 +29,26 @@ struct cJSON;
 typedef int (*jstream_msg_fn)(const struct cJSON *msg, void *ctx,
 			      struct error *err);
 
+/*
+ * A progress event: a message with a non-empty "status" (pull, push, and
+ * pulls inside a classic build). Strings are borrowed from the message and
+ * valid during the call only.
+ */
+struct jstream_event {
+	const char *id; /* layer id, or NULL for a message about the whole */
+	const char *status; /* "Pushing", "Pull complete", "1: digest: ..." */
+	long long current; /* progressDetail bytes so far, -1 when absent */
+	long long total; /* progressDetail bytes in all, -1 when absent */
+};
+
+typedef void (*jstream_event_fn)(const struct jstream_event *ev, void *ctx);
+
 struct jstream {
 	struct buf line;
 	jstream_msg_fn on_msg;
 	void *ctx;
+	jstream_event_fn on_event; /* optional, see jstream_on_event() */
+	void *event_ctx;
 	long error_code; /* errorDetail.code of a failure message */
 	size_t messages; /* complete messages decoded */
 	int failed; /* an error was seen; later bytes are ignored */
@@ -41,6 +57,12 @@ struct jstream {
 };
 
 void jstream_init(struct jstream *js, jstream_msg_fn on_msg, void *ctx);
+/* After on_msg has seen a message (and it did not fail), hands its progress
+ * event, if it is one, to fn: the stages keep what they need from the raw
+ * message, the progress printer gets typed events. */
+void jstream_on_event(struct jstream *js, jstream_event_fn fn, void *ctx);
+/* Fills ev from msg; 1 when msg is a progress event, else 0. Pure. */
+int jstream_event_of(const struct cJSON *msg, struct jstream_event *ev);
 int jstream_feed(struct jstream *js, const char *data, size_t len,
 		 struct error *err);
 /* Call at the end of the response: fails if it ended inside a message. */

@@ -25,6 +25,7 @@
 #include "engine/engine.h"
 #include "engine/jstream.h"
 #include "util/log.h"
+#include "pipeline/progress.h"
 #include "pipeline/pull.h"
 #include "registry/ref.h"
 #include "util/strlist.h"
@@ -36,7 +37,7 @@ struct build_state {
 	struct buf step; /* the step running, for failure messages */
 	char running[80]; /* the classic builder's RUN container */
 	struct bktrace trace; /* BuildKit progress decoder */
-	char last_status[256];
+	struct progress progress; /* pulls of base images */
 };
 
 /* OCI annotations the CI told config.c about; user labels override them. */
@@ -292,28 +293,6 @@ static void build_query(struct buf *q, const struct config *cfg,
 	cJSON_Delete(labels);
 }
 
-static void print_status(struct build_state *st, const cJSON *msg)
-{
-	const cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-	char line[256];
-
-	if (!cJSON_IsString(status))
-		return;
-	/* Pull progress inside a build: one line per state, not per byte. */
-	snprintf(line, sizeof(line), "%s%s%s",
-		 cJSON_IsString(id) ? id->valuestring : "",
-		 cJSON_IsString(id) ? ": " : "", status->valuestring);
-	if (cJSON_GetObjectItemCaseSensitive(msg, "progressDetail") &&
-	    strstr(status->valuestring, "ing") &&
-	    !strcmp(line, st->last_status))
-		return;
-	if (!strcmp(line, st->last_status))
-		return;
-	memcpy(st->last_status, line, sizeof(line));
-	printf("%s\n", line);
-}
-
 static void remember_step(struct build_state *st, const char *text)
 {
 	size_t len = strcspn(text, "\r\n");
@@ -352,6 +331,7 @@ static int on_build_message(const cJSON *msg, void *ctx, struct error *err)
 		if (!strncmp(s, "Step ", 5) || !strncmp(s, "STEP ", 5))
 			remember_step(st, s);
 		track_step_container(st, s);
+		progress_end(&st->progress);
 		fputs(s, stdout);
 		if (!strncmp(s, "Successfully built ", 19) &&
 		    !st->res->image_id[0])
@@ -373,7 +353,6 @@ static int on_build_message(const cJSON *msg, void *ctx, struct error *err)
 			snprintf(st->res->image_id, sizeof(st->res->image_id),
 				 "%s", image->valuestring);
 	}
-	print_status(st, msg);
 	return 0;
 }
 
@@ -395,7 +374,9 @@ int build_image(struct engine *eng, const struct config *cfg,
 	memset(res, 0, sizeof(*res));
 	st.res = res;
 	bktrace_init(&st.trace);
+	progress_init(&st.progress);
 	jstream_init(&js, on_build_message, &st);
+	jstream_on_event(&js, progress_event, &st.progress);
 
 	if (context_open(&ctx, cfg->context, cfg->dockerfile, err) < 0)
 		goto out;
@@ -460,6 +441,7 @@ out:
 	buf_release(&query);
 	buf_release(&st.step);
 	bktrace_release(&st.trace);
+	progress_release(&st.progress);
 	jstream_release(&js);
 	strlist_clear(&cache);
 	context_close(ctx);

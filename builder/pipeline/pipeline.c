@@ -160,8 +160,8 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	t0 = now_seconds();
 	log_stage("push", "%s", cfg->repository);
 	if (stage_end(rep, STAGE_PUSH,
-		      push_image(eng, cfg->repository, &tags, &cred,
-				 cfg->push_retries, &pushed, err),
+		      push_image(eng, built.image_id, cfg->repository, &tags,
+				 &cred, cfg->push_retries, &pushed, err),
 		      t0, err) < 0)
 		goto out;
 	for (size_t i = 0; i < pushed.pushed.n; i++)

@@ -1,11 +1,7 @@
 /*
  * Image presence and pulls; see pull.h. Endpoints: GET /images/{name}/json
  * and POST /images/create (a JSON message stream, decoded by jstream).
- *
- * Pull progress is a flood of messages ("Downloading [==>  ] 1.2MB/30MB"
- * several times a second per layer); a CI log wants one line per layer and
- * state, so we remember the last status of each layer id and print only
- * changes.
+ * Progress is printed by pipeline/progress.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +14,10 @@
 #include "engine/engine.h"
 #include "engine/jstream.h"
 #include "util/log.h"
+#include "pipeline/progress.h"
 #include "pipeline/pull.h"
 #include "registry/ref.h"
-#include "util/strlist.h"
-#include "util/xmalloc.h"
 #include "util/banned.h"
-
-/* Layers remembered for progress; more are logged without deduplication
- * rather than grow without bound. */
-#define PROGRESS_IDS_MAX 512
 
 /* Appends s for use as a path segment that may span '/' (image names do):
  * unreserved characters, '/', ':' and '@' as is, the rest percent-encoded. */
@@ -62,41 +53,6 @@ int image_exists(struct engine *eng, const char *ref, struct error *err)
 	return err_wrap(err, "cannot inspect image '%s'", ref);
 }
 
-struct progress {
-	struct strlist ids; /* layer ids ... */
-	struct strlist states; /* ... and their last status, in step */
-};
-
-static int on_progress(const cJSON *msg, void *ctx, struct error *err)
-{
-	struct progress *p = ctx;
-	const cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-	size_t i;
-
-	(void)err;
-	if (!cJSON_IsString(status) || !status->valuestring[0])
-		return 0;
-	if (!cJSON_IsString(id) || !id->valuestring[0]) {
-		log_info("%s", status->valuestring);
-		return 0;
-	}
-	for (i = 0; i < p->ids.n; i++)
-		if (!strcmp(p->ids.v[i], id->valuestring))
-			break;
-	if (i < p->ids.n) {
-		if (!strcmp(p->states.v[i], status->valuestring))
-			return 0;
-		free(p->states.v[i]);
-		p->states.v[i] = xstrdup(status->valuestring);
-	} else if (p->ids.n < PROGRESS_IDS_MAX) {
-		strlist_push(&p->ids, id->valuestring);
-		strlist_push(&p->states, status->valuestring);
-	}
-	log_info("%s: %s", id->valuestring, status->valuestring);
-	return 0;
-}
-
 static int says_missing(const char *msg, long status)
 {
 	static const char *const signs[] = {
@@ -118,7 +74,7 @@ int image_pull(struct engine *eng, const struct auth_settings *auth,
 	struct ref r = REF_INIT;
 	struct credential cred = CREDENTIAL_INIT;
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct progress prog = { STRLIST_INIT, STRLIST_INIT };
+	struct progress prog;
 	struct jstream js;
 	struct buf path = BUF_INIT;
 	char *header = NULL;
@@ -126,7 +82,9 @@ int image_pull(struct engine *eng, const struct auth_settings *auth,
 	const char *headers[2] = { NULL, NULL };
 	int ret = -1;
 
-	jstream_init(&js, on_progress, &prog);
+	progress_init(&prog);
+	jstream_init(&js, NULL, NULL);
+	jstream_on_event(&js, progress_event, &prog);
 	if (missing)
 		*missing = 0;
 	if (ref_parse(&r, ref, "image", err) < 0)
@@ -163,8 +121,7 @@ out:
 	auth_free_secret(header);
 	credential_release(&cred);
 	jstream_release(&js);
-	strlist_clear(&prog.ids);
-	strlist_clear(&prog.states);
+	progress_release(&prog);
 	buf_release(&path);
 	free(name);
 	ref_release(&r);

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -20,25 +19,17 @@
 #include "engine/engine.h"
 #include "engine/jstream.h"
 #include "util/log.h"
+#include "pipeline/progress.h"
 #include "pipeline/push.h"
+#include "pipeline/tag.h"
 #include "registry/ref.h"
 #include "util/signals.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
-#define LAYERS_MAX 256
-
-struct layer_state {
-	char id[72];
-	char status[48];
-};
-
 struct push_state {
 	struct push_result *res;
-	struct layer_state layers[LAYERS_MAX];
-	size_t nr_layers;
-	int tty;
-	int tty_line_open; /* a \r progress line is on the screen */
+	struct progress progress;
 };
 
 static const char *const permanent[] = {
@@ -102,59 +93,11 @@ int push_digest_from_status(const char *status, char *out, size_t len)
 	return 0;
 }
 
-static struct layer_state *layer(struct push_state *st, const char *id)
-{
-	for (size_t i = 0; i < st->nr_layers; i++)
-		if (!strcmp(st->layers[i].id, id))
-			return &st->layers[i];
-	if (st->nr_layers == LAYERS_MAX)
-		return NULL;
-	snprintf(st->layers[st->nr_layers].id, sizeof(st->layers[0].id), "%s",
-		 id);
-	st->layers[st->nr_layers].status[0] = '\0';
-	return &st->layers[st->nr_layers++];
-}
-
-static void end_tty_line(struct push_state *st)
-{
-	if (st->tty_line_open) {
-		fputc('\n', stdout);
-		st->tty_line_open = 0;
-	}
-}
-
-/* In CI one line per layer state change; on a terminal, Pushing also
- * redraws a live byte count on the current line. */
-static void show_layer(struct push_state *st, const char *id,
-		       const char *status, const cJSON *detail)
-{
-	struct layer_state *l = layer(st, id);
-	const cJSON *cur = cJSON_GetObjectItemCaseSensitive(detail, "current");
-	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(detail, "total");
-
-	if (!l)
-		return;
-	if (st->tty && !strcmp(status, "Pushing") && cJSON_IsNumber(cur)) {
-		printf("\r%s: Pushing %.1f/%.1f MB\033[K", id,
-		       cur->valuedouble / 1e6,
-		       cJSON_IsNumber(tot) ? tot->valuedouble / 1e6 : 0.0);
-		fflush(stdout);
-		st->tty_line_open = 1;
-		snprintf(l->status, sizeof(l->status), "%s", status);
-		return;
-	}
-	if (!strcmp(l->status, status))
-		return;
-	snprintf(l->status, sizeof(l->status), "%s", status);
-	end_tty_line(st);
-	printf("%s: %s\n", id, status);
-}
-
+/* The digest; progress_event prints the rest. */
 static int on_push_message(const cJSON *msg, void *ctx, struct error *err)
 {
 	struct push_state *st = ctx;
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	const cJSON *aux = cJSON_GetObjectItemCaseSensitive(msg, "aux");
 	const cJSON *digest = cJSON_GetObjectItemCaseSensitive(aux, "Digest");
 
@@ -162,21 +105,9 @@ static int on_push_message(const cJSON *msg, void *ctx, struct error *err)
 	if (cJSON_IsString(digest))
 		snprintf(st->res->digest, sizeof(st->res->digest), "%s",
 			 digest->valuestring);
-	if (!cJSON_IsString(status))
-		return 0;
-	if (cJSON_IsString(id)) {
-		show_layer(st, id->valuestring, status->valuestring,
-			   cJSON_GetObjectItemCaseSensitive(msg,
-							    "progressDetail"));
-		return 0;
-	}
-	end_tty_line(st);
-	if (!push_digest_from_status(status->valuestring, st->res->digest,
-				     sizeof(st->res->digest)) ||
-	    strstr(status->valuestring, "push refers to"))
-		log_info("%s", status->valuestring);
-	else
-		printf("%s\n", status->valuestring);
+	else if (cJSON_IsString(status))
+		push_digest_from_status(status->valuestring, st->res->digest,
+					sizeof(st->res->digest));
 	return 0;
 }
 
@@ -193,9 +124,10 @@ static int push_once(struct engine *eng, const char *repository,
 
 	memset(&st, 0, sizeof(st));
 	st.res = res;
-	st.tty = isatty(STDOUT_FILENO);
+	progress_init(&st.progress);
 	res->digest[0] = '\0';
 	jstream_init(&js, on_push_message, &st);
+	jstream_on_event(&js, progress_event, &st.progress);
 	/* The repository goes into the path as is, slashes and all, as the
 	 * docker CLI sends it. */
 	buf_addf(&path, "/images/%s/push?tag=", repository);
@@ -204,7 +136,7 @@ static int push_once(struct engine *eng, const char *repository,
 	req.path = path.data;
 	req.secret_headers = headers;
 	ret = jstream_request(eng, &req, &js, err);
-	end_tty_line(&st);
+	progress_release(&st.progress);
 	if (!ret && !res->digest[0])
 		ret = err_set(err, EXIT_PUSH,
 			      "the engine reported no digest for the push; "
@@ -262,40 +194,179 @@ static void insecure_hint(struct error *err, const char *registry)
 		 registry);
 }
 
-int push_image(struct engine *eng, const char *repository,
+/* Pushes one tag, retrying transient failures with exponential backoff;
+ * *retried is set when a retry was made. */
+static int push_with_retries(struct engine *eng, const char *repository,
+			     const char *tag, const char *auth_line,
+			     long retries, struct push_result *res,
+			     int *retried, struct error *err)
+{
+	double delay = 1.0;
+
+	for (long attempt = 0;; attempt++) {
+		err_clear(err);
+		res->attempts++;
+		if (!push_once(eng, repository, tag, auth_line, res, err))
+			return 0;
+		if (err->code >= 128 || !err->retryable || attempt >= retries)
+			return -1;
+		log_warn("push of '%s:%s' failed (%s); retry %ld of %ld in "
+			 "%.0fs",
+			 repository, tag, err->msg, attempt + 1, retries,
+			 delay);
+		if (backoff(delay, err) < 0)
+			return -1;
+		*retried = 1;
+		delay *= 2;
+	}
+}
+
+/* GET /images/{ref}/json; NULL when the engine does not know ref. */
+static cJSON *inspect(struct engine *eng, const char *ref)
+{
+	struct error ignored = ERROR_INIT;
+	struct buf path = BUF_INIT;
+	cJSON *img = NULL;
+
+	/* Names go into the path as is, slashes and all, like the push. */
+	buf_addf(&path, "/images/%s/json", ref);
+	if (engine_json(eng, "GET", path.data, NULL, &img, NULL, &ignored) <
+	    0) {
+		cJSON_Delete(img);
+		img = NULL;
+	}
+	buf_release(&path);
+	return img;
+}
+
+static int lists_digest(const cJSON *img, const char *digest)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item,
+			   cJSON_GetObjectItemCaseSensitive(img, "RepoDigests"))
+	{
+		const char *at = cJSON_IsString(item)
+					 ? strrchr(item->valuestring, '@')
+					 : NULL;
+
+		if (at && !strcmp(at + 1, digest))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Which image the engine pushed as repository:tag with digest, into out
+ * ("" when the engine cannot say). The push goes by name, so another run
+ * may have moved the tag between our tag and our push.
+ * - With the containerd image store the image ID is the pushed digest.
+ * - Docker records repository@digest for the image it pushed: inspecting
+ *   that reference names the image whose config the manifest holds.
+ * - An engine may list the digest among the tested image's RepoDigests.
+ * - Podman records neither (it may recompress layers, so the digest is
+ *   not one it stores): the weaker check that the tag still names the
+ *   tested image right after the push is all an engine can tell.
+ */
+static void pushed_image(struct engine *eng, const char *repository,
+			 const char *tag, const char *digest,
+			 const char *image_id, char *out, size_t len)
+{
+	struct buf ref = BUF_INIT;
+	cJSON *img = NULL;
+	const cJSON *id;
+
+	out[0] = '\0';
+	if (!strcmp(digest, image_id)) {
+		snprintf(out, len, "%s", image_id);
+		goto out;
+	}
+	buf_addf(&ref, "%s@%s", repository, digest);
+	img = inspect(eng, ref.data);
+	if (!img) {
+		img = inspect(eng, image_id);
+		if (img && lists_digest(img, digest)) {
+			snprintf(out, len, "%s", image_id);
+			goto out;
+		}
+		cJSON_Delete(img);
+		log_debug("the engine does not know '%s'; checking that the "
+			  "tag still names the tested image",
+			  ref.data);
+		buf_reset(&ref);
+		buf_addf(&ref, "%s:%s", repository, tag);
+		img = inspect(eng, ref.data);
+	}
+	id = cJSON_GetObjectItemCaseSensitive(img, "Id");
+	if (cJSON_IsString(id))
+		snprintf(out, len, "%s", id->valuestring);
+out:
+	cJSON_Delete(img);
+	buf_release(&ref);
+}
+
+/* Points repository:tag at the tested image again after a race. */
+static int retag(struct engine *eng, const char *image_id,
+		 const char *repository, const char *tag, struct error *err)
+{
+	struct strlist one = STRLIST_INIT;
+	int ret;
+
+	strlist_push(&one, tag);
+	ret = tag_image(eng, image_id, repository, &one, err);
+	strlist_clear(&one);
+	return ret;
+}
+
+int push_image(struct engine *eng, const char *image_id, const char *repository,
 	       const struct strlist *tags, const struct credential *cred,
 	       long retries, struct push_result *res, struct error *err)
 {
 	char *auth_line = auth_header_line(cred);
 	char registry[256];
+	char got[128];
 	int ret = 0;
 
 	registry_of(repository, registry, sizeof(registry));
 	log_info("credentials for '%s': %s", registry, cred->source);
 
-	for (size_t i = 0; i < tags->n; i++) {
-		double delay = 1.0;
-		long attempt;
+	for (size_t i = 0; i < tags->n && !ret; i++) {
+		const char *tag = tags->v[i];
+		int retried = 0;
+		int race;
 
-		for (attempt = 0;; attempt++) {
-			err_clear(err);
-			res->attempts++;
-			if (!push_once(eng, repository, tags->v[i], auth_line,
-				       res, err))
+		got[0] = '\0';
+		for (race = 0; race < PUSH_RACE_TRIES; race++) {
+			if (race && retag(eng, image_id, repository, tag, err))
 				break;
-			if (err->code >= 128 || !err->retryable ||
-			    attempt >= retries)
+			if (push_with_retries(eng, repository, tag, auth_line,
+					      retries, res, &retried, err))
 				break;
-			log_warn(
-				"push of '%s:%s' failed (%s); retry %ld of %ld "
-				"in %.0fs",
-				repository, tags->v[i], err->msg, attempt + 1,
-				retries, delay);
-			if (backoff(delay, err) < 0)
+			pushed_image(eng, repository, tag, res->digest,
+				     image_id, got, sizeof(got));
+			if (!strcmp(got, image_id))
 				break;
-			delay *= 2;
+			log_warn("'%s:%s' was pushed as %.19s, not the tested "
+				 "image %.19s: another run moved the tag; "
+				 "tagging and pushing again",
+				 repository, tag,
+				 got[0] ? got : "an unknown image", image_id);
 		}
+		if (!err->code && race == PUSH_RACE_TRIES)
+			err_set(err, EXIT_PUSH,
+				"'%s:%s' kept moving to other images while it "
+				"was "
+				"pushed (a race with another run pushing the "
+				"same "
+				"tag; %d tries): the registry's %s is not the "
+				"tested "
+				"image %.19s; give each run a tag of its own "
+				"(e.g. "
+				"the commit) or run them one after another",
+				repository, tag, PUSH_RACE_TRIES, res->digest,
+				image_id);
 		if (err->code) {
+			res->digest[0] = '\0';
 			if (err->code < 128)
 				err_recode(err, EXIT_PUSH);
 			if (err->code == EXIT_PUSH &&
@@ -305,8 +376,8 @@ int push_image(struct engine *eng, const char *repository,
 				err_wrap(err,
 					 "push of '%s:%s' to registry '%s' "
 					 "failed%s (credentials: %s)",
-					 repository, tags->v[i], registry,
-					 attempt ? " after retries" : "",
+					 repository, tag, registry,
+					 retried ? " after retries" : "",
 					 cred->source);
 			ret = -1;
 			break;
@@ -314,12 +385,11 @@ int push_image(struct engine *eng, const char *repository,
 		{
 			struct buf name = BUF_INIT;
 
-			buf_addf(&name, "%s:%s", repository, tags->v[i]);
+			buf_addf(&name, "%s:%s", repository, tag);
 			strlist_push(&res->pushed, name.data);
 			buf_release(&name);
 		}
-		log_info("pushed %s:%s@%s", repository, tags->v[i],
-			 res->digest);
+		log_info("pushed %s:%s@%s", repository, tag, res->digest);
 	}
 	auth_free_secret(auth_line);
 	return ret;

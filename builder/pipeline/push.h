@@ -9,6 +9,13 @@
  * reset or refused, 5xx, timeouts, toomanyrequests) are retried up to
  * retries times with exponential backoff; authentication and authorization
  * failures are not.
+ *
+ * The engine pushes by name, so a concurrent run may move a tag between
+ * the tag stage and the push. After each push the engine is asked which
+ * image the pushed digest belongs to; when it is not image_id (the tested
+ * image) the tag is set again and pushed again, PUSH_RACE_TRIES times in
+ * all, then the push fails (EXIT_PUSH) naming the race. res->digest is
+ * only ever a digest of image_id.
  */
 
 #include "util/error.h"
@@ -28,7 +35,9 @@ struct push_result {
 		{ 0 }, STRLIST_INIT, 0 \
 	}
 
-int push_image(struct engine *eng, const char *repository,
+#define PUSH_RACE_TRIES 3
+
+int push_image(struct engine *eng, const char *image_id, const char *repository,
 	       const struct strlist *tags, const struct credential *cred,
 	       long retries, struct push_result *res, struct error *err);
 

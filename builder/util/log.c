@@ -9,6 +9,7 @@
 #include "util/banned.h"
 
 static enum log_level level = LOG_NORMAL;
+static int live; /* a log_live() line is on the terminal */
 
 void log_set_level(enum log_level l)
 {
@@ -18,8 +19,18 @@ void log_set_level(enum log_level l)
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+void log_live_end(void)
+{
+	if (!live)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	live = 0;
+}
+
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
+	log_live_end();
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -33,6 +44,7 @@ void log_stage(const char *stage, const char *fmt, ...)
 	if (level < LOG_NORMAL)
 		return;
 	fflush(stdout);
+	log_live_end();
 	fprintf(stderr, "==> %s: ", stage);
 	va_start(ap, fmt);
 	vlog("", fmt, ap);
@@ -44,6 +56,7 @@ void log_stage_end(const char *stage, int ok, double seconds)
 	if (level < LOG_NORMAL)
 		return;
 	fflush(stdout);
+	log_live_end();
 	fprintf(stderr, "<== %s %s %.1fs\n", stage,
 		ok ? "done in" : "failed after", seconds);
 	fflush(stderr);
@@ -59,6 +72,22 @@ void log_info(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("    ", fmt, ap);
 	va_end(ap);
+}
+
+void log_live(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < LOG_NORMAL)
+		return;
+	fflush(stdout);
+	fputs("\r    ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+	live = 1;
 }
 
 void log_warn(const char *fmt, ...)

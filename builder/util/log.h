@@ -22,6 +22,11 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with --verbose: the request trace. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A progress line redrawn in place on a terminal: "\r    <text>\033[K" on
+ * stderr, no newline. The next line logged, or log_live_end(), clears it.
+ * Nothing with --quiet. Only for a stderr that is a terminal. */
+void log_live(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_live_end(void);
 /* Always printed, even with --quiet: the final error. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

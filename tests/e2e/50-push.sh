@@ -11,6 +11,16 @@ pipeline() {
 		TEST_CMD=/app/test.sh "$@"
 }
 
+# assert_run_left_nothing: nothing of the run just made is left. Only its
+# own objects, named in its output (a run without a test stage creates
+# none): other runs on the shared engine are not this test's business, and
+# a bare assert_no_leftovers would remove their live containers.
+assert_run_left_nothing() {
+	local id
+	id=$(grep -o 'builder-b[0-9a-f]\{10\}' "$OUT" | head -n 1)
+	[ -z "$id" ] || assert_no_leftovers "${id#builder-}"
+}
+
 check_pushed() {
 	local digest
 	digest=$(registry_digest "t$T_UNIQ/app" 1)
@@ -37,7 +47,7 @@ t_env_credentials() {
 	assert_eq "$(jq -r '.image_id | startswith("sha256:")' report.json)" true
 	[ "$(jq -r .image_size report.json)" -gt 0 ] || t_fail "no image size"
 	assert_not_contains report.json "$REGISTRY_PASS_T"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_password_file() {
@@ -225,7 +235,7 @@ t_registry_down_retries() {
 	assert_contains "$OUT" "retry 1 of 2"
 	assert_contains "$OUT" "retry 2 of 2"
 	assert_contains "$OUT" "127.0.0.1:9"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_no_push_only_tags() {
@@ -238,6 +248,33 @@ t_no_push_only_tags() {
 	assert_contains "$OUT" "push: skipped"
 }
 
+# Layer progress goes through one printer: on stderr, one line per layer
+# and state in CI (not a terminal: no redraws), and nothing at all with
+# --quiet; stdout keeps build and test output and the reference.
+t_progress_lines() {
+	need_builder
+	make_app app
+	echo "$T_UNIQ" >app/uniq
+	echo 'COPY uniq /uniq' >>app/Dockerfile
+	local layer='^ *[0-9a-f]{12}: '
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		pipeline assert_exit 0 "$BUILDER" app
+	check_pushed
+	grep -Eq "$layer(Pushed|Layer already exists)\$" "$STDERR" ||
+		t_fail "no layer lines on stderr"
+	! grep -Eq "$layer" "$STDOUT" || t_fail "layer lines on stdout"
+	! grep -q $'\r' "$STDERR" || t_fail "a terminal redraw in a CI log"
+	assert_eq "$(grep -E "$layer" "$STDERR" | sort | uniq -d)" "" "repeated layer lines"
+	echo "$T_UNIQ again" >app/uniq
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		pipeline assert_exit 0 "$BUILDER" --quiet app
+	check_pushed
+	! grep -Eq "$layer" "$STDOUT" "$STDERR" || t_fail "layer lines with --quiet"
+	assert_not_contains "$STDERR" "The push refers to"
+	assert_contains "$STDOUT" "tests passed"
+}
+
+run_test "layer progress: stderr, once per state in CI, none with --quiet" t_progress_lines
 run_test "push with REGISTRY_USER/REGISTRY_PASSWORD, extra tags, report" t_env_credentials
 run_test "push with REGISTRY_PASSWORD_FILE" t_password_file
 run_test "push with REGISTRY_PASSWORD_FILE=/dev/stdin and a FIFO" t_password_file_stdin_fifo

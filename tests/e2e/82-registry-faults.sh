@@ -175,6 +175,69 @@ t_401_after_4_requests() {
 	[ "$(injected ' ')" -ge 1 ] || t_fail "no 401 was injected"
 }
 
+# The engine itself goes away during a push and is back 2.5 s later, on a
+# unix socket: first the connection is lost, then the socket file does not
+# exist, then nobody listens; each is worth another try, as on tcp. The fake
+# engine stands in (the shared dockerd is never restarted here).
+t_engine_restart_during_push() {
+	need_builder
+	make_app app
+	local image_id=sha256:$(printf '%064d' 7) digest=sha256:$(printf '%064d' 9)
+	local head='send HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n'
+	engine_rules() {
+		echo 'match /_ping'
+		echo 'reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nOstype: linux\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK'
+		echo 'match GET /version'
+		echo 'reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'
+		echo 'match POST /build'
+		echo "$head"
+		echo 'send {"stream":"Step 1/1 : FROM busybox:latest\\n"}\r\n{"aux":{"ID":"'"$image_id"'"}}\r\n'
+		echo 'close'
+		echo 'match POST /images/'
+		echo 'reply HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n'
+		echo 'match GET /images/'
+		body='{"Id":"'$image_id'","Size":42}'
+		printf 'reply HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n%s\n' "${#body}" "$body"
+	}
+	# Chunked, as dockerd sends it: the kill cuts the stream before its
+	# last chunk.
+	{
+		echo 'match /push'
+		echo 'send HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n'
+		echo 'chunked {"status":"The push refers to repository [registry.example:5000/acme/app]"}\r\n'
+		echo 'hold'
+		engine_rules
+	} >before.script
+	{
+		echo 'match /push'
+		echo "$head"
+		echo 'send {"status":"1: digest: '"$digest"' size: 527"}\r\n'
+		echo 'close'
+		engine_rules
+	} >after.script
+	fake_engine_start before.script
+	DOCKER_HOST=unix://$FAKE_SOCK REGISTRY=registry.example:5000 ACCOUNT=acme \
+		IMAGE=app TAG=1 BUILDER=classic PUSH_RETRIES=3 \
+		"$BUILDER" app >out 2>err &
+	local pid=$! _ rc=0
+	for _ in $(seq 200); do
+		grep -q '/push' "$FAKE_LOG" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q '/push' "$FAKE_LOG" || t_fail "builder never pushed"
+	fake_engine_stop
+	[ ! -e "$FAKE_SOCK" ] || t_fail "the socket file is still there"
+	sleep 2.5
+	fake_engine_start after.script
+	wait "$pid" || rc=$?
+	cat out err
+	assert_eq "$rc" 0 "exit status"
+	assert_eq "$(tail -n 1 out)" "registry.example:5000/acme/app:1@$digest" "last line"
+	assert_contains err "retry 1 of 3"
+	assert_contains err "does not exist"
+}
+
+run_test "the engine restarts during a push on a unix socket: retried, pushed" t_engine_restart_during_push
 run_test "the proxy passes a push through" t_proxy_passes_through
 run_test "500 once on a blob upload: the engine retries, the push succeeds" t_blob_upload_500_once
 run_test "500 once on the manifest: builder retries, the push succeeds" t_manifest_500_once

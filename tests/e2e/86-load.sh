@@ -103,5 +103,67 @@ DF
 	done
 }
 
+# registry_config_digest REPO DIGEST: the config digest of that manifest.
+registry_config_digest() {
+	curl -s -u "$REGISTRY_USER_T:$REGISTRY_PASS_T" \
+		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		-H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+		"http://$REGISTRY_ADDR/v2/$1/manifests/$2" | jq -r '.config.digest // empty'
+}
+
+# Sixteen runs push different images (a build argument differs) under the
+# same tag and a shared extra tag: the local tag moves under the runs' feet.
+# Each run either prints the digest of a manifest whose config is the image
+# it tested, or fails with exit 5 naming the race; none reports another
+# run's image.
+t_same_tag_race() {
+	need_builder
+	[ -n "${REGISTRY_ADDR:-}" ] || t_fail "no test registry"
+	make_app app
+	printf 'ARG N\nRUN echo "run $N" >/app/which\n' >>app/Dockerfile
+	local n=16 repo="t$T_UNIQ/race" pids=() i rc id printed digest config
+	for i in $(seq $n); do
+		env TEST_TIMEOUT= LABELS= BUILD_ARGS="N=$i" EXTRA_TAGS=latest \
+			REGISTRY="$REGISTRY_ADDR" ACCOUNT="t$T_UNIQ" IMAGE=race \
+			TAG=same REGISTRY_USER="$REGISTRY_USER_T" \
+			REGISTRY_PASSWORD="$REGISTRY_PASS_T" REPORT="$PWD/report.$i" \
+			TEST_CMD="grep -qx 'run $i' /app/which" \
+			"$BUILDER" app >"out.$i" 2>"err.$i" &
+		pids+=($!)
+	done
+	local ok=0 raced=0
+	for i in $(seq $n); do
+		rc=0
+		wait "${pids[$((i - 1))]}" || rc=$?
+		id=$(jq -r '.image_id // empty' "report.$i")
+		echo "[$i] exit $rc, image $id"
+		if [ "$rc" = 5 ]; then
+			grep -q 'race' "err.$i" || {
+				cat "err.$i"
+				t_fail "run $i exited 5 without naming the race"
+			}
+			raced=$((raced + 1))
+			continue
+		fi
+		[ "$rc" = 0 ] || { cat "out.$i" "err.$i"; t_fail "run $i exited $rc"; }
+		printed=$(tail -n 1 "out.$i")
+		digest=${printed##*@}
+		assert_eq "${printed%@*}" "$REGISTRY_ADDR/$repo:same" "ref printed by run $i"
+		config=$(registry_config_digest "$repo" "$digest")
+		[ "$config" = "$id" ] || {
+			cat "err.$i"
+			t_fail "run $i printed $digest, whose config is $config, not its tested image $id"
+		}
+		ok=$((ok + 1))
+	done
+	echo "$ok runs pushed their own image, $raced failed on the race," \
+		"$(cat err.* | grep -c 'another run moved the tag') pushes were repeated"
+	for i in $(seq $n); do
+		id=$(grep -o 'builder-b[0-9a-f]\{10\}' "err.$i" | head -n 1)
+		[ -z "$id" ] || assert_no_leftovers "${id#builder-}"
+	done
+}
+
+run_test "sixteen runs, one tag, different images: each reports its own" t_same_tag_race
 run_test "eight pipelines at once, with services and pushes" t_eight_pipelines
 t_summary
