@@ -19,9 +19,9 @@ CFLAGS  += -std=c17 -D_GNU_SOURCE $(WARN) -DBUILDER_VERSION='"$(VERSION)"'
 ifeq ($(CI),true)
 CFLAGS  += -Werror
 endif
-PKGS     = libcurl libarchive libcjson
+PKGS     = libcurl libarchive libcjson zlib
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson -lz)
 
 # Sources are grouped by layer in builder/*/ (see builder/README.md); object
 # files are named by the source's base name, which is unique across folders.
