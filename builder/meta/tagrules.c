@@ -576,17 +576,24 @@ static int expand(struct xctx *x, const char *t, struct buf *b,
 }
 
 static int push_tag(struct meta_tagset *out, const struct rule *r,
-		    const char *tag, const char *from, struct error *err)
+		    const char *tag, const char *input, struct error *err)
 {
+	struct buf from = BUF_INIT;
+
 	if (!ref_valid_tag(tag))
 		return err_set(err, EXIT_USAGE,
-			       "TAGS rule '%s' gives '%.200s' from %s, which "
-			       "is not a valid tag: %s",
-			       r->text, tag, from, TAG_GRAMMAR);
+			       "TAGS rule '%s' gives '%.200s'%s%s, which is "
+			       "not a valid tag: %s",
+			       r->text, tag, input ? " from " : "",
+			       input ? input : "", TAG_GRAMMAR);
 	if (strlist_has(&out->tags, tag))
 		return 0;
+	buf_addstr(&from, r->text);
+	if (input)
+		buf_addf(&from, " from %s", input);
 	strlist_push(&out->tags, tag);
-	strlist_push(&out->from, from);
+	strlist_push(&out->from, buf_str(&from));
+	buf_release(&from);
 	return 0;
 }
 
@@ -601,7 +608,7 @@ static void skip(struct meta_tagset *out, const struct rule *r, const char *why)
 
 /* Expands r's template and pushes the result, or records the skip. */
 static int template_tag(struct meta_tagset *out, struct xctx *x,
-			const char *tmpl, const char *from, struct error *err)
+			const char *tmpl, const char *input, struct error *err)
 {
 	struct buf b = BUF_INIT, w = BUF_INIT;
 	int rc = expand(x, tmpl, &b, err);
@@ -610,7 +617,7 @@ static int template_tag(struct meta_tagset *out, struct xctx *x,
 		buf_addf(&w, "no %s known", x->missing);
 		skip(out, x->r, buf_str(&w));
 	} else if (rc > 0) {
-		rc = push_tag(out, x->r, buf_str(&b), from, err);
+		rc = push_tag(out, x->r, buf_str(&b), input, err);
 	}
 	buf_release(&b);
 	buf_release(&w);
@@ -639,7 +646,6 @@ static int apply_semver(struct meta_tagset *out, struct xctx *x, int *stable,
 		return 0;
 	}
 	x->sv = &sv;
-	buf_addf(&from, "%s from ", x->r->text);
 	describe(&from, "git tag", &f->tag);
 	if (*sv.pre || !x->r->tmpl) {
 		/* a pre-release gives only itself, as metadata-action */
@@ -694,7 +700,6 @@ static int apply_rule(struct meta_tagset *out, const struct rule *r,
 			ret = 0;
 			break;
 		}
-		buf_addstr(&from, "branch from ");
 		describe(&from, "branch", &f->branch);
 		ret = template_tag(out, &x, "{{branch}}", buf_str(&from), err);
 		break;
@@ -704,7 +709,6 @@ static int apply_rule(struct meta_tagset *out, const struct rule *r,
 			ret = 0;
 			break;
 		}
-		buf_addstr(&from, "tag from ");
 		describe(&from, "git tag", &f->tag);
 		ret = template_tag(out, &x, "{{tag}}", buf_str(&from), err);
 		break;
@@ -719,7 +723,6 @@ static int apply_rule(struct meta_tagset *out, const struct rule *r,
 			ret = 0;
 			break;
 		}
-		buf_addf(&from, "%s from ", r->text);
 		describe(&from, "default branch", &f->default_branch);
 		ret = template_tag(out, &x, r->tmpl, buf_str(&from), err);
 		break;
@@ -729,7 +732,6 @@ static int apply_rule(struct meta_tagset *out, const struct rule *r,
 			ret = 0;
 			break;
 		}
-		buf_addstr(&from, "sha from ");
 		describe(&from, "commit", &f->sha);
 		ret = template_tag(out, &x, "sha-{{sha}}", buf_str(&from), err);
 		break;
@@ -739,13 +741,11 @@ static int apply_rule(struct meta_tagset *out, const struct rule *r,
 			ret = 0;
 			break;
 		}
-		buf_addstr(&from, "pr from ");
 		describe(&from, "pull request", &f->pr);
 		ret = template_tag(out, &x, "pr-{{pr}}", buf_str(&from), err);
 		break;
 	case R_TEMPLATE:
-		buf_addstr(&from, r->text);
-		ret = template_tag(out, &x, r->tmpl, buf_str(&from), err);
+		ret = template_tag(out, &x, r->tmpl, NULL, err);
 		break;
 	case R_REGEX: {
 		const struct meta_fact *src = f->tag.value	? &f->tag
@@ -771,7 +771,6 @@ static int apply_rule(struct meta_tagset *out, const struct rule *r,
 		}
 		x.src = src->value;
 		x.m = m;
-		buf_addf(&from, "%s from ", r->text);
 		describe(&from, src == &f->tag ? "git tag" : "branch", src);
 		ret = template_tag(out, &x, r->tmpl, buf_str(&from), err);
 		break;
