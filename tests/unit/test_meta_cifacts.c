@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "meta/describe.h"
 #include "meta/facts.h"
 #include "meta/labels.h"
 #include "meta/tagrules.h"
@@ -501,6 +502,38 @@ static void test_github_labels(void)
 	CHECK(strlist_has(&l, "org.opencontainers.image.version=2.3.4"));
 	CHECK(strlist_has(&l, "org.opencontainers.image.revision=" SHA));
 	strlist_clear(&l);
+
+	/* what `builder tags` prints */
+	struct meta_tagset ts = META_TAGSET_INIT;
+	struct strlist from = STRLIST_INIT;
+	struct buf out = BUF_INIT;
+
+	CHECK(meta_tags("semver pr", &f, &ts, &err) == 0);
+	meta_labels(&f, NULL, &l, &from);
+	meta_describe(&f, &ts, &l, &from, &out);
+	CHECK(strstr(buf_str(&out),
+		     "ci: github, event: tag\n"
+		     "fact tag: v2.3.4 (GITHUB_REF_NAME)\n"
+		     "fact commit: " SHA " (GITHUB_SHA)\n"
+		     "fact default branch: main (event file "
+		     "repository.default_branch)\n"
+		     "fact build: 12 (GITHUB_RUN_NUMBER)\n") == buf_str(&out));
+	CHECK(strstr(
+		buf_str(&out),
+		"tag: 2.3.4 <- semver from git tag 'v2.3.4' "
+		"(GITHUB_REF_NAME)\n"
+		"tag: 2.3 <- semver from git tag 'v2.3.4' "
+		"(GITHUB_REF_NAME)\n"
+		"tag: 2 <- semver from git tag 'v2.3.4' (GITHUB_REF_NAME)\n"
+		"tag: latest <- semver: a stable version (latest=auto)\n"
+		"skipped: pr: nothing, not a pull request\n"));
+	CHECK(strstr(buf_str(&out),
+		     "label: org.opencontainers.image.created="
+		     "2023-11-14T22:13:20Z <- SOURCE_DATE_EPOCH\n"));
+	buf_release(&out);
+	strlist_clear(&from);
+	strlist_clear(&l);
+	meta_tagset_release(&ts);
 	meta_facts_release(&f);
 }
 
