@@ -248,14 +248,14 @@ static int github(const struct src *s, struct meta_facts *f, int *ref_known,
 		*ref_known = 1;
 		if (name)
 			set_if_unknown(&f->tag, name, "GITHUB_REF_NAME");
-		else
+		else if (ref && !strncmp(ref, "refs/tags/", 10))
 			set_if_unknown(&f->tag, ref + 10, "GITHUB_REF");
 	} else if ((type && !strcmp(type, "branch")) ||
 		   (ref && !strncmp(ref, "refs/heads/", 11))) {
 		*ref_known = 1;
 		if (name)
 			set_if_unknown(&f->branch, name, "GITHUB_REF_NAME");
-		else
+		else if (ref && !strncmp(ref, "refs/heads/", 11))
 			set_if_unknown(&f->branch, ref + 11, "GITHUB_REF");
 	}
 	from_var(&f->sha, s, "GITHUB_SHA");
