@@ -65,10 +65,13 @@ static void rules_release(struct rules *rs)
 	rs->n = rs->alloc = 0;
 }
 
-/* Splits at spaces, commas and newlines outside brackets. */
+/*
+ * Splits at spaces, commas and newlines outside brackets. Inside a
+ * regexp class "[...]" no other bracket counts ("[(]" opens nothing).
+ */
 static int split_rules(const char *s, struct strlist *out, struct error *err)
 {
-	const char *start = NULL;
+	const char *start = NULL, *cls = NULL;
 	int depth = 0;
 
 	for (const char *p = s;; p++) {
@@ -88,7 +91,7 @@ static int split_rules(const char *s, struct strlist *out, struct error *err)
 
 			strlist_push(out, r);
 			free(r);
-			start = NULL;
+			start = cls = NULL;
 			depth = 0;
 		}
 		if (!*p)
@@ -97,12 +100,23 @@ static int split_rules(const char *s, struct strlist *out, struct error *err)
 			continue;
 		if (!start)
 			start = p;
-		if (*p == '{' || *p == '[' || *p == '(')
-			depth++;
-		else if ((*p == '}' || *p == ']' || *p == ')') && depth > 0)
-			depth--;
-		else if (*p == '\\' && p[1])
+		if (*p == '\\' && p[1]) {
 			p++; /* "\(" or "\{" opens nothing */
+		} else if (cls) {
+			/* a ']' right after "[" or "[^" is a member */
+			if (*p == ']' && p > cls + 1 &&
+			    !(p == cls + 2 && cls[1] == '^')) {
+				cls = NULL;
+				depth--;
+			}
+		} else if (*p == '[') {
+			cls = p;
+			depth++;
+		} else if (*p == '{' || *p == '(') {
+			depth++;
+		} else if ((*p == '}' || *p == ')') && depth > 0) {
+			depth--;
+		}
 	}
 	return 0;
 }

@@ -145,6 +145,8 @@ static const struct tag_case cases[] = {
 	{ "regex count kept", BRANCHPUSH("ab12"),
 	  "regex:([a-z]{1,3})([0-9]{2}):{\\2}{\\1},sha", "12ab sha-0123456",
 	  NULL },
+	{ "regex bracket in class", BRANCHPUSH("(x"), "regex:^[(]x$:paren sha",
+	  "paren sha-0123456", NULL },
 	{ "regex sourceref", BRANCHPUSH("dev"), "regex:^dev$:{sourceref}-x",
 	  "dev-x", NULL },
 	{ "regex optional group", BRANCHPUSH("v1"),
