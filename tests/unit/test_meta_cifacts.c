@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "meta/describe.h"
 #include "meta/facts.h"
@@ -122,12 +123,30 @@ static const struct ci_case cases[] = {
 	  NULL },
 	{ "github ref type without ref or name",
 	  { GH, "GITHUB_REF_TYPE=tag", "GITHUB_SHA=" SHA },
-	  "github", "detached", NULL, NULL, SHA, "GITHUB_SHA", NULL, NULL,
-	  "https://github.com/acme/app", "sha-0123456 12", NULL },
+	  "github",
+	  "detached",
+	  NULL,
+	  NULL,
+	  SHA,
+	  "GITHUB_SHA",
+	  NULL,
+	  NULL,
+	  "https://github.com/acme/app",
+	  "sha-0123456 12",
+	  NULL },
 	{ "github branch ref type without ref or name",
 	  { GH, "GITHUB_REF_TYPE=branch", "GITHUB_SHA=" SHA },
-	  "github", "detached", NULL, NULL, SHA, "GITHUB_SHA", NULL, NULL,
-	  "https://github.com/acme/app", "sha-0123456 12", NULL },
+	  "github",
+	  "detached",
+	  NULL,
+	  NULL,
+	  SHA,
+	  "GITHUB_SHA",
+	  NULL,
+	  NULL,
+	  "https://github.com/acme/app",
+	  "sha-0123456 12",
+	  NULL },
 	{ "github unreadable event file",
 	  { GH, "GITHUB_REF=refs/heads/main",
 	    "GITHUB_EVENT_PATH=/nonexistent" },
@@ -545,6 +564,32 @@ static void test_github_labels(void)
 	meta_facts_release(&f);
 }
 
+/* A loose commit object as git writes it. */
+static void put_commit(const char *dir, const char *sha, long t)
+{
+	char body[512], raw[600], path[256], cmd[300];
+	unsigned char z[1024];
+	uLongf zlen = sizeof(z);
+	int n, h;
+	FILE *fp;
+
+	n = snprintf(body, sizeof(body),
+		     "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+		     "author A <a@x> %ld +0000\ncommitter C <c@x> %ld +0100\n"
+		     "\nmsg\n",
+		     t - 5, t);
+	h = snprintf(raw, sizeof(raw), "commit %d", n);
+	memcpy(raw + h + 1, body, (size_t)n);
+	compress(z, &zlen, (unsigned char *)raw, (uLong)(h + 1 + n));
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/.git/objects/%.2s", dir, sha);
+	CHECK(system(cmd) == 0);
+	snprintf(path, sizeof(path), "%s/.git/objects/%.2s/%s", dir, sha,
+		 sha + 2);
+	fp = fopen(path, "wb");
+	if (!fp || fwrite(z, 1, zlen, fp) != zlen || fclose(fp) != 0)
+		exit(1);
+}
+
 /* No CI: everything from the context's .git, .created from the commit. */
 static void test_git_fallback(void)
 {
@@ -570,6 +615,44 @@ static void test_git_fallback(void)
 	CHECK_STR(f.sha.value, SHA);
 	CHECK(f.created.value == NULL); /* packed or missing object */
 	CHECK(f.warning == NULL);
+	meta_facts_release(&f);
+
+	/* a detached HEAD on an annotated tag, with the commit object
+	 * loose: a tag push as far as the rules go, .created from the
+	 * commit time */
+	snprintf(path, sizeof(path), "%s/.git/HEAD", dir);
+	write_file(path, SHA "\n");
+	snprintf(path, sizeof(path), "%s/.git/packed-refs", dir);
+	write_file(path, HEAD " refs/tags/nightly\n^" SHA "\n" MERGE
+			      " refs/tags/v4.5.6\n^" SHA "\n");
+	put_commit(dir, SHA, 1700000000);
+	CHECK(meta_facts_from_env(lookup, env, dir, &f, &err) == 0);
+	CHECK_STR(meta_event_name(f.event), "tag");
+	CHECK_STR(f.tag.value, "v4.5.6"); /* a version wins over 'nightly' */
+	CHECK_STR(f.created.value, "1700000000");
+	struct meta_tagset ts = META_TAGSET_INIT;
+	struct buf got = BUF_INIT;
+
+	CHECK(meta_tags(RULES, &f, &ts, &err) == 0);
+	for (size_t k = 0; k < ts.tags.n; k++)
+		buf_addf(&got, "%s%s", k ? " " : "", ts.tags.v[k]);
+	CHECK_STR(buf_str(&got), "4.5.6 4.5 4 sha-0123456 latest");
+	meta_tagset_release(&ts);
+	buf_release(&got);
+	meta_facts_release(&f);
+
+	/* SOURCE_DATE_EPOCH wins over the commit time */
+	const char *env2[] = { "SOURCE_DATE_EPOCH=86400", NULL };
+	CHECK(meta_facts_from_env(lookup, env2, dir, &f, &err) == 0);
+	CHECK_STR(f.created.value, "86400");
+	CHECK_STR(f.created.from, "SOURCE_DATE_EPOCH");
+	meta_facts_release(&f);
+
+	/* the commit time is that of .git's HEAD: not used for another
+	 * commit named by the CI */
+	const char *env3[] = { "COMMIT_SHA=" HEAD, NULL };
+	CHECK(meta_facts_from_env(lookup, env3, dir, &f, &err) == 0);
+	CHECK(f.created.value == NULL);
 	meta_facts_release(&f);
 
 	/* a corrupt .git is a warning, not an error */
