@@ -108,7 +108,7 @@ static char *https_url(const char *url)
 		buf_addstr(&b,
 			   strncmp(url, "http://", 7) ? "https://" : "http://");
 		buf_add(&b, host, hlen);
-	} else if ((colon = strchr(url, ':')) &&
+	} else if (!strstr(url, "://") && (colon = strchr(url, ':')) &&
 		   (!strchr(url, '/') || colon < strchr(url, '/'))) {
 		/* scp-like: [user@]host:path */
 		host = url;
@@ -124,6 +124,8 @@ static char *https_url(const char *url)
 		return NULL;
 	}
 	buf_addstr(&b, path);
+	while (b.len && b.data[b.len - 1] == '/')
+		b.data[--b.len] = '\0';
 	if (b.len > 4 && !strcmp(b.data + b.len - 4, ".git"))
 		b.data[b.len -= 4] = '\0';
 	while (b.len && b.data[b.len - 1] == '/')

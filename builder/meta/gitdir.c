@@ -435,6 +435,8 @@ static long long commit_time(struct repo *r, const char *sha)
 	/* "Name <email> 1700000000 +0000": the time follows the last '>'. */
 	const char *nl = memchr(v, '\n', (size_t)(end - v));
 
+	if (!nl)
+		nl = end;
 	gt = NULL;
 	for (const char *q = v; q < nl; q++)
 		if (*q == '>')

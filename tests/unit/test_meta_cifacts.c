@@ -500,6 +500,22 @@ static void test_url_credentials(void)
 	CHECK_STR(f.source.value, "https://gitlab.com/a/b");
 	CHECK_STR(f.title.value, "b");
 	meta_facts_release(&f);
+
+	/* other URL forms: an scp-like one becomes https, a file: URL or a
+	 * path none */
+	const char *env2[] = { "CIRCLECI=true",
+			       "CIRCLE_REPOSITORY_URL=file:///srv/app.git",
+			       NULL };
+	CHECK(meta_facts_from_env(lookup, env2, NULL, &f, &err) == 0);
+	CHECK(f.source.value == NULL);
+	meta_facts_release(&f);
+	const char *env3[] = {
+		"CIRCLECI=true",
+		"CIRCLE_REPOSITORY_URL=me@host.example:team/app.git/", NULL
+	};
+	CHECK(meta_facts_from_env(lookup, env3, NULL, &f, &err) == 0);
+	CHECK_STR(f.source.value, "https://host.example/team/app");
+	meta_facts_release(&f);
 }
 
 /* The labels of a GitHub tag push, with the license from the event file
