@@ -661,8 +661,13 @@ static int apply_semver(struct meta_tagset *out, struct xctx *x, int *stable,
 	}
 	x->sv = &sv;
 	describe(&from, "git tag", &f->tag);
-	if (*sv.pre || !x->r->tmpl) {
-		/* a pre-release gives only itself, as metadata-action */
+	const char *t = x->r->tmpl;
+	/* a pre-release gives only itself (or its {{raw}} name), as
+	 * metadata-action does */
+	int raw_only = t && strstr(t, "raw") && !strstr(t, "major") &&
+		       !strstr(t, "minor") && !strstr(t, "patch");
+
+	if ((*sv.pre && !raw_only) || !t) {
 		if (template_tag(out, x, "{{version}}", buf_str(&from), err) <
 		    0)
 			goto out;
@@ -674,7 +679,6 @@ static int apply_semver(struct meta_tagset *out, struct xctx *x, int *stable,
 			goto out;
 	} else {
 		/* "{{major}}" of 0.x alone is not a useful tag */
-		const char *t = x->r->tmpl;
 		int major_only = strstr(t, "major") && !strstr(t, "minor") &&
 				 !strstr(t, "patch") && !strstr(t, "version") &&
 				 !strstr(t, "raw");

@@ -71,6 +71,8 @@ static const struct tag_case cases[] = {
 	{ "pre-release", TAGPUSH("v1.3.0-rc.1"), "semver", "1.3.0-rc.1", NULL },
 	{ "pre-release custom", TAGPUSH("v1.3.0-rc.1"),
 	  "semver:{{major}}.{{minor}}", "1.3.0-rc.1", NULL },
+	{ "pre-release raw", TAGPUSH("v1.3.0-rc.1"), "semver:{{raw}}",
+	  "v1.3.0-rc.1", NULL },
 	{ "build metadata", TAGPUSH("v1.2.3+exp.sha.5114f85"), "semver",
 	  "1.2.3-exp.sha.5114f85 1.2 1 latest", NULL },
 	{ "latest=false", TAGPUSH("v2.3.4"), "semver latest=false",
