@@ -204,8 +204,16 @@ static int find_repo(const char *dir, struct repo *r, struct error *err)
 	p = path_join(r->gitdir, "commondir");
 	if (read_file(p, SMALL_FILE_MAX, &b) == 0) {
 		chomp(&b);
-		if (b.len && !memchr(b.data, '\0', b.len))
-			r->common = resolve(r->gitdir, b.data);
+		if (b.len && !memchr(b.data, '\0', b.len)) {
+			char *c = resolve(r->gitdir, b.data);
+
+			/* "worktrees/x/../.." reads badly in `builder tags` */
+			r->common = realpath(c, NULL);
+			if (!r->common)
+				r->common = c;
+			else
+				free(c);
+		}
 	}
 	free(p);
 	if (!r->common)
