@@ -27,9 +27,9 @@ ifeq ($(CI),true)
 BASE_CFLAGS += -Werror
 endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
-PKGS     = libcurl libarchive libcjson
+PKGS     = libcurl libarchive libcjson zlib
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson -lz)
 
 # Sources are grouped by layer in builder/*/ (see builder/README.md); object
 # files are named by the source's base name, which is unique across folders.
