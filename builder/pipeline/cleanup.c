@@ -22,6 +22,7 @@
 #include "pipeline/cleanup.h"
 #include "engine/engine.h"
 #include "util/log.h"
+#include "util/signals.h"
 #include "util/strlist.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
@@ -55,6 +56,16 @@ const char *cleanup_run_id(void)
 	}
 	snprintf(run_id, sizeof(run_id), "b%02x%02x%02x%02x%02x", r[0], r[1],
 		 r[2], r[3], r[4]);
+	{
+		struct buf hint = BUF_INIT;
+
+		buf_addf(&hint,
+			 "a second signal: exiting before the cleanup ended; "
+			 "remove what is left with `builder cleanup --run %s`",
+			 run_id);
+		signals_set_exit_hint(hint.data);
+		buf_release(&hint);
+	}
 	return run_id;
 }
 
@@ -149,12 +160,7 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what)
 		size_t before = l->n;
 
 		if (remove_one(eng, what, l->v[i], &err) < 0) {
-			log_warn("%s; remove it with `docker %s rm -f` or "
-				 "`builder cleanup --run %s`",
-				 err.msg,
-				 strcmp(what, "network") ? "container"
-							 : "network",
-				 cleanup_run_id());
+			log_warn("%s", err.msg);
 			failures++;
 		}
 		if (l->n == before)
@@ -163,9 +169,15 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what)
 	return failures;
 }
 
+static int sweep(struct engine *eng, const char *what, const char *list_path,
+		 const char *filter, long older_than, int *failures,
+		 struct error *err);
+static char *label_filter(const char *id);
+
 int cleanup_run(struct engine *eng)
 {
 	int failures = 0;
+	int created = containers.n || networks.n;
 
 	if (!eng)
 		return 0;
@@ -173,6 +185,29 @@ int cleanup_run(struct engine *eng)
 	failures += remove_all(eng, &networks, "network");
 	strlist_clear(&containers);
 	strlist_clear(&networks);
+	/* A signal may have cut a create request short: the object exists
+	 * but its ID never reached us. Everything we create carries our
+	 * label, so look for it by label too. Only when we were interrupted
+	 * or created something, so that a plain run makes no extra
+	 * requests. */
+	if (run_id[0] && (signals_pending() || created)) {
+		char *filter = label_filter(run_id);
+		struct error err = ERROR_INIT;
+
+		if (sweep(eng, "container", "/containers/json?all=1", filter,
+			  -1, &failures, &err) < 0 ||
+		    sweep(eng, "network", "/networks", filter, -1, &failures,
+			  &err) < 0) {
+			log_warn("%s", err.msg);
+			failures++;
+		}
+		free(filter);
+	}
+	if (failures)
+		log_warn("%d object%s of run %s may be left on the engine: "
+			 "remove %s with `builder cleanup --run %s`",
+			 failures, failures == 1 ? "" : "s", run_id,
+			 failures == 1 ? "it" : "them", run_id);
 	return failures;
 }
 
@@ -204,11 +239,51 @@ static int valid_run_id(const char *id)
 	return 1;
 }
 
-/* Lists objects of one kind and removes each. *failures counts removals
+/* The creation time of a listed object, in Unix seconds: a number for
+ * containers ("Created": 1733090000), RFC 3339 for networks
+ * ("2026-12-01T22:01:45.123456789Z" or "...+01:00"). -1 if unreadable. */
+static long long created_at(const cJSON *item)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "Created");
+	struct tm tm;
+	const char *p;
+	int sign, oh, om, n = 0;
+	long long t;
+
+	if (cJSON_IsNumber(c))
+		return (long long)c->valuedouble;
+	if (!cJSON_IsString(c))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(c->valuestring, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
+		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+		   &n) != 6 ||
+	    !n)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (long long)timegm(&tm);
+	p = c->valuestring + n;
+	if (*p == '.')
+		p += 1 + strspn(p + 1, "0123456789");
+	if (*p == 'Z' || *p == 'z')
+		return t;
+	if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+		return -1;
+	sign = *p == '+' ? 1 : -1;
+	return t - sign * (oh * 3600LL + om * 60LL);
+}
+
+/* Lists objects of one kind and removes each that is at least older_than
+ * seconds old (any age when older_than < 0). *failures counts removals
  * that failed. */
 static int sweep(struct engine *eng, const char *what, const char *list_path,
-		 const char *filter, int *failures, struct error *err)
+		 const char *filter, long older_than, int *failures,
+		 struct error *err)
 {
+	long long now = (long long)time(NULL);
+	int kept = 0;
+
 	struct buf path = BUF_INIT;
 	cJSON *list = NULL;
 	const cJSON *item;
@@ -237,6 +312,15 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 
 		if (!cJSON_IsString(id))
 			continue;
+		if (older_than >= 0) {
+			long long born = created_at(item);
+
+			/* Unknown age: possibly a live run's, kept. */
+			if (born < 0 || now - born < older_than) {
+				kept++;
+				continue;
+			}
+		}
 		if (cJSON_IsString(name))
 			shown = name->valuestring;
 		else if (cJSON_IsArray(names) &&
@@ -253,6 +337,10 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 			 shown ? shown : id->valuestring,
 			 cJSON_IsString(run) ? run->valuestring : "unknown");
 	}
+	if (kept)
+		log_info("kept %d %s%s younger than %ld s (possibly a live "
+			 "run's); see --older-than, --all",
+			 kept, what, kept == 1 ? "" : "s", older_than);
 	ret = 0;
 out:
 	cJSON_Delete(list);
@@ -260,7 +348,8 @@ out:
 	return ret;
 }
 
-int cleanup_leftovers(struct engine *eng, const char *id, struct error *err)
+int cleanup_leftovers(struct engine *eng, const char *id, long older_than,
+		      struct error *err)
 {
 	char *filter = NULL;
 	int failures = 0;
@@ -275,9 +364,10 @@ int cleanup_leftovers(struct engine *eng, const char *id, struct error *err)
 	filter = label_filter(id);
 
 	/* Containers first: a network with endpoints cannot be removed. */
-	if (sweep(eng, "container", "/containers/json?all=1", filter, &failures,
-		  err) < 0 ||
-	    sweep(eng, "network", "/networks", filter, &failures, err) < 0)
+	if (sweep(eng, "container", "/containers/json?all=1", filter,
+		  id ? -1 : older_than, &failures, err) < 0 ||
+	    sweep(eng, "network", "/networks", filter, id ? -1 : older_than,
+		  &failures, err) < 0)
 		goto out;
 	if (failures) {
 		err_set(err, EXIT_ENGINE,

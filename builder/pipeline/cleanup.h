@@ -39,15 +39,22 @@ int cleanup_remove_network(struct engine *eng, const char *id,
 			   struct error *err);
 
 /* Removes what is registered, containers first (force, with anonymous
- * volumes), then networks. Logs what it could not remove. Returns the
- * number of failures. */
+ * volumes), then networks; then, after a signal or when anything was
+ * registered, whatever else carries this run's label (a create whose
+ * answer a signal cut short). Logs what it could not remove, with the
+ * `builder cleanup --run ID` line. Returns the number of failures. After a
+ * signal, the removals share SIGNAL_CLEANUP_S seconds (signals.h). */
 int cleanup_run(struct engine *eng);
 
-/* `builder cleanup`: removes every container and network labelled by any
- * builder run (or by run_id when not NULL), logging each. Fails (EXIT_ENGINE)
+/* `builder cleanup`: removes the containers and networks labelled by
+ * run_id's run (any age), or without run_id those labelled by any builder
+ * run that were created at least older_than seconds ago (any age when
+ * older_than < 0, `--all`), logging each. Younger objects may belong to a
+ * live run and are kept (objects of unknown age too). Fails (EXIT_ENGINE)
  * when listing fails or some object could not be removed. Not for use at
  * the start of a pipeline: other runs on the same engine may be live. */
-int cleanup_leftovers(struct engine *eng, const char *run_id,
+#define CLEANUP_DEFAULT_AGE (60L * 60) /* `builder cleanup`: 1 hour */
+int cleanup_leftovers(struct engine *eng, const char *run_id, long older_than,
 		      struct error *err);
 
 #endif

@@ -113,6 +113,9 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	rep->image = xstrdup(cfg->image_ref);
 	log_info("builder %s: %s (tag from %s)", BUILDER_VERSION,
 		 cfg->image_ref, cfg->tag_source);
+	/* Names the run before anything can be left on the engine. */
+	log_info("run %s: what it creates on the engine is labelled %s=%s",
+		 cleanup_run_id(), CLEANUP_LABEL, cleanup_run_id());
 	if (connect_engine(&eng, rep, err) < 0 ||
 	    resolve_credentials(cfg->image_ref, &cred, err) < 0)
 		goto out;
@@ -221,9 +224,17 @@ int pipeline_cleanup(const struct config *cfg, struct error *err)
 	struct engine *eng = NULL;
 	int ret = -1;
 
+	if (cfg->cleanup_all + cfg->cleanup_age_set + !!cfg->cleanup_run > 1)
+		return err_set(err, EXIT_USAGE,
+			       "builder cleanup takes one of --run, "
+			       "--older-than and --all; see builder --help");
 	if (engine_open(&eng, err) < 0 || engine_ping(eng, err) < 0)
 		goto out;
-	ret = cleanup_leftovers(eng, cfg->cleanup_run, err);
+	ret = cleanup_leftovers(eng, cfg->cleanup_run,
+				cfg->cleanup_all       ? -1
+				: cfg->cleanup_age_set ? cfg->cleanup_age
+						       : CLEANUP_DEFAULT_AGE,
+				err);
 out:
 	engine_close(eng);
 	return ret;

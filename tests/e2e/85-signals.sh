@@ -3,8 +3,12 @@
 # test registry: while the build context is uploading, during a RUN step,
 # while a service is waited for, during the tests, and during the push. In
 # each case builder must exit 130 or 143 within 10 s, leave no container or
-# network of its run, and push nothing. A second signal during the cleanup
-# must not leave the cleanup half-done.
+# network of its run, and push nothing. SIGHUP (a CI runner's agent going
+# away) and SIGQUIT during the tests: 129 and 131, same cleanup. SIGTERM at
+# many points of the test stage's creates (a create whose answer the signal
+# cut short): nothing of the run is left. A second signal during the
+# cleanup exits at once and says how to remove what is left. A concurrent
+# `builder cleanup` does not disturb a live run.
 . "$(dirname "$0")/../lib.sh"
 
 # start_pipeline DIR [VAR=VALUE...]: the whole job on DIR in the background
@@ -39,7 +43,7 @@ wait_for() {
 # signal), the time taken (10 s at most) and the message.
 stop_with() {
 	local sig=$1 again=${2:-} delay=${3:-0} want rc=0 start ms
-	case $sig in INT) want=130 ;; TERM) want=143 ;; esac
+	case $sig in HUP) want=129 ;; INT) want=130 ;; QUIT) want=131 ;; TERM) want=143 ;; esac
 	start=$(date +%s%N)
 	kill -"$sig" "$PID"
 	if [ -n "$again" ]; then
@@ -187,8 +191,93 @@ t_during_push() {
 	assert_clean
 }
 
+t_hup_quit_during_tests() {
+	need_builder
+	snapshot
+	make_app app
+	mkdir svc
+	printf 'FROM busybox:latest\nCMD ["sleep", "600"]\n' >svc/Dockerfile
+	DOCKER_BUILDKIT=0 docker build -q -t "t$T_UNIQ-svc:1" svc >/dev/null ||
+		t_fail "cannot build the service image"
+	for sig in HUP QUIT; do
+		start_pipeline app TAG="$sig" TEST_SERVICES="db=t$T_UNIQ-svc:1" \
+			TEST_CMD='echo tests-started; sleep 60; echo never'
+		wait_for "tests-started"
+		stop_with "$sig"
+		assert_not_contains "$STDOUT" "never"
+		assert_not_contains "$STDERR" "==> tag"
+	done
+	assert_clean
+}
+
+# run_id_of FILE: the run id builder printed.
+run_id_of() {
+	grep -o '\(run \|builder-\)b[0-9a-f]\{10\}' "$1" | head -1 |
+		sed 's/^run //; s/^builder-//'
+}
+
+# SIGTERM at many points from the start of the test stage: the network and
+# container creates get cut short at some of them. What the engine created
+# without our hearing of it must be found by its label and removed.
+t_signal_during_creates() {
+	need_builder
+	make_app app
+	mkdir svc
+	printf 'FROM busybox:latest\nCMD ["sleep", "600"]\n' >svc/Dockerfile
+	DOCKER_BUILDKIT=0 docker build -q -t "t$T_UNIQ-svc:1" svc >/dev/null ||
+		t_fail "cannot build the service image"
+	local delay id rc ids=""
+	for delay in 0 0.01 0.02 0.03 0.05 0.07 0.1 0.13 0.17 0.2 0.25 0.3 0.4 0.5; do
+		start_pipeline app TAG=c PUSH=false \
+			TEST_SERVICES="a=t$T_UNIQ-svc:1,b=t$T_UNIQ-svc:1" \
+			TEST_CMD='sleep 60'
+		wait_for "==> test:"
+		sleep "$delay"
+		kill -TERM "$PID"
+		rc=0
+		wait "$PID" || rc=$?
+		id=$(run_id_of "$STDERR")
+		[ -n "$id" ] || t_fail "no run id in the output"
+		echo "  (SIGTERM ${delay}s into the test stage: exit $rc, run $id)"
+		assert_eq "$rc" 143 "exit status"
+		ids="$ids $id"
+	done
+	# An engine may finish a create it lost the client of a little later.
+	sleep 2
+	for id in $ids; do
+		assert_no_leftovers "$id"
+	done
+}
+
+# `builder cleanup` (no --run) while a run's tests are going: the live
+# run's objects are younger than the default age and are kept.
+t_cleanup_spares_live_run() {
+	need_builder
+	make_app app
+	mkdir svc
+	printf 'FROM busybox:latest\nCMD ["sleep", "600"]\n' >svc/Dockerfile
+	DOCKER_BUILDKIT=0 docker build -q -t "t$T_UNIQ-svc:1" svc >/dev/null ||
+		t_fail "cannot build the service image"
+	start_pipeline app TAG=live PUSH=false TEST_SERVICES="db=t$T_UNIQ-svc:1" \
+		TEST_CMD='echo tests-started; sleep 4; echo tests-done'
+	wait_for "tests-started"
+	local id rc=0
+	id=$(run_id_of "$STDERR")
+	"$BUILDER" cleanup >"$T_DIR/cleanup.out" 2>&1 || t_fail "builder cleanup failed: $(cat "$T_DIR/cleanup.out")"
+	sed 's/^/  cleanup| /' "$T_DIR/cleanup.out"
+	assert_not_contains "$T_DIR/cleanup.out" "$id"
+	[ -n "$(leftovers "$id")" ] || t_fail "builder cleanup removed the live run's objects"
+	wait "$PID" || rc=$?
+	cat "$STDERR" | tail -5
+	assert_eq "$rc" 0 "the live run's exit status"
+	assert_contains "$STDOUT" "tests-done"
+	assert_no_leftovers "$id"
+}
+
 # SIGTERM, then another signal while the cleanup removes the test
-# container and the service: the cleanup finishes all the same.
+# container and the services: builder exits at once (128 + the first
+# signal) and, if the cleanup was not done, names the `builder cleanup
+# --run` line, which removes the rest.
 t_second_signal_during_cleanup() {
 	need_builder
 	snapshot
@@ -206,8 +295,12 @@ DF
 			TEST_CMD='echo tests-started; sleep 60'
 		wait_for "tests-started"
 		stop_with TERM "$1" "$2"
-		id=$(grep -o 'builder-b[0-9a-f]\{10\}' "$OUT" | head -1 | sed 's/^builder-//')
+		id=$(run_id_of "$OUT")
 		[ -n "$id" ] || t_fail "no run id in the output"
+		if [ -n "$(leftovers "$id")" ]; then
+			assert_contains "$STDERR" "builder cleanup --run $id"
+			assert_exit 0 "$BUILDER" cleanup --run "$id"
+		fi
 		assert_no_leftovers "$id"
 	done
 	assert_clean
@@ -218,5 +311,8 @@ run_test "SIGINT and SIGTERM during a RUN step" t_during_build
 run_test "SIGINT and SIGTERM while a service is waited for" t_during_service_start
 run_test "SIGINT and SIGTERM during the tests" t_during_tests
 run_test "SIGINT and SIGTERM during the push" t_during_push
-run_test "a second signal during the cleanup" t_second_signal_during_cleanup
+run_test "SIGHUP and SIGQUIT during the tests: 129 and 131, nothing left" t_hup_quit_during_tests
+run_test "SIGTERM during the test stage's creates: nothing of the run left" t_signal_during_creates
+run_test "builder cleanup does not touch a live run" t_cleanup_spares_live_run
+run_test "a second signal during the cleanup exits at once with the cleanup line" t_second_signal_during_cleanup
 t_summary
