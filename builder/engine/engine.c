@@ -1022,6 +1022,13 @@ int engine_json_cleanup(struct engine *eng, const char *method,
 	return json_exchange(eng, method, path, NULL, NULL, status, 1, err);
 }
 
+int engine_json_uninterrupted(struct engine *eng, const char *method,
+			      const char *path, const cJSON *body, cJSON **out,
+			      struct error *err)
+{
+	return json_exchange(eng, method, path, body, out, NULL, 1, err);
+}
+
 static void copy_json_string(const cJSON *obj, const char *key, char *dst,
 			     size_t len)
 {

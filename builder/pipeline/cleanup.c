@@ -28,9 +28,10 @@
 #include "util/banned.h"
 
 /* A network's endpoints can linger briefly after a forced container
- * removal; the engine then answers 403 "has active endpoints". */
-#define NETWORK_TRIES 10
-#define NETWORK_RETRY_NS (200L * 1000 * 1000)
+ * removal; the engine then answers 403 "has active endpoints". A removal
+ * already under way (409) ends soon too. */
+#define REMOVE_TRIES 10
+#define REMOVE_RETRY_NS (200L * 1000 * 1000)
 
 static char run_id[16];
 static struct strlist containers = STRLIST_INIT;
@@ -73,6 +74,14 @@ static void add(struct strlist *l, const char *id)
 {
 	if (id && *id && !strlist_has(l, id))
 		strlist_push(l, id);
+}
+
+int cleanup_create(struct engine *eng, const char *path, const cJSON *body,
+		   cJSON **resp, struct error *err)
+{
+	if (signals_pending())
+		return signals_error(err);
+	return engine_json_uninterrupted(eng, "POST", path, body, resp, err);
 }
 
 void cleanup_add_container(const char *id)
@@ -125,10 +134,13 @@ static int remove_one(struct engine *eng, const char *what, const char *id,
 			ret = 0;
 			break;
 		}
-		if (status != 403 || tries >= NETWORK_TRIES ||
-		    strcmp(what, "network"))
+		/* 403: a network's endpoints linger; 409: a removal
+		 * already under way (a run that exited during it). */
+		if ((status != 403 || strcmp(what, "network")) && status != 409)
 			break;
-		nanosleep(&(struct timespec){ 0, NETWORK_RETRY_NS }, NULL);
+		if (tries >= REMOVE_TRIES)
+			break;
+		nanosleep(&(struct timespec){ 0, REMOVE_RETRY_NS }, NULL);
 	}
 	buf_release(&path);
 	if (ret < 0)

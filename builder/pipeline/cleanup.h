@@ -24,6 +24,15 @@ struct engine;
  * for the whole process. */
 const char *cleanup_run_id(void);
 
+/* POST path (a /containers/create or /networks/create) with body, into
+ * *resp. A signal that arrives during the request does not cut it short:
+ * the object would exist with its ID lost. One that arrived before it
+ * fails it at once. Register the answer's ID with cleanup_add_*(). */
+struct cJSON;
+int cleanup_create(struct engine *eng, const char *path,
+		   const struct cJSON *body, struct cJSON **resp,
+		   struct error *err);
+
 void cleanup_add_container(const char *id);
 void cleanup_add_network(const char *id);
 /* Forgets an object removed by its owner. */
