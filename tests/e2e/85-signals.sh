@@ -263,6 +263,52 @@ t_cleanup_spares_live_run() {
 	assert_no_leftovers "$id"
 }
 
+# reply_json BODY: a fake-engine "reply" of BODY (no script escapes in it).
+reply_json() {
+	printf 'reply HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n%s\n' \
+		"${#1}" "$1"
+}
+
+# builder cleanup's age rule, on the fake engine (never on the shared
+# engine, where other helpers' runs are live): objects of a run two hours
+# old and of one a minute old; containers carry a Unix time, networks RFC
+# 3339 (here with a +01:00 offset and with Z and nanoseconds).
+t_cleanup_age() {
+	need_builder
+	local now old new
+	now=$(date +%s)
+	old=$((now - 7200))
+	new=$((now - 60))
+	{
+		echo 'match /_ping'
+		echo 'reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK'
+		echo 'match GET /containers/json'
+		reply_json '[{"Id":"c0ld","Names":["/builder-b0ld-test"],"Created":'$old',"Labels":{"io.builder.run":"b0ld"}},{"Id":"cnew","Names":["/builder-bnew-test"],"Created":'$new',"Labels":{"io.builder.run":"bnew"}}]'
+		echo 'match GET /networks'
+		reply_json '[{"Name":"builder-b0ld","Id":"n0ld","Created":"'"$(TZ=Etc/GMT-1 date -d "@$old" +%Y-%m-%dT%H:%M:%S.5%:z)"'","Labels":{"io.builder.run":"b0ld"}},{"Name":"builder-bnew","Id":"nnew","Created":"'"$(date -u -d "@$new" +%Y-%m-%dT%H:%M:%S.123456789Z)"'","Labels":{"io.builder.run":"bnew"}}]'
+		echo 'match DELETE /'
+		echo 'reply HTTP/1.1 204 No Content\r\n\r\n'
+	} >fe.script
+	fake_engine_start fe.script
+	# deleted: the objects DELETEd since the last call, sorted.
+	deleted() {
+		sed -n 's|^DELETE /v1.41/[a-z]*/\([a-z0-9]*\).*|\1|p' "$FAKE_LOG" | sort | tr '\n' ' '
+		: >"$FAKE_LOG"
+	}
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup
+	assert_eq "$(deleted)" "c0ld n0ld " "removed by plain builder cleanup (1 h)"
+	assert_contains "$STDERR" "kept 1 container younger than 3600 s"
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --older-than 3h
+	assert_eq "$(deleted)" "" "removed with --older-than 3h"
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --older-than 30s
+	assert_eq "$(deleted)" "c0ld cnew n0ld nnew " "removed with --older-than 30s"
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --all
+	assert_eq "$(deleted)" "c0ld cnew n0ld nnew " "removed with --all"
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER" cleanup --all --run b0ld
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER" cleanup --older-than 1x
+	assert_contains "$STDERR" "--older-than '1x' is not an age"
+}
+
 # SIGTERM, then another signal while the cleanup removes the test
 # container and the services: builder exits at once (128 + the first
 # signal) and, if the cleanup was not done, names the `builder cleanup
@@ -302,5 +348,6 @@ run_test "SIGINT and SIGTERM during the push" t_during_push
 run_test "SIGHUP and SIGQUIT during the tests: 129 and 131, nothing left" t_hup_quit_during_tests
 run_test "SIGTERM during the test stage's creates: nothing of the run left" t_signal_during_creates
 run_test "builder cleanup does not touch a live run" t_cleanup_spares_live_run
+run_test "builder cleanup removes by age: 1 h, --older-than, --all (fake engine)" t_cleanup_age
 run_test "a second signal during the cleanup exits at once with the cleanup line" t_second_signal_during_cleanup
 t_summary
