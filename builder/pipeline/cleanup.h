@@ -55,15 +55,9 @@ int cleanup_remove_network(struct engine *eng, const char *id,
  * signal, the removals share SIGNAL_CLEANUP_S seconds (signals.h). */
 int cleanup_run(struct engine *eng);
 
-/* `builder cleanup`: removes the containers and networks labelled by
- * run_id's run (any age), or without run_id those labelled by any builder
- * run that were created at least older_than seconds ago (any age when
- * older_than < 0, `--all`), logging each. Younger objects may belong to a
- * live run and are kept (objects of unknown age too). Fails (EXIT_ENGINE)
- * when listing fails or some object could not be removed. Not for use at
- * the start of a pipeline: other runs on the same engine may be live. */
-#define CLEANUP_DEFAULT_AGE (60L * 60) /* `builder cleanup`: 1 hour */
-int cleanup_leftovers(struct engine *eng, const char *run_id, long older_than,
-		      struct error *err);
+/* Removes one container (what "container") or network now, as the two
+ * above; for leftovers.c. */
+int cleanup_remove(struct engine *eng, const char *what, const char *id,
+		   struct error *err);
 
 #endif

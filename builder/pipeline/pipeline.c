@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "pipeline/build.h"
 #include "pipeline/cleanup.h"
+#include "pipeline/leftovers.h"
 #include "cli/config.h"
 #include "engine/engine.h"
 #include "engine/json.h"
@@ -230,11 +231,11 @@ int pipeline_cleanup(const struct config *cfg, struct error *err)
 			       "--older-than and --all; see builder --help");
 	if (engine_open(&eng, err) < 0 || engine_ping(eng, err) < 0)
 		goto out;
-	ret = cleanup_leftovers(eng, cfg->cleanup_run,
-				cfg->cleanup_all       ? -1
-				: cfg->cleanup_age_set ? cfg->cleanup_age
-						       : CLEANUP_DEFAULT_AGE,
-				err);
+	ret = leftovers_remove(eng, cfg->cleanup_run,
+			       cfg->cleanup_all	      ? -1
+			       : cfg->cleanup_age_set ? cfg->cleanup_age
+						      : CLEANUP_DEFAULT_AGE,
+			       err);
 out:
 	engine_close(eng);
 	return ret;
