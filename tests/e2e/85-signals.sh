@@ -38,6 +38,28 @@ wait_for() {
 	t_fail "'$1' never showed in the output"
 }
 
+# start_until TEXT DIR [VAR=VALUE...]: start_pipeline until TEXT shows in
+# its stderr. Other test files on the shared engine prune images: a run
+# that lost its image (the built one is untagged until the tag stage) is
+# started again, twice at most.
+start_until() {
+	local text=$1 try
+	shift
+	for try in 1 2 3; do
+		start_pipeline "$@"
+		while kill -0 "$PID" 2>/dev/null && ! grep -qF -- "$text" "$STDERR"; do
+			sleep 0.01
+		done
+		grep -qF -- "$text" "$STDERR" && return 0
+		wait "$PID" || true
+		cat "$STDOUT" "$STDERR"
+		grep -q "unable to find image\|No such image" "$STDERR" ||
+			t_fail "'$text' never showed in the output"
+		echo "  (the image was removed under us: again)"
+	done
+	t_fail "'$text' never showed in the output"
+}
+
 # stop_with SIG [SECOND_SIG DELAY]: signals the pipeline (and again after
 # DELAY seconds), waits for it, and checks the exit status (128 + the first
 # signal), the time taken (10 s at most) and the message.
@@ -189,7 +211,7 @@ t_hup_quit_during_tests() {
 	DOCKER_BUILDKIT=0 docker build -q -t "t$T_UNIQ-svc:1" svc >/dev/null ||
 		t_fail "cannot build the service image"
 	for sig in HUP QUIT; do
-		start_pipeline app TAG="$sig" TEST_SERVICES="db=t$T_UNIQ-svc:1" \
+		start_until "running the tests" app TAG="$sig" TEST_SERVICES="db=t$T_UNIQ-svc:1" \
 			TEST_CMD='echo tests-started; sleep 60; echo never'
 		wait_for "tests-started"
 		stop_with "$sig"
@@ -216,24 +238,10 @@ t_signal_during_creates() {
 	DOCKER_BUILDKIT=0 docker build -q -t "t$T_UNIQ-svc:1" svc >/dev/null ||
 		t_fail "cannot build the service image"
 	local delay id rc ids=""
-	local try
 	for delay in 0 0.01 0.02 0.03 0.05 0.07 0.1 0.13 0.17 0.2 0.25 0.3 0.4 0.5; do
-		# Other test files on the shared engine prune images: a build
-		# that lost its base image is tried again.
-		for try in 1 2 3; do
-			start_pipeline app TAG=c PUSH=false \
-				TEST_SERVICES="a=t$T_UNIQ-svc:1,b=t$T_UNIQ-svc:1" \
-				TEST_CMD='sleep 60'
-			while kill -0 "$PID" 2>/dev/null &&
-				! grep -qF "==> test:" "$STDERR"; do
-				sleep 0.01
-			done
-			grep -qF "==> test:" "$STDERR" && break
-			wait "$PID" || true
-			cat "$STDOUT" "$STDERR"
-			grep -q "unable to find image\|No such image" "$STDERR" ||
-				t_fail "the run ended before the test stage"
-		done
+		start_until "==> test:" app TAG=c PUSH=false \
+			TEST_SERVICES="a=t$T_UNIQ-svc:1,b=t$T_UNIQ-svc:1" \
+			TEST_CMD='sleep 60'
 		sleep "$delay"
 		kill -TERM "$PID"
 		rc=0
@@ -260,7 +268,7 @@ t_cleanup_spares_live_run() {
 	printf 'FROM busybox:latest\nCMD ["sleep", "600"]\n' >svc/Dockerfile
 	DOCKER_BUILDKIT=0 docker build -q -t "t$T_UNIQ-svc:1" svc >/dev/null ||
 		t_fail "cannot build the service image"
-	start_pipeline app TAG=live PUSH=false TEST_SERVICES="db=t$T_UNIQ-svc:1" \
+	start_until "running the tests" app TAG=live PUSH=false TEST_SERVICES="db=t$T_UNIQ-svc:1" \
 		TEST_CMD='echo tests-started; sleep 4; echo tests-done'
 	wait_for "tests-started"
 	local id rc=0
@@ -338,7 +346,7 @@ DF
 		t_fail "cannot build the service image"
 	for case in "TERM 0.05" "TERM 0.3" "INT 0.1" "TERM 1"; do
 		set -- $case
-		start_pipeline app TAG=x TEST_SERVICES="a=t$T_UNIQ-svc:1,b=t$T_UNIQ-svc:1" \
+		start_until "running the tests" app TAG=x TEST_SERVICES="a=t$T_UNIQ-svc:1,b=t$T_UNIQ-svc:1" \
 			TEST_CMD='echo tests-started; sleep 60'
 		wait_for "tests-started"
 		stop_with TERM "$1" "$2"
