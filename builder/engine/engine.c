@@ -752,6 +752,18 @@ static void set_method(CURL *c, const struct engine_request *req,
 	}
 }
 
+/* A cleanup request after a signal, past the bound (signals.h). */
+static int cleanup_late(const struct engine *eng,
+			const struct engine_request *req, struct error *err)
+{
+	return err_set(err, EXIT_ENGINE,
+		       "%s %.*s: gave up, the cleanup after a signal is "
+		       "bounded to %d s and the engine at '%s' did not answer "
+		       "in time",
+		       req->method, path_len(req->path), req->path,
+		       SIGNAL_CLEANUP_S, eng->host);
+}
+
 int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 {
 	CURL *c = eng->curl;
@@ -777,8 +789,8 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 		goto out;
 	}
 	if (signals_pending() && started >= signals_deadline()) {
-		t.cleanup_late = 1;
-		goto late;
+		cleanup_late(eng, req, err);
+		goto out;
 	}
 	buf_addstr(&url, eng->base_url);
 	if (eng->api[0] && strcmp(req->path, "/_ping"))
@@ -851,14 +863,8 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 		signals_error(err);
 		goto out;
 	}
-late:
 	if (t.cleanup_late) {
-		err_set(err, EXIT_ENGINE,
-			"%s %.*s: gave up, the cleanup after a signal is "
-			"bounded to %d s and the engine at '%s' did not answer "
-			"in time",
-			req->method, path_len(req->path), req->path,
-			SIGNAL_CLEANUP_S, eng->host);
+		cleanup_late(eng, req, err);
 		goto out;
 	}
 	if (t.timed_out) {

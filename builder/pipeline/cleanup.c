@@ -206,9 +206,9 @@ int cleanup_run(struct engine *eng)
 		}
 	}
 	if (failures)
-		log_warn("%d object%s of run %s may be left on the engine: "
-			 "remove %s with `builder cleanup --run %s`",
-			 failures, failures == 1 ? "" : "s", run_id,
-			 failures == 1 ? "it" : "them", run_id);
+		log_warn("the cleanup of run %s is not complete (%d "
+			 "failure%s): remove what is left with `builder "
+			 "cleanup --run %s`",
+			 run_id, failures, failures == 1 ? "" : "s", run_id);
 	return failures;
 }

@@ -95,7 +95,9 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 
 	buf_addf(&path, "%s%sfilters=%s", list_path,
 		 strchr(list_path, '?') ? "&" : "?", filter);
-	if (engine_json(eng, "GET", path.data, NULL, &list, NULL, err) < 0) {
+	/* Also after a signal: this may be the cleanup it started. */
+	if (engine_json_uninterrupted(eng, "GET", path.data, NULL, &list, err) <
+	    0) {
 		err_wrap(err, "cannot list %ss labelled '%s'", what,
 			 CLEANUP_LABEL);
 		goto out;

@@ -292,6 +292,40 @@ t_signal_hung_engine() {
 	assert_not_contains "$OUT" "runtime error"
 }
 
+# After a signal, the cleanup also removes what carries the run's label
+# though its ID never reached builder (a create cut short).
+t_signal_removes_by_label() {
+	need_builder
+	local body='[{"Id":"l0st","Names":["/builder-lost-test"],"Created":1,"Labels":{"io.builder.run":"x"}}]'
+	fe_start <<EOF
+match POST /build
+$FE_STREAM_HEAD$STEP1$STEP2
+sleep 120
+match GET /containers/json
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${#body}\r\n\r\n$body
+match GET /networks
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]
+match DELETE /containers/
+reply HTTP/1.1 204 No Content\r\n\r\n
+EOF
+	[ -d app ] || make_app app
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 \
+		PUSH=false BUILDER=classic "$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+	local pid=$! rc=0 i
+	for i in $(seq 100); do
+		grep -q "Step 2/3" "$STDOUT" && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	cat "$STDOUT" "$STDERR" >"$OUT"
+	sed 's/^/  | /' "$OUT"
+	assert_eq "$rc" 130 "exit status"
+	assert_contains "$FAKE_LOG" "GET /v1.41/containers/json?all=1&filters="
+	assert_contains "$FAKE_LOG" "DELETE /v1.41/containers/l0st?force=1"
+	assert_contains "$STDERR" "removed container 'builder-lost-test'"
+}
+
 t_second_signal_hung_engine() {
 	need_builder
 	fe_hung_removals
@@ -593,6 +627,7 @@ run_test "one byte at a time: build, tag and push succeed" t_one_byte_chunks
 run_test "a stall longer than BUILDER_IDLE_TIMEOUT exits 3 naming it" t_stall_idle_timeout
 run_test "SIGINT against an engine that hangs on removals: out within the bound, cleanup line" t_signal_hung_engine
 run_test "a second signal against a hung engine exits at once" t_second_signal_hung_engine
+run_test "after a signal, the cleanup removes what carries the run's label" t_signal_removes_by_label
 run_test "a short JSON answer that stalls exits 3" t_short_json_answer
 run_test "a message over the 1 MiB cap exits 3" t_line_over_the_cap
 run_test "malformed JSON exits 3" t_malformed_json
