@@ -93,6 +93,43 @@ static int parse_long(const char *name, const char *value, long min, long max,
 	return 0;
 }
 
+/* `builder cleanup --older-than`: a number of seconds, or with s, m, h or
+ * d (90s, 30m, 1h, 2d). */
+static int parse_age(const char *value, long *out, struct error *err)
+{
+	char *end;
+	long v, unit = 1;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (*end && !end[1])
+		switch (*end++) {
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		default:
+			end--;
+		}
+	if (errno || end == value || *end || v < 0 || v > 3650L * 86400 / unit)
+		return err_set(
+			err, EXIT_USAGE,
+			"--older-than '%s' is not an age: use seconds or "
+			"a number with s, m, h or d (example: "
+			"--older-than 2h)",
+			value);
+	*out = v * unit;
+	return 0;
+}
+
 static int parse_builder(const char *value, enum builder_kind *out,
 			 struct error *err)
 {
@@ -277,6 +314,8 @@ enum {
 	OPT_PULL,
 	OPT_NO_CACHE,
 	OPT_RUN,
+	OPT_OLDER_THAN,
+	OPT_ALL,
 };
 
 static const struct option long_options[] = {
@@ -302,6 +341,8 @@ static const struct option long_options[] = {
 	{ "pull", no_argument, NULL, OPT_PULL },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "run", required_argument, NULL, OPT_RUN },
+	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
+	{ "all", no_argument, NULL, OPT_ALL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -391,6 +432,14 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_RUN:
 			set_str(&cfg->cleanup_run, optarg);
+			break;
+		case OPT_OLDER_THAN:
+			if (parse_age(optarg, &cfg->cleanup_age, err) < 0)
+				return -1;
+			cfg->cleanup_age_set = 1;
+			break;
+		case OPT_ALL:
+			cfg->cleanup_all = 1;
 			break;
 		case 'q':
 			cfg->log_level = LOG_QUIET;
@@ -672,8 +721,17 @@ void config_usage(void)
 	      "push\n"
 	      "       builder check                       report the engine "
 	      "and credentials\n"
-	      "       builder cleanup [--run ID]          remove leftovers of "
-	      "killed runs\n"
+	      "       builder cleanup [--run ID | --older-than AGE | --all]\n"
+	      "                                           remove leftovers of "
+	      "killed runs:\n"
+	      "                                           of run ID, else "
+	      "those "
+	      "older than\n"
+	      "                                           AGE (default 1h; "
+	      "30m, "
+	      "2d...), or all\n"
+	      "                                           (--all may hit live "
+	      "runs)\n"
 	      "\n"
 	      "builder builds the image [REGISTRY/]ACCOUNT/IMAGE:TAG from "
 	      "CONTEXT on the\n"
@@ -759,8 +817,10 @@ void config_usage(void)
 	      "  3 engine unreachable or engine error, 4 tests failed, 5 tag "
 	      "or push failed\n"
 	      "  (also: stdout could not be written, the result is lost),\n"
-	      "  130 and 143 interrupted by SIGINT and SIGTERM, after "
-	      "cleanup\n",
+	      "  129, 130, 131, 143 interrupted by SIGHUP, SIGINT, SIGQUIT, "
+	      "SIGTERM,\n"
+	      "  after a cleanup of at most 10 s (a second signal exits at "
+	      "once)\n",
 	      stdout);
 }
 

@@ -55,6 +55,9 @@ struct config {
 	long push_retries; /* default 3 */
 	char *report; /* path of the JSON summary, or NULL */
 	char *cleanup_run; /* `builder cleanup --run ID` */
+	long cleanup_age; /* --older-than, seconds, when cleanup_age_set */
+	int cleanup_age_set;
+	int cleanup_all; /* --all */
 	int log_level; /* enum log_level: --quiet, --verbose */
 
 	/* The engine's settings: DOCKER_HOST, DOCKER_TLS_VERIFY, ...,

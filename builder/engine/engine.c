@@ -64,6 +64,7 @@ struct transfer {
 	int interrupted;
 	int timed_out;
 	int idle; /* nothing moved for idle_timeout seconds */
+	int cleanup_late; /* past the cleanup bound after a signal */
 	double last_active; /* when a byte last went either way */
 	curl_off_t last_dl, last_ul;
 	const char *body_pos; /* small in-memory body */
@@ -455,6 +456,12 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		t->timed_out = 1;
 		return 1;
 	}
+	/* After a signal, cleanup requests share a few seconds in all. */
+	if (t->req->ignore_interrupt && signals_pending() &&
+	    now >= signals_deadline()) {
+		t->cleanup_late = 1;
+		return 1;
+	}
 	/* Our own idle timer rather than CURLOPT_LOW_SPEED_*: libcurl
 	 * averages the speed over its last five seconds, so its limit fired
 	 * five seconds or more after the engine went quiet. libcurl calls
@@ -737,6 +744,18 @@ static void set_method(CURL *c, const struct engine_request *req,
 	}
 }
 
+/* A cleanup request after a signal, past the bound (signals.h). */
+static int cleanup_late(const struct engine *eng,
+			const struct engine_request *req, struct error *err)
+{
+	return err_set(err, EXIT_ENGINE,
+		       "%s %.*s: gave up, the cleanup after a signal is "
+		       "bounded to %d s and the engine at '%s' did not answer "
+		       "in time",
+		       req->method, path_len(req->path), req->path,
+		       SIGNAL_CLEANUP_S, eng->host);
+}
+
 int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 {
 	CURL *c = eng->curl;
@@ -745,7 +764,7 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 	struct buf url = BUF_INIT;
 	char why[CURL_ERROR_SIZE] = "";
 	double started = now_seconds();
-	CURLcode rc;
+	CURLcode rc = CURLE_OK;
 	int ret = -1;
 
 	memset(&t, 0, sizeof(t));
@@ -759,6 +778,10 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 
 	if (!req->ignore_interrupt && signals_pending()) {
 		signals_error(err);
+		goto out;
+	}
+	if (signals_pending() && started >= signals_deadline()) {
+		cleanup_late(eng, req, err);
 		goto out;
 	}
 	buf_addstr(&url, eng->base_url);
@@ -832,6 +855,10 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 		signals_error(err);
 		goto out;
 	}
+	if (t.cleanup_late) {
+		cleanup_late(eng, req, err);
+		goto out;
+	}
 	if (t.timed_out) {
 		req->timed_out = 1;
 		err_set(err, EXIT_ENGINE, "%s %.*s: deadline reached",
@@ -839,13 +866,18 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 		goto out;
 	}
 	if (t.idle) {
+		/* Name BUILDER_IDLE_TIMEOUT only when it set the limit. */
+		int by_env = eng->idle_timeout &&
+			     idle_limit(&t) == eng->idle_timeout;
+
 		err_set(err, EXIT_ENGINE,
 			"the docker engine at '%s' sent nothing for %ld s "
-			"during %s %.*s (BUILDER_IDLE_TIMEOUT); it may be "
-			"stuck: check it with 'docker info', or raise "
-			"BUILDER_IDLE_TIMEOUT",
+			"during %s %.*s%s; it may be stuck: check it with "
+			"'docker info'%s",
 			eng->host, idle_limit(&t), req->method,
-			path_len(req->path), req->path);
+			path_len(req->path), req->path,
+			by_env ? " (BUILDER_IDLE_TIMEOUT)" : "",
+			by_env ? ", or raise BUILDER_IDLE_TIMEOUT" : "");
 		err->retryable = 1;
 		goto out;
 	}
@@ -986,6 +1018,13 @@ int engine_json_cleanup(struct engine *eng, const char *method,
 			const char *path, long *status, struct error *err)
 {
 	return json_exchange(eng, method, path, NULL, NULL, status, 1, err);
+}
+
+int engine_json_uninterrupted(struct engine *eng, const char *method,
+			      const char *path, const cJSON *body, cJSON **out,
+			      struct error *err)
+{
+	return json_exchange(eng, method, path, body, out, NULL, 1, err);
 }
 
 static void copy_json_string(const cJSON *obj, const char *key, char *dst,

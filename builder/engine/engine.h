@@ -120,6 +120,12 @@ int engine_json(struct engine *eng, const char *method, const char *path,
 /* Same, for cleanup: ignores the interrupt flag. */
 int engine_json_cleanup(struct engine *eng, const char *method,
 			const char *path, long *status, struct error *err);
+/* engine_json() that a signal arriving during the request does not cut
+ * short (it is bounded by the cleanup deadline, signals.h): for creates,
+ * whose object would exist without our knowing its ID. */
+int engine_json_uninterrupted(struct engine *eng, const char *method,
+			      const char *path, const struct cJSON *body,
+			      struct cJSON **out, struct error *err);
 
 /* What the engine said about itself; valid after engine_ping(). */
 const char *engine_host(const struct engine *eng); /* "unix:///..." */

@@ -1,8 +1,7 @@
 /*
  * The registry of engine objects this run created, and their removal; see
- * cleanup.h. Endpoints: DELETE /containers/{id}?force=1&v=1,
- * DELETE /networks/{id}, and for `builder cleanup` GET /containers/json and
- * GET /networks filtered on the io.builder.run label.
+ * cleanup.h. Endpoints: DELETE /containers/{id}?force=1&v=1 and
+ * DELETE /networks/{id}; the search by label is leftovers.c's.
  *
  * Every removal goes through engine_json_cleanup(), which finishes even
  * when a signal is pending: the signal that interrupted the pipeline must
@@ -20,16 +19,19 @@
 
 #include "util/buf.h"
 #include "pipeline/cleanup.h"
+#include "pipeline/leftovers.h"
 #include "engine/engine.h"
 #include "util/log.h"
+#include "util/signals.h"
 #include "util/strlist.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
 /* A network's endpoints can linger briefly after a forced container
- * removal; the engine then answers 403 "has active endpoints". */
-#define NETWORK_TRIES 10
-#define NETWORK_RETRY_NS (200L * 1000 * 1000)
+ * removal; the engine then answers 403 "has active endpoints". A removal
+ * already under way (409) ends soon too. */
+#define REMOVE_TRIES 10
+#define REMOVE_RETRY_NS (200L * 1000 * 1000)
 
 static char run_id[16];
 static struct strlist containers = STRLIST_INIT;
@@ -55,6 +57,16 @@ const char *cleanup_run_id(void)
 	}
 	snprintf(run_id, sizeof(run_id), "b%02x%02x%02x%02x%02x", r[0], r[1],
 		 r[2], r[3], r[4]);
+	{
+		struct buf hint = BUF_INIT;
+
+		buf_addf(&hint,
+			 "a second signal: exiting before the cleanup ended; "
+			 "remove what is left with `builder cleanup --run %s`",
+			 run_id);
+		signals_set_exit_hint(hint.data);
+		buf_release(&hint);
+	}
 	return run_id;
 }
 
@@ -62,6 +74,14 @@ static void add(struct strlist *l, const char *id)
 {
 	if (id && *id && !strlist_has(l, id))
 		strlist_push(l, id);
+}
+
+int cleanup_create(struct engine *eng, const char *path, const cJSON *body,
+		   cJSON **resp, struct error *err)
+{
+	if (signals_pending())
+		return signals_error(err);
+	return engine_json_uninterrupted(eng, "POST", path, body, resp, err);
 }
 
 void cleanup_add_container(const char *id)
@@ -95,8 +115,8 @@ void cleanup_forget(const char *id)
 		forget(&networks, id);
 }
 
-static int remove_one(struct engine *eng, const char *what, const char *id,
-		      struct error *err)
+int cleanup_remove(struct engine *eng, const char *what, const char *id,
+		   struct error *err)
 {
 	struct buf path = BUF_INIT;
 	long status = 0;
@@ -114,10 +134,13 @@ static int remove_one(struct engine *eng, const char *what, const char *id,
 			ret = 0;
 			break;
 		}
-		if (status != 403 || tries >= NETWORK_TRIES ||
-		    strcmp(what, "network"))
+		/* 403: a network's endpoints linger; 409: a removal
+		 * already under way (a run that exited during it). */
+		if ((status != 403 || strcmp(what, "network")) && status != 409)
 			break;
-		nanosleep(&(struct timespec){ 0, NETWORK_RETRY_NS }, NULL);
+		if (tries >= REMOVE_TRIES)
+			break;
+		nanosleep(&(struct timespec){ 0, REMOVE_RETRY_NS }, NULL);
 	}
 	buf_release(&path);
 	if (ret < 0)
@@ -129,13 +152,13 @@ static int remove_one(struct engine *eng, const char *what, const char *id,
 int cleanup_remove_container(struct engine *eng, const char *id,
 			     struct error *err)
 {
-	return remove_one(eng, "container", id, err);
+	return cleanup_remove(eng, "container", id, err);
 }
 
 int cleanup_remove_network(struct engine *eng, const char *id,
 			   struct error *err)
 {
-	return remove_one(eng, "network", id, err);
+	return cleanup_remove(eng, "network", id, err);
 }
 
 /* Removes every id of l; returns the number of failures. */
@@ -148,13 +171,8 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what)
 		struct error err = ERROR_INIT;
 		size_t before = l->n;
 
-		if (remove_one(eng, what, l->v[i], &err) < 0) {
-			log_warn("%s; remove it with `docker %s rm -f` or "
-				 "`builder cleanup --run %s`",
-				 err.msg,
-				 strcmp(what, "network") ? "container"
-							 : "network",
-				 cleanup_run_id());
+		if (cleanup_remove(eng, what, l->v[i], &err) < 0) {
+			log_warn("%s", err.msg);
 			failures++;
 		}
 		if (l->n == before)
@@ -166,6 +184,7 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what)
 int cleanup_run(struct engine *eng)
 {
 	int failures = 0;
+	int created = containers.n || networks.n;
 
 	if (!eng)
 		return 0;
@@ -173,121 +192,23 @@ int cleanup_run(struct engine *eng)
 	failures += remove_all(eng, &networks, "network");
 	strlist_clear(&containers);
 	strlist_clear(&networks);
-	return failures;
-}
+	/* A signal may have cut a create request short: the object exists
+	 * but its ID never reached us. Everything we create carries our
+	 * label, so look for it by label too. Only when we were interrupted
+	 * or created something, so that a plain run makes no extra
+	 * requests. */
+	if (run_id[0] && (signals_pending() || created)) {
+		struct error err = ERROR_INIT;
 
-/* --- `builder cleanup` ------------------------------------------------ */
-
-/* The urlencoded filters={"label":["io.builder.run[=ID]"]} value; id has
- * been checked to need no JSON escaping. */
-static char *label_filter(const char *id)
-{
-	struct buf json = BUF_INIT, q = BUF_INIT;
-
-	buf_addf(&json, "{\"label\":[\"%s%s%s\"]}", CLEANUP_LABEL,
-		 id ? "=" : "", id ? id : "");
-	buf_add_urlencoded(&q, json.data);
-	buf_release(&json);
-	return buf_detach(&q);
-}
-
-static int valid_run_id(const char *id)
-{
-	if (!*id || strlen(id) > 64)
-		return 0;
-	for (; *id; id++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
-			    "YZ"
-			    "0123456789_.-",
-			    *id))
-			return 0;
-	return 1;
-}
-
-/* Lists objects of one kind and removes each. *failures counts removals
- * that failed. */
-static int sweep(struct engine *eng, const char *what, const char *list_path,
-		 const char *filter, int *failures, struct error *err)
-{
-	struct buf path = BUF_INIT;
-	cJSON *list = NULL;
-	const cJSON *item;
-	int ret = -1;
-
-	buf_addf(&path, "%s%sfilters=%s", list_path,
-		 strchr(list_path, '?') ? "&" : "?", filter);
-	if (engine_json(eng, "GET", path.data, NULL, &list, NULL, err) < 0) {
-		err_wrap(err, "cannot list %ss labelled '%s'", what,
-			 CLEANUP_LABEL);
-		goto out;
-	}
-	cJSON_ArrayForEach(item, list)
-	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "Id");
-		const cJSON *labels =
-			cJSON_GetObjectItemCaseSensitive(item, "Labels");
-		const cJSON *run =
-			cJSON_GetObjectItemCaseSensitive(labels, CLEANUP_LABEL);
-		const cJSON *name =
-			cJSON_GetObjectItemCaseSensitive(item, "Name");
-		const cJSON *names =
-			cJSON_GetObjectItemCaseSensitive(item, "Names");
-		const char *shown = NULL;
-		struct error one = ERROR_INIT;
-
-		if (!cJSON_IsString(id))
-			continue;
-		if (cJSON_IsString(name))
-			shown = name->valuestring;
-		else if (cJSON_IsArray(names) &&
-			 cJSON_IsString(cJSON_GetArrayItem(names, 0)))
-			shown = cJSON_GetArrayItem(names, 0)->valuestring;
-		if (shown && *shown == '/')
-			shown++;
-		if (remove_one(eng, what, id->valuestring, &one) < 0) {
-			log_warn("%s", one.msg);
-			(*failures)++;
-			continue;
+		if (leftovers_sweep(eng, run_id, -1, &failures, &err) < 0) {
+			log_warn("%s", err.msg);
+			failures++;
 		}
-		log_info("removed %s '%s' (run %s)", what,
-			 shown ? shown : id->valuestring,
-			 cJSON_IsString(run) ? run->valuestring : "unknown");
 	}
-	ret = 0;
-out:
-	cJSON_Delete(list);
-	buf_release(&path);
-	return ret;
-}
-
-int cleanup_leftovers(struct engine *eng, const char *id, struct error *err)
-{
-	char *filter = NULL;
-	int failures = 0;
-	int ret = -1;
-
-	if (id && !valid_run_id(id))
-		return err_set(err, EXIT_USAGE,
-			       "run id '%s' is not one builder makes; use the "
-			       "id from a builder log line, e.g. --run "
-			       "b1a2b3c4d5e",
-			       id);
-	filter = label_filter(id);
-
-	/* Containers first: a network with endpoints cannot be removed. */
-	if (sweep(eng, "container", "/containers/json?all=1", filter, &failures,
-		  err) < 0 ||
-	    sweep(eng, "network", "/networks", filter, &failures, err) < 0)
-		goto out;
-	if (failures) {
-		err_set(err, EXIT_ENGINE,
-			"%d object%s labelled '%s' could not be removed; see "
-			"the warnings above",
-			failures, failures == 1 ? "" : "s", CLEANUP_LABEL);
-		goto out;
-	}
-	ret = 0;
-out:
-	free(filter);
-	return ret;
+	if (failures)
+		log_warn("the cleanup of run %s is not complete (%d "
+			 "failure%s): remove what is left with `builder "
+			 "cleanup --run %s`",
+			 run_id, failures, failures == 1 ? "" : "s", run_id);
+	return failures;
 }

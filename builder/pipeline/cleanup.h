@@ -24,6 +24,15 @@ struct engine;
  * for the whole process. */
 const char *cleanup_run_id(void);
 
+/* POST path (a /containers/create or /networks/create) with body, into
+ * *resp. A signal that arrives during the request does not cut it short:
+ * the object would exist with its ID lost. One that arrived before it
+ * fails it at once. Register the answer's ID with cleanup_add_*(). */
+struct cJSON;
+int cleanup_create(struct engine *eng, const char *path,
+		   const struct cJSON *body, struct cJSON **resp,
+		   struct error *err);
+
 void cleanup_add_container(const char *id);
 void cleanup_add_network(const char *id);
 /* Forgets an object removed by its owner. */
@@ -39,15 +48,16 @@ int cleanup_remove_network(struct engine *eng, const char *id,
 			   struct error *err);
 
 /* Removes what is registered, containers first (force, with anonymous
- * volumes), then networks. Logs what it could not remove. Returns the
- * number of failures. */
+ * volumes), then networks; then, after a signal or when anything was
+ * registered, whatever else carries this run's label (a create whose
+ * answer a signal cut short). Logs what it could not remove, with the
+ * `builder cleanup --run ID` line. Returns the number of failures. After a
+ * signal, the removals share SIGNAL_CLEANUP_S seconds (signals.h). */
 int cleanup_run(struct engine *eng);
 
-/* `builder cleanup`: removes every container and network labelled by any
- * builder run (or by run_id when not NULL), logging each. Fails (EXIT_ENGINE)
- * when listing fails or some object could not be removed. Not for use at
- * the start of a pipeline: other runs on the same engine may be live. */
-int cleanup_leftovers(struct engine *eng, const char *run_id,
-		      struct error *err);
+/* Removes one container (what "container") or network now, as the two
+ * above; for leftovers.c. */
+int cleanup_remove(struct engine *eng, const char *what, const char *id,
+		   struct error *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "pipeline/build.h"
 #include "pipeline/cleanup.h"
+#include "pipeline/leftovers.h"
 #include "cli/config.h"
 #include "engine/engine.h"
 #include "engine/json.h"
@@ -113,6 +114,9 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	rep->image = xstrdup(cfg->image_ref);
 	log_info("builder %s: %s (tag from %s)", BUILDER_VERSION,
 		 cfg->image_ref, cfg->tag_source);
+	/* Names the run before anything can be left on the engine. */
+	log_info("run %s: what it creates on the engine is labelled %s=%s",
+		 cleanup_run_id(), CLEANUP_LABEL, cleanup_run_id());
 	if (connect_engine(&eng, cfg, rep, err) < 0 ||
 	    resolve_credentials(cfg, &cred, err) < 0)
 		goto out;
@@ -221,10 +225,18 @@ int pipeline_cleanup(const struct config *cfg, struct error *err)
 	struct engine *eng = NULL;
 	int ret = -1;
 
+	if (cfg->cleanup_all + cfg->cleanup_age_set + !!cfg->cleanup_run > 1)
+		return err_set(err, EXIT_USAGE,
+			       "builder cleanup takes one of --run, "
+			       "--older-than and --all; see builder --help");
 	if (engine_open(&eng, &cfg->engine, err) < 0 ||
 	    engine_ping(eng, err) < 0)
 		goto out;
-	ret = cleanup_leftovers(eng, cfg->cleanup_run, err);
+	ret = leftovers_remove(eng, cfg->cleanup_run,
+			       cfg->cleanup_all	      ? -1
+			       : cfg->cleanup_age_set ? cfg->cleanup_age
+						      : CLEANUP_DEFAULT_AGE,
+			       err);
 out:
 	engine_close(eng);
 	return ret;

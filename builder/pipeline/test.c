@@ -103,7 +103,7 @@ static int create_container(struct engine *eng, const char *name,
 
 	buf_addstr(&path, "/containers/create?name=");
 	buf_add_urlencoded(&path, name);
-	if (engine_json(eng, "POST", path.data, body, &resp, NULL, err) < 0)
+	if (cleanup_create(eng, path.data, body, &resp, err) < 0)
 		goto out;
 	got = cJSON_GetObjectItemCaseSensitive(resp, "Id");
 	if (!cJSON_IsString(got) || !got->valuestring[0]) {
@@ -275,8 +275,7 @@ static int create_network(struct stage *st, struct error *err)
 	cJSON_AddStringToObject(body, "Driver", "bridge");
 	cJSON_AddBoolToObject(body, "CheckDuplicate", 1);
 	cJSON_AddItemToObject(body, "Labels", labels());
-	if (engine_json(st->eng, "POST", "/networks/create", body, &resp, NULL,
-			err) < 0)
+	if (cleanup_create(st->eng, "/networks/create", body, &resp, err) < 0)
 		goto out;
 	id = cJSON_GetObjectItemCaseSensitive(resp, "Id");
 	if (!cJSON_IsString(id) || !id->valuestring[0]) {

@@ -222,6 +222,122 @@ EOF
 	[ "$secs" -le 6 ] || t_fail "the stall was noticed after $secs s, want about 2"
 }
 
+# fe_hung_removals: a build whose RUN step's container is running, then
+# silence; removals and listings are held forever (a hung engine).
+fe_hung_removals() {
+	fe_start <<EOF
+match POST /build
+$FE_STREAM_HEAD$STEP1$STEP2{"stream":" ---\\\\u003e Running in 0123456789ab\\\\n"}\\r\\n
+sleep 120
+match DELETE /containers/
+hold
+match DELETE /networks/
+hold
+match GET /containers/json
+hold
+match GET /networks
+hold
+EOF
+}
+
+# hung_run SIG [SECOND_DELAY]: the pipeline against fe_hung_removals in the
+# background, SIG once the RUN step runs (and SIG again after SECOND_DELAY
+# s); sets RC and SECS (from the first signal). A run still alive 30 s
+# after the signal is killed and fails the test: a bound on a hang.
+hung_run() {
+	local sig=$1 again=${2:-} pid start i
+	[ -d app ] || make_app app
+	: >"$STDOUT"
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 \
+		PUSH=false BUILDER=classic "$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+	pid=$!
+	for i in $(seq 100); do
+		grep -q "Running in" "$STDOUT" "$STDERR" && break
+		sleep 0.1
+	done
+	start=$(date +%s%N)
+	kill -"$sig" "$pid"
+	if [ -n "$again" ]; then
+		sleep "$again"
+		kill -"$sig" "$pid" 2>/dev/null || echo "(already gone at the second signal)"
+	fi
+	for i in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+		cat "$STDOUT" "$STDERR"
+		t_fail "still running 30 s after SIG$sig against a hung engine"
+	fi
+	RC=0
+	wait "$pid" || RC=$?
+	SECS=$((($(date +%s%N) - start) / 1000000000))
+	cat "$STDOUT" "$STDERR" >"$OUT"
+	sed 's/^/  | /' "$OUT"
+	echo "  (exit $RC after $SECS s)"
+}
+
+t_signal_hung_engine() {
+	need_builder
+	fe_hung_removals
+	hung_run INT
+	assert_eq "$RC" 130 "exit status"
+	assert_contains "$STDERR" "interrupted by SIGINT"
+	assert_contains "$STDERR" "builder cleanup --run b"
+	# The 120 s limit of short exchanges is not the user's setting.
+	assert_not_contains "$STDERR" "BUILDER_IDLE_TIMEOUT"
+	assert_not_contains "$OUT" "AddressSanitizer"
+	assert_not_contains "$OUT" "runtime error"
+}
+
+# After a signal, the cleanup also removes what carries the run's label
+# though its ID never reached builder (a create cut short).
+t_signal_removes_by_label() {
+	need_builder
+	local body='[{"Id":"l0st","Names":["/builder-lost-test"],"Created":1,"Labels":{"io.builder.run":"x"}}]'
+	fe_start <<EOF
+match POST /build
+$FE_STREAM_HEAD$STEP1$STEP2
+sleep 120
+match GET /containers/json
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${#body}\r\n\r\n$body
+match GET /networks
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]
+match DELETE /containers/
+reply HTTP/1.1 204 No Content\r\n\r\n
+EOF
+	[ -d app ] || make_app app
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 \
+		PUSH=false BUILDER=classic "$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+	local pid=$! rc=0 i
+	for i in $(seq 100); do
+		grep -q "Step 2/3" "$STDOUT" && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	cat "$STDOUT" "$STDERR" >"$OUT"
+	sed 's/^/  | /' "$OUT"
+	assert_eq "$rc" 130 "exit status"
+	assert_contains "$FAKE_LOG" "GET /v1.41/containers/json?all=1&filters="
+	assert_contains "$FAKE_LOG" "DELETE /v1.41/containers/l0st?force=1"
+	assert_contains "$STDERR" "removed container 'builder-lost-test'"
+}
+
+t_second_signal_hung_engine() {
+	need_builder
+	fe_hung_removals
+	hung_run TERM 1
+	assert_eq "$RC" 143 "exit status"
+	# The second signal came 1 s after the first: out at once, not at
+	# the end of the cleanup's bound.
+	[ "$SECS" -le 4 ] || t_fail "the second signal did not end the run: $SECS s"
+	assert_contains "$STDERR" "interrupted by SIGTERM; a second signal"
+	assert_contains "$STDERR" "builder cleanup --run b"
+}
+
 t_short_json_answer() {
 	need_builder
 	# /version promises more bytes than it sends, then goes quiet: a
@@ -509,6 +625,9 @@ run_test "errorDetail in a 200 build stream exits 1 with the message and the ste
 run_test "a stream cut inside a message exits 3" t_cut_inside_object
 run_test "one byte at a time: build, tag and push succeed" t_one_byte_chunks
 run_test "a stall longer than BUILDER_IDLE_TIMEOUT exits 3 naming it" t_stall_idle_timeout
+run_test "SIGINT against an engine that hangs on removals: out within the bound, cleanup line" t_signal_hung_engine
+run_test "a second signal against a hung engine exits at once" t_second_signal_hung_engine
+run_test "after a signal, the cleanup removes what carries the run's label" t_signal_removes_by_label
 run_test "a short JSON answer that stalls exits 3" t_short_json_answer
 run_test "a message over the 1 MiB cap exits 3" t_line_over_the_cap
 run_test "malformed JSON exits 3" t_malformed_json

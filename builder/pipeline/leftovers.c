@@ -1,0 +1,197 @@
+/*
+ * Leftovers: engine objects labelled io.builder.run, found by listing, and
+ * `builder cleanup`; see leftovers.h. Endpoints: GET /containers/json?all=1
+ * and GET /networks filtered on the label, removal through cleanup.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "util/buf.h"
+#include "pipeline/cleanup.h"
+#include "pipeline/leftovers.h"
+#include "engine/engine.h"
+#include "util/log.h"
+#include "util/banned.h"
+
+/* The urlencoded filters={"label":["io.builder.run[=ID]"]} value; id has
+ * been checked to need no JSON escaping. */
+static char *label_filter(const char *id)
+{
+	struct buf json = BUF_INIT, q = BUF_INIT;
+
+	buf_addf(&json, "{\"label\":[\"%s%s%s\"]}", CLEANUP_LABEL,
+		 id ? "=" : "", id ? id : "");
+	buf_add_urlencoded(&q, json.data);
+	buf_release(&json);
+	return buf_detach(&q);
+}
+
+static int valid_run_id(const char *id)
+{
+	if (!*id || strlen(id) > 64)
+		return 0;
+	for (; *id; id++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
+			    "0123456789_.-",
+			    *id))
+			return 0;
+	return 1;
+}
+
+/* The creation time of a listed object, in Unix seconds: a number for
+ * containers ("Created": 1733090000), RFC 3339 for networks
+ * ("2026-12-01T22:01:45.123456789Z" or "...+01:00"). -1 if unreadable. */
+static long long created_at(const cJSON *item)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "Created");
+	struct tm tm;
+	const char *p;
+	int sign, oh, om, n = 0;
+	long long t;
+
+	if (cJSON_IsNumber(c))
+		return (long long)c->valuedouble;
+	if (!cJSON_IsString(c))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(c->valuestring, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
+		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+		   &n) != 6 ||
+	    !n)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = (long long)timegm(&tm);
+	p = c->valuestring + n;
+	if (*p == '.')
+		p += 1 + strspn(p + 1, "0123456789");
+	if (*p == 'Z' || *p == 'z')
+		return t;
+	if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+		return -1;
+	sign = *p == '+' ? 1 : -1;
+	return t - sign * (oh * 3600LL + om * 60LL);
+}
+
+/* Lists objects of one kind and removes each that is at least older_than
+ * seconds old (any age when older_than < 0). *failures counts removals
+ * that failed. */
+static int sweep(struct engine *eng, const char *what, const char *list_path,
+		 const char *filter, long older_than, int *failures,
+		 struct error *err)
+{
+	long long now = (long long)time(NULL);
+	int kept = 0;
+
+	struct buf path = BUF_INIT;
+	cJSON *list = NULL;
+	const cJSON *item;
+	int ret = -1;
+
+	buf_addf(&path, "%s%sfilters=%s", list_path,
+		 strchr(list_path, '?') ? "&" : "?", filter);
+	/* Also after a signal: this may be the cleanup it started. */
+	if (engine_json_uninterrupted(eng, "GET", path.data, NULL, &list, err) <
+	    0) {
+		err_wrap(err, "cannot list %ss labelled '%s'", what,
+			 CLEANUP_LABEL);
+		goto out;
+	}
+	cJSON_ArrayForEach(item, list)
+	{
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "Id");
+		const cJSON *labels =
+			cJSON_GetObjectItemCaseSensitive(item, "Labels");
+		const cJSON *run =
+			cJSON_GetObjectItemCaseSensitive(labels, CLEANUP_LABEL);
+		const cJSON *name =
+			cJSON_GetObjectItemCaseSensitive(item, "Name");
+		const cJSON *names =
+			cJSON_GetObjectItemCaseSensitive(item, "Names");
+		const char *shown = NULL;
+		struct error one = ERROR_INIT;
+
+		if (!cJSON_IsString(id))
+			continue;
+		if (older_than >= 0) {
+			long long born = created_at(item);
+
+			/* Unknown age: possibly a live run's, kept. */
+			if (born < 0 || now - born < older_than) {
+				kept++;
+				continue;
+			}
+		}
+		if (cJSON_IsString(name))
+			shown = name->valuestring;
+		else if (cJSON_IsArray(names) &&
+			 cJSON_IsString(cJSON_GetArrayItem(names, 0)))
+			shown = cJSON_GetArrayItem(names, 0)->valuestring;
+		if (shown && *shown == '/')
+			shown++;
+		if (cleanup_remove(eng, what, id->valuestring, &one) < 0) {
+			log_warn("%s", one.msg);
+			(*failures)++;
+			continue;
+		}
+		log_info("removed %s '%s' (run %s)", what,
+			 shown ? shown : id->valuestring,
+			 cJSON_IsString(run) ? run->valuestring : "unknown");
+	}
+	if (kept)
+		log_info("kept %d %s%s younger than %ld s (possibly a live "
+			 "run's); see --older-than, --all",
+			 kept, what, kept == 1 ? "" : "s", older_than);
+	ret = 0;
+out:
+	cJSON_Delete(list);
+	buf_release(&path);
+	return ret;
+}
+
+int leftovers_sweep(struct engine *eng, const char *run_id, long older_than,
+		    int *failures, struct error *err)
+{
+	char *filter = label_filter(run_id);
+	int ret = 0;
+
+	/* Containers first: a network with endpoints cannot be removed. */
+	if (sweep(eng, "container", "/containers/json?all=1", filter,
+		  older_than, failures, err) < 0 ||
+	    sweep(eng, "network", "/networks", filter, older_than, failures,
+		  err) < 0)
+		ret = -1;
+	free(filter);
+	return ret;
+}
+
+int leftovers_remove(struct engine *eng, const char *id, long older_than,
+		     struct error *err)
+{
+	int failures = 0;
+	int ret = -1;
+
+	if (id && !valid_run_id(id))
+		return err_set(err, EXIT_USAGE,
+			       "run id '%s' is not one builder makes; use the "
+			       "id from a builder log line, e.g. --run "
+			       "b1a2b3c4d5e",
+			       id);
+	if (leftovers_sweep(eng, id, id ? -1 : older_than, &failures, err) < 0)
+		goto out;
+	if (failures) {
+		err_set(err, EXIT_ENGINE,
+			"%d object%s labelled '%s' could not be removed; see "
+			"the warnings above",
+			failures, failures == 1 ? "" : "s", CLEANUP_LABEL);
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
