@@ -3,21 +3,22 @@
  * a container of the built image; see test.h.
  *
  * Endpoints: POST /networks/create; POST /containers/create,
- * /containers/{id}/start, /containers/{id}/wait, /containers/{id}/kill;
- * GET /containers/{id}/json and /containers/{id}/logs. Pulls go through
+ * /containers/{id}/attach, /containers/{id}/start, /containers/{id}/wait,
+ * /containers/{id}/kill; GET /containers/{id}/json, and
+ * /containers/{id}/logs for the services' logs only. Pulls go through
  * pull.c, removal through cleanup.c.
  *
- * How output is read without losing the first lines of a fast container:
- * the docker CLI attaches and registers a wait before it starts the
- * container, because with --rm the container may be gone by the time a
- * later request arrives. That needs two transfers in flight at once. We
- * create the container with AutoRemove=false instead and delete it
- * ourselves, so it persists after it exits: we start it, then read
- * GET /containers/{id}/logs?follow=1, which replays everything written
- * since the start and ends when the container stops, then ask
- * POST /containers/{id}/wait?condition=not-running, which answers at once
- * for a stopped container. Nothing is lost however fast the container is,
- * and one connection at a time suffices.
+ * How the test output is read: as `docker run` does, by attaching before
+ * the start (POST /containers/{id}/attach?stream=1, a second connection
+ * held open through the start; see engine_stream_open()). The engine hands
+ * us the container's own bytes, multiplexed, whatever its log driver: GET
+ * /logs would go through the driver, which fails with "none" (HTTP 501) and
+ * turns json-file's invalid UTF-8 into U+FFFD. Attached before the start,
+ * we miss nothing however fast the container exits. The attach ends when
+ * the container's output closes; the container was created with
+ * AutoRemove=false and persists, so POST /containers/{id}/wait?condition=
+ * not-running then answers with its exit code at once, and we delete it
+ * ourselves.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -635,6 +636,7 @@ static int run_container(struct stage *st, const char *image,
 {
 	const struct config *cfg = st->cfg;
 	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct engine_stream *attach = NULL;
 	struct buf name = BUF_INIT, path = BUF_INIT;
 	cJSON *body = test_container_body(st, image);
 	struct demux d;
@@ -646,6 +648,18 @@ static int run_container(struct stage *st, const char *image,
 	buf_addf(&name, "builder-%s-test", cleanup_run_id());
 	if (create_container(st->eng, name.data, body, &st->test_id, err) < 0)
 		goto out;
+	buf_addf(&path, "/containers/%s/attach?stream=1&stdout=1&stderr=1",
+		 st->test_id);
+	req.method = "POST";
+	req.path = path.data;
+	req.on_data = demux_sink;
+	req.data_ctx = &d;
+	fflush(stdout);
+	if (engine_stream_open(st->eng, &req, &attach, err) < 0) {
+		err_wrap(err, "cannot attach to the test container '%s'",
+			 name.data);
+		goto out;
+	}
 	log_info("running the tests in '%s' (image %.*s): sh -c '%s'",
 		 name.data, image_width(image), image, cfg->test_cmd);
 	if (start_container(st->eng, name.data, st->test_id, err) < 0)
@@ -654,16 +668,8 @@ static int run_container(struct stage *st, const char *image,
 	res->ran = 1;
 	if (cfg->test_timeout > 0)
 		deadline = started + (double)cfg->test_timeout;
-
-	buf_addf(&path, "/containers/%s/logs?follow=1&stdout=1&stderr=1",
-		 st->test_id);
-	req.method = "GET";
-	req.path = path.data;
-	req.on_data = demux_sink;
-	req.data_ctx = &d;
 	req.deadline = deadline;
-	fflush(stdout);
-	if (engine_do(st->eng, &req, err) < 0) {
+	if (engine_stream_finish(attach, err) < 0) {
 		timed_out = req.timed_out;
 		if (!timed_out)
 			goto out;
@@ -701,6 +707,7 @@ static int run_container(struct stage *st, const char *image,
 	log_info("tests passed in %.1fs", res->seconds);
 	ret = 0;
 out:
+	engine_stream_close(attach);
 	demux_release(&d);
 	cJSON_Delete(body);
 	buf_release(&path);
