@@ -44,7 +44,7 @@
 #define SERVICE_READY_TIMEOUT_S 120
 #define SERVICE_SETTLE_S 0.4
 #define POLL_NS (500L * 1000 * 1000)
-#define SERVICE_LOG_TAIL 20
+#define SERVICE_LOG_TAIL 50
 #define LOG_LINE_MAX 4096u
 #define WAIT_BODY_MAX (64u * 1024)
 
@@ -93,9 +93,10 @@ static int image_width(const char *image)
 }
 
 /* POST /containers/create?name=NAME; registers the container for cleanup
- * before anything else can fail. */
+ * before anything else can fail. *status: the HTTP status. */
 static int create_container(struct engine *eng, const char *name,
-			    const cJSON *body, char **id, struct error *err)
+			    const cJSON *body, char **id, long *status,
+			    struct error *err)
 {
 	struct buf path = BUF_INIT;
 	cJSON *resp = NULL;
@@ -104,7 +105,7 @@ static int create_container(struct engine *eng, const char *name,
 
 	buf_addstr(&path, "/containers/create?name=");
 	buf_add_urlencoded(&path, name);
-	if (engine_json(eng, "POST", path.data, body, &resp, NULL, err) < 0)
+	if (engine_json(eng, "POST", path.data, body, &resp, status, err) < 0)
 		goto out;
 	got = cJSON_GetObjectItemCaseSensitive(resp, "Id");
 	if (!cJSON_IsString(got) || !got->valuestring[0]) {
@@ -129,17 +130,25 @@ out:
 	return ret;
 }
 
+/* POST /containers/{id}/start. A 400 is the image's fault, not the
+ * engine's: its command cannot be run (not found, not executable). The
+ * engine's message then names the command, e.g. 'exec: "/bin/sh": stat
+ * /bin/sh: no such file or directory'. Such failures get EXIT_TESTS. */
 static int start_container(struct engine *eng, const char *name, const char *id,
 			   struct error *err)
 {
 	struct buf path = BUF_INIT;
+	long status = 0;
 	int ret;
 
 	buf_addf(&path, "/containers/%s/start", id);
-	ret = engine_json(eng, "POST", path.data, NULL, NULL, NULL, err);
+	ret = engine_json(eng, "POST", path.data, NULL, NULL, &status, err);
 	buf_release(&path);
-	if (ret < 0)
+	if (ret < 0) {
+		if (status == 400)
+			err_recode(err, EXIT_TESTS);
 		return err_wrap(err, "cannot start container '%s'", name);
+	}
 	return 0;
 }
 
@@ -345,6 +354,7 @@ static int start_service(struct stage *st, struct service *s, struct error *err)
 {
 	struct buf name = BUF_INIT;
 	cJSON *body = cJSON_CreateObject();
+	long status = 0;
 	int ret = -1;
 
 	if (ensure_image(st->eng, s, err) < 0)
@@ -357,9 +367,28 @@ static int start_service(struct stage *st, struct service *s, struct error *err)
 	cJSON_AddFalseToObject(cJSON_AddObjectToObject(body, "HostConfig"),
 			       "AutoRemove");
 	join_network(st, body, s->name);
-	if (create_container(st->eng, s->container, body, &s->id, err) < 0 ||
-	    start_container(st->eng, s->container, s->id, err) < 0)
+	if (create_container(st->eng, s->container, body, &s->id, &status,
+			     err) < 0) {
+		/* The engine's "No command specified": nothing to run. */
+		if (status == 400 && strcasestr(err->msg, "command")) {
+			err_recode(err, EXIT_TESTS);
+			err_wrap(
+				err,
+				"image '%s' has no CMD and no ENTRYPOINT, so "
+				"there is nothing to run as a service: give it "
+				"a CMD, or name another image in TEST_SERVICES",
+				s->image);
+		}
 		goto out;
+	}
+	if (start_container(st->eng, s->container, s->id, err) < 0) {
+		if (err->code == EXIT_TESTS)
+			err_wrap(err,
+				 "the command of image '%s' cannot run; check "
+				 "its CMD and ENTRYPOINT",
+				 s->image);
+		goto out;
+	}
 	log_info("service '%s' (%s) started as '%s'", s->name, s->image,
 		 s->container);
 	ret = 0;
@@ -646,7 +675,8 @@ static int run_container(struct stage *st, const char *image,
 
 	demux_init(&d, to_terminal, NULL);
 	buf_addf(&name, "builder-%s-test", cleanup_run_id());
-	if (create_container(st->eng, name.data, body, &st->test_id, err) < 0)
+	if (create_container(st->eng, name.data, body, &st->test_id, NULL,
+			     err) < 0)
 		goto out;
 	buf_addf(&path, "/containers/%s/attach?stream=1&stdout=1&stderr=1",
 		 st->test_id);
@@ -662,8 +692,20 @@ static int run_container(struct stage *st, const char *image,
 	}
 	log_info("running the tests in '%s' (image %.*s): sh -c '%s'",
 		 name.data, image_width(image), image, cfg->test_cmd);
-	if (start_container(st->eng, name.data, st->test_id, err) < 0)
+	if (start_container(st->eng, name.data, st->test_id, err) < 0) {
+		if (err->code == EXIT_TESTS && strstr(err->msg, "/bin/sh"))
+			err_wrap(
+				err,
+				"the image %.*s has no /bin/sh, which runs "
+				"TEST_CMD (as /bin/sh -c TEST_CMD): test in an "
+				"image with a shell, e.g. a build stage FROM "
+				"busybox or alpine",
+				image_width(image), image);
+		else if (err->code == EXIT_TESTS)
+			err_wrap(err, "the image %.*s cannot run TEST_CMD",
+				 image_width(image), image);
 		goto out;
+	}
 	started = now_seconds();
 	res->ran = 1;
 	if (cfg->test_timeout > 0)

@@ -276,6 +276,60 @@ t_service_log_on_failure() {
 	assert_clean
 }
 
+t_service_logs_after_failed_tests() {
+	need_builder
+	make_app app
+	make_http_service
+	mkdir chatty
+	cat >chatty/Dockerfile <<'DF'
+FROM busybox:latest
+CMD ["sh", "-c", "i=1; while [ $i -le 60 ]; do echo \"svc line $i\"; i=$((i + 1)); done; exec sleep 600"]
+DF
+	service_image chatty chatty
+	pipeline 4 app TEST_SERVICES="db=t$T_UNIQ-db:1,chatty=t$T_UNIQ-chatty:1" \
+		TEST_CMD='sleep 1; echo "end of the test output" >&2; exit 1'
+	# The last 50 lines of every service, after the tests' own output.
+	assert_eq "$(grep -c '^    \[chatty\] svc line [0-9]*$' "$STDERR")" 50 "chatty's log lines"
+	grep -qx '    \[chatty\] svc line 60' "$STDERR" || t_fail "no last line"
+	grep -qx '    \[chatty\] svc line 11' "$STDERR" || t_fail "no 50th line from the end"
+	! grep -qx '    \[chatty\] svc line 10' "$STDERR" || t_fail "more than 50 lines"
+	assert_contains "$STDERR" "[db] db log line: listening on 8080"
+	local t d c
+	t=$(grep -nx "end of the test output" "$STDERR" | cut -d: -f1)
+	d=$(grep -n '\[db\] db log line' "$STDERR" | head -1 | cut -d: -f1)
+	c=$(grep -n '\[chatty\] svc line 11$' "$STDERR" | cut -d: -f1)
+	[ -n "$t" ] && [ "$t" -lt "$d" ] && [ "$t" -lt "$c" ] ||
+		t_fail "the service logs do not follow the test output"
+	assert_clean
+}
+
+# A context whose image has no shell and no CMD: one file FROM scratch.
+make_scratch_image_dir() {
+	mkdir -p "$1"
+	echo data >"$1/file"
+	printf 'FROM scratch\nCOPY file /file\n' >"$1/Dockerfile"
+}
+
+t_image_without_shell_exit_4() {
+	need_builder
+	make_scratch_image_dir noshell
+	pipeline 4 noshell TEST_CMD=true
+	assert_contains "$STDERR" "has no /bin/sh"
+	assert_clean
+}
+
+t_service_without_cmd_exit_4() {
+	need_builder
+	make_app app
+	make_scratch_image_dir nocmd
+	service_image nocmd nocmd
+	pipeline 4 app TEST_SERVICES="nocmd=t$T_UNIQ-nocmd:1" TEST_CMD='echo never'
+	assert_contains "$STDERR" "service 'nocmd'"
+	assert_contains "$STDERR" "no CMD"
+	assert_not_contains "$STDOUT" "never"
+	assert_clean
+}
+
 t_service_healthcheck_waited_for() {
 	need_builder
 	make_app app
@@ -424,6 +478,9 @@ run_test "an engine with log driver none (fake engine)" t_log_driver_none
 run_test "TEST_TIMEOUT kills the tests" t_timeout_kills
 run_test "a service is reached by its alias" t_service_by_alias
 run_test "failing tests show the service log" t_service_log_on_failure
+run_test "failed tests show the last 50 lines of every service log" t_service_logs_after_failed_tests
+run_test "an image without /bin/sh exits 4" t_image_without_shell_exit_4
+run_test "a service without CMD exits 4" t_service_without_cmd_exit_4
 run_test "a service HEALTHCHECK is waited for" t_service_healthcheck_waited_for
 run_test "a service that exits or is unhealthy fails the stage" t_service_unhealthy_or_exited
 run_test "a service image is pulled with credentials" t_service_pulled_with_credentials
