@@ -34,6 +34,7 @@
 static char run_id[16];
 static struct strlist containers = STRLIST_INIT;
 static struct strlist networks = STRLIST_INIT;
+static struct strlist unlabelled = STRLIST_INIT; /* also in containers */
 
 const char *cleanup_run_id(void)
 {
@@ -72,6 +73,12 @@ void cleanup_add_container(const char *id)
 void cleanup_add_network(const char *id)
 {
 	add(&networks, id);
+}
+
+void cleanup_add_step_container(const char *id)
+{
+	add(&containers, id);
+	add(&unlabelled, id);
 }
 
 /* 1 when id was in l (and is no more). id may be one of l's own strings:
@@ -149,12 +156,19 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what)
 		size_t before = l->n;
 
 		if (remove_one(eng, what, l->v[i], &err) < 0) {
-			log_warn("%s; remove it with `docker %s rm -f` or "
-				 "`builder cleanup --run %s`",
-				 err.msg,
-				 strcmp(what, "network") ? "container"
-							 : "network",
-				 cleanup_run_id());
+			if (strlist_has(&unlabelled, l->v[i]))
+				log_warn("%s; it carries no builder label (the "
+					 "classic builder made it for a RUN "
+					 "step): remove it with `docker rm -f "
+					 "%s`",
+					 err.msg, l->v[i]);
+			else
+				log_warn("%s; remove it with `docker %s rm -f` "
+					 "or `builder cleanup --run %s`",
+					 err.msg,
+					 strcmp(what, "network") ? "container"
+								 : "network",
+					 cleanup_run_id());
 			failures++;
 		}
 		if (l->n == before)
@@ -173,6 +187,7 @@ int cleanup_run(struct engine *eng)
 	failures += remove_all(eng, &networks, "network");
 	strlist_clear(&containers);
 	strlist_clear(&networks);
+	strlist_clear(&unlabelled);
 	return failures;
 }
 

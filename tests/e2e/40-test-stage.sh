@@ -239,6 +239,34 @@ t_log_driver_none() {
 	assert_contains "$FAKE_LOG" "DELETE /v1.41/containers/$cid"
 }
 
+t_step_container_hint() {
+	need_builder
+	make_app app
+	# The classic builder's RUN container carries no label of ours: when
+	# it cannot be removed after the build went quiet, the hint must name
+	# it for `docker rm -f`, not send the user to `builder cleanup --run`,
+	# which finds only labelled objects.
+	{
+		echo 'match /_ping'
+		echo 'reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nOstype: linux\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK'
+		echo 'match GET /version'
+		fe_reply '200 OK' '{"Version":"20.10.99-fake","ApiVersion":"1.41","Os":"linux","Arch":"amd64"}'
+		echo 'match POST /build'
+		echo 'send HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"stream":"Step 1/2 : RUN sleep 600\\n"}\r\n{"stream":" ---\\u003e Running in 5e9c0de5e9c0\\n"}\r\n'
+		echo 'hold'
+		echo 'match DELETE /containers/'
+		fe_reply '500 Internal Server Error' '{"message":"fake: removal failed"}'
+	} >fe.script
+	fake_engine_start fe.script
+	pipeline 3 app DOCKER_HOST="unix://$FAKE_SOCK" BUILDER=classic \
+		BUILDER_IDLE_TIMEOUT=2 TEST_CMD=true
+	assert_contains "$FAKE_LOG" "DELETE /v1.41/containers/5e9c0de5e9c0"
+	assert_contains "$STDERR" "docker rm -f 5e9c0de5e9c0"
+	grep -F "5e9c0de5e9c0" "$STDERR" | grep -qF "builder cleanup" &&
+		t_fail "the hint for the step container names 'builder cleanup'"
+	return 0
+}
+
 t_timeout_kills() {
 	need_builder
 	make_app app
@@ -475,6 +503,7 @@ run_test "a fast container loses no output" t_fast_container_keeps_output
 run_test "binary output arrives byte for byte" t_binary_output_byte_exact
 run_test "a container that exits at once keeps its output" t_instant_exit_keeps_early_output
 run_test "an engine with log driver none (fake engine)" t_log_driver_none
+run_test "the classic builder's step container: a hint that works" t_step_container_hint
 run_test "TEST_TIMEOUT kills the tests" t_timeout_kills
 run_test "a service is reached by its alias" t_service_by_alias
 run_test "failing tests show the service log" t_service_log_on_failure
