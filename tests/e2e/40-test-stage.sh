@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The test stage against the real engine: TEST_CMD's exit code and output,
-# ENTRYPOINT images, TEST_TIMEOUT, sidecar services reached by alias and
-# waited for by HEALTHCHECK, signals, and concurrent pipelines. Every test
+# The test stage against the real engine: TEST_CMD's exit code and output
+# (byte for byte, read by attaching, whatever the log driver: a fake engine
+# whose /logs answers 501 stands for --log-driver=none), ENTRYPOINT images,
+# images that cannot run (no /bin/sh, a service without CMD), TEST_TIMEOUT,
+# sidecar services reached by alias, waited for by HEALTHCHECK and their
+# logs shown when the tests fail, signals, and concurrent pipelines. Every test
 # ends by checking that nothing labelled io.builder.run is left behind by
 # the runs it started. The check goes by run id (taken from the container
 # names in the output), not by the bare label, so that other test files
