@@ -617,6 +617,16 @@ static int wait_exit(struct stage *st, double deadline, long *code,
 	req.deadline = deadline;
 	if (engine_do(st->eng, &req, err) < 0) {
 		*timed_out = req.timed_out;
+		/* The attach reads until the connection closes, so an engine
+		 * that died looked like the end of the output: say so here,
+		 * where it shows. */
+		if (!req.status && !req.timed_out && err->code == EXIT_ENGINE)
+			err_wrap(
+				err,
+				"lost the connection to the docker engine at "
+				"'%s' while the tests ran (their output ended, "
+				"their exit code cannot be read)",
+				engine_host(st->eng));
 		goto out;
 	}
 	resp = cJSON_ParseWithLength(buf_str(&body), body.len);
