@@ -6,6 +6,10 @@
  * into messages that name the socket or address and say what to do.
  *
  * Endpoints: /_ping, /version; everything else is built by the callers.
+ * Requests go one at a time over the engine's handle (engine_do), except
+ * streams (engine_stream_open), which get a handle and connection of their
+ * own, driven through a curl multi handle, so that e.g. an attach stays
+ * open while the container is started.
  *
  * CURLOPT_VERBOSE is never set: it would print X-Registry-Auth. The
  * --verbose trace is our own and omits secret headers.
