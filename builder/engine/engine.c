@@ -7,6 +7,10 @@
  * that name the socket or address and say what to do.
  *
  * Endpoints: /_ping, /version; everything else is built by the callers.
+ * Requests go one at a time over the engine's handle (engine_do), except
+ * streams (engine_stream_open), which get a handle and connection of their
+ * own, driven through a curl multi handle, so that e.g. an attach stays
+ * open while the container is started.
  *
  * CURLOPT_VERBOSE is never set: it would print X-Registry-Auth. The
  * --verbose trace is our own and omits secret headers.
@@ -55,6 +59,7 @@ struct engine {
 /* Per-transfer state shared with the libcurl callbacks. */
 struct transfer {
 	struct engine *eng;
+	CURL *curl; /* the engine's handle, or a stream's own */
 	struct engine_request *req;
 	struct error *err;
 	struct buf error_body; /* the body of a >= 400 response */
@@ -69,6 +74,23 @@ struct transfer {
 	curl_off_t last_dl, last_ul;
 	const char *body_pos; /* small in-memory body */
 	size_t body_left;
+	int headers_done; /* the final response's header block ended */
+	double started;
+	struct curl_slist *headers;
+	struct buf url;
+	char why[CURL_ERROR_SIZE];
+};
+
+/* A request read while others are made; see engine_stream_open(). */
+struct engine_stream {
+	CURLM *multi;
+	CURL *curl;
+	struct transfer t;
+	int added; /* curl is in multi */
+	int done; /* the transfer ended, with rc */
+	CURLcode rc;
+	int have_result; /* it ended during engine_stream_open(): result */
+	int result;
 };
 
 static int curl_ready;
@@ -336,7 +358,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 
 	t->connected = 1;
 	if (!t->status_checked) {
-		curl_easy_getinfo(t->eng->curl, CURLINFO_RESPONSE_CODE,
+		curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE,
 				  &t->req->status);
 		t->status_checked = 1;
 	}
@@ -384,6 +406,18 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
 	size_t len = size * nmemb;
 
 	t->connected = 1;
+	/* The blank line that ends a header block; a 1xx block is followed
+	 * by the real one. */
+	if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
+		long status = 0;
+
+		curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200) {
+			t->headers_done = 1;
+			t->req->status = status;
+		}
+		return len;
+	}
 	copy_header_value(line, len, "Content-Type", t->req->content_type_out,
 			  sizeof(t->req->content_type_out));
 	if (!strcmp(t->req->path, "/_ping")) {
@@ -441,13 +475,12 @@ static long idle_limit(const struct transfer *t)
 				    : t->eng->idle_timeout;
 }
 
-static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
-		       curl_off_t ultotal, curl_off_t ulnow)
+/* 1 when the transfer must stop: a signal, the deadline, or the idle
+ * limit; the reason is left in t. */
+static int must_stop(struct transfer *t, curl_off_t dlnow, curl_off_t ulnow)
 {
-	struct transfer *t = userp;
 	double now = now_seconds();
 
-	(void)dltotal, (void)ultotal;
 	if (!t->req->ignore_interrupt && signals_pending()) {
 		t->interrupted = 1;
 		return 1;
@@ -476,6 +509,13 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		return 1;
 	}
 	return 0;
+}
+
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal, (void)ultotal;
+	return must_stop(userp, dlnow, ulnow);
 }
 
 /* --- errors ----------------------------------------------------------- */
@@ -609,7 +649,7 @@ static int transport_error(struct transfer *t, CURLcode rc, const char *why,
 			/* libcurl's text names its dummy host and port 80;
 			 * the socket's own errno says more ("Connection
 			 * refused": the file is there, nobody listens). */
-			curl_easy_getinfo(eng->curl, CURLINFO_OS_ERRNO,
+			curl_easy_getinfo(t->curl, CURLINFO_OS_ERRNO,
 					  &os_errno);
 			if (os_errno)
 				why = strerror((int)os_errno);
@@ -756,41 +796,33 @@ static int cleanup_late(const struct engine *eng,
 		       SIGNAL_CLEANUP_S, eng->host);
 }
 
-int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
+/* Prepares handle c for req; t holds what the callbacks share. Fails only
+ * when a signal is pending. Pair with transfer_end(). */
+static int transfer_begin(struct transfer *t, struct engine *eng, CURL *c,
+			  struct engine_request *req, struct error *err)
 {
-	CURL *c = eng->curl;
-	struct transfer t;
-	struct curl_slist *headers = NULL;
-	struct buf url = BUF_INIT;
-	char why[CURL_ERROR_SIZE] = "";
-	double started = now_seconds();
-	CURLcode rc = CURLE_OK;
-	int ret = -1;
-
-	memset(&t, 0, sizeof(t));
-	t.eng = eng;
-	t.req = req;
-	t.err = err;
-	buf_init(&t.error_body, ERROR_BODY_MAX);
+	memset(t, 0, sizeof(*t));
+	t->eng = eng;
+	t->curl = c;
+	t->req = req;
+	t->err = err;
+	t->started = now_seconds();
+	buf_init(&t->error_body, ERROR_BODY_MAX);
 	req->status = 0;
 	req->timed_out = 0;
 	req->content_type_out[0] = '\0';
 
-	if (!req->ignore_interrupt && signals_pending()) {
-		signals_error(err);
-		goto out;
-	}
-	if (signals_pending() && started >= signals_deadline()) {
-		cleanup_late(eng, req, err);
-		goto out;
-	}
-	buf_addstr(&url, eng->base_url);
+	if (!req->ignore_interrupt && signals_pending())
+		return signals_error(err);
+	if (signals_pending() && t->started >= signals_deadline())
+		return cleanup_late(eng, req, err);
+	buf_addstr(&t->url, eng->base_url);
 	if (eng->api[0] && strcmp(req->path, "/_ping"))
-		buf_addf(&url, "/v%s", eng->api);
-	buf_addstr(&url, req->path);
+		buf_addf(&t->url, "/v%s", eng->api);
+	buf_addstr(&t->url, req->path);
 
 	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url.data);
+	curl_easy_setopt(c, CURLOPT_URL, t->url.data);
 	if (eng->socket_path)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, eng->socket_path);
 	if (eng->tls) {
@@ -805,7 +837,7 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 			curl_easy_setopt(c, CURLOPT_SSLKEY, eng->key);
 		}
 	}
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->why);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -815,91 +847,212 @@ int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
 	 * RUN step or a long test produces no bytes for minutes. */
 	if (!strcmp(req->path, "/_ping"))
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, CONNECT_TIMEOUT_S);
-	t.last_active = started;
+	t->last_active = t->started;
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "builder/" BUILDER_VERSION);
 	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-	set_method(c, req, &t);
-	headers = request_headers(req);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+	set_method(c, req, t);
+	t->headers = request_headers(req);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
 
 	/* The query is left out: build args may hold tokens. */
 	log_debug("%s %.*s", req->method,
-		  (int)(url.len - strlen(req->path) +
+		  (int)(t->url.len - strlen(req->path) +
 			(size_t)path_len(req->path)),
-		  url.data);
-	rc = curl_easy_perform(c);
-	{
-		curl_off_t connect_time = 0;
+		  t->url.data);
+	return 0;
+}
 
-		/* Zero on a unix socket: the callbacks said so already. */
-		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_time);
-		if (connect_time > 0)
-			t.connected = 1;
-	}
+/* The verdict on a transfer that ended with rc. */
+static int transfer_result(struct transfer *t, CURLcode rc)
+{
+	struct engine_request *req = t->req;
+	struct error *err = t->err;
+	curl_off_t connect_time = 0;
+
+	/* Zero on a unix socket: the callbacks said so already. */
+	curl_easy_getinfo(t->curl, CURLINFO_CONNECT_TIME_T, &connect_time);
+	if (connect_time > 0)
+		t->connected = 1;
 	if (!req->status)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &req->status);
+		curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE,
+				  &req->status);
 	log_debug("%s %.*s -> %ld in %.3fs", req->method, path_len(req->path),
-		  req->path, req->status, now_seconds() - started);
+		  req->path, req->status, now_seconds() - t->started);
 
-	if (t.sink_failed)
-		goto out;
-	if (t.interrupted) {
-		signals_error(err);
-		goto out;
-	}
-	if (t.cleanup_late) {
-		cleanup_late(eng, req, err);
-		goto out;
-	}
-	if (t.timed_out) {
+	if (t->sink_failed)
+		return -1;
+	if (t->interrupted)
+		return signals_error(err);
+	if (t->cleanup_late)
+		return cleanup_late(t->eng, req, err);
+	if (t->timed_out) {
 		req->timed_out = 1;
-		err_set(err, EXIT_ENGINE, "%s %.*s: deadline reached",
-			req->method, path_len(req->path), req->path);
-		goto out;
+		return err_set(err, EXIT_ENGINE, "%s %.*s: deadline reached",
+			       req->method, path_len(req->path), req->path);
 	}
-	if (t.idle) {
+	if (t->idle) {
 		/* Name BUILDER_IDLE_TIMEOUT only when it set the limit. */
-		int by_env = eng->idle_timeout &&
-			     idle_limit(&t) == eng->idle_timeout;
+		int by_env = t->eng->idle_timeout &&
+			     idle_limit(t) == t->eng->idle_timeout;
 
 		err_set(err, EXIT_ENGINE,
 			"the docker engine at '%s' sent nothing for %ld s "
 			"during %s %.*s%s; it may be stuck: check it with "
 			"'docker info'%s",
-			eng->host, idle_limit(&t), req->method,
+			t->eng->host, idle_limit(t), req->method,
 			path_len(req->path), req->path,
 			by_env ? " (BUILDER_IDLE_TIMEOUT)" : "",
 			by_env ? ", or raise BUILDER_IDLE_TIMEOUT" : "");
 		err->retryable = 1;
-		goto out;
+		return -1;
 	}
-	if (rc != CURLE_OK) {
-		transport_error(&t, rc, why[0] ? why : curl_easy_strerror(rc),
-				err);
-		goto out;
-	}
+	if (rc != CURLE_OK)
+		return transport_error(
+			t, rc, t->why[0] ? t->why : curl_easy_strerror(rc),
+			err);
 	if (req->status >= 400) {
-		http_error(&t);
-		goto out;
+		http_error(t);
+		return -1;
 	}
-	ret = 0;
-out:
-	/* The handle outlives this frame: it must not keep pointers into
-	 * it (why, headers, t). */
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(headers);
-	buf_release(&url);
-	buf_release(&t.error_body);
+	return 0;
+}
+
+static void transfer_end(struct transfer *t)
+{
+	/* The handle may outlive t: it must not keep pointers into it (why,
+	 * headers, t itself). */
+	if (t->curl) {
+		curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
+	}
+	curl_slist_free_all(t->headers);
+	t->headers = NULL;
+	buf_release(&t->url);
+	buf_release(&t->error_body);
+}
+
+int engine_do(struct engine *eng, struct engine_request *req, struct error *err)
+{
+	struct transfer t;
+	int ret = -1;
+
+	if (transfer_begin(&t, eng, eng->curl, req, err) == 0)
+		ret = transfer_result(&t, curl_easy_perform(eng->curl));
+	transfer_end(&t);
 	return ret;
+}
+
+/* --- streams: a second connection -------------------------------------- */
+
+/* Moves the stream's transfer on until it ends or, with until_headers,
+ * until a successful response's headers have arrived. libcurl calls
+ * on_progress as it goes; must_stop() is also asked here, a second
+ * apart at most, so that a silent connection cannot hold us. */
+static int stream_drive(struct engine_stream *s, int until_headers,
+			struct error *err)
+{
+	while (!s->done) {
+		curl_off_t dl = 0, ul = 0;
+		CURLMcode mc;
+		CURLMsg *msg;
+		int running = 0, queued;
+
+		mc = curl_multi_perform(s->multi, &running);
+		while ((msg = curl_multi_info_read(s->multi, &queued)))
+			if (msg->msg == CURLMSG_DONE) {
+				s->done = 1;
+				s->rc = msg->data.result;
+			}
+		if (s->done)
+			break;
+		if (mc == CURLM_OK && until_headers && s->t.headers_done &&
+		    s->t.req->status < 400)
+			return 0;
+		curl_easy_getinfo(s->curl, CURLINFO_SIZE_DOWNLOAD_T, &dl);
+		curl_easy_getinfo(s->curl, CURLINFO_SIZE_UPLOAD_T, &ul);
+		if (mc == CURLM_OK && !must_stop(&s->t, dl, ul))
+			mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
+		if (mc != CURLM_OK || s->t.interrupted || s->t.timed_out ||
+		    s->t.idle) {
+			if (mc != CURLM_OK)
+				return err_set(err, EXIT_ENGINE,
+					       "libcurl failed during %s %.*s: "
+					       "%s",
+					       s->t.req->method,
+					       path_len(s->t.req->path),
+					       s->t.req->path,
+					       curl_multi_strerror(mc));
+			s->done = 1;
+			s->rc = CURLE_ABORTED_BY_CALLBACK;
+		}
+	}
+	if (s->added) {
+		curl_multi_remove_handle(s->multi, s->curl);
+		s->added = 0;
+	}
+	return 0;
+}
+
+int engine_stream_open(struct engine *eng, struct engine_request *req,
+		       struct engine_stream **out, struct error *err)
+{
+	struct engine_stream *s = xcalloc(1, sizeof(*s));
+
+	*out = s;
+	s->multi = curl_multi_init();
+	s->curl = curl_easy_init();
+	if (!s->multi || !s->curl)
+		return err_set(err, EXIT_ENGINE,
+			       "cannot create a libcurl handle for %s %.*s",
+			       req->method, path_len(req->path), req->path);
+	if (transfer_begin(&s->t, eng, s->curl, req, err) < 0)
+		return -1;
+	if (curl_multi_add_handle(s->multi, s->curl) != CURLM_OK)
+		return err_set(err, EXIT_ENGINE,
+			       "cannot start %s %.*s with libcurl", req->method,
+			       path_len(req->path), req->path);
+	s->added = 1;
+	if (stream_drive(s, 1, err) < 0)
+		return -1;
+	/* Ended already: an error, or a response complete in one go. */
+	if (s->done) {
+		s->have_result = 1;
+		s->result = transfer_result(&s->t, s->rc);
+		return s->result;
+	}
+	return 0;
+}
+
+int engine_stream_finish(struct engine_stream *s, struct error *err)
+{
+	if (s->have_result)
+		return s->result;
+	s->t.err = err;
+	if (stream_drive(s, 0, err) < 0)
+		return -1;
+	return transfer_result(&s->t, s->rc);
+}
+
+void engine_stream_close(struct engine_stream *s)
+{
+	if (!s)
+		return;
+	if (s->added)
+		curl_multi_remove_handle(s->multi, s->curl);
+	transfer_end(&s->t);
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	free(s);
 }
 
 int engine_ping(struct engine *eng, struct error *err)
@@ -1022,9 +1175,9 @@ int engine_json_cleanup(struct engine *eng, const char *method,
 
 int engine_json_uninterrupted(struct engine *eng, const char *method,
 			      const char *path, const cJSON *body, cJSON **out,
-			      struct error *err)
+			      long *status, struct error *err)
 {
-	return json_exchange(eng, method, path, body, out, NULL, 1, err);
+	return json_exchange(eng, method, path, body, out, status, 1, err);
 }
 
 static void copy_json_string(const cJSON *obj, const char *key, char *dst,

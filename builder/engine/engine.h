@@ -109,6 +109,37 @@ int engine_ping(struct engine *eng, struct error *err);
 int engine_do(struct engine *eng, struct engine_request *req,
 	      struct error *err);
 
+/*
+ * A request whose response is read while other requests are made, on a
+ * connection of its own. The test stage needs it: POST
+ * /containers/{id}/attach must be in place before POST .../start, and its
+ * output is read until the container ends.
+ *
+ *	struct engine_stream *s = NULL;
+ *	if (engine_stream_open(eng, &req, &s, err) < 0 ||  // headers arrived
+ *	    engine_do(eng, &start, err) < 0 ||             // meanwhile
+ *	    engine_stream_finish(s, err) < 0)              // body to its end
+ *		...
+ *	engine_stream_close(s);
+ *
+ * engine_stream_open() returns once the response's headers have arrived
+ * (bytes of the body that came with them may already have reached
+ * req->on_data); an HTTP error is read to its end and reported there, as
+ * by engine_do(). Until engine_stream_finish() nothing more is read: the
+ * engine's writes wait in the socket. engine_stream_finish() reads the rest
+ * into req->on_data, with req's deadline, idle limit and interrupt rules,
+ * which may be changed between the two calls; req->timed_out and
+ * req->status are set as by engine_do(). req must outlive the stream.
+ * *out is set even on failure: always call engine_stream_close(), which
+ * accepts NULL and ends the transfer where it is.
+ */
+struct engine_stream;
+
+int engine_stream_open(struct engine *eng, struct engine_request *req,
+		       struct engine_stream **out, struct error *err);
+int engine_stream_finish(struct engine_stream *s, struct error *err);
+void engine_stream_close(struct engine_stream *s);
+
 /* A small JSON exchange: sends body (may be NULL) as application/json and
  * parses the response into *out (owned by the caller; NULL for an empty
  * body; out may be NULL to discard). The response is capped at 16 MiB.
@@ -125,7 +156,8 @@ int engine_json_cleanup(struct engine *eng, const char *method,
  * whose object would exist without our knowing its ID. */
 int engine_json_uninterrupted(struct engine *eng, const char *method,
 			      const char *path, const struct cJSON *body,
-			      struct cJSON **out, struct error *err);
+			      struct cJSON **out, long *status,
+			      struct error *err);
 
 /* What the engine said about itself; valid after engine_ping(). */
 const char *engine_host(const struct engine *eng); /* "unix:///..." */

@@ -417,7 +417,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 			err_wrap(err, "build failed");
 		}
 		if (st.running[0] && !js.engine_error)
-			cleanup_add_container(st.running);
+			cleanup_add_step_container(st.running);
 		goto out;
 	}
 	ret = -1;

@@ -36,6 +36,7 @@
 static char run_id[16];
 static struct strlist containers = STRLIST_INIT;
 static struct strlist networks = STRLIST_INIT;
+static struct strlist unlabelled = STRLIST_INIT; /* also in containers */
 
 const char *cleanup_run_id(void)
 {
@@ -77,11 +78,12 @@ static void add(struct strlist *l, const char *id)
 }
 
 int cleanup_create(struct engine *eng, const char *path, const cJSON *body,
-		   cJSON **resp, struct error *err)
+		   cJSON **resp, long *status, struct error *err)
 {
 	if (signals_pending())
 		return signals_error(err);
-	return engine_json_uninterrupted(eng, "POST", path, body, resp, err);
+	return engine_json_uninterrupted(eng, "POST", path, body, resp, status,
+					 err);
 }
 
 void cleanup_add_container(const char *id)
@@ -92,6 +94,12 @@ void cleanup_add_container(const char *id)
 void cleanup_add_network(const char *id)
 {
 	add(&networks, id);
+}
+
+void cleanup_add_step_container(const char *id)
+{
+	add(&containers, id);
+	add(&unlabelled, id);
 }
 
 /* 1 when id was in l (and is no more). id may be one of l's own strings:
@@ -161,8 +169,10 @@ int cleanup_remove_network(struct engine *eng, const char *id,
 	return cleanup_remove(eng, "network", id, err);
 }
 
-/* Removes every id of l; returns the number of failures. */
-static int remove_all(struct engine *eng, struct strlist *l, const char *what)
+/* Removes every id of l; returns the number of failures, and counts those
+ * of unlabelled objects in *unlabelled_failures too. */
+static int remove_all(struct engine *eng, struct strlist *l, const char *what,
+		      int *unlabelled_failures)
 {
 	int failures = 0;
 	size_t i = 0;
@@ -172,7 +182,17 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what)
 		size_t before = l->n;
 
 		if (cleanup_remove(eng, what, l->v[i], &err) < 0) {
-			log_warn("%s", err.msg);
+			if (strlist_has(&unlabelled, l->v[i])) {
+				/* builder cleanup cannot find it: no label */
+				log_warn("%s; it carries no builder label (the "
+					 "classic builder made it for a RUN "
+					 "step): remove it with `docker rm -f "
+					 "%s`",
+					 err.msg, l->v[i]);
+				(*unlabelled_failures)++;
+			} else {
+				log_warn("%s", err.msg);
+			}
 			failures++;
 		}
 		if (l->n == before)
@@ -185,11 +205,13 @@ int cleanup_run(struct engine *eng)
 {
 	int failures = 0;
 	int created = containers.n || networks.n;
+	int unlabelled_failures = 0;
 
 	if (!eng)
 		return 0;
-	failures += remove_all(eng, &containers, "container");
-	failures += remove_all(eng, &networks, "network");
+	failures +=
+		remove_all(eng, &containers, "container", &unlabelled_failures);
+	failures += remove_all(eng, &networks, "network", &unlabelled_failures);
 	strlist_clear(&containers);
 	strlist_clear(&networks);
 	/* A signal may have cut a create request short: the object exists
@@ -205,7 +227,8 @@ int cleanup_run(struct engine *eng)
 			failures++;
 		}
 	}
-	if (failures)
+	strlist_clear(&unlabelled);
+	if (failures > unlabelled_failures)
 		log_warn("the cleanup of run %s is not complete (%d "
 			 "failure%s): remove what is left with `builder "
 			 "cleanup --run %s`",

@@ -30,11 +30,15 @@ const char *cleanup_run_id(void);
  * fails it at once. Register the answer's ID with cleanup_add_*(). */
 struct cJSON;
 int cleanup_create(struct engine *eng, const char *path,
-		   const struct cJSON *body, struct cJSON **resp,
+		   const struct cJSON *body, struct cJSON **resp, long *status,
 		   struct error *err);
 
 void cleanup_add_container(const char *id);
 void cleanup_add_network(const char *id);
+/* The classic builder's RUN container, made by the engine without our
+ * label: removed like the others, but `builder cleanup` cannot find it,
+ * so a failure to remove it suggests `docker rm -f ID` only. */
+void cleanup_add_step_container(const char *id);
 /* Forgets an object removed by its owner. */
 void cleanup_forget(const char *id);
 

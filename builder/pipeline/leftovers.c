@@ -96,8 +96,8 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 	buf_addf(&path, "%s%sfilters=%s", list_path,
 		 strchr(list_path, '?') ? "&" : "?", filter);
 	/* Also after a signal: this may be the cleanup it started. */
-	if (engine_json_uninterrupted(eng, "GET", path.data, NULL, &list, err) <
-	    0) {
+	if (engine_json_uninterrupted(eng, "GET", path.data, NULL, &list, NULL,
+				      err) < 0) {
 		err_wrap(err, "cannot list %ss labelled '%s'", what,
 			 CLEANUP_LABEL);
 		goto out;

@@ -3,21 +3,22 @@
  * a container of the built image; see test.h.
  *
  * Endpoints: POST /networks/create; POST /containers/create,
- * /containers/{id}/start, /containers/{id}/wait, /containers/{id}/kill;
- * GET /containers/{id}/json and /containers/{id}/logs. Pulls go through
+ * /containers/{id}/attach, /containers/{id}/start, /containers/{id}/wait,
+ * /containers/{id}/kill; GET /containers/{id}/json, and
+ * /containers/{id}/logs for the services' logs only. Pulls go through
  * pull.c, removal through cleanup.c.
  *
- * How output is read without losing the first lines of a fast container:
- * the docker CLI attaches and registers a wait before it starts the
- * container, because with --rm the container may be gone by the time a
- * later request arrives. That needs two transfers in flight at once. We
- * create the container with AutoRemove=false instead and delete it
- * ourselves, so it persists after it exits: we start it, then read
- * GET /containers/{id}/logs?follow=1, which replays everything written
- * since the start and ends when the container stops, then ask
- * POST /containers/{id}/wait?condition=not-running, which answers at once
- * for a stopped container. Nothing is lost however fast the container is,
- * and one connection at a time suffices.
+ * How the test output is read: as `docker run` does, by attaching before
+ * the start (POST /containers/{id}/attach?stream=1, a second connection
+ * held open through the start; see engine_stream_open()). The engine hands
+ * us the container's own bytes, multiplexed, whatever its log driver: GET
+ * /logs would go through the driver, which fails with "none" (HTTP 501) and
+ * turns json-file's invalid UTF-8 into U+FFFD. Attached before the start,
+ * we miss nothing however fast the container exits. The attach ends when
+ * the container's output closes; the container was created with
+ * AutoRemove=false and persists, so POST /containers/{id}/wait?condition=
+ * not-running then answers with its exit code at once, and we delete it
+ * ourselves.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@
 #define SERVICE_READY_TIMEOUT_S 120
 #define SERVICE_SETTLE_S 0.4
 #define POLL_NS (500L * 1000 * 1000)
-#define SERVICE_LOG_TAIL 20
+#define SERVICE_LOG_TAIL 50
 #define LOG_LINE_MAX 4096u
 #define WAIT_BODY_MAX (64u * 1024)
 
@@ -92,9 +93,10 @@ static int image_width(const char *image)
 }
 
 /* POST /containers/create?name=NAME; registers the container for cleanup
- * before anything else can fail. */
+ * before anything else can fail. *status: the HTTP status. */
 static int create_container(struct engine *eng, const char *name,
-			    const cJSON *body, char **id, struct error *err)
+			    const cJSON *body, char **id, long *status,
+			    struct error *err)
 {
 	struct buf path = BUF_INIT;
 	cJSON *resp = NULL;
@@ -103,7 +105,7 @@ static int create_container(struct engine *eng, const char *name,
 
 	buf_addstr(&path, "/containers/create?name=");
 	buf_add_urlencoded(&path, name);
-	if (cleanup_create(eng, path.data, body, &resp, err) < 0)
+	if (cleanup_create(eng, path.data, body, &resp, status, err) < 0)
 		goto out;
 	got = cJSON_GetObjectItemCaseSensitive(resp, "Id");
 	if (!cJSON_IsString(got) || !got->valuestring[0]) {
@@ -128,17 +130,25 @@ out:
 	return ret;
 }
 
+/* POST /containers/{id}/start. A 400 is the image's fault, not the
+ * engine's: its command cannot be run (not found, not executable). The
+ * engine's message then names the command, e.g. 'exec: "/bin/sh": stat
+ * /bin/sh: no such file or directory'. Such failures get EXIT_TESTS. */
 static int start_container(struct engine *eng, const char *name, const char *id,
 			   struct error *err)
 {
 	struct buf path = BUF_INIT;
+	long status = 0;
 	int ret;
 
 	buf_addf(&path, "/containers/%s/start", id);
-	ret = engine_json(eng, "POST", path.data, NULL, NULL, NULL, err);
+	ret = engine_json(eng, "POST", path.data, NULL, NULL, &status, err);
 	buf_release(&path);
-	if (ret < 0)
+	if (ret < 0) {
+		if (status == 400)
+			err_recode(err, EXIT_TESTS);
 		return err_wrap(err, "cannot start container '%s'", name);
+	}
 	return 0;
 }
 
@@ -275,7 +285,8 @@ static int create_network(struct stage *st, struct error *err)
 	cJSON_AddStringToObject(body, "Driver", "bridge");
 	cJSON_AddBoolToObject(body, "CheckDuplicate", 1);
 	cJSON_AddItemToObject(body, "Labels", labels());
-	if (cleanup_create(st->eng, "/networks/create", body, &resp, err) < 0)
+	if (cleanup_create(st->eng, "/networks/create", body, &resp, NULL,
+			   err) < 0)
 		goto out;
 	id = cJSON_GetObjectItemCaseSensitive(resp, "Id");
 	if (!cJSON_IsString(id) || !id->valuestring[0]) {
@@ -343,6 +354,7 @@ static int start_service(struct stage *st, struct service *s, struct error *err)
 {
 	struct buf name = BUF_INIT;
 	cJSON *body = cJSON_CreateObject();
+	long status = 0;
 	int ret = -1;
 
 	if (ensure_image(st->eng, &st->cfg->auth, s, err) < 0)
@@ -355,9 +367,28 @@ static int start_service(struct stage *st, struct service *s, struct error *err)
 	cJSON_AddFalseToObject(cJSON_AddObjectToObject(body, "HostConfig"),
 			       "AutoRemove");
 	join_network(st, body, s->name);
-	if (create_container(st->eng, s->container, body, &s->id, err) < 0 ||
-	    start_container(st->eng, s->container, s->id, err) < 0)
+	if (create_container(st->eng, s->container, body, &s->id, &status,
+			     err) < 0) {
+		/* The engine's "No command specified": nothing to run. */
+		if (status == 400 && strcasestr(err->msg, "command")) {
+			err_recode(err, EXIT_TESTS);
+			err_wrap(
+				err,
+				"image '%s' has no CMD and no ENTRYPOINT, so "
+				"there is nothing to run as a service: give it "
+				"a CMD, or name another image in TEST_SERVICES",
+				s->image);
+		}
 		goto out;
+	}
+	if (start_container(st->eng, s->container, s->id, err) < 0) {
+		if (err->code == EXIT_TESTS)
+			err_wrap(err,
+				 "the command of image '%s' cannot run; check "
+				 "its CMD and ENTRYPOINT",
+				 s->image);
+		goto out;
+	}
 	log_info("service '%s' (%s) started as '%s'", s->name, s->image,
 		 s->container);
 	ret = 0;
@@ -586,6 +617,16 @@ static int wait_exit(struct stage *st, double deadline, long *code,
 	req.deadline = deadline;
 	if (engine_do(st->eng, &req, err) < 0) {
 		*timed_out = req.timed_out;
+		/* The attach reads until the connection closes, so an engine
+		 * that died looked like the end of the output: say so here,
+		 * where it shows. */
+		if (!req.status && !req.timed_out && err->code == EXIT_ENGINE)
+			err_wrap(
+				err,
+				"lost the connection to the docker engine at "
+				"'%s' while the tests ran (their output ended, "
+				"their exit code cannot be read)",
+				engine_host(st->eng));
 		goto out;
 	}
 	resp = cJSON_ParseWithLength(buf_str(&body), body.len);
@@ -634,6 +675,7 @@ static int run_container(struct stage *st, const char *image,
 {
 	const struct config *cfg = st->cfg;
 	struct engine_request req = ENGINE_REQUEST_INIT;
+	struct engine_stream *attach = NULL;
 	struct buf name = BUF_INIT, path = BUF_INIT;
 	cJSON *body = test_container_body(st, image);
 	struct demux d;
@@ -643,26 +685,43 @@ static int run_container(struct stage *st, const char *image,
 
 	demux_init(&d, to_terminal, NULL);
 	buf_addf(&name, "builder-%s-test", cleanup_run_id());
-	if (create_container(st->eng, name.data, body, &st->test_id, err) < 0)
+	if (create_container(st->eng, name.data, body, &st->test_id, NULL,
+			     err) < 0)
 		goto out;
+	buf_addf(&path, "/containers/%s/attach?stream=1&stdout=1&stderr=1",
+		 st->test_id);
+	req.method = "POST";
+	req.path = path.data;
+	req.on_data = demux_sink;
+	req.data_ctx = &d;
+	fflush(stdout);
+	if (engine_stream_open(st->eng, &req, &attach, err) < 0) {
+		err_wrap(err, "cannot attach to the test container '%s'",
+			 name.data);
+		goto out;
+	}
 	log_info("running the tests in '%s' (image %.*s): sh -c '%s'",
 		 name.data, image_width(image), image, cfg->test_cmd);
-	if (start_container(st->eng, name.data, st->test_id, err) < 0)
+	if (start_container(st->eng, name.data, st->test_id, err) < 0) {
+		if (err->code == EXIT_TESTS && strstr(err->msg, "/bin/sh"))
+			err_wrap(
+				err,
+				"the image %.*s has no /bin/sh, which runs "
+				"TEST_CMD (as /bin/sh -c TEST_CMD): test in an "
+				"image with a shell, e.g. a build stage FROM "
+				"busybox or alpine",
+				image_width(image), image);
+		else if (err->code == EXIT_TESTS)
+			err_wrap(err, "the image %.*s cannot run TEST_CMD",
+				 image_width(image), image);
 		goto out;
+	}
 	started = now_seconds();
 	res->ran = 1;
 	if (cfg->test_timeout > 0)
 		deadline = started + (double)cfg->test_timeout;
-
-	buf_addf(&path, "/containers/%s/logs?follow=1&stdout=1&stderr=1",
-		 st->test_id);
-	req.method = "GET";
-	req.path = path.data;
-	req.on_data = demux_sink;
-	req.data_ctx = &d;
 	req.deadline = deadline;
-	fflush(stdout);
-	if (engine_do(st->eng, &req, err) < 0) {
+	if (engine_stream_finish(attach, err) < 0) {
 		timed_out = req.timed_out;
 		if (!timed_out)
 			goto out;
@@ -700,6 +759,7 @@ static int run_container(struct stage *st, const char *image,
 	log_info("tests passed in %.1fs", res->seconds);
 	ret = 0;
 out:
+	engine_stream_close(attach);
 	demux_release(&d);
 	cJSON_Delete(body);
 	buf_release(&path);

@@ -36,12 +36,16 @@ struct test_result {
  * pulled with the credentials of their registry. The tests start once
  * every service runs and, when its image has a HEALTHCHECK, is healthy.
  *
+ * Its output is read by attaching before the start, as raw bytes, whatever
+ * the engine's log driver.
+ *
  * Returns 0 when the tests passed, or when cfg->test_cmd is NULL (res->ran
  * is then 0). Failures have code EXIT_TESTS: "tests failed (exit N)",
  * "tests timed out after N s; the container was killed", a service that
- * exits or turns unhealthy; engine errors keep EXIT_ENGINE, signals 130 or
- * 143. When the tests fail, the last lines of each service's log are
- * printed to stderr.
+ * exits or turns unhealthy, an image whose command cannot run (no /bin/sh
+ * for TEST_CMD, a service image without CMD); engine errors keep
+ * EXIT_ENGINE, signals 130 or 143. When the tests fail, the last 50 lines
+ * of each service's log are printed to stderr, after the tests' output.
  *
  * Every container and the network are registered with cleanup.h the moment
  * they exist, and removed (and forgotten) before returning, whatever the

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The test stage against the real engine: TEST_CMD's exit code and output,
-# ENTRYPOINT images, TEST_TIMEOUT, sidecar services reached by alias and
-# waited for by HEALTHCHECK, signals, and concurrent pipelines. Every test
+# The test stage against the real engine: TEST_CMD's exit code and output
+# (byte for byte, read by attaching, whatever the log driver: a fake engine
+# whose /logs answers 501 stands for --log-driver=none), ENTRYPOINT images,
+# images that cannot run (no /bin/sh, a service without CMD), TEST_TIMEOUT,
+# sidecar services reached by alias, waited for by HEALTHCHECK and their
+# logs shown when the tests fail, signals, and concurrent pipelines. Every test
 # ends by checking that nothing labelled io.builder.run is left behind by
 # the runs it started. The check goes by run id (taken from the container
 # names in the output), not by the bare label, so that other test files
@@ -142,6 +145,131 @@ t_fast_container_keeps_output() {
 	assert_clean
 }
 
+t_binary_output_byte_exact() {
+	need_builder
+	make_app app
+	# Bytes that are not UTF-8, a NUL and a CR: all must arrive as they
+	# were written. Nothing follows the tests' output on stdout without a
+	# push, so the file ends with them.
+	# Run by hand, not by pipeline(): the raw bytes must stay out of the
+	# test log, which run.sh greps as text. It gets them made printable.
+	local rc=0
+	env TEST_CMD="printf 'A\\377\\376B\\000\\r\\n'; printf 'E\\377\\n' >&2" \
+		TEST_ENV= TEST_SERVICES= TEST_TIMEOUT= ACCOUNT="t$T_UNIQ" IMAGE=app \
+		TAG=1 PUSH=false "$BUILDER" app >"$STDOUT" 2>"$STDERR" || rc=$?
+	cat "$STDOUT" "$STDERR" | LC_ALL=C tr -c '\11\12\40-\176' '?' >"$OUT"
+	sed 's/^/  | /' "$OUT"
+	cat "$OUT" >>"$T_DIR/all.out"
+	assert_eq "$rc" 0 "exit status"
+	printf 'A\377\376B\000\r\n' >want
+	tail -c "$(wc -c <want)" "$STDOUT" >got
+	od -An -tx1 got
+	cmp got want || t_fail "stdout does not end with the bytes written: $(od -An -tx1 got)"
+	LC_ALL=C grep -aq "$(printf 'E\377')" "$STDERR" ||
+		t_fail "stderr does not hold the bytes written"
+	assert_clean
+}
+
+t_instant_exit_keeps_early_output() {
+	need_builder
+	make_app app
+	# The container prints and exits at once; with no newline the bytes
+	# cannot hide in a line buffer either.
+	for i in 1 2 3; do
+		pipeline 0 app TEST_CMD="printf 'early$i'"
+		assert_eq "$(tail -c 6 "$STDOUT")" "early$i" "output of run $i"
+	done
+	pipeline 4 app TEST_CMD='echo early-err >&2; exit 9'
+	assert_contains "$STDERR" "early-err"
+	assert_contains "$OUT" "tests failed (exit 9)"
+	assert_clean
+}
+
+# fe_reply STATUS BODY: a fake-engine "reply" line with the right length.
+fe_reply() {
+	printf 'reply HTTP/1.1 %s\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n%s\n' \
+		"$1" "${#2}" "$2"
+}
+
+t_log_driver_none() {
+	need_builder
+	make_app app
+	local img=sha256:f00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeedf00dfeed
+	local cid=c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00
+	# An engine whose log driver is "none": GET /logs answers 501, as
+	# dockerd does; attach works. The attach sends its output a moment
+	# after the start, as a real container would, in frames.
+	{
+		echo 'match /_ping'
+		echo 'reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nOstype: linux\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK'
+		echo 'match GET /version'
+		fe_reply '200 OK' '{"Version":"20.10.99-fake","ApiVersion":"1.41","Os":"linux","Arch":"amd64"}'
+		echo 'match POST /build'
+		echo 'send HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"stream":"Step 1/1 : FROM busybox\\n"}\r\n{"aux":{"ID":"'"$img"'"}}\r\n'
+		echo 'close'
+		echo 'match POST /containers/create'
+		fe_reply '201 Created' '{"Id":"'"$cid"'","Warnings":[]}'
+		echo 'match /attach'
+		echo 'send HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n'
+		echo 'sleep 0.5'
+		echo 'send \x01\x00\x00\x00\x00\x00\x00\x0dhello attach\n\x02\x00\x00\x00\x00\x00\x00\x04err\n'
+		echo 'close'
+		echo 'match /start'
+		echo 'reply HTTP/1.1 204 No Content\r\n\r\n'
+		echo 'match /wait'
+		fe_reply '200 OK' '{"StatusCode":0,"Error":null}'
+		echo 'match /logs'
+		fe_reply '501 Not Implemented' '{"message":"configured logging driver does not support reading"}'
+		echo 'match DELETE /containers/'
+		echo 'reply HTTP/1.1 204 No Content\r\n\r\n'
+		echo 'match POST /images/'
+		echo 'reply HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n'
+		echo 'match GET /images/'
+		fe_reply '200 OK' '{"Id":"'"$img"'","Size":4242}'
+	} >fe.script
+	fake_engine_start fe.script
+	pipeline 0 app DOCKER_HOST="unix://$FAKE_SOCK" BUILDER=classic TEST_CMD=true
+	cat "$FAKE_LOG"
+	assert_contains "$STDOUT" "hello attach"
+	assert_contains "$STDERR" "err"
+	assert_not_contains "$FAKE_LOG" "/logs"
+	# Attached before the start, so that nothing is missed.
+	local a s
+	a=$(grep -n '/attach?' "$FAKE_LOG" | head -1 | cut -d: -f1)
+	s=$(grep -n '/start' "$FAKE_LOG" | head -1 | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$s" ] && [ "$a" -lt "$s" ] ||
+		t_fail "attach (line '$a') did not come before start (line '$s')"
+	assert_contains "$FAKE_LOG" "DELETE /v1.41/containers/$cid"
+}
+
+t_step_container_hint() {
+	need_builder
+	make_app app
+	# The classic builder's RUN container carries no label of ours: when
+	# it cannot be removed after the build went quiet, the hint must name
+	# it for `docker rm -f`, not send the user to `builder cleanup --run`,
+	# which finds only labelled objects.
+	{
+		echo 'match /_ping'
+		echo 'reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nOstype: linux\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK'
+		echo 'match GET /version'
+		fe_reply '200 OK' '{"Version":"20.10.99-fake","ApiVersion":"1.41","Os":"linux","Arch":"amd64"}'
+		echo 'match POST /build'
+		echo 'send HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"stream":"Step 1/2 : RUN sleep 600\\n"}\r\n{"stream":" ---\\u003e Running in 5e9c0de5e9c0\\n"}\r\n'
+		echo 'hold'
+		echo 'match DELETE /containers/'
+		fe_reply '500 Internal Server Error' '{"message":"fake: removal failed"}'
+	} >fe.script
+	fake_engine_start fe.script
+	pipeline 3 app DOCKER_HOST="unix://$FAKE_SOCK" BUILDER=classic \
+		BUILDER_IDLE_TIMEOUT=2 TEST_CMD=true
+	assert_contains "$FAKE_LOG" "DELETE /v1.41/containers/5e9c0de5e9c0"
+	assert_contains "$STDERR" "docker rm -f 5e9c0de5e9c0"
+	grep -F "5e9c0de5e9c0" "$STDERR" | grep -qF "builder cleanup" &&
+		t_fail "the hint for the step container names 'builder cleanup'"
+	return 0
+}
+
 t_timeout_kills() {
 	need_builder
 	make_app app
@@ -176,6 +304,60 @@ t_service_log_on_failure() {
 	pipeline 4 app TEST_SERVICES="db=t$T_UNIQ-db:1" TEST_CMD='exit 1'
 	assert_contains "$OUT" "tests failed (exit 1)"
 	assert_contains "$STDERR" "[db] db log line: listening on 8080"
+	assert_clean
+}
+
+t_service_logs_after_failed_tests() {
+	need_builder
+	make_app app
+	make_http_service
+	mkdir chatty
+	cat >chatty/Dockerfile <<'DF'
+FROM busybox:latest
+CMD ["sh", "-c", "i=1; while [ $i -le 60 ]; do echo \"svc line $i\"; i=$((i + 1)); done; exec sleep 600"]
+DF
+	service_image chatty chatty
+	pipeline 4 app TEST_SERVICES="db=t$T_UNIQ-db:1,chatty=t$T_UNIQ-chatty:1" \
+		TEST_CMD='sleep 1; echo "end of the test output" >&2; exit 1'
+	# The last 50 lines of every service, after the tests' own output.
+	assert_eq "$(grep -c '^    \[chatty\] svc line [0-9]*$' "$STDERR")" 50 "chatty's log lines"
+	grep -qx '    \[chatty\] svc line 60' "$STDERR" || t_fail "no last line"
+	grep -qx '    \[chatty\] svc line 11' "$STDERR" || t_fail "no 50th line from the end"
+	! grep -qx '    \[chatty\] svc line 10' "$STDERR" || t_fail "more than 50 lines"
+	assert_contains "$STDERR" "[db] db log line: listening on 8080"
+	local t d c
+	t=$(grep -nx "end of the test output" "$STDERR" | cut -d: -f1)
+	d=$(grep -n '\[db\] db log line' "$STDERR" | head -1 | cut -d: -f1)
+	c=$(grep -n '\[chatty\] svc line 11$' "$STDERR" | cut -d: -f1)
+	[ -n "$t" ] && [ "$t" -lt "$d" ] && [ "$t" -lt "$c" ] ||
+		t_fail "the service logs do not follow the test output"
+	assert_clean
+}
+
+# A context whose image has no shell and no CMD: one file FROM scratch.
+make_scratch_image_dir() {
+	mkdir -p "$1"
+	echo data >"$1/file"
+	printf 'FROM scratch\nCOPY file /file\n' >"$1/Dockerfile"
+}
+
+t_image_without_shell_exit_4() {
+	need_builder
+	make_scratch_image_dir noshell
+	pipeline 4 noshell TEST_CMD=true
+	assert_contains "$STDERR" "has no /bin/sh"
+	assert_clean
+}
+
+t_service_without_cmd_exit_4() {
+	need_builder
+	make_app app
+	make_scratch_image_dir nocmd
+	service_image nocmd nocmd
+	pipeline 4 app TEST_SERVICES="nocmd=t$T_UNIQ-nocmd:1" TEST_CMD='echo never'
+	assert_contains "$STDERR" "service 'nocmd'"
+	assert_contains "$STDERR" "no CMD"
+	assert_not_contains "$STDOUT" "never"
 	assert_clean
 }
 
@@ -321,9 +503,16 @@ run_test "failing tests exit 4 with their exit code" t_failing_tests_exit_4
 run_test "the verdict comes from the exit code, not the output" t_exit_code_not_from_output
 run_test "image ENTRYPOINT, ENV and WORKDIR" t_entrypoint_env_workdir
 run_test "a fast container loses no output" t_fast_container_keeps_output
+run_test "binary output arrives byte for byte" t_binary_output_byte_exact
+run_test "a container that exits at once keeps its output" t_instant_exit_keeps_early_output
+run_test "an engine with log driver none (fake engine)" t_log_driver_none
+run_test "the classic builder's step container: a hint that works" t_step_container_hint
 run_test "TEST_TIMEOUT kills the tests" t_timeout_kills
 run_test "a service is reached by its alias" t_service_by_alias
 run_test "failing tests show the service log" t_service_log_on_failure
+run_test "failed tests show the last 50 lines of every service log" t_service_logs_after_failed_tests
+run_test "an image without /bin/sh exits 4" t_image_without_shell_exit_4
+run_test "a service without CMD exits 4" t_service_without_cmd_exit_4
 run_test "a service HEALTHCHECK is waited for" t_service_healthcheck_waited_for
 run_test "a service that exits or is unhealthy fails the stage" t_service_unhealthy_or_exited
 run_test "a service image is pulled with credentials" t_service_pulled_with_credentials
