@@ -12,6 +12,10 @@ int err_set(struct error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* The first failure is the cause: what fails while unwinding from it
+	 * (a cleanup, a close padding a short file) must not replace it. */
+	if (err->code)
+		return -1;
 	err->code = code;
 	err->retryable = 0;
 	va_start(ap, fmt);
