@@ -251,6 +251,7 @@ static void test_env_password_file(void)
 
 	/* both forms of the password at once */
 	setenv("REGISTRY_PASSWORD", "p4ss", 1);
+	err_clear(&err);
 	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "both REGISTRY_PASSWORD and "
 			      "REGISTRY_PASSWORD_FILE are set"));
@@ -271,6 +272,7 @@ static void test_env_half_pairs(void)
 
 	reset();
 	setenv("REGISTRY_PASSWORD", "p4ss", 1);
+	err_clear(&err);
 	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "REGISTRY_PASSWORD is set but REGISTRY_USER "
 			      "is not"));
@@ -278,17 +280,20 @@ static void test_env_half_pairs(void)
 
 	reset();
 	setenv("DOCKER_USER", "ci", 1);
+	err_clear(&err);
 	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKER_USER is set but DOCKER_PASS is not"));
 
 	reset();
 	setenv("DOCKERHUB_PASS", "p4ss", 1);
+	err_clear(&err);
 	CHECK(auth_resolve("docker.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKERHUB_PASS is set but DOCKERHUB_USER (or "
 			      "DOCKERHUB_USERNAME) is not"));
 
 	reset();
 	setenv("DOCKERHUB_USERNAME", "hub", 1);
+	err_clear(&err);
 	CHECK(auth_resolve("docker.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKERHUB_USERNAME is set but DOCKERHUB_PASS"));
 }
@@ -506,13 +511,16 @@ static void test_helper_output(void)
 	CHECK(auth_parse_helper_output("credentials not found in native "
 				       "keychain",
 				       40, &c, &err) == -1);
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("{\"Username\":\"u\"}", 16, &c, &err) ==
 	      -1);
 	CHECK(strstr(err.msg, "without a 'Secret'"));
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("{\"Secret\":\"s3cret\"}", 19, &c,
 				       &err) == -1);
 	CHECK(strstr(err.msg, "without a 'Username'"));
 	CHECK(!strstr(err.msg, "s3cret"));
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("{\"Username\":1,\"Secret\":\"x\"}", 27,
 				       &c, &err) == -1);
 	CHECK(strstr(err.msg, "not a string"));
@@ -596,6 +604,7 @@ static void test_config_file(void)
 
 	/* broken config.json: named in the error */
 	write_config("{\"auths\":");
+	err_clear(&err);
 	CHECK(auth_resolve("localhost:5000", &c, &err) == -1);
 	path_in(p, sizeof(p), cfg_dir, "config.json");
 	CHECK(strstr(err.msg, p) && strstr(err.msg, "not valid JSON"));
@@ -604,6 +613,7 @@ static void test_config_file(void)
 	/* an unreadable config.json (a directory) is an error too */
 	write_config(NULL);
 	mkdir(p, 0700);
+	err_clear(&err);
 	CHECK(auth_resolve("localhost:5000", &c, &err) == -1);
 	CHECK(strstr(err.msg, "cannot read docker config"));
 	rmdir(p);
@@ -694,22 +704,26 @@ static void test_helpers(void)
 			      "(credsStore in '") &&
 	      strstr(err.msg, "exit code 3: pass store is locked"));
 	CHECK(c.username == NULL);
+	err_clear(&err);
 	CHECK(auth_resolve("garbage.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "not a JSON object"));
 
 	/* output over the cap */
+	err_clear(&err);
 	CHECK(auth_resolve("big.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "more than 64 KiB"));
 
 	/* a helper that hangs */
 	auth_set_helper_timeout(0.5);
 	t0 = now_seconds();
+	err_clear(&err);
 	CHECK(auth_resolve("slow.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "did not answer"));
 	CHECK(now_seconds() - t0 < 5);
 
 	/* a helper name that is a path */
 	write_config("{\"credsStore\":\"../../bin/sh\"}");
+	err_clear(&err);
 	CHECK(auth_resolve("ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "invalid credential helper name"));
 
