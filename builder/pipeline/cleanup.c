@@ -118,6 +118,7 @@ static int remove_one(struct engine *eng, const char *what, const char *id,
 		    strcmp(what, "network"))
 			break;
 		nanosleep(&(struct timespec){ 0, NETWORK_RETRY_NS }, NULL);
+		err_clear(err); /* the retry's own error, if any, counts */
 	}
 	buf_release(&path);
 	if (ret < 0)
