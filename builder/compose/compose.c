@@ -565,8 +565,10 @@ static int read_links(struct loader *ld, struct compose_service *svc,
 		return fail(ld, n->line, "'%s' must be a list of services",
 			    key);
 	}
-	if (want_words(ld, n, key, 0, &l) < 0)
+	if (want_words(ld, n, key, 0, &l) < 0) {
+		strlist_clear(&l);
 		return -1;
+	}
 	for (i = 0; i < l.n; i++) {
 		char *colon = strchr(l.v[i], ':');
 		struct compose_dep *d;
@@ -837,12 +839,13 @@ static int read_volumes(struct loader *ld, struct compose_service *svc,
 					 strcmp(m, "delegated") &&
 					 strcmp(m, "consistent") &&
 					 strcmp(m, "nocopy")) {
+					fail(ld, it->line,
+					     "'%s': unknown mount mode '%s' in "
+					     "'%s'",
+					     key, m, s);
 					strlist_clear(&modes);
 					strlist_clear(&parts);
-					return fail(ld, it->line,
-						    "'%s': unknown mount mode "
-						    "'%s' in '%s'",
-						    key, m, s);
+					return -1;
 				}
 			}
 			strlist_clear(&modes);
