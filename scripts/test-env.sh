@@ -23,7 +23,7 @@ REG_USER=testuser
 REG_PASS=testpass
 PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev
 libarchive-dev libyaml-dev libssl-dev docker.io docker-registry apache2-utils
-busybox-static clang valgrind jq curl file python3-yaml
+busybox-static clang valgrind jq curl file python3-yaml docker-compose
 iproute2 openssl socat"
 
 say() { printf 'test-env: %s\n' "$*" >&2; }
