@@ -7,7 +7,7 @@
  *
  *	struct compose_file *cf = NULL;
  *	struct compose_options opt = COMPOSE_OPTIONS_INIT;
- *	opt.lookup = config_lookup; opt.lookup_ctx = cfg;   // never getenv
+ *	opt.lookup = config_lookup; opt.lookup_ctx = cfg;   // config.c reads the environment
  *	opt.context_dir = "/abs/path/of/the/build/context";
  *	if (compose_load(&cf, "/abs/dir/docker-compose.test.yml", &opt, err) <
  *0) return -1;                  // EXIT_USAGE, names key and line size_t *order
