@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compose/compose.h"
 #include "compose/run.h"
@@ -71,8 +72,31 @@ int main(int argc, char **argv)
 	ops.created = on_created;
 	ops.removed = on_removed;
 	if (compose_load(&cf, argv[1], &copt, &err) < 0 ||
-	    engine_open(&eng, &set, &err) < 0 || engine_ping(eng, &err) < 0 ||
-	    compose_run_file(eng, cf, &opt, &ops, &res, &err) < 0) {
+	    engine_open(&eng, &set, &err) < 0 || engine_ping(eng, &err) < 0) {
+		log_error("%s", err.msg);
+		rc = err.code ? err.code : 1;
+	} else if (getenv("SPLIT_SLEEP")) {
+		/* As the pipeline will: services start, the image builds
+		 * (a sleep here), then the rest and sut. */
+		struct compose_run *run = NULL;
+		unsigned secs =
+			(unsigned)strtoul(getenv("SPLIT_SLEEP"), NULL, 10);
+
+		opt.image = NULL;
+		if (compose_run_start(&run, eng, cf, &opt, &ops, &err) == 0) {
+			fprintf(stderr, "compose-run: the build runs now\n");
+			sleep(secs);
+			fprintf(stderr, "compose-run: the build is done\n");
+		}
+		if (!err.code &&
+		    compose_run_finish(run, argv[2], &res, &err) < 0)
+			;
+		if (err.code) {
+			log_error("%s", err.msg);
+			rc = err.code;
+		}
+		compose_run_free(run);
+	} else if (compose_run_file(eng, cf, &opt, &ops, &res, &err) < 0) {
 		log_error("%s", err.msg);
 		rc = err.code ? err.code : 1;
 	}

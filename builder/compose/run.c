@@ -41,9 +41,10 @@ struct svc_run {
 	char *container; /* its name */
 	char *id; /* NULL until created */
 	struct strlist aliases;
+	int launched; /* created (and started, but for sut) */
 };
 
-struct run {
+struct compose_run {
 	struct engine *eng;
 	const struct compose_file *cf;
 	const struct compose_run_options *opt;
@@ -54,6 +55,7 @@ struct run {
 	struct strlist volumes; /* engine names of the file's volumes */
 	struct svc_run *s; /* in start order; sut last */
 	size_t n;
+	char *image; /* the image builder built, once known */
 };
 
 static unsigned file_counter;
@@ -63,7 +65,7 @@ static void sleep_poll(void)
 	nanosleep(&(struct timespec){ 0, POLL_NS }, NULL);
 }
 
-static cJSON *labels(const struct run *r, const struct strlist *extra)
+static cJSON *labels(const struct compose_run *r, const struct strlist *extra)
 {
 	cJSON *l = cJSON_CreateObject();
 	size_t i;
@@ -82,13 +84,15 @@ static cJSON *labels(const struct run *r, const struct strlist *extra)
 	return l;
 }
 
-static void created(const struct run *r, enum compose_object k, const char *id)
+static void created(const struct compose_run *r, enum compose_object k,
+		    const char *id)
 {
 	if (r->ops->created)
 		r->ops->created(r->ops->ctx, k, id);
 }
 
-static void removed(const struct run *r, enum compose_object k, const char *id)
+static void removed(const struct compose_run *r, enum compose_object k,
+		    const char *id)
 {
 	if (r->ops->removed)
 		r->ops->removed(r->ops->ctx, k, id);
@@ -104,7 +108,7 @@ static const char *id_of(const cJSON *resp, const char *key)
 
 /* --- the network and volumes -------------------------------------------- */
 
-static int create_network(struct run *r, struct error *err)
+static int create_network(struct compose_run *r, struct error *err)
 {
 	cJSON *body = cJSON_CreateObject(), *resp = NULL;
 	const char *id;
@@ -133,7 +137,7 @@ out:
 	return ret;
 }
 
-static int create_volumes(struct run *r, struct error *err)
+static int create_volumes(struct compose_run *r, struct error *err)
 {
 	size_t i;
 
@@ -171,8 +175,8 @@ static cJSON *strings(const struct strlist *l)
 	return cJSON_CreateStringArray((const char *const *)l->v, (int)l->n);
 }
 
-static void add_mounts(const struct run *r, const struct compose_service *s,
-		       cJSON *host)
+static void add_mounts(const struct compose_run *r,
+		       const struct compose_service *s, cJSON *host)
 {
 	cJSON *mounts = cJSON_AddArrayToObject(host, "Mounts");
 	size_t i;
@@ -207,7 +211,8 @@ static void add_mounts(const struct run *r, const struct compose_service *s,
 	}
 }
 
-static cJSON *container_body(const struct run *r, const struct svc_run *sr)
+static cJSON *container_body(const struct compose_run *r,
+			     const struct svc_run *sr)
 {
 	const struct compose_service *s = sr->svc;
 	cJSON *body = cJSON_CreateObject(), *host, *net, *eps, *ep;
@@ -279,7 +284,7 @@ static cJSON *container_body(const struct run *r, const struct svc_run *sr)
 	return body;
 }
 
-static int create_container(struct run *r, struct svc_run *sr,
+static int create_container(struct compose_run *r, struct svc_run *sr,
 			    struct error *err)
 {
 	struct buf path = BUF_INIT;
@@ -327,7 +332,8 @@ out:
 	return ret;
 }
 
-static int start_container(struct run *r, struct svc_run *sr, struct error *err)
+static int start_container(struct compose_run *r, struct svc_run *sr,
+			   struct error *err)
 {
 	struct buf path = BUF_INIT;
 	int ret;
@@ -400,7 +406,7 @@ static int to_prefixed(enum demux_stream stream, const char *data, size_t len,
 }
 
 /* Best effort: this comes on top of another error. */
-static void print_log(struct run *r, const struct svc_run *sr)
+static void print_log(struct compose_run *r, const struct svc_run *sr)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct prefixed p = { sr->svc->name, BUF_INIT };
@@ -433,7 +439,8 @@ static void print_log(struct run *r, const struct svc_run *sr)
 	buf_release(&path);
 }
 
-static void print_other_logs(struct run *r, const struct svc_run *except)
+static void print_other_logs(struct compose_run *r,
+			     const struct svc_run *except)
 {
 	size_t i;
 
@@ -447,7 +454,7 @@ static void print_other_logs(struct run *r, const struct svc_run *except)
 
 /* 1 when dep meets cond, 0 when it may later, -1 (err set) when it never
  * will. */
-static int check_condition(struct run *r, struct svc_run *dep,
+static int check_condition(struct compose_run *r, struct svc_run *dep,
 			   enum compose_condition cond, struct error *err)
 {
 	struct buf path = BUF_INIT;
@@ -521,7 +528,7 @@ out:
 	return ret;
 }
 
-static struct svc_run *find_run(struct run *r, const char *name)
+static struct svc_run *find_run(struct compose_run *r, const char *name)
 {
 	size_t i;
 
@@ -531,7 +538,8 @@ static struct svc_run *find_run(struct run *r, const char *name)
 	return NULL;
 }
 
-static int wait_deps(struct run *r, struct svc_run *sr, struct error *err)
+static int wait_deps(struct compose_run *r, struct svc_run *sr,
+		     struct error *err)
 {
 	long limit = r->opt->ready_timeout > 0 ? r->opt->ready_timeout
 					       : READY_TIMEOUT_S;
@@ -589,8 +597,8 @@ static int collect(const char *data, size_t len, void *ctx, struct error *err)
 	return 0;
 }
 
-static int wait_exit(struct run *r, const char *id, double deadline, long *code,
-		     int *timed_out, struct error *err)
+static int wait_exit(struct compose_run *r, const char *id, double deadline,
+		     long *code, int *timed_out, struct error *err)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct buf path = BUF_INIT, body = BUF_INIT;
@@ -627,7 +635,7 @@ out:
 	return ret;
 }
 
-static int run_sut(struct run *r, struct svc_run *sut,
+static int run_sut(struct compose_run *r, struct svc_run *sut,
 		   struct compose_run_result *res, struct error *err)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
@@ -690,17 +698,18 @@ out:
 /* --- setup and teardown
  * ------------------------------------------------------------ */
 
-static int resolve_image(struct run *r, struct svc_run *sr, struct error *err)
+static int resolve_image(struct compose_run *r, struct svc_run *sr,
+			 struct error *err)
 {
 	const struct compose_service *s = sr->svc;
 	const struct compose_run_options *o = r->opt;
 
-	if (o->image &&
+	if (r->image &&
 	    ((s->has_build &&
 	      compose_builds_same_image(s, o->context_dir, o->dockerfile,
 					o->target)) ||
 	     (s->image && o->image_name && !strcmp(s->image, o->image_name)))) {
-		sr->image = xstrdup(o->image);
+		sr->image = xstrdup(r->image);
 		return 0;
 	}
 	if (s->has_build) {
@@ -721,7 +730,7 @@ static int resolve_image(struct run *r, struct svc_run *sr, struct error *err)
 	return 0;
 }
 
-static void plan(struct run *r, const size_t *order, size_t n)
+static void plan(struct compose_run *r, const size_t *order, size_t n)
 {
 	size_t i, j, k;
 
@@ -749,7 +758,7 @@ static void plan(struct run *r, const size_t *order, size_t n)
 		}
 }
 
-static void remove_object(struct run *r, enum compose_object kind,
+static void remove_object(struct compose_run *r, enum compose_object kind,
 			  const char *id)
 {
 	struct buf path = BUF_INIT;
@@ -771,7 +780,7 @@ static void remove_object(struct run *r, enum compose_object kind,
 	buf_release(&path);
 }
 
-static void teardown(struct run *r)
+static void teardown(struct compose_run *r)
 {
 	size_t i;
 
@@ -784,7 +793,7 @@ static void teardown(struct run *r)
 		remove_object(r, COMPOSE_VOLUME, r->volumes.v[i]);
 }
 
-static void run_release(struct run *r)
+static void run_release(struct compose_run *r)
 {
 	size_t i;
 
@@ -796,8 +805,121 @@ static void run_release(struct run *r)
 	}
 	free(r->s);
 	free(r->prefix);
+	free(r->image);
 	free(r->network_id);
 	strlist_clear(&r->volumes);
+}
+
+/* 1 when the service runs the image builder builds, or its own build:
+ * it must wait for the build. */
+static int needs_build(const struct compose_run *r,
+		       const struct compose_service *s)
+{
+	const struct compose_run_options *o = r->opt;
+
+	return s->has_build ||
+	       (s->image && o->image_name && !strcmp(s->image, o->image_name));
+}
+
+/* Creates and starts the service; sut is only created (run_sut starts
+ * it). */
+static int launch(struct compose_run *r, struct svc_run *sr, struct error *err)
+{
+	if (signals_pending())
+		return signals_error(err);
+	if (!sr->image && resolve_image(r, sr, err) < 0)
+		return -1;
+	if (wait_deps(r, sr, err) < 0) {
+		print_other_logs(r, NULL);
+		return err_wrap(err, "'%s': service '%s' cannot start",
+				r->cf->path, sr->svc->name);
+	}
+	if (create_container(r, sr, err) < 0)
+		return -1;
+	sr->launched = 1;
+	if (sr == &r->s[r->n - 1])
+		return 0;
+	return start_container(r, sr, err);
+}
+
+int compose_run_start(struct compose_run **out, struct engine *eng,
+		      const struct compose_file *cf,
+		      const struct compose_run_options *opt,
+		      const struct compose_run_ops *ops, struct error *err)
+{
+	struct compose_run *r = xcalloc(1, sizeof(*r));
+	struct buf prefix = BUF_INIT;
+	size_t *order = NULL, n = 0, i, j;
+	int ret = -1;
+
+	*out = NULL;
+	r->eng = eng;
+	r->cf = cf;
+	r->opt = opt;
+	r->ops = ops;
+	r->label = opt->label ? opt->label : "io.builder.run";
+	buf_addf(&prefix, "builder-%s-c%u", opt->run_id, ++file_counter);
+	r->prefix = buf_detach(&prefix);
+	if (compose_sut_order(cf, &order, &n, err) < 0)
+		goto out;
+	plan(r, order, n);
+	log_info("'%s': %zu service%s to start on network '%s'", cf->path, n,
+		 n == 1 ? "" : "s", r->prefix);
+	if (create_network(r, err) < 0 || create_volumes(r, err) < 0)
+		goto out;
+	/* Early: services that need no build and whose dependencies were
+	 * launched early with nothing to wait for (service_started). The
+	 * others wait for compose_run_finish(), after the build; a slow
+	 * sidecar gets ready meanwhile. */
+	for (i = 0; i + 1 < n; i++) {
+		struct svc_run *sr = &r->s[i];
+		int early = !needs_build(r, sr->svc);
+
+		for (j = 0; early && j < sr->svc->ndeps; j++) {
+			const struct compose_dep *d = &sr->svc->deps[j];
+			const struct svc_run *dep = find_run(r, d->service);
+
+			early = dep->launched &&
+				d->condition == COMPOSE_STARTED;
+		}
+		if (early && launch(r, sr, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(order);
+	if (ret < 0) {
+		compose_run_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+int compose_run_finish(struct compose_run *r, const char *image,
+		       struct compose_run_result *res, struct error *err)
+{
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	res->exit_code = -1;
+	if (image) {
+		free(r->image);
+		r->image = xstrdup(image);
+	}
+	for (i = 0; i < r->n; i++)
+		if (!r->s[i].launched && launch(r, &r->s[i], err) < 0)
+			return -1;
+	return run_sut(r, &r->s[r->n - 1], res, err);
+}
+
+void compose_run_free(struct compose_run *r)
+{
+	if (!r)
+		return;
+	teardown(r);
+	run_release(r);
+	free(r);
 }
 
 int compose_run_file(struct engine *eng, const struct compose_file *cf,
@@ -805,57 +927,14 @@ int compose_run_file(struct engine *eng, const struct compose_file *cf,
 		     const struct compose_run_ops *ops,
 		     struct compose_run_result *res, struct error *err)
 {
-	struct run r;
-	struct buf prefix = BUF_INIT;
-	size_t *order = NULL, n = 0, i;
+	struct compose_run *r = NULL;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
-	memset(&r, 0, sizeof(r));
-	r.eng = eng;
-	r.cf = cf;
-	r.opt = opt;
-	r.ops = ops;
-	r.label = opt->label ? opt->label : "io.builder.run";
-	buf_addf(&prefix, "builder-%s-c%u", opt->run_id, ++file_counter);
-	r.prefix = buf_detach(&prefix);
-	if (compose_sut_order(cf, &order, &n, err) < 0)
-		goto out;
-	plan(&r, order, n);
-	log_info("'%s': starting %zu service%s on network '%s'", cf->path, n,
-		 n == 1 ? "" : "s", r.prefix);
-	for (i = 0; i < n; i++)
-		if (resolve_image(&r, &r.s[i], err) < 0)
-			goto out;
-	if (create_network(&r, err) < 0 || create_volumes(&r, err) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		struct svc_run *sr = &r.s[i];
-
-		if (signals_pending()) {
-			signals_error(err);
-			goto out;
-		}
-		if (wait_deps(&r, sr, err) < 0) {
-			print_other_logs(&r, NULL);
-			err_wrap(err, "'%s': service '%s' cannot start",
-				 cf->path, sr->svc->name);
-			goto out;
-		}
-		if (create_container(&r, sr, err) < 0)
-			goto out;
-		if (i + 1 == n)
-			break; /* sut: started by run_sut */
-		if (start_container(&r, sr, err) < 0)
-			goto out;
-	}
-	if (run_sut(&r, &r.s[n - 1], res, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	teardown(&r);
-	run_release(&r);
-	free(order);
+	if (compose_run_start(&r, eng, cf, opt, ops, err) == 0 &&
+	    compose_run_finish(r, opt->image, res, err) == 0)
+		ret = 0;
+	compose_run_free(r);
 	return ret;
 }

@@ -99,10 +99,37 @@ struct compose_run_result {
 	double seconds; /* sut's run time */
 };
 
-/* Runs the file; see above. 0 when sut exited with 0. sut failing is
- * EXIT_TESTS "'FILE': sut failed (exit N)"; a dependency that exits,
- * turns unhealthy or is not ready in time is EXIT_TESTS too, naming it;
- * engine errors keep their code, signals 130/143. */
+/*
+ * The same in two steps, so that sidecars start while the image builds:
+ * compose_run_start() creates the network and volumes and starts, in
+ * order, each service that needs no build (neither the built image, nor
+ * `image: ${IMAGE_NAME}`, nor a build of its own) and whose dependencies
+ * were started the same way with condition service_started; it does not
+ * wait for health. opt.image may still be NULL then. After the build,
+ * compose_run_finish() starts the rest (waiting for their conditions)
+ * and runs sut with image as the built image. compose_run_free() removes
+ * everything the run created and frees it, on every path (NULL is
+ * fine). opt, ops and cf must outlive the run.
+ *
+ *	struct compose_run *run = NULL;
+ *	if (compose_run_start(&run, eng, cf, &opt, &ops, err) < 0) goto out;
+ *	... build ...
+ *	if (compose_run_finish(run, image_id, &res, err) < 0) goto out;
+ *	out: compose_run_free(run);
+ */
+struct compose_run;
+int compose_run_start(struct compose_run **out, struct engine *eng,
+		      const struct compose_file *cf,
+		      const struct compose_run_options *opt,
+		      const struct compose_run_ops *ops, struct error *err);
+int compose_run_finish(struct compose_run *run, const char *image,
+		       struct compose_run_result *res, struct error *err);
+void compose_run_free(struct compose_run *run);
+
+/* Runs the file in one go (start, finish, free); see above. 0 when sut exited
+ * with 0. sut failing is EXIT_TESTS "'FILE': sut failed (exit N)"; a dependency
+ * that exits, turns unhealthy or is not ready in time is EXIT_TESTS too, naming
+ * it; engine errors keep their code, signals 130/143. */
 int compose_run_file(struct engine *eng, const struct compose_file *cf,
 		     const struct compose_run_options *opt,
 		     const struct compose_run_ops *ops,

@@ -172,7 +172,38 @@ YML
 	STDERR=err assert_clean
 }
 
-for t in healthy_app_by_name failing_sut_shows_logs volumes_and_completed \
+# As the pipeline will run it: services that need no build start before
+# the build (a sleep in tests/compose_run.c), sut after it.
+t_sidecar_starts_during_build() {
+	need_runner
+	cat >docker-compose.test.yml <<'YML'
+services:
+  sut:
+    image: ${IMAGE_NAME}
+    command: sh -c 'wget -qO- http://db:7000/i && echo db-reached'
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: busybox:latest
+    command: sh -c 'sleep 1; mkdir /w; echo up >/w/i; exec httpd -f -p 7000 -h /w'
+    healthcheck:
+      test: wget -qO- http://localhost:7000/i
+      interval: 300ms
+      retries: 30
+YML
+	IMAGE_NAME=acme/app:1 SPLIT_SLEEP=3 assert_exit 0 "$RUNNER" docker-compose.test.yml busybox:latest "$T_DIR"
+	assert_contains "$STDOUT" "db-reached"
+	# db started before the build, sut after it; db was healthy by then
+	grep -nE "service 'db' .* started|the build runs now|the build is done|service 'sut'" "$STDERR" >order
+	cat order
+	[ "$(cut -d: -f2- order | sed -E "s/.*(service 'db'|build runs|build is done|'sut').*/\1/" | tr '\n' ,)" = \
+		"service 'db',build runs,build is done,'sut'," ] || t_fail "wrong order"
+	assert_not_contains "$STDERR" "waiting for service 'db'"
+	assert_clean
+}
+
+for t in sidecar_starts_during_build healthy_app_by_name failing_sut_shows_logs volumes_and_completed \
 	dependency_fails sigterm_leaves_nothing; do
 	run_test "compose run: $t" "t_$t"
 done
