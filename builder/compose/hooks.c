@@ -224,3 +224,23 @@ const char *hooks_strlist_lookup(const char *name, void *ctx)
 			return l->v[i] + n + 1;
 	return NULL;
 }
+
+void hooks_env(char *const base[], const struct strlist *vars,
+	       struct strlist *out)
+{
+	size_t i;
+
+	for (; base && *base; base++) {
+		const char *eq = strchr(*base, '=');
+		size_t n = eq ? (size_t)(eq - *base) : strlen(*base);
+		int replaced = 0;
+
+		for (i = 0; i < vars->n && !replaced; i++)
+			replaced = !strncmp(vars->v[i], *base, n) &&
+				   vars->v[i][n] == '=';
+		if (!replaced)
+			strlist_push(out, *base);
+	}
+	for (i = 0; i < vars->n; i++)
+		strlist_push(out, vars->v[i]);
+}

@@ -89,4 +89,26 @@ void hooks_autobuild_vars(const struct autobuild_facts *facts,
  * const struct strlist *. */
 const char *hooks_strlist_lookup(const char *name, void *ctx);
 
+/*
+ * The environment of a hook: base ("NAME=value" items, e.g. builder's
+ * own environment as config.c read it) with vars ("NAME=value") added,
+ * replacing items of base with the same name. out receives copies.
+ */
+void hooks_env(char *const base[], const struct strlist *vars,
+	       struct strlist *out);
+
+/*
+ * Runs hook h of dir (dir/hooks/<name>) to its end (hookrun.c): its first
+ * line gives the interpreter (hooks_interpreter()), which is looked up on
+ * the PATH of envp; "interpreter [arg] hooks/<name>" runs in dir with envp
+ * (NULL-terminated) as its whole environment, stdin from /dev/null, stdout
+ * and stderr inherited, in its own process group. Fails with
+ * hook_exit_code(h): "hook 'pre_push' failed (exit 3)"; an interpreter
+ * not found is EXIT_USAGE naming it. A SIGINT or SIGTERM to builder stops
+ * the hook (SIGTERM to its group, SIGKILL 10 s later) and gives the
+ * interruption error.
+ */
+int hooks_run(const char *dir, enum hook h, char *const envp[],
+	      struct error *err);
+
 #endif

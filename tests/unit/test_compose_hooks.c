@@ -11,6 +11,7 @@
 
 #include "compose/hooks.h"
 #include "unit.h"
+#include "util/log.h"
 
 static void test_order_and_codes(void)
 {
@@ -201,8 +202,110 @@ static void test_autobuild_vars(void)
 	}
 }
 
+static void write_hook(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/hooks/%s", dir, name);
+	f = fopen(p, "w");
+	if (!f)
+		abort();
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_run(void)
+{
+	char dir[] = "/tmp/hookrun-unit-XXXXXX", p[160], got[256] = "";
+	static char e1[] = "PATH=/usr/bin:/bin", e2[] = "SOURCE_BRANCH=main";
+	char *const envp[] = { e1, e2, NULL };
+	struct error err = ERROR_INIT;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(p, sizeof(p), "%s/hooks", dir);
+	mkdir(p, 0700);
+	/* #! line, not executable, run in dir with envp only */
+	write_hook(dir, "post_checkout",
+		   "#!/bin/sh -e\necho \"$SOURCE_BRANCH $(pwd) ${HOME:-nohome} "
+		   "$0\" > out\n");
+	CHECK(hooks_run(dir, HOOK_POST_CHECKOUT, envp, &err) == 0);
+	snprintf(p, sizeof(p), "%s/out", dir);
+	f = fopen(p, "r");
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(fgets(got, sizeof(got), f) != NULL);
+		fclose(f);
+	}
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want),
+			 "main %s nohome hooks/post_checkout\n", dir);
+		CHECK_STR(got, want);
+	}
+	/* no #! line: sh */
+	write_hook(dir, "pre_build", "echo no-shebang > out2\n");
+	CHECK(hooks_run(dir, HOOK_PRE_BUILD, envp, &err) == 0);
+	snprintf(p, sizeof(p), "%s/out2", dir);
+	CHECK(access(p, F_OK) == 0);
+	/* a failure carries the stage's exit code and names the hook */
+	write_hook(dir, "pre_push", "#!/usr/bin/env sh\nexit 3\n");
+	CHECK(hooks_run(dir, HOOK_PRE_PUSH, envp, &err) == -1);
+	CHECK(err.code == EXIT_PUSH);
+	CHECK(strstr(err.msg, "hook 'pre_push' failed (exit 3)") != NULL);
+	err_clear(&err);
+	write_hook(dir, "test", "kill -9 $$\n");
+	CHECK(hooks_run(dir, HOOK_TEST, envp, &err) == -1);
+	CHECK(err.code == EXIT_TESTS);
+	CHECK(strstr(err.msg, "signal 9") != NULL);
+	err_clear(&err);
+	/* an interpreter the PATH does not have */
+	write_hook(dir, "build", "#!/usr/bin/env no-such-interp-x\n");
+	CHECK(hooks_run(dir, HOOK_BUILD, envp, &err) == -1);
+	CHECK(err.code == EXIT_USAGE);
+	CHECK(strstr(err.msg, "'no-such-interp-x'") != NULL);
+	err_clear(&err);
+	/* the PATH is envp's */
+	{
+		static char p1[] = "PATH=/nonexistent";
+		char *const nopath[] = { p1, NULL };
+
+		CHECK(hooks_run(dir, HOOK_PRE_BUILD, nopath, &err) == -1);
+		CHECK(err.code == EXIT_USAGE);
+		err_clear(&err);
+	}
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	CHECK(system(p) == 0);
+}
+
+static void test_env(void)
+{
+	static char b1[] = "PATH=/bin", b2[] = "DOCKER_TAG=old",
+		    b3[] = "HOME=/root";
+	char *const base[] = { b1, b2, b3, NULL };
+	struct strlist vars = STRLIST_INIT, out = STRLIST_INIT;
+
+	strlist_push(&vars, "DOCKER_TAG=new");
+	strlist_push(&vars, "IMAGE_NAME=a/b:new");
+	hooks_env(base, &vars, &out);
+	CHECK(out.n == 4);
+	CHECK(strlist_has(&out, "PATH=/bin"));
+	CHECK(strlist_has(&out, "HOME=/root"));
+	CHECK(strlist_has(&out, "DOCKER_TAG=new"));
+	CHECK(!strlist_has(&out, "DOCKER_TAG=old"));
+	CHECK(strlist_has(&out, "IMAGE_NAME=a/b:new"));
+	strlist_clear(&vars);
+	strlist_clear(&out);
+}
+
 int main(void)
 {
+	log_set_level(LOG_QUIET);
+	RUN(test_run);
+	RUN(test_env);
 	RUN(test_order_and_codes);
 	RUN(test_find);
 	RUN(test_interpreter);
