@@ -7,12 +7,18 @@
  *
  *	struct compose_file *cf = NULL;
  *	struct compose_options opt = COMPOSE_OPTIONS_INIT;
- *	opt.lookup = config_lookup; opt.lookup_ctx = cfg;   // config.c reads the environment
+ *	opt.lookup = config_lookup;   // from config.c, the env reader
+ *	opt.lookup_ctx = cfg;
  *	opt.context_dir = "/abs/path/of/the/build/context";
- *	if (compose_load(&cf, "/abs/dir/docker-compose.test.yml", &opt, err) <
- *0) return -1;                  // EXIT_USAGE, names key and line size_t *order
- *= NULL, n = 0; if (compose_sut_order(cf, &order, &n, err) < 0) ... for (i = 0;
- *i < n; i++) start(&cf->services[order[i]]); free(order); compose_free(cf);
+ *	if (compose_load(&cf, path, &opt, err) < 0)
+ *		return -1;	// EXIT_USAGE, names key and line
+ *	size_t *order = NULL, n = 0;
+ *	if (compose_sut_order(cf, &order, &n, err) < 0)
+ *		...
+ *	for (i = 0; i < n; i++)
+ *		start(&cf->services[order[i]]);
+ *	free(order);
+ *	compose_free(cf);
  *
  * The file: either the compose format with a top-level `services:` (and
  * `version:`, accepted and ignored, `volumes:` declaring named volumes,
