@@ -27,9 +27,9 @@ ifeq ($(CI),true)
 BASE_CFLAGS += -Werror
 endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
-PKGS     = libcurl libarchive libcjson zlib
+PKGS     = libcurl libarchive libcjson zlib yaml-0.1
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson -lz)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson -lz -lyaml)
 
 # Sources are grouped by layer in builder/*/ (see builder/README.md); object
 # files are named by the source's base name, which is unique across folders.
@@ -124,7 +124,7 @@ bin/builder-static: $(SRCS) $(HDRS) $(STATIC_DEPS)
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -Os -ffunction-sections -fdata-sections -static \
 	  -Ibuilder -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
-	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lssl -lcrypto -lz
+	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lyaml -lssl -lcrypto -lz
 	strip $@
 
 image: bin/builder bin/builder-static

@@ -22,8 +22,8 @@ ENV_FILE=$STATE/env
 REG_USER=testuser
 REG_PASS=testpass
 PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev
-libarchive-dev libssl-dev zlib1g-dev docker.io docker-registry apache2-utils
-busybox-static clang valgrind jq curl file python3-yaml
+libarchive-dev libssl-dev zlib1g-dev libyaml-dev docker.io docker-registry apache2-utils
+busybox-static clang valgrind jq curl file python3-yaml docker-compose
 iproute2 openssl socat"
 
 say() { printf 'test-env: %s\n' "$*" >&2; }
