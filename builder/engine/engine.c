@@ -1098,8 +1098,8 @@ static void upgrade_refused(struct engine_conn *c, const char *path,
 		"it may not offer BuildKit sessions: BUILDER=classic builds "
 		"without one",
 		c->host, path, status,
-		(int)strcspn(text, "\r\n") > 200 ? 200 :
-						   (int)strcspn(text, "\r\n"),
+		(int)strcspn(text, "\r\n") > 200 ? 200
+						 : (int)strcspn(text, "\r\n"),
 		text);
 	cJSON_Delete(json);
 }
@@ -1173,14 +1173,15 @@ int engine_upgrade(struct engine *eng, const char *path, const char *proto,
 	buf_addf(&req,
 		 "POST %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: builder/%s\r\n"
 		 "Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: %s\r\n",
-		 path,
-		 end ? (int)(end - host_start) : (int)strlen(host_start),
+		 path, end ? (int)(end - host_start) : (int)strlen(host_start),
 		 host_start, BUILDER_VERSION, proto);
 	for (size_t i = 0; headers && headers[i]; i++)
 		buf_addf(&req, "%s\r\n", headers[i]);
 	if (buf_addstr(&req, "\r\n") < 0) {
-		err_set(err, EXIT_ENGINE, "the request for POST %s is too "
-					  "large", path);
+		err_set(err, EXIT_ENGINE,
+			"the request for POST %s is too "
+			"large",
+			path);
 		goto out;
 	}
 	log_debug("POST %s (upgrade to %s)", path, proto);
@@ -1247,8 +1248,8 @@ int engine_upgrade(struct engine *eng, const char *path, const char *proto,
 					    &got);
 			if (rc == CURLE_AGAIN)
 				continue;
-			if (rc != CURLE_OK || !got || buf_add(&head, chunk,
-							      got) < 0)
+			if (rc != CURLE_OK || !got ||
+			    buf_add(&head, chunk, got) < 0)
 				break;
 		}
 		upgrade_refused(c, path, status, head.data + head_end,
