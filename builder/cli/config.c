@@ -15,6 +15,7 @@
 #include "cli/config.h"
 #include "util/log.h"
 #include "registry/ref.h"
+#include "session/secrets.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -130,6 +131,8 @@ int config_from_env(struct config *cfg, struct error *err)
 		strlist_split(&cfg->labels, v, ",\n");
 	if ((v = env("CACHE_FROM")))
 		strlist_split(&cfg->cache_from, v, " ,\n");
+	if ((v = env("SECRETS")))
+		strlist_split(&cfg->secrets, v, "\n");
 	set_str(&cfg->test_cmd, env("TEST_CMD"));
 	if ((v = env("TEST_ENV")))
 		strlist_split(&cfg->test_env, v, ",\n");
@@ -177,6 +180,7 @@ enum {
 	OPT_PULL,
 	OPT_NO_CACHE,
 	OPT_RUN,
+	OPT_SECRET,
 };
 
 static const struct option long_options[] = {
@@ -202,6 +206,7 @@ static const struct option long_options[] = {
 	{ "pull", no_argument, NULL, OPT_PULL },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "run", required_argument, NULL, OPT_RUN },
+	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -288,6 +293,9 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_NO_CACHE:
 			cfg->no_cache = 1;
+			break;
+		case OPT_SECRET:
+			strlist_push(&cfg->secrets, optarg);
 			break;
 		case OPT_RUN:
 			set_str(&cfg->cleanup_run, optarg);
@@ -479,6 +487,15 @@ int config_validate(struct config *cfg, struct error *err)
 	for (size_t i = 0; i < cfg->extra_tags.n; i++)
 		if (check_tag("EXTRA_TAGS", cfg->extra_tags.v[i], err) < 0)
 			return -1;
+	/* Secrets are read now: a missing file or variable stops the run
+	 * before any engine call. */
+	if (cfg->secrets.n && !cfg->secret_values) {
+		cfg->secret_values = xcalloc(1, sizeof(*cfg->secret_values));
+		for (size_t i = 0; i < cfg->secrets.n; i++)
+			if (secrets_add(cfg->secret_values, cfg->secrets.v[i],
+					err) < 0)
+				return err_wrap(err, "SECRETS/--secret");
+	}
 	if (check_pairs("BUILD_ARGS", &cfg->build_args, 0, err) < 0 ||
 	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
 	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
@@ -543,6 +560,10 @@ void config_usage(void)
 	      "comma separated\n"
 	      "  CACHE_FROM       --cache-from IMAGE  images pulled and used "
 	      "as build cache\n"
+	      "  SECRETS          --secret SPEC       BuildKit build secrets, "
+	      "one a line:\n"
+	      "                                       id=ID,src=PATH | "
+	      "id=ID,env=VAR | id=ID\n"
 	      "  PULL             --pull              always pull base images "
 	      "(default: false)\n"
 	      "  NO_CACHE         --no-cache          build without the layer "
@@ -610,6 +631,10 @@ void config_release(struct config *cfg)
 	free(cfg->target);
 	strlist_clear(&cfg->labels);
 	strlist_clear(&cfg->cache_from);
+	strlist_clear(&cfg->secrets);
+	if (cfg->secret_values)
+		secrets_clear(cfg->secret_values);
+	free(cfg->secret_values);
 	free(cfg->test_cmd);
 	strlist_clear(&cfg->test_env);
 	strlist_clear(&cfg->services);

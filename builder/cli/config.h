@@ -41,6 +41,11 @@ struct config {
 	int pull; /* always pull base images */
 	int no_cache;
 	enum builder_kind builder;
+	/* Build secrets for the BuildKit session: SECRETS (one spec a line)
+	 * and --secret SPEC ("id=ID,src=PATH", "id=ID,env=VAR", "id=ID");
+	 * read by config_validate() into secret_values. */
+	struct strlist secrets;
+	struct secrets *secret_values;
 
 	char *test_cmd; /* NULL: the test stage is skipped */
 	struct strlist test_env; /* "K=V" */
