@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# BuildKit builds with a session (POST /session upgraded to h2c): the
+# context and the Dockerfile through FileSync, build secrets through
+# Secrets, health checks answered throughout. Against the real engine, with
+# Debian's docker 20.10 CLI (DOCKER_BUILDKIT=1) as a peer where useful.
+. "$(dirname "$0")/../lib.sh"
+
+bk() {
+	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false BUILDER=buildkit "$@"
+}
+
+# secret_app DIR ID: a Dockerfile whose RUN step prints the sha256 of the
+# secret ID (never the value); the mount is required, so the build fails
+# when the secret is absent.
+secret_app() {
+	mkdir -p "$1"
+	cat >"$1/Dockerfile" <<EOF
+FROM busybox:latest
+RUN --mount=type=secret,id=$2,required=true echo "secret-sha \$(sha256sum </run/secrets/$2 | cut -c1-64)-$T_UNIQ"
+RUN echo built-$T_UNIQ >/built
+EOF
+}
+
+# assert_secret_nowhere VALUE IMAGE: the value is not in builder's output,
+# its report, the image's history or its layers.
+assert_secret_nowhere() {
+	assert_not_contains "$OUT" "$1"
+	[ ! -e report.json ] || assert_not_contains report.json "$1"
+	docker history --no-trunc "$2" >history
+	assert_not_contains history "$1"
+	docker save "$2" -o image.tar
+	mkdir -p layers && tar -xf image.tar -C layers
+	for l in layers/*/layer.tar; do
+		tar -xOf "$l" 2>/dev/null
+	done >layers.bin
+	! grep -qaF -- "$1" layers.bin || t_fail "the secret is in a layer"
+	! grep -rqaF -- "$1" layers || t_fail "the secret is in the image's config"
+}
+
+t_secret_from_file() {
+	need_builder
+	secret_app app npmrc
+	value="npm-token-$T_UNIQ-$RANDOM"
+	printf '%s' "$value" >npmrc
+	want=$(printf '%s' "$value" | sha256sum | cut -c1-64)
+	bk assert_exit 0 "$BUILDER" --verbose --report report.json \
+		--secret "id=npmrc,src=$T_DIR/npmrc" app
+	assert_contains "$OUT" "POST /session -> 101"
+	assert_contains "$OUT" "secret-sha $want-$T_UNIQ"
+	assert_secret_nowhere "$value" "t$T_UNIQ/app:1"
+	docker run --rm "t$T_UNIQ/app:1" cat /built >built
+	assert_contains built "built-$T_UNIQ"
+}
+
+t_secret_from_env() {
+	need_builder
+	secret_app app tok
+	value="env-token-$T_UNIQ-$RANDOM"
+	want=$(printf '%s' "$value" | sha256sum | cut -c1-64)
+	MY_TOKEN=$value SECRETS="id=tok,env=MY_TOKEN" \
+		bk assert_exit 0 "$BUILDER" --verbose app
+	assert_contains "$OUT" "secret-sha $want-$T_UNIQ"
+	assert_secret_nowhere "$value" "t$T_UNIQ/app:1"
+	# id=ID alone reads the variable ID.
+	tok=$value bk assert_exit 0 "$BUILDER" --secret id=tok --tag 2 app
+	assert_not_contains "$OUT" "$value"
+}
+
+t_secret_missing_source() {
+	need_builder
+	secret_app app npmrc
+	# Exit 2 before any engine call: an unreachable engine is never asked.
+	DOCKER_HOST=unix://$T_DIR/none.sock \
+		bk assert_exit 2 "$BUILDER" --secret "id=npmrc,src=$T_DIR/nope" app
+	assert_contains "$OUT" "'$T_DIR/nope'"
+	assert_not_contains "$OUT" "none.sock"
+	DOCKER_HOST=unix://$T_DIR/none.sock SECRETS="id=x,env=NOT_SET_$T_UNIQ" \
+		bk assert_exit 2 "$BUILDER" app
+	assert_contains "$OUT" "'NOT_SET_$T_UNIQ', which is not set"
+}
+
+t_secret_not_given() {
+	need_builder
+	secret_app app npmrc
+	bk assert_exit 1 "$BUILDER" app
+	assert_contains "$OUT" "secret npmrc not found"
+	assert_contains "$OUT" "--secret id=npmrc,src=PATH"
+	assert_contains "$OUT" "build failed"
+	[ -z "$(docker images -q "t$T_UNIQ/app")" ] || t_fail "image was tagged"
+}
+
+# tree_app DIR: a context with nested directories, an executable, a
+# symlink, an empty directory, a bigger file, and a .dockerignore with an
+# exception.
+tree_app() {
+	mkdir -p "$1/src/deep/er" "$1/empty" "$1/logs"
+	cat >"$1/Dockerfile" <<'EOF'
+FROM busybox:latest
+COPY . /ctx/
+RUN cd /ctx && find . | sort | while read -r f; do stat -c '%n %s %a %F' "$f"; done >/listing
+EOF
+	printf 'hello\n' >"$1/a.txt"
+	printf '#!/bin/sh\necho run\n' >"$1/src/run.sh"
+	chmod 755 "$1/src/run.sh"
+	printf 'deep\n' >"$1/src/deep/er/file"
+	ln -s ../a.txt "$1/src/link"
+	printf 'x\n' >"$1/logs/drop.log"
+	printf 'y\n' >"$1/logs/keep.log"
+	printf 'z\n' >"$1/skip.tmp"
+	head -c 300000 /dev/urandom >"$1/src/big.bin"
+	printf '*.tmp\nlogs\n!logs/keep.log\n' >"$1/.dockerignore"
+}
+
+t_copy_same_as_docker_cli() {
+	need_builder
+	tree_app app
+	bk assert_exit 0 "$BUILDER" --verbose app
+	assert_contains "$OUT" "POST /session -> 101"
+	assert_not_contains "$OUT" "sending the context as a tar"
+	docker run --rm "t$T_UNIQ/app:1" cat /listing >ours
+	docker run --rm "t$T_UNIQ/app:1" md5sum /ctx/src/big.bin >ours.md5
+	DOCKER_BUILDKIT=1 /usr/bin/docker build -q -t "t$T_UNIQ/cli:1" app >/dev/null
+	docker run --rm "t$T_UNIQ/cli:1" cat /listing >theirs
+	docker run --rm "t$T_UNIQ/cli:1" md5sum /ctx/src/big.bin >theirs.md5
+	diff -u theirs ours || t_fail "the context differs from the docker CLI's"
+	diff -u theirs.md5 ours.md5 || t_fail "big.bin differs"
+	assert_contains ours "./logs/keep.log"
+	assert_not_contains ours "drop.log"
+	assert_not_contains ours "skip.tmp"
+	# And the same as builder's own tar path (classic builder).
+	ACCOUNT=t$T_UNIQ IMAGE=app TAG=2 PUSH=false BUILDER=classic \
+		assert_exit 0 "$BUILDER" app
+	docker run --rm "t$T_UNIQ/app:2" cat /listing >tar
+	diff -u tar ours || t_fail "the context differs from the tar path's"
+}
+
+t_rebuild_sends_only_changes() {
+	need_builder
+	tree_app app
+	head -c 2000000 /dev/urandom >app/src/big2.bin
+	BUILDKIT_SHARED_KEY=k$T_UNIQ bk assert_exit 0 "$BUILDER" app
+	first=$(grep -o 'transferring context: [0-9.]*[kMG]*i*B' "$OUT" | tail -1)
+	echo changed >app/a.txt
+	BUILDKIT_SHARED_KEY=k$T_UNIQ bk assert_exit 0 "$BUILDER" --tag 2 app
+	second=$(grep -o 'transferring context: [0-9.]*[kMG]*i*B' "$OUT" | tail -1)
+	echo "first: $first; second: $second"
+	case $first in *MiB) ;; *) t_fail "first transfer '$first' is not MBs" ;; esac
+	case $second in *KiB | *[0-9]B) ;; *) t_fail "second transfer '$second' is not small" ;; esac
+	docker run --rm "t$T_UNIQ/app:2" cat /ctx/a.txt >a
+	assert_contains a changed
+}
+
+t_dockerfile_elsewhere() {
+	need_builder
+	mkdir -p app other
+	printf 'ctx-%s\n' "$T_UNIQ" >app/file
+	printf 'FROM busybox:latest\nCOPY file /file\n' >other/Build.df
+	bk assert_exit 0 "$BUILDER" -f other/Build.df app
+	docker run --rm "t$T_UNIQ/app:1" cat /file >f
+	assert_contains f "ctx-$T_UNIQ"
+}
+
+run_test "a secret from a file reaches RUN --mount=type=secret, and nothing else" t_secret_from_file
+run_test "a secret from a variable, and id=ID alone" t_secret_from_env
+run_test "a missing secret file or variable exits 2 before the engine" t_secret_missing_source
+run_test "a secret the Dockerfile needs but the run lacks fails the build" t_secret_not_given
+run_test "COPY . through the session equals the docker CLI's and the tar path's" t_copy_same_as_docker_cli
+run_test "a rebuild with the same shared key sends only what changed" t_rebuild_sends_only_changes
+run_test "a Dockerfile outside the context" t_dockerfile_elsewhere
+t_summary
