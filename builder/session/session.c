@@ -20,10 +20,12 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "auth.pb-c.h"
 #include "health.pb-c.h"
 #include "secrets.pb-c.h"
 
 #include "engine/engine.h"
+#include "registry/auth.h"
 #include "session/fsync.h"
 #include "session/grpc.h"
 #include "session/secrets.h"
@@ -46,10 +48,18 @@
 #define M_HEALTH "/grpc.health.v1.Health/Check"
 #define M_DIFFCOPY "/moby.filesync.v1.FileSync/DiffCopy"
 #define M_SECRET "/moby.buildkit.secrets.v1.Secrets/GetSecret"
+#define M_CREDS "/moby.filesync.v1.Auth/Credentials"
 
-static const char *const methods[] = { M_HEALTH, M_DIFFCOPY, M_SECRET };
+static const char *const methods[] = { M_HEALTH, M_DIFFCOPY, M_SECRET,
+				       M_CREDS };
 
-enum method { M_NONE, M_HEALTH_CHECK, M_DIFF_COPY, M_GET_SECRET };
+enum method {
+	M_NONE,
+	M_HEALTH_CHECK,
+	M_DIFF_COPY,
+	M_GET_SECRET,
+	M_CREDENTIALS
+};
 
 struct stream {
 	int32_t id;
@@ -235,6 +245,50 @@ static int serve_secret(struct session *s, struct stream *st,
 	return 0;
 }
 
+/* Registry credentials for BuildKit's own pulls, from the same sources as
+ * the push (registry/auth.h). Docker Hub is asked for as
+ * registry-1.docker.io. Only the source is logged. */
+static int serve_credentials(struct session *s, struct stream *st,
+			     const uint8_t *msg, size_t len)
+{
+	Moby__Filesync__V1__CredentialsRequest *q;
+	Moby__Filesync__V1__CredentialsResponse r =
+		MOBY__FILESYNC__V1__CREDENTIALS_RESPONSE__INIT;
+	struct credential cred = CREDENTIAL_INIT;
+	struct error e = ERROR_INIT;
+	const char *host;
+
+	q = moby__filesync__v1__credentials_request__unpack(NULL, len, msg);
+	if (!q) {
+		stream_close(s, st, GRPC_INVALID_ARGUMENT,
+			     "CredentialsRequest is not valid protobuf");
+		return 0;
+	}
+	host = q->host && *q->host ? q->host : NULL;
+	if (host && !strcmp(host, "registry-1.docker.io"))
+		host = NULL;
+	if (auth_resolve(host, &cred, &e) < 0) {
+		stream_close(s, st, GRPC_INTERNAL, e.msg);
+	} else {
+		log_debug("session: credentials for '%s': %s",
+			  q->host ? q->host : "", cred.source);
+		if (cred.identitytoken) {
+			r.secret = cred.identitytoken;
+		} else if (cred.username && cred.password) {
+			r.username = cred.username;
+			r.secret = cred.password;
+		}
+		if (add_message(st, &r.base) < 0)
+			stream_close(s, st, GRPC_INTERNAL,
+				     "no room for the answer");
+		else
+			stream_close(s, st, GRPC_OK, NULL);
+	}
+	credential_release(&cred);
+	moby__filesync__v1__credentials_request__free_unpacked(q, NULL);
+	return 0;
+}
+
 /* Percent-decodes values sent with "<key>-encoded: 1" (BuildKit 0.12+). */
 static void decode_list(struct strlist *l)
 {
@@ -319,6 +373,10 @@ static int dispatch(struct session *s, struct stream *st, const uint8_t *msg,
 		if (st->answered++)
 			return 0;
 		return serve_secret(s, st, msg, len);
+	case M_CREDENTIALS:
+		if (st->answered++)
+			return 0;
+		return serve_credentials(s, st, msg, len);
 	case M_DIFF_COPY:
 		if (!st->fs)
 			return 0;
@@ -488,6 +546,8 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			st->method = M_GET_SECRET;
 		else if (!strcmp(st->path, M_DIFFCOPY))
 			st->method = M_DIFF_COPY;
+		else if (!strcmp(st->path, M_CREDS))
+			st->method = M_CREDENTIALS;
 		respond(s, st);
 		if (st->method == M_NONE) {
 			char why[200];
@@ -507,7 +567,8 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			fail(s, &e);
 			stream_close(s, st, GRPC_INVALID_ARGUMENT, e.msg);
 		} else if ((st->method == M_HEALTH_CHECK ||
-			    st->method == M_GET_SECRET) &&
+			    st->method == M_GET_SECRET ||
+			    st->method == M_CREDENTIALS) &&
 			   !st->answered) {
 			stream_close(s, st, GRPC_INVALID_ARGUMENT,
 				     "no request message");

@@ -9,8 +9,10 @@
  *	/grpc.health.v1.Health/Check                 always SERVING
  *	/moby.filesync.v1.FileSync/DiffCopy          "context", "dockerfile"
  *	/moby.buildkit.secrets.v1.Secrets/GetSecret  the run's secrets
+ *	/moby.filesync.v1.Auth/Credentials           registry/auth.h's
  *
- * and answer UNIMPLEMENTED to anything else.
+ * and answer UNIMPLEMENTED to anything else (the token-authority calls of
+ * Auth among them, so the daemon falls back to Credentials).
  *
  *	struct session *s = NULL;
  *	if (session_start(eng, &cfg, &s, err) < 0) ...
