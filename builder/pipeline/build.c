@@ -153,14 +153,15 @@ static void pull_cache_images(struct engine *eng, const struct config *cfg,
 
 /*
  * Credentials for the registries of the base images. The classic builder
- * gets them all in X-Registry-Config; BuildKit without a session cannot use
+ * gets them all in X-Registry-Config; BuildKit with a session asks for
+ * them itself (Auth.Credentials); BuildKit without a session cannot use
  * them, so the images that need them are pulled beforehand, and BuildKit
  * then finds them in the local store.
  */
 static int base_image_auth(struct engine *eng, const struct config *cfg,
 			   const struct context *ctx,
 			   const struct credential *target, int buildkit,
-			   char **header, struct error *err)
+			   int session, char **header, struct error *err)
 {
 	struct strlist bases = STRLIST_INIT, domains = STRLIST_INIT;
 	struct credential *creds = NULL;
@@ -192,7 +193,11 @@ static int base_image_auth(struct engine *eng, const struct config *cfg,
 		ref_release(&r);
 		if (auth_is_anonymous(c))
 			continue;
-		if (buildkit) {
+		if (buildkit && session) {
+			log_info("base image '%s' needs credentials (%s): "
+				 "the session serves them to BuildKit",
+				 bases.v[i], c->source);
+		} else if (buildkit) {
 			int missing = 0;
 
 			log_info("base image '%s' needs credentials (%s): "
@@ -544,14 +549,13 @@ int build_image(struct engine *eng, const struct config *cfg,
 	pull_cache_images(eng, cfg, &cache);
 	build_query(&query, cfg, context_dockerfile(ctx), &cache, buildkit);
 
-	if (base_image_auth(eng, cfg, ctx, cred, buildkit, &registry_config,
-			    err) < 0)
-		goto out;
-	headers[0] = registry_config;
-
 	if (buildkit && start_session(eng, cfg, ctx, &scfg, dirs, key, &sess,
 				      &query, err) < 0)
 		goto out;
+	if (base_image_auth(eng, cfg, ctx, cred, buildkit, sess != NULL,
+			    &registry_config, err) < 0)
+		goto out;
+	headers[0] = registry_config;
 
 	req.method = "POST";
 	req.path = query.data;

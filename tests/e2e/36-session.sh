@@ -160,6 +160,50 @@ t_dockerfile_elsewhere() {
 	assert_contains f "ctx-$T_UNIQ"
 }
 
+t_private_base_through_session() {
+	need_builder
+	base=$REGISTRY_ADDR/t$T_UNIQ/sbase:1
+	docker tag busybox:latest "$base"
+	printf '%s' "$REGISTRY_PASS_T" |
+		docker --config "$T_DIR/cli" login -u "$REGISTRY_USER_T" --password-stdin "$REGISTRY_ADDR" >/dev/null
+	docker --config "$T_DIR/cli" push "$base" >/dev/null
+	docker rmi "$base" >/dev/null
+	mkdir app
+	printf 'FROM %s\nRUN echo on-private-base-%s\n' "$base" "$T_UNIQ" >app/Dockerfile
+	# Without credentials the registry refuses the pull.
+	bk assert_exit 1 "$BUILDER" app
+	assert_not_contains "$OUT" "on-private-base-$T_UNIQ"
+	REGISTRY=$REGISTRY_ADDR REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		bk assert_exit 0 "$BUILDER" --verbose app
+	assert_contains "$OUT" "the session serves them to BuildKit"
+	assert_contains "$OUT" "session: credentials for '$REGISTRY_ADDR': REGISTRY_USER/REGISTRY_PASSWORD"
+	assert_contains "$OUT" "on-private-base-$T_UNIQ"
+	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
+	# No pre-pull: the engine's image store never had the base image.
+	! docker image inspect "$base" >/dev/null 2>&1 || t_fail "the base image was pre-pulled"
+}
+
+# A fake engine that offers BuildKit but answers /session with a 404.
+t_session_refused() {
+	need_builder
+	secret_app app npmrc
+	printf 'v' >npmrc
+	fake_engine_start <<EOF
+match /_ping
+reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nBuilder-Version: 2\r\nContent-Length: 2\r\n\r\nOK
+match GET /version
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 49\r\n\r\n{"Version":"20.10.0","Os":"linux","Arch":"amd64"}
+match POST /session
+reply HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\r\n{"message":"page not found 42"}
+EOF
+	DOCKER_HOST=unix://$FAKE_SOCK bk assert_exit 3 "$BUILDER" --secret "id=npmrc,src=$T_DIR/npmrc" app
+	fake_engine_stop
+	assert_contains "$OUT" "refused POST /session (HTTP 404: page not found 42)"
+	assert_contains "$OUT" "BUILDER=classic"
+	assert_contains "$OUT" "which build secrets need"
+	assert_not_contains "$FAKE_LOG" "/build"
+}
+
 run_test "a secret from a file reaches RUN --mount=type=secret, and nothing else" t_secret_from_file
 run_test "a secret from a variable, and id=ID alone" t_secret_from_env
 run_test "a missing secret file or variable exits 2 before the engine" t_secret_missing_source
@@ -167,4 +211,6 @@ run_test "a secret the Dockerfile needs but the run lacks fails the build" t_sec
 run_test "COPY . through the session equals the docker CLI's and the tar path's" t_copy_same_as_docker_cli
 run_test "a rebuild with the same shared key sends only what changed" t_rebuild_sends_only_changes
 run_test "a Dockerfile outside the context" t_dockerfile_elsewhere
+run_test "a private base image: credentials through the session, no pre-pull" t_private_base_through_session
+run_test "/session refused with a secret to serve: a clear error" t_session_refused
 t_summary
