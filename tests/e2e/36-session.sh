@@ -204,6 +204,28 @@ EOF
 	assert_not_contains "$FAKE_LOG" "/build"
 }
 
+t_sigterm_cancels() {
+	need_builder
+	mkdir app
+	printf 'FROM busybox:latest\nRUN echo started-%s && sh -c "sleep 60" sig-%s\n' "$T_UNIQ" "$T_UNIQ" >app/Dockerfile
+	# Not through bk(): $! must be builder's own pid.
+	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false BUILDER=buildkit "$BUILDER" app >out 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q "[0-9] started-$T_UNIQ" out && break
+		sleep 0.1
+	done
+	grep -q "[0-9] started-$T_UNIQ" out || t_fail "the RUN step did not start"
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	cat out
+	assert_eq "$rc" 143 "exit status"
+	assert_contains out "interrupted by SIGTERM"
+	sleep 2
+	! pgrep -f "sig-$T_UNIQ" >/dev/null || t_fail "the RUN step still runs on the engine"
+}
+
 run_test "a secret from a file reaches RUN --mount=type=secret, and nothing else" t_secret_from_file
 run_test "a secret from a variable, and id=ID alone" t_secret_from_env
 run_test "a missing secret file or variable exits 2 before the engine" t_secret_missing_source
@@ -213,4 +235,5 @@ run_test "a rebuild with the same shared key sends only what changed" t_rebuild_
 run_test "a Dockerfile outside the context" t_dockerfile_elsewhere
 run_test "a private base image: credentials through the session, no pre-pull" t_private_base_through_session
 run_test "/session refused with a secret to serve: a clear error" t_session_refused
+run_test "SIGTERM mid-build exits 143 and the build stops on the engine" t_sigterm_cancels
 t_summary
