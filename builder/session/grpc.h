@@ -65,6 +65,7 @@ enum grpc_status {
 	GRPC_RESOURCE_EXHAUSTED = 8,
 	GRPC_UNIMPLEMENTED = 12,
 	GRPC_INTERNAL = 13,
+	GRPC_UNAVAILABLE = 14,
 };
 
 /* Appends s percent-encoded as a grpc-message value (bytes outside

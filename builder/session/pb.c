@@ -8,3 +8,4 @@
 #include "fsutil.pb-c.c"
 #include "health.pb-c.c"
 #include "secrets.pb-c.c"
+#include "sshforward.pb-c.c"

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <nghttp2/nghttp2.h>
@@ -23,6 +25,7 @@
 #include "auth.pb-c.h"
 #include "health.pb-c.h"
 #include "secrets.pb-c.h"
+#include "sshforward.pb-c.h"
 
 #include "engine/engine.h"
 #include "registry/auth.h"
@@ -44,21 +47,27 @@
 #define OUT_HIGH (1u * 1024 * 1024)
 #define OUT_MAX (OUT_HIGH + 2 * FSYNC_CHUNK + 4096)
 #define RECV_CHUNK (64u * 1024)
+/* ssh-agent connections served at once. */
+#define AGENTS_MAX 16
 
 #define M_HEALTH "/grpc.health.v1.Health/Check"
 #define M_DIFFCOPY "/moby.filesync.v1.FileSync/DiffCopy"
 #define M_SECRET "/moby.buildkit.secrets.v1.Secrets/GetSecret"
 #define M_CREDS "/moby.filesync.v1.Auth/Credentials"
+#define M_SSH_CHECK "/moby.sshforward.v1.SSH/CheckAgent"
+#define M_SSH_FORWARD "/moby.sshforward.v1.SSH/ForwardAgent"
 
-static const char *const methods[] = { M_HEALTH, M_DIFFCOPY, M_SECRET,
-				       M_CREDS };
+static const char *const methods[] = { M_HEALTH, M_DIFFCOPY,  M_SECRET,
+				       M_CREDS,	 M_SSH_CHECK, M_SSH_FORWARD };
 
 enum method {
 	M_NONE,
 	M_HEALTH_CHECK,
 	M_DIFF_COPY,
 	M_GET_SECRET,
-	M_CREDENTIALS
+	M_CREDENTIALS,
+	M_SSH_CHECK_AGENT,
+	M_SSH_FORWARD_AGENT
 };
 
 struct stream {
@@ -78,6 +87,8 @@ struct stream {
 	struct strlist dir_name, include, exclude, follow;
 	int include_enc, exclude_enc, follow_enc;
 	struct fsync *fs;
+	char ssh_id[128]; /* buildkit.ssh.id */
+	int agent_fd; /* ForwardAgent: the local agent, or -1 */
 };
 
 struct session {
@@ -146,6 +157,8 @@ static void stream_free(struct stream *st)
 	strlist_clear(&st->exclude);
 	strlist_clear(&st->follow);
 	fsync_free(st->fs);
+	if (st->agent_fd >= 0)
+		close(st->agent_fd);
 	free(st);
 }
 
@@ -289,6 +302,142 @@ static int serve_credentials(struct session *s, struct stream *st,
 	return 0;
 }
 
+/* The agent socket of an SSH id ("default" when empty), or NULL. */
+static const char *ssh_socket(const struct session *s, const char *id)
+{
+	const struct strlist *l = s->cfg->ssh;
+	size_t n;
+
+	if (!*id)
+		id = "default";
+	n = strlen(id);
+	for (size_t i = 0; l && i < l->n; i++)
+		if (!strncmp(l->v[i], id, n) && l->v[i][n] == '=')
+			return l->v[i] + n + 1;
+	return NULL;
+}
+
+static int serve_ssh_check(struct session *s, struct stream *st,
+			   const uint8_t *msg, size_t len)
+{
+	Moby__Sshforward__V1__CheckAgentRequest *q;
+	Moby__Sshforward__V1__CheckAgentResponse r =
+		MOBY__SSHFORWARD__V1__CHECK_AGENT_RESPONSE__INIT;
+	char why[320];
+
+	q = moby__sshforward__v1__check_agent_request__unpack(NULL, len, msg);
+	if (!q) {
+		stream_close(s, st, GRPC_INVALID_ARGUMENT,
+			     "CheckAgentRequest is not valid protobuf");
+		return 0;
+	}
+	if (!ssh_socket(s, q->id ? q->id : "")) {
+		snprintf(why, sizeof(why),
+			 "unset ssh forward key %.100s: give it to builder "
+			 "with --ssh %.100s=SOCKET or SSH",
+			 q->id && *q->id ? q->id : "default",
+			 q->id && *q->id ? q->id : "default");
+		stream_close(s, st, GRPC_NOT_FOUND, why);
+	} else if (add_message(st, &r.base) < 0) {
+		stream_close(s, st, GRPC_INTERNAL, "no room for the answer");
+	} else {
+		stream_close(s, st, GRPC_OK, NULL);
+	}
+	moby__sshforward__v1__check_agent_request__free_unpacked(q, NULL);
+	return 0;
+}
+
+/* ForwardAgent: one connection to the local agent per stream; bytes from
+ * the daemon are written to it here, bytes from it are read in the loop
+ * (agent_step). */
+static void start_ssh_forward(struct session *s, struct stream *st)
+{
+	const char *path = ssh_socket(s, st->ssh_id);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char why[300];
+	int fd;
+
+	if (!path) {
+		snprintf(why, sizeof(why), "unset ssh forward key %.100s",
+			 st->ssh_id[0] ? st->ssh_id : "default");
+		stream_close(s, st, GRPC_NOT_FOUND, why);
+		return;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(why, sizeof(why),
+			 "cannot reach the ssh agent '%.200s': %s", path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		stream_close(s, st, GRPC_UNAVAILABLE, why);
+		return;
+	}
+	st->agent_fd = fd;
+	log_debug("session: ssh agent '%s' forwarded",
+		  st->ssh_id[0] ? st->ssh_id : "default");
+}
+
+static void ssh_to_agent(struct session *s, struct stream *st,
+			 const uint8_t *msg, size_t len)
+{
+	Moby__Sshforward__V1__BytesMessage *m;
+	size_t off = 0;
+
+	m = moby__sshforward__v1__bytes_message__unpack(NULL, len, msg);
+	if (!m) {
+		stream_close(s, st, GRPC_INVALID_ARGUMENT,
+			     "BytesMessage is not valid protobuf");
+		return;
+	}
+	/* Agent requests are small and the agent is local: a blocking
+	 * write is bounded. */
+	while (st->agent_fd >= 0 && off < m->data.len) {
+		ssize_t n = send(st->agent_fd, m->data.data + off,
+				 m->data.len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(st->agent_fd);
+			st->agent_fd = -1;
+			stream_close(s, st, GRPC_UNAVAILABLE,
+				     "the ssh agent closed the connection");
+			break;
+		}
+		off += (size_t)n;
+	}
+	moby__sshforward__v1__bytes_message__free_unpacked(m, NULL);
+}
+
+/* The agent has bytes (or closed): pass them on. */
+static void agent_step(struct session *s, struct stream *st)
+{
+	Moby__Sshforward__V1__BytesMessage m =
+		MOBY__SSHFORWARD__V1__BYTES_MESSAGE__INIT;
+	uint8_t data[16384];
+	ssize_t n;
+
+	do
+		n = recv(st->agent_fd, data, sizeof(data), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		close(st->agent_fd);
+		st->agent_fd = -1;
+		stream_close(s, st, GRPC_OK, NULL);
+		return;
+	}
+	m.data.data = data;
+	m.data.len = (size_t)n;
+	if (add_message(st, &m.base) < 0)
+		stream_close(s, st, GRPC_RESOURCE_EXHAUSTED,
+			     "ssh agent data backed up");
+	resume(s, st);
+}
+
 /* Percent-decodes values sent with "<key>-encoded: 1" (BuildKit 0.12+). */
 static void decode_list(struct strlist *l)
 {
@@ -377,6 +526,13 @@ static int dispatch(struct session *s, struct stream *st, const uint8_t *msg,
 		if (st->answered++)
 			return 0;
 		return serve_credentials(s, st, msg, len);
+	case M_SSH_CHECK_AGENT:
+		if (st->answered++)
+			return 0;
+		return serve_ssh_check(s, st, msg, len);
+	case M_SSH_FORWARD_AGENT:
+		ssh_to_agent(s, st, msg, len);
+		return 0;
 	case M_DIFF_COPY:
 		if (!st->fs)
 			return 0;
@@ -410,6 +566,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *frame,
 		return 0;
 	st = xcalloc(1, sizeof(*st));
 	st->id = frame->hd.stream_id;
+	st->agent_fd = -1;
 	buf_init(&st->out, OUT_MAX);
 	st->next = s->streams;
 	s->streams = st;
@@ -433,6 +590,11 @@ static int on_header(nghttp2_session *h2, const nghttp2_frame *frame,
 #define IS(lit) (namelen == sizeof(lit) - 1 && !memcmp(name, lit, namelen))
 	if (IS(":path")) {
 		snprintf(st->path, sizeof(st->path), "%.*s",
+			 (int)(valuelen < 127 ? valuelen : 127), value);
+		return 0;
+	}
+	if (IS("buildkit.ssh.id")) {
+		snprintf(st->ssh_id, sizeof(st->ssh_id), "%.*s",
 			 (int)(valuelen < 127 ? valuelen : 127), value);
 		return 0;
 	}
@@ -548,6 +710,10 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			st->method = M_DIFF_COPY;
 		else if (!strcmp(st->path, M_CREDS))
 			st->method = M_CREDENTIALS;
+		else if (!strcmp(st->path, M_SSH_CHECK))
+			st->method = M_SSH_CHECK_AGENT;
+		else if (!strcmp(st->path, M_SSH_FORWARD))
+			st->method = M_SSH_FORWARD_AGENT;
 		respond(s, st);
 		if (st->method == M_NONE) {
 			char why[200];
@@ -558,6 +724,8 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			stream_close(s, st, GRPC_UNIMPLEMENTED, why);
 		} else if (st->method == M_DIFF_COPY) {
 			start_diffcopy(s, st);
+		} else if (st->method == M_SSH_FORWARD_AGENT) {
+			start_ssh_forward(s, st);
 		}
 	}
 	if ((frame->hd.type == NGHTTP2_HEADERS ||
@@ -568,10 +736,17 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			stream_close(s, st, GRPC_INVALID_ARGUMENT, e.msg);
 		} else if ((st->method == M_HEALTH_CHECK ||
 			    st->method == M_GET_SECRET ||
-			    st->method == M_CREDENTIALS) &&
+			    st->method == M_CREDENTIALS ||
+			    st->method == M_SSH_CHECK_AGENT) &&
 			   !st->answered) {
 			stream_close(s, st, GRPC_INVALID_ARGUMENT,
 				     "no request message");
+		} else if (st->method == M_SSH_FORWARD_AGENT) {
+			if (st->agent_fd >= 0) {
+				close(st->agent_fd);
+				st->agent_fd = -1;
+			}
+			stream_close(s, st, GRPC_OK, NULL);
 		}
 	}
 	return 0;
@@ -679,7 +854,9 @@ static void *session_main(void *arg)
 	struct error e = ERROR_INIT;
 
 	for (;;) {
-		struct pollfd p[2];
+		struct pollfd p[2 + AGENTS_MAX];
+		struct stream *agents[AGENTS_MAX];
+		size_t na = 0;
 		int timeout = 1000, more;
 		long n;
 
@@ -721,7 +898,16 @@ static void *session_main(void *arg)
 			(short)(POLLIN | (pending_len ? POLLOUT : 0)), 0
 		};
 		p[1] = (struct pollfd){ s->stop_pipe[0], POLLIN, 0 };
-		if (poll(p, 2, timeout) < 0 && errno != EINTR) {
+		for (struct stream *st = s->streams; st && na < AGENTS_MAX;
+		     st = st->next) {
+			if (st->agent_fd < 0 || st->closing ||
+			    st->out.len - st->out_pos >= OUT_LOW)
+				continue;
+			agents[na] = st;
+			p[2 + na] = (struct pollfd){ st->agent_fd, POLLIN, 0 };
+			na++;
+		}
+		if (poll(p, (nfds_t)(2 + na), timeout) < 0 && errno != EINTR) {
 			err_set(&e, EXIT_ENGINE, "session: poll: %s",
 				strerror(errno));
 			fail(s, &e);
@@ -729,6 +915,9 @@ static void *session_main(void *arg)
 		}
 		if (p[1].revents)
 			break;
+		for (size_t i = 0; i < na; i++)
+			if (p[2 + i].revents)
+				agent_step(s, agents[i]);
 		/* Read until nothing is left: TLS may hold bytes the socket
 		 * no longer shows. */
 		for (;;) {

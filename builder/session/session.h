@@ -10,6 +10,8 @@
  *	/moby.filesync.v1.FileSync/DiffCopy          "context", "dockerfile"
  *	/moby.buildkit.secrets.v1.Secrets/GetSecret  the run's secrets
  *	/moby.filesync.v1.Auth/Credentials           registry/auth.h's
+ *	/moby.sshforward.v1.SSH/CheckAgent           the --ssh ids
+ *	/moby.sshforward.v1.SSH/ForwardAgent         bytes to and from the agent
  *
  * and answer UNIMPLEMENTED to anything else (the token-authority calls of
  * Auth among them, so the daemon falls back to Credentials).
@@ -38,6 +40,7 @@
 
 struct engine;
 struct secrets;
+struct strlist;
 
 struct session_config {
 	const char *context_dir; /* served as "context" */
@@ -45,6 +48,9 @@ struct session_config {
 	const struct secrets *secrets; /* may be NULL; borrowed */
 	const char *shared_key; /* keys the daemon's copy of the context */
 	const char *name; /* X-Docker-Expose-Session-Name, may be NULL */
+	/* ssh-agent sockets by id, "ID=PATH" ("default=/tmp/ssh-x/agent.1"),
+	 * may be NULL; borrowed. */
+	const struct strlist *ssh;
 };
 
 struct session;
