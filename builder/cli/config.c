@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "util/buf.h"
 #include "cli/config.h"
@@ -133,6 +134,8 @@ int config_from_env(struct config *cfg, struct error *err)
 		strlist_split(&cfg->cache_from, v, " ,\n");
 	if ((v = env("SECRETS")))
 		strlist_split(&cfg->secrets, v, "\n");
+	if ((v = env("SSH")))
+		strlist_split(&cfg->ssh, v, ",\n");
 	set_str(&cfg->test_cmd, env("TEST_CMD"));
 	if ((v = env("TEST_ENV")))
 		strlist_split(&cfg->test_env, v, ",\n");
@@ -181,6 +184,7 @@ enum {
 	OPT_NO_CACHE,
 	OPT_RUN,
 	OPT_SECRET,
+	OPT_SSH,
 };
 
 static const struct option long_options[] = {
@@ -207,6 +211,7 @@ static const struct option long_options[] = {
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "run", required_argument, NULL, OPT_RUN },
 	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "ssh", required_argument, NULL, OPT_SSH },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -296,6 +301,9 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_SECRET:
 			strlist_push(&cfg->secrets, optarg);
+			break;
+		case OPT_SSH:
+			strlist_push(&cfg->ssh, optarg);
 			break;
 		case OPT_RUN:
 			set_str(&cfg->cleanup_run, optarg);
@@ -466,6 +474,45 @@ static int check_services(const struct strlist *l, struct error *err)
 	return 0;
 }
 
+/* SSH/--ssh: "default" or "ID" (SSH_AUTH_SOCK), or "ID=PATH"; each
+ * socket must exist. */
+static int check_ssh(struct config *cfg, struct error *err)
+{
+	struct buf b = BUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < cfg->ssh.n && !ret; i++) {
+		const char *spec = cfg->ssh.v[i], *eq = strchr(spec, '=');
+		const char *path = eq ? eq + 1 : getenv("SSH_AUTH_SOCK");
+		size_t idlen = eq ? (size_t)(eq - spec) : strlen(spec);
+		struct stat st;
+
+		if (!idlen || strchr(spec, ',')) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%s' is not 'default' or "
+				      "ID=SOCKET_PATH",
+				      spec);
+		} else if (!path || !*path) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%s' means the agent at "
+				      "SSH_AUTH_SOCK, which is not set; start "
+				      "ssh-agent or give ID=SOCKET_PATH",
+				      spec);
+		} else if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%.*s': '%s' is not an ssh "
+				      "agent socket",
+				      (int)idlen, spec, path);
+		} else {
+			buf_reset(&b);
+			buf_addf(&b, "%.*s=%s", (int)idlen, spec, path);
+			strlist_push(&cfg->ssh_sockets, b.data);
+		}
+	}
+	buf_release(&b);
+	return ret;
+}
+
 int config_validate(struct config *cfg, struct error *err)
 {
 	struct buf b = BUF_INIT;
@@ -496,6 +543,8 @@ int config_validate(struct config *cfg, struct error *err)
 					err) < 0)
 				return err_wrap(err, "SECRETS/--secret");
 	}
+	if (!cfg->ssh_sockets.n && check_ssh(cfg, err) < 0)
+		return -1;
 	if (check_pairs("BUILD_ARGS", &cfg->build_args, 0, err) < 0 ||
 	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
 	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
@@ -564,6 +613,8 @@ void config_usage(void)
 	      "one a line:\n"
 	      "                                       id=ID,src=PATH | "
 	      "id=ID,env=VAR | id=ID\n"
+	      "  SSH              --ssh default|ID=PATH  ssh-agent sockets for "
+	      "RUN --mount=type=ssh\n"
 	      "  PULL             --pull              always pull base images "
 	      "(default: false)\n"
 	      "  NO_CACHE         --no-cache          build without the layer "
@@ -632,6 +683,8 @@ void config_release(struct config *cfg)
 	strlist_clear(&cfg->labels);
 	strlist_clear(&cfg->cache_from);
 	strlist_clear(&cfg->secrets);
+	strlist_clear(&cfg->ssh);
+	strlist_clear(&cfg->ssh_sockets);
 	if (cfg->secret_values)
 		secrets_clear(cfg->secret_values);
 	free(cfg->secret_values);

@@ -46,6 +46,12 @@ struct config {
 	 * read by config_validate() into secret_values. */
 	struct strlist secrets;
 	struct secrets *secret_values;
+	/* ssh-agent sockets for RUN --mount=type=ssh: SSH (newline or comma
+	 * separated) and --ssh: "default" (SSH_AUTH_SOCK) or ID=PATH.
+	 * config_validate() turns each into "ID=PATH" in ssh_sockets and
+	 * checks the socket is there. */
+	struct strlist ssh;
+	struct strlist ssh_sockets;
 
 	char *test_cmd; /* NULL: the test stage is skipped */
 	struct strlist test_env; /* "K=V" */
