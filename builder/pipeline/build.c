@@ -466,10 +466,12 @@ static int start_session(struct engine *eng, const struct config *cfg,
 	scfg->secrets = cfg->secret_values;
 	scfg->shared_key = key;
 	scfg->name = cfg->image;
+	scfg->ssh = &cfg->ssh_sockets;
 	if (session_start(eng, scfg, sess, err) < 0) {
-		if (cfg->secrets.n)
+		if (cfg->secrets.n || cfg->ssh_sockets.n)
 			return err_wrap(err, "cannot open a BuildKit session, "
-					     "which build secrets need");
+					     "which build secrets and --ssh "
+					     "need");
 		/* Without secrets the tar context still works. */
 		log_warn("no BuildKit session (%s); sending the context as a "
 			 "tar instead",

@@ -200,7 +200,7 @@ EOF
 	fake_engine_stop
 	assert_contains "$OUT" "refused POST /session (HTTP 404: page not found 42)"
 	assert_contains "$OUT" "BUILDER=classic"
-	assert_contains "$OUT" "which build secrets need"
+	assert_contains "$OUT" "which build secrets and --ssh need"
 	assert_not_contains "$FAKE_LOG" "/build"
 }
 
@@ -226,6 +226,61 @@ t_sigterm_cancels() {
 	! pgrep -f "sig-$T_UNIQ" >/dev/null || t_fail "the RUN step still runs on the engine"
 }
 
+# agent_lister DIR: a static program that asks the agent at SSH_AUTH_SOCK
+# for its identities and prints "agent keys: N" (busybox has no client).
+agent_lister() {
+	cat >agent-list.c <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned char req[5] = { 0, 0, 0, 1, 11 }, r[9];
+	const char *p = getenv("SSH_AUTH_SOCK");
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	size_t got = 0;
+	if (!p) { puts("no SSH_AUTH_SOCK"); return 1; }
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) { perror("connect"); return 1; }
+	if (write(fd, req, 5) != 5) { perror("write"); return 1; }
+	while (got < 9) { ssize_t n = read(fd, r + got, 9 - got); if (n <= 0) { puts("short answer"); return 1; } got += (size_t)n; }
+	if (r[4] != 12) { printf("answer type %d\n", r[4]); return 1; }
+	printf("agent keys: %u\n", (unsigned)r[5] << 24 | r[6] << 16 | r[7] << 8 | r[8]);
+	return 0;
+}
+EOF
+	gcc -static -O1 -o "$1/agent-list" agent-list.c || t_fail "cannot build the agent client"
+}
+
+t_ssh_agent_forwarded() {
+	need_builder
+	command -v ssh-agent >/dev/null || t_skip "no ssh-agent (openssh-client)"
+	mkdir app
+	agent_lister app
+	printf 'FROM busybox:latest\nCOPY agent-list /agent-list\nRUN --mount=type=ssh /agent-list && echo ssh-%s\n' "$T_UNIQ" >app/Dockerfile
+	eval "$(ssh-agent -a "$T_DIR/agent.sock")" >/dev/null
+	trap 'kill "$SSH_AGENT_PID" 2>/dev/null' EXIT
+	ssh-keygen -q -t ed25519 -N '' -f key
+	ssh-add -q key 2>/dev/null
+	bk assert_exit 0 "$BUILDER" --verbose --ssh default app
+	assert_contains "$OUT" "agent keys: 1"
+	assert_contains "$OUT" "ssh agent 'default' forwarded"
+	# An explicit ID=PATH, through SSH.
+	printf 'FROM busybox:latest\nCOPY agent-list /agent-list\nRUN --mount=type=ssh,id=deploy /agent-list && echo ssh2-%s\n' "$T_UNIQ" >app/Dockerfile
+	SSH="deploy=$T_DIR/agent.sock" SSH_AUTH_SOCK='' bk assert_exit 0 "$BUILDER" --tag 2 app
+	assert_contains "$OUT" "agent keys: 1"
+	kill "$SSH_AGENT_PID"
+	# A missing socket: exit 2 before the engine.
+	DOCKER_HOST=unix://$T_DIR/none.sock bk assert_exit 2 "$BUILDER" --ssh "x=$T_DIR/agent.sock" app
+	assert_contains "$OUT" "is not an ssh agent socket"
+	SSH_AUTH_SOCK='' bk assert_exit 2 "$BUILDER" --ssh default app
+	assert_contains "$OUT" "SSH_AUTH_SOCK, which is not set"
+}
+
 run_test "a secret from a file reaches RUN --mount=type=secret, and nothing else" t_secret_from_file
 run_test "a secret from a variable, and id=ID alone" t_secret_from_env
 run_test "a missing secret file or variable exits 2 before the engine" t_secret_missing_source
@@ -236,4 +291,5 @@ run_test "a Dockerfile outside the context" t_dockerfile_elsewhere
 run_test "a private base image: credentials through the session, no pre-pull" t_private_base_through_session
 run_test "/session refused with a secret to serve: a clear error" t_session_refused
 run_test "SIGTERM mid-build exits 143 and the build stops on the engine" t_sigterm_cancels
+run_test "RUN --mount=type=ssh reaches a forwarded ssh-agent" t_ssh_agent_forwarded
 t_summary
