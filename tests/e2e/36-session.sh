@@ -281,6 +281,34 @@ t_ssh_agent_forwarded() {
 	assert_contains "$OUT" "SSH_AUTH_SOCK, which is not set"
 }
 
+# The session over tcp+TLS: a second engine (scripts/tls-engine.sh), up
+# for this test only.
+t_session_over_tls() {
+	need_builder
+	command -v openssl >/dev/null || t_skip "no openssl"
+	state=$(mktemp -d /tmp/tls-engine.XXXXXX)
+	trap 'bash "$REPO_ROOT/scripts/tls-engine.sh" down "$state" >/dev/null 2>&1' EXIT
+	bash "$REPO_ROOT/scripts/tls-engine.sh" up "$state" >tls-up.log 2>&1 ||
+		t_fail "scripts/tls-engine.sh up failed: $(tail -5 tls-up.log)"
+	# shellcheck source=/dev/null
+	. "$state/env"
+	tree_app app
+	head -c 3000000 /dev/urandom >app/src/big2.bin
+	printf 'RUN --mount=type=secret,id=tok,required=true echo "tls-secret $(cat /run/secrets/tok | wc -c)"\n' >>app/Dockerfile
+	tok=tls-token-$T_UNIQ DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 \
+		DOCKER_CERT_PATH="$TLS_ENGINE_CERTS" \
+		bk assert_exit 0 "$BUILDER" --verbose --secret id=tok app
+	assert_contains "$OUT" "engine: $TLS_ENGINE_HOST"
+	assert_contains "$OUT" "POST /session -> 101"
+	tok=tls-token-$T_UNIQ
+	assert_contains "$OUT" "tls-secret ${#tok}"
+	assert_not_contains "$OUT" "tls-token-$T_UNIQ"
+	DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TLS_ENGINE_CERTS" \
+		docker run --rm "t$T_UNIQ/app:1" md5sum /ctx/src/big2.bin >theirs
+	md5sum app/src/big2.bin | sed 's# .*##' >ours
+	assert_contains theirs "$(cat ours)"
+}
+
 run_test "a secret from a file reaches RUN --mount=type=secret, and nothing else" t_secret_from_file
 run_test "a secret from a variable, and id=ID alone" t_secret_from_env
 run_test "a missing secret file or variable exits 2 before the engine" t_secret_missing_source
@@ -292,4 +320,5 @@ run_test "a private base image: credentials through the session, no pre-pull" t_
 run_test "/session refused with a secret to serve: a clear error" t_session_refused
 run_test "SIGTERM mid-build exits 143 and the build stops on the engine" t_sigterm_cancels
 run_test "RUN --mount=type=ssh reaches a forwarded ssh-agent" t_ssh_agent_forwarded
+run_test "the session over tcp+TLS: context and secret" t_session_over_tls
 t_summary
