@@ -94,7 +94,8 @@ struct stream {
 struct session {
 	char id[26];
 	const struct session_config *cfg;
-	struct engine_conn *conn;
+	struct engine_conn *conn; /* under io, when from session_start() */
+	struct session_io io;
 	nghttp2_session *h2;
 	struct stream *streams;
 	pthread_t thread;
@@ -877,9 +878,9 @@ static void *session_main(void *arg)
 				if (!pending_len)
 					break;
 			}
-			n = engine_conn_send(s->conn, pending,
-					     (size_t)pending_len, &e);
-			if (n == ENGINE_CONN_AGAIN)
+			n = s->io.send(s->io.ctx, pending, (size_t)pending_len,
+				       &e);
+			if (n == SESSION_IO_AGAIN)
 				break;
 			if (n < 0) {
 				fail(s, &e);
@@ -891,10 +892,10 @@ static void *session_main(void *arg)
 		if (!nghttp2_session_want_read(s->h2) &&
 		    !nghttp2_session_want_write(s->h2) && !pending_len)
 			break;
-		if (more || engine_conn_pending(s->conn))
+		if (more || s->io.pending(s->io.ctx))
 			timeout = 0;
 		p[0] = (struct pollfd){
-			engine_conn_fd(s->conn),
+			s->io.fd(s->io.ctx),
 			(short)(POLLIN | (pending_len ? POLLOUT : 0)), 0
 		};
 		p[1] = (struct pollfd){ s->stop_pipe[0], POLLIN, 0 };
@@ -923,8 +924,8 @@ static void *session_main(void *arg)
 		for (;;) {
 			ssize_t used;
 
-			n = engine_conn_recv(s->conn, rbuf, RECV_CHUNK, &e);
-			if (n == ENGINE_CONN_AGAIN)
+			n = s->io.recv(s->io.ctx, rbuf, RECV_CHUNK, &e);
+			if (n == SESSION_IO_AGAIN)
 				break;
 			if (n < 0) {
 				fail(s, &e);
@@ -951,48 +952,40 @@ out:
 /* --- start and finish
  * ---------------------------------------------------------- */
 
-int session_start(struct engine *eng, const struct session_config *cfg,
-		  struct session **out, struct error *err)
+_Static_assert(SESSION_IO_AGAIN == ENGINE_CONN_AGAIN,
+	       "engine_conn's AGAIN passes through unchanged");
+
+static long conn_recv(void *ctx, void *dst, size_t max, struct error *err)
 {
-	struct session *s = xcalloc(1, sizeof(*s));
+	return engine_conn_recv(ctx, dst, max, err);
+}
+
+static long conn_send(void *ctx, const void *src, size_t len, struct error *err)
+{
+	return engine_conn_send(ctx, src, len, err);
+}
+
+static int conn_fd(void *ctx)
+{
+	return engine_conn_fd(ctx);
+}
+
+static int conn_pending(void *ctx)
+{
+	return engine_conn_pending(ctx);
+}
+
+/* Sets up HTTP/2 over s->io and starts the thread. */
+static int serve(struct session *s, struct error *err)
+{
 	nghttp2_session_callbacks *cb = NULL;
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 1000 },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1u << 20 },
 	};
-	struct strlist headers = STRLIST_INIT;
-	struct buf line = BUF_INIT;
-	const char **hv = NULL;
 	sigset_t block, old;
 	int ret = -1, rc;
 
-	*out = NULL;
-	s->cfg = cfg;
-	s->stop_pipe[0] = s->stop_pipe[1] = -1;
-	session_random_id(s->id);
-
-	buf_addf(&line, "X-Docker-Expose-Session-Uuid: %s", s->id);
-	strlist_push(&headers, line.data);
-	buf_reset(&line);
-	buf_addf(&line, "X-Docker-Expose-Session-Name: %s",
-		 cfg->name ? cfg->name : "builder");
-	strlist_push(&headers, line.data);
-	buf_reset(&line);
-	buf_addf(&line, "X-Docker-Expose-Session-Sharedkey: %s",
-		 cfg->shared_key ? cfg->shared_key : "");
-	strlist_push(&headers, line.data);
-	for (size_t i = 0; i < sizeof(methods) / sizeof(*methods); i++) {
-		buf_reset(&line);
-		buf_addf(&line, "X-Docker-Expose-Session-Grpc-Method: %s",
-			 methods[i]);
-		strlist_push(&headers, line.data);
-	}
-	hv = xcalloc(headers.n + 1, sizeof(*hv));
-	for (size_t i = 0; i < headers.n; i++)
-		hv[i] = headers.v[i];
-
-	if (engine_upgrade(eng, "/session", "h2c", hv, &s->conn, err) < 0)
-		goto out;
 	if (pipe2(s->stop_pipe, O_CLOEXEC) < 0) {
 		err_set(err, EXIT_ENGINE, "session: pipe: %s", strerror(errno));
 		goto out;
@@ -1027,10 +1020,78 @@ int session_start(struct engine *eng, const struct session_config *cfg,
 		goto out;
 	}
 	s->thread_started = 1;
-	log_debug("session %s open", s->id);
 	ret = 0;
 out:
 	nghttp2_session_callbacks_del(cb);
+	return ret;
+}
+
+static struct session *session_new(const struct session_config *cfg)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	s->cfg = cfg;
+	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	session_random_id(s->id);
+	return s;
+}
+
+int session_start_io(const struct session_config *cfg,
+		     const struct session_io *io, struct session **out,
+		     struct error *err)
+{
+	struct session *s = session_new(cfg);
+
+	*out = NULL;
+	s->io = *io;
+	if (serve(s, err) < 0) {
+		s->io.ctx = NULL; /* the caller's */
+		session_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int session_start(struct engine *eng, const struct session_config *cfg,
+		  struct session **out, struct error *err)
+{
+	struct session *s = session_new(cfg);
+	struct strlist headers = STRLIST_INIT;
+	struct buf line = BUF_INIT;
+	const char **hv = NULL;
+	int ret = -1;
+
+	*out = NULL;
+	buf_addf(&line, "X-Docker-Expose-Session-Uuid: %s", s->id);
+	strlist_push(&headers, line.data);
+	buf_reset(&line);
+	buf_addf(&line, "X-Docker-Expose-Session-Name: %s",
+		 cfg->name ? cfg->name : "builder");
+	strlist_push(&headers, line.data);
+	buf_reset(&line);
+	buf_addf(&line, "X-Docker-Expose-Session-Sharedkey: %s",
+		 cfg->shared_key ? cfg->shared_key : "");
+	strlist_push(&headers, line.data);
+	for (size_t i = 0; i < sizeof(methods) / sizeof(*methods); i++) {
+		buf_reset(&line);
+		buf_addf(&line, "X-Docker-Expose-Session-Grpc-Method: %s",
+			 methods[i]);
+		strlist_push(&headers, line.data);
+	}
+	hv = xcalloc(headers.n + 1, sizeof(*hv));
+	for (size_t i = 0; i < headers.n; i++)
+		hv[i] = headers.v[i];
+
+	if (engine_upgrade(eng, "/session", "h2c", hv, &s->conn, err) < 0)
+		goto out;
+	s->io = (struct session_io){ conn_recv, conn_send, conn_fd,
+				     conn_pending, s->conn };
+	if (serve(s, err) < 0)
+		goto out;
+	log_debug("session %s open", s->id);
+	ret = 0;
+out:
 	strlist_clear(&headers);
 	buf_release(&line);
 	free(hv);

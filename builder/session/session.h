@@ -36,6 +36,8 @@
  * thread blocks SIGINT and SIGTERM, which stay the main thread's.
  */
 
+#include <stddef.h>
+
 #include "util/error.h"
 
 struct engine;
@@ -59,6 +61,29 @@ struct session;
  * must outlive the session. */
 int session_start(struct engine *eng, const struct session_config *cfg,
 		  struct session **out, struct error *err);
+
+/*
+ * The byte transport under a session: engine_conn (engine.h) for
+ * session_start(), anything else for tests (a socketpair, fuzz input).
+ * recv and send return the byte count, SESSION_IO_AGAIN when nothing can
+ * move now, or -1 with err set; recv returns 0 at the end. fd is polled for
+ * readiness; pending says bytes are buffered that poll() cannot see.
+ */
+#define SESSION_IO_AGAIN (-2)
+
+struct session_io {
+	long (*recv)(void *ctx, void *dst, size_t max, struct error *err);
+	long (*send)(void *ctx, const void *src, size_t len, struct error *err);
+	int (*fd)(void *ctx);
+	int (*pending)(void *ctx);
+	void *ctx; /* the caller's; session_free() leaves it alone */
+};
+
+/* Serves a session over io, where the peer has already been told about it
+ * (tests). */
+int session_start_io(const struct session_config *cfg,
+		     const struct session_io *io, struct session **out,
+		     struct error *err);
 
 /* The session's id, for POST /build?session=. */
 const char *session_id(const struct session *s);
