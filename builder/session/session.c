@@ -103,6 +103,7 @@ struct session {
 	int stop_pipe[2];
 	struct error err; /* the thread's first failure */
 	int failed;
+	int ended; /* the thread left its loop (atomic) */
 	unsigned long long bytes_sent;
 	unsigned long files_sent;
 };
@@ -946,6 +947,7 @@ static void *session_main(void *arg)
 	}
 out:
 	free(rbuf);
+	__atomic_store_n(&s->ended, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -1100,6 +1102,12 @@ out:
 	else
 		*out = s;
 	return ret;
+}
+
+int session_running(const struct session *s)
+{
+	return s->thread_started &&
+	       !__atomic_load_n(&s->ended, __ATOMIC_ACQUIRE);
 }
 
 const char *session_id(const struct session *s)

@@ -85,6 +85,10 @@ int session_start_io(const struct session_config *cfg,
 		     const struct session_io *io, struct session **out,
 		     struct error *err);
 
+/* 1 while the session thread serves: 0 once the daemon closed the
+ * connection or the session failed (session_finish() says why). */
+int session_running(const struct session *s);
+
 /* The session's id, for POST /build?session=. */
 const char *session_id(const struct session *s);
 
