@@ -448,11 +448,10 @@ static void shared_key(char out[17], const struct config *cfg,
 static int start_session(struct engine *eng, const struct config *cfg,
 			 struct context *ctx, struct session_config *scfg,
 			 char **dirs, char key[17], struct session **sess,
-			 struct buf *query, struct error *err)
+			 char buildid[26], struct buf *query, struct error *err)
 {
 	const char *df = context_dockerfile_path(ctx);
 	const char *slash = strrchr(df, '/');
-	char buildid[26];
 
 	dirs[0] = realpath(cfg->context ? cfg->context : ".", NULL);
 	if (!dirs[0])
@@ -535,7 +534,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 	struct session *sess = NULL;
 	struct session_config scfg = { 0 };
 	char *dirs[2] = { NULL, NULL };
-	char key[17];
+	char key[17], buildid[26] = "";
 	int buildkit, ret = -1;
 
 	memset(&st, 0, sizeof(st));
@@ -552,7 +551,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 	build_query(&query, cfg, context_dockerfile(ctx), &cache, buildkit);
 
 	if (buildkit && start_session(eng, cfg, ctx, &scfg, dirs, key, &sess,
-				      &query, err) < 0)
+				      buildid, &query, err) < 0)
 		goto out;
 	if (base_image_auth(eng, cfg, ctx, cred, buildkit, sess != NULL,
 			    &registry_config, err) < 0)
@@ -569,6 +568,17 @@ int build_image(struct engine *eng, const struct config *cfg,
 	req.secret_headers = headers;
 	ret = jstream_request(eng, &req, &js, err);
 	bktrace_flush(&st.trace);
+	if (sess && ret < 0 &&
+	    (err->code == EXIT_SIGINT || err->code == EXIT_SIGTERM)) {
+		struct buf path = BUF_INIT;
+		struct error ignored = ERROR_INIT;
+
+		/* Closing /build cancels it on Engine 20.10; say so
+		 * explicitly all the same, as the CLI does. */
+		buf_addf(&path, "/build/cancel?id=%s", buildid);
+		engine_json_cleanup(eng, "POST", path.data, NULL, &ignored);
+		buf_release(&path);
+	}
 	if (sess) {
 		struct error serr = ERROR_INIT;
 

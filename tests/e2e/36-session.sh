@@ -209,7 +209,7 @@ t_sigterm_cancels() {
 	mkdir app
 	printf 'FROM busybox:latest\nRUN echo started-%s && sh -c "sleep 60" sig-%s\n' "$T_UNIQ" "$T_UNIQ" >app/Dockerfile
 	# Not through bk(): $! must be builder's own pid.
-	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false BUILDER=buildkit "$BUILDER" app >out 2>&1 &
+	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false BUILDER=buildkit "$BUILDER" --verbose app >out 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
 		grep -q "[0-9] started-$T_UNIQ" out && break
@@ -222,6 +222,7 @@ t_sigterm_cancels() {
 	cat out
 	assert_eq "$rc" 143 "exit status"
 	assert_contains out "interrupted by SIGTERM"
+	assert_contains out "POST /build/cancel -> 200"
 	sleep 2
 	! pgrep -f "sig-$T_UNIQ" >/dev/null || t_fail "the RUN step still runs on the engine"
 }
