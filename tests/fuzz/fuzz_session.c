@@ -63,6 +63,18 @@ static int in_pending(void *ctx)
 static char dir[64];
 static int ready_fd = -1;
 
+/* The directory goes when the process ends (replay, libFuzzer's exit). */
+static void remove_dir(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/Dockerfile", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/a.txt", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
 	char path[128];
@@ -73,6 +85,7 @@ static void setup(void)
 	if (!mkdtemp(dir) || pipe(p) < 0 || write(p[1], "x", 1) != 1)
 		abort();
 	ready_fd = p[0];
+	atexit(remove_dir);
 	snprintf(path, sizeof(path), "%s/Dockerfile", dir);
 	f = fopen(path, "w");
 	if (!f)
