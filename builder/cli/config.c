@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "util/buf.h"
 #include "cli/config.h"
 #include "util/log.h"
 #include "pipeline/report.h"
 #include "registry/ref.h"
+#include "session/secrets.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -49,6 +51,12 @@ static const char *env(const char *name)
 	const char *v = getenv(name);
 
 	return v && *v ? v : NULL;
+}
+
+/* A variable as it is, empty or not (a secret may be empty). */
+static const char *env_raw(const char *name)
+{
+	return getenv(name);
 }
 
 static void set_str(char **dst, const char *value)
@@ -233,6 +241,7 @@ int config_from_env(struct config *cfg, struct error *err)
 	/* First, so that a report is written even when a later variable is
 	 * wrong. */
 	set_str(&cfg->report, env("REPORT"));
+	set_str(&cfg->buildkit_shared_key, env("BUILDKIT_SHARED_KEY"));
 	engine_from_env(cfg);
 	auth_settings_from_env(&cfg->auth);
 	cfg->push = 1;
@@ -268,6 +277,10 @@ int config_from_env(struct config *cfg, struct error *err)
 		strlist_split_pairs(&cfg->labels, v);
 	if ((v = env("CACHE_FROM")))
 		strlist_split(&cfg->cache_from, v, " ,\n");
+	if ((v = env("SECRETS")))
+		strlist_split(&cfg->secrets, v, "\n");
+	if ((v = env("SSH")))
+		strlist_split(&cfg->ssh, v, ",\n");
 	set_str(&cfg->test_cmd, env("TEST_CMD"));
 	if ((v = env("TEST_ENV")))
 		strlist_split_pairs(&cfg->test_env, v);
@@ -316,6 +329,8 @@ enum {
 	OPT_RUN,
 	OPT_OLDER_THAN,
 	OPT_ALL,
+	OPT_SECRET,
+	OPT_SSH,
 };
 
 static const struct option long_options[] = {
@@ -343,6 +358,8 @@ static const struct option long_options[] = {
 	{ "run", required_argument, NULL, OPT_RUN },
 	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "ssh", required_argument, NULL, OPT_SSH },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -429,6 +446,12 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_NO_CACHE:
 			cfg->no_cache = 1;
+			break;
+		case OPT_SECRET:
+			strlist_push(&cfg->secrets, optarg);
+			break;
+		case OPT_SSH:
+			strlist_push(&cfg->ssh, optarg);
 			break;
 		case OPT_RUN:
 			set_str(&cfg->cleanup_run, optarg);
@@ -659,6 +682,45 @@ static int resolve_build_args(struct strlist *l, struct error *err)
 	return 0;
 }
 
+/* SSH/--ssh: "default" or "ID" (SSH_AUTH_SOCK), or "ID=PATH"; each
+ * socket must exist. */
+static int check_ssh(struct config *cfg, struct error *err)
+{
+	struct buf b = BUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < cfg->ssh.n && !ret; i++) {
+		const char *spec = cfg->ssh.v[i], *eq = strchr(spec, '=');
+		const char *path = eq ? eq + 1 : getenv("SSH_AUTH_SOCK");
+		size_t idlen = eq ? (size_t)(eq - spec) : strlen(spec);
+		struct stat st;
+
+		if (!idlen || strchr(spec, ',')) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%s' is not 'default' or "
+				      "ID=SOCKET_PATH",
+				      spec);
+		} else if (!path || !*path) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%s' means the agent at "
+				      "SSH_AUTH_SOCK, which is not set; start "
+				      "ssh-agent or give ID=SOCKET_PATH",
+				      spec);
+		} else if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%.*s': '%s' is not an ssh "
+				      "agent socket",
+				      (int)idlen, spec, path);
+		} else {
+			buf_reset(&b);
+			buf_addf(&b, "%.*s=%s", (int)idlen, spec, path);
+			strlist_push(&cfg->ssh_sockets, b.data);
+		}
+	}
+	buf_release(&b);
+	return ret;
+}
+
 int config_validate(struct config *cfg, struct error *err)
 {
 	struct buf b = BUF_INIT;
@@ -686,6 +748,17 @@ int config_validate(struct config *cfg, struct error *err)
 	for (size_t i = 0; i < cfg->extra_tags.n; i++)
 		if (check_tag("EXTRA_TAGS", cfg->extra_tags.v[i], err) < 0)
 			return -1;
+	/* Secrets are read now: a missing file or variable stops the run
+	 * before any engine call. */
+	if (cfg->secrets.n && !cfg->secret_values) {
+		cfg->secret_values = xcalloc(1, sizeof(*cfg->secret_values));
+		for (size_t i = 0; i < cfg->secrets.n; i++)
+			if (secrets_add(cfg->secret_values, cfg->secrets.v[i],
+					env_raw, err) < 0)
+				return err_wrap(err, "SECRETS/--secret");
+	}
+	if (!cfg->ssh_sockets.n && check_ssh(cfg, err) < 0)
+		return -1;
 	if (check_pairs("BUILD_ARGS", &cfg->build_args, 0, err) < 0 ||
 	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
 	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
@@ -767,6 +840,12 @@ void config_usage(void)
 	      "comma separated\n"
 	      "  CACHE_FROM       --cache-from IMAGE  images pulled and used "
 	      "as build cache\n"
+	      "  SECRETS          --secret SPEC       BuildKit build secrets, "
+	      "one a line:\n"
+	      "                                       id=ID,src=PATH | "
+	      "id=ID,env=VAR | id=ID\n"
+	      "  SSH              --ssh default|ID=PATH  ssh-agent sockets for "
+	      "RUN --mount=type=ssh\n"
 	      "  PULL             --pull              always pull base images "
 	      "(default: false)\n"
 	      "  NO_CACHE         --no-cache          build without the layer "
@@ -837,10 +916,17 @@ void config_release(struct config *cfg)
 	free(cfg->target);
 	strlist_clear(&cfg->labels);
 	strlist_clear(&cfg->cache_from);
+	strlist_clear(&cfg->secrets);
+	strlist_clear(&cfg->ssh);
+	strlist_clear(&cfg->ssh_sockets);
+	if (cfg->secret_values)
+		secrets_clear(cfg->secret_values);
+	free(cfg->secret_values);
 	free(cfg->test_cmd);
 	strlist_clear(&cfg->test_env);
 	strlist_clear(&cfg->services);
 	free(cfg->report);
+	free(cfg->buildkit_shared_key);
 	free(cfg->cleanup_run);
 	free(cfg->engine.host);
 	free(cfg->engine.tls_verify);

@@ -685,8 +685,13 @@ void context_close(struct context *ctx)
 		archive_write_free(ctx->ar);
 	if (ctx->links)
 		archive_entry_linkresolver_free(ctx->links);
-	if (ctx->fts)
+	if (ctx->fts) {
+		/* glibc's fts_close() leaks the root entries of a walk that
+		 * never started (a BuildKit session build reads no tar). */
+		if (!ctx->files && !ctx->walked)
+			(void)fts_read(ctx->fts);
 		fts_close(ctx->fts);
+	}
 	ignore_free(ctx->ig);
 	free(ctx->hits);
 	buf_release(&ctx->pending);
