@@ -27,7 +27,7 @@ ifeq ($(CI),true)
 BASE_CFLAGS += -Werror
 endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
-PKGS     = libcurl libarchive libcjson
+PKGS     = libcurl libarchive libcjson libcrypto
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson)
 

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-PKGS="libcurl libarchive libcjson"
+PKGS="libcurl libarchive libcjson libcrypto"
 # shellcheck disable=SC2086
 DEPS_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null)
 # shellcheck disable=SC2086

@@ -25,7 +25,7 @@ OUT=build/fuzz
 SAN=-fsanitize=address,undefined
 CFLAGS_FUZZ=(-g -O1 -std=c17 -D_GNU_SOURCE '-DBUILDER_VERSION="fuzz"'
 	-fno-omit-frame-pointer -Ibuilder)
-PKGS=(libcurl libarchive libcjson)
+PKGS=(libcurl libarchive libcjson libcrypto)
 DEPS_CFLAGS=$(pkg-config --cflags "${PKGS[@]}" 2>/dev/null)
 DEPS_LIBS=$(pkg-config --libs "${PKGS[@]}" 2>/dev/null || echo -lcurl -larchive -lcjson)
 
