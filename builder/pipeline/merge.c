@@ -15,6 +15,7 @@
 #include "pipeline/promote.h"
 #include "registry/copy.h"
 #include "registry/ref.h"
+#include "registry/verify.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
@@ -210,7 +211,8 @@ int pipeline_merge(const struct config *cfg, struct error *err)
 				    : (dst.tag ? dst.tag : "latest");
 
 		if (registry_manifest_put(reg, dst.path, tag, mt, index,
-					  strlen(index), err) < 0)
+					  strlen(index), err) < 0 ||
+		    registry_verify_tag_on(reg, dst.path, tag, digest, err) < 0)
 			goto fail;
 		printf("%s:%s@%s\n", fam, tag, digest);
 	}

@@ -15,6 +15,7 @@
 #include "pipeline/promote.h"
 #include "registry/copy.h"
 #include "registry/ref.h"
+#include "registry/verify.h"
 #include "util/log.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
@@ -238,7 +239,9 @@ int pipeline_promote(const struct config *cfg, struct error *err)
 				     err) < 0 ||
 		    registry_pool_get(&pool, dst.domain, 0, &dreg, err) < 0 ||
 		    registry_manifest_put(dreg, dst.path, tag, mt, f.body.data,
-					  f.body.len, err) < 0) {
+					  f.body.len, err) < 0 ||
+		    registry_verify_tag_on(dreg, dst.path, tag, f.digest, err) <
+			    0) {
 			err_wrap(err, "promote '%s' to '%s'", name,
 				 cfg->args.v[i]);
 			goto out;

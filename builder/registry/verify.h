@@ -12,4 +12,9 @@
 int registry_verify_tag(const struct registry_settings *s, const char *image,
 			const char *expected_digest, struct error *err);
 
+/* The same on an open registry, for repo ("acme/app") and tag. */
+int registry_verify_tag_on(struct registry *reg, const char *repo,
+			   const char *tag, const char *expected_digest,
+			   struct error *err);
+
 #endif

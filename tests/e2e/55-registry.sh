@@ -278,6 +278,20 @@ t_retry_after() {
 	assert_contains "$T_DIR/proxy.log" "=> 429 injected"
 }
 
+t_verify_tag() {
+	need_builder
+	push_image src:1
+	# the tag PUT succeeds, but the registry then does not know it
+	proxy_start --fail "HEAD /v2/t$T_UNIQ/rel/manifests/v1" 404
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		assert_exit 5 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:v1"
+	assert_contains "$STDERR" "but the registry does not know the tag"
+	assert_not_contains "$STDOUT" "rel:v1@"
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:v2"
+	assert_contains "$STDERR" "verified: '$PROXY_ADDR/t$T_UNIQ/rel:v2' is sha256:"
+}
+
 run_test "promote within one registry: mounts, no blob upload" t_promote_mount
 run_test "promote across registries: streamed, bytes verified" t_promote_across
 run_test "promote: a blob corrupted in transit is exit 5, tag untouched" t_promote_corrupt
@@ -286,4 +300,5 @@ run_test "merge: two sources with one platform is exit 2" t_merge_duplicate
 run_test "merge and promote: usage errors" t_usage
 run_test "token auth through a Bearer token server" t_token_auth
 run_test "a 429 with Retry-After is waited out" t_retry_after
+run_test "every pushed tag is verified against its digest" t_verify_tag
 t_summary
