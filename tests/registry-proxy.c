@@ -17,6 +17,8 @@
  *   --times N           the --fail before it answers N requests, then lets
  *                       them through (default: every request)
  *   --after N STATUS    requests after the first N all get STATUS
+ *   --with-body         the --fail before it answers only requests that
+ *                       carry a body (Content-Length > 0, or chunked)
  *   --corrupt TEXT      forwards requests that contain TEXT but flips one
  *                       bit of the first body byte of a 200 answer (a blob
  *                       altered in transit)
@@ -72,6 +74,7 @@ struct rule {
 	const char *match; /* NULL: an --after rule */
 	long after;
 	long limit;        /* 0: unlimited */
+	int with_body;     /* only requests with a body */
 	int status;
 };
 
@@ -237,11 +240,13 @@ static const char *reason(int status)
 }
 
 /* The rule that answers request number n, or NULL to forward it. */
-static const struct rule *choose(const char *line, long n)
+static const struct rule *choose(const char *line, long n, int has_body)
 {
 	for (int i = 0; i < nr_rules; i++) {
 		const struct rule *r = &rules[i];
 
+		if (r->with_body && !has_body)
+			continue;
 		if (!r->match) {
 			if (n > r->after)
 				return r;
@@ -495,7 +500,13 @@ static void serve(int client)
 			return;
 		}
 	}
-	r = choose(line, n);
+	{
+		char cl[32] = "", te[64] = "";
+
+		find_header(head, "Content-Length", cl, sizeof(cl));
+		find_header(head, "Transfer-Encoding", te, sizeof(te));
+		r = choose(line, n, (cl[0] && strcmp(cl, "0")) || te[0]);
+	}
 	if (r)
 		inject(client, r, line, n);
 	else
@@ -533,6 +544,10 @@ static void parse_args(int argc, char **argv, const char **port_file,
 				(int)number(argv[i + 2], "status", 100, 599);
 			nr_rules++;
 			i += 2;
+		} else if (!strcmp(a, "--with-body")) {
+			if (!nr_rules || !rules[nr_rules - 1].match)
+				die("--with-body must follow a --fail");
+			rules[nr_rules - 1].with_body = 1;
 		} else if (!strcmp(a, "--corrupt") && i + 1 < argc) {
 			corrupt_match = argv[++i];
 		} else if (!strcmp(a, "--retry-after") && i + 1 < argc) {

@@ -518,6 +518,7 @@ static int setup(struct registry *reg, struct registry_request *rq,
 	wipe_free(reg->auth_line);
 	reg->auth_line = NULL;
 	memset(&reg->x, 0, sizeof(reg->x));
+	reg->aborted = 0; /* a copy stopped before may have set it */
 	reg->x.rq = rq;
 	reg->x.body = rq->body;
 	reg->x.read_fn = read_fn;
@@ -710,7 +711,6 @@ int registry_prepare(struct registry *reg, struct registry_request *rq,
 	if (reg->scheme == WWW_BEARER && rq->scope &&
 	    get_token(reg, rq->scope, &bearer, err) < 0)
 		return -1;
-	reg->aborted = 0;
 	return setup(reg, rq, AUTH_ON, bearer, read_fn, read_ctx, body_size,
 		     err);
 }

@@ -328,63 +328,6 @@ out:
 	return ret;
 }
 
-int registry_blob_upload(struct registry *reg, const char *repo,
-			 const char *digest, const char *data, size_t len,
-			 size_t chunk, struct error *err)
-{
-	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf url = BUF_INIT, scope = BUF_INIT;
-	char *location = NULL, range[64];
-	size_t off = 0;
-	int ret = -1;
-
-	scope_of(&scope, repo, "pull,push");
-	if (start_upload(reg, repo, scope.data, &location, err) < 0)
-		goto out;
-	while (chunk && off < len) {
-		size_t n = len - off < chunk ? len - off : chunk;
-
-		snprintf(range, sizeof(range), "%zu-%zu", off, off + n - 1);
-		rq.method = "PATCH";
-		rq.path = location;
-		rq.scope = scope.data;
-		rq.content_type = "application/octet-stream";
-		rq.content_range = range;
-		rq.body = data + off;
-		rq.body_len = n;
-		if (registry_do(reg, &rq, err) < 0 ||
-		    registry_expect(&rq, ok_202, "upload a blob chunk", err) <
-			    0)
-			goto fail;
-		if (rq.location[0]) {
-			free(location);
-			location = xstrdup(rq.location);
-		}
-		off += n;
-	}
-	memset(&rq, 0, offsetof(struct registry_request, status));
-	with_digest(&url, location, digest);
-	rq.method = "PUT";
-	rq.path = url.data;
-	rq.scope = scope.data;
-	rq.content_type = "application/octet-stream";
-	rq.body = data + off;
-	rq.body_len = len - off;
-	if (registry_do(reg, &rq, err) < 0 ||
-	    registry_expect(&rq, ok_201, "complete the blob upload", err) < 0)
-		goto fail;
-	ret = 0;
-	goto out;
-fail:
-	err_wrap(err, "'%s@%s' on '%s'", repo, digest, registry_domain(reg));
-out:
-	registry_request_release(&rq);
-	free(location);
-	buf_release(&url);
-	buf_release(&scope);
-	return ret;
-}
-
 int registry_blob_get(struct registry *reg, const char *repo,
 		      const char *digest, size_t max, struct buf *out,
 		      struct error *err)
@@ -544,9 +487,145 @@ static void src_ended(struct stream *s, struct registry *src,
 	s->verified = 1;
 }
 
-int registry_blob_copy(struct registry *src, const char *src_repo,
-		       struct registry *dst, const char *dst_repo,
-		       const struct descriptor *d, struct error *err)
+/*
+ * The chunked copy, for registries that refuse a blob in one PUT: Range
+ * GETs of CHUNK bytes from the source, each hashed and sent as a PATCH,
+ * then an empty PUT with the digest, only after the whole blob hashed
+ * right. One chunk in memory at a time.
+ */
+static int copy_chunked(struct registry *src, const char *src_repo,
+			struct registry *dst, const char *dst_repo,
+			const struct descriptor *d, size_t chunk,
+			struct error *err)
+{
+	struct registry_request rq = REGISTRY_REQUEST_INIT;
+	struct buf gpath = BUF_INIT, gscope = BUF_INIT, dscope = BUF_INIT;
+	struct buf url = BUF_INIT;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	char *location = NULL, range[96], crange[64], got[72];
+	long long off = 0;
+	int ret = -1;
+
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		err_set(err, EXIT_PUSH, "cannot start a sha256");
+		goto out;
+	}
+	scope_of(&dscope, dst_repo, "pull,push");
+	scope_of(&gscope, src_repo, "pull");
+	buf_addf(&gpath, "/v2/%s/blobs/%s", src_repo, d->digest);
+	if (start_upload(dst, dst_repo, dscope.data, &location, err) < 0)
+		goto out;
+	while (off < d->size) {
+		struct registry_request get = REGISTRY_REQUEST_INIT;
+		long long want = d->size - off < (long long)chunk
+					 ? d->size - off
+					 : (long long)chunk;
+		int r;
+
+		snprintf(range, sizeof(range), "bytes=%lld-%lld", off,
+			 off + want - 1);
+		get.method = "GET";
+		get.path = gpath.data;
+		get.scope = gscope.data;
+		get.range = range;
+		get.response_max = chunk;
+		r = registry_do(src, &get, err);
+		if (r == 0 && get.status != 206 &&
+		    !(get.status == 200 && off == 0 &&
+		      (long long)get.response.len == d->size)) {
+			static const long ok206[] = { 206, 0 };
+
+			r = registry_expect(&get, ok206, "get a blob range",
+					    err);
+		}
+		if (r == 0 && (long long)get.response.len != want &&
+		    !(get.status == 200 && off == 0))
+			r = err_set(err, EXIT_PUSH,
+				    "registry '%s' sent %zu bytes for the "
+				    "range %s of '%s@%s'",
+				    registry_domain(src), get.response.len,
+				    range, src_repo, d->digest);
+		if (r < 0) {
+			registry_request_release(&get);
+			err_wrap(err, "'%s@%s' on '%s'", src_repo, d->digest,
+				 registry_domain(src));
+			goto out;
+		}
+		EVP_DigestUpdate(md, get.response.data, get.response.len);
+		snprintf(crange, sizeof(crange), "%lld-%lld", off,
+			 off + (long long)get.response.len - 1);
+		memset(&rq, 0, offsetof(struct registry_request, status));
+		rq.method = "PATCH";
+		rq.path = location;
+		rq.scope = dscope.data;
+		rq.content_type = "application/octet-stream";
+		rq.content_range = crange;
+		rq.body = get.response.data;
+		rq.body_len = get.response.len;
+		r = registry_do(dst, &rq, err);
+		if (r == 0)
+			r = registry_expect(&rq, ok_202, "upload a blob chunk",
+					    err);
+		off += (long long)get.response.len;
+		registry_request_release(&get);
+		if (r < 0)
+			goto fail;
+		if (rq.location[0]) {
+			free(location);
+			location = xstrdup(rq.location);
+		}
+	}
+	EVP_DigestFinal_ex(md, sum, &n);
+	hex_digest(sum, n, got);
+	if (strcmp(got, d->digest)) {
+		err_set(err, EXIT_PUSH,
+			"blob '%s@%s' from registry '%s' hashes to %s: it was "
+			"altered in transit or in storage; nothing was "
+			"committed on the target",
+			src_repo, d->digest, registry_domain(src), got);
+		goto out;
+	}
+	memset(&rq, 0, offsetof(struct registry_request, status));
+	with_digest(&url, location, d->digest);
+	rq.method = "PUT";
+	rq.path = url.data;
+	rq.scope = dscope.data;
+	rq.content_type = "application/octet-stream";
+	if (registry_do(dst, &rq, err) < 0 ||
+	    registry_expect(&rq, ok_201, "complete the blob upload", err) < 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	err_wrap(err, "copy '%s@%s' to '%s/%s'", src_repo, d->digest,
+		 registry_domain(dst), dst_repo);
+out:
+	if (ret < 0 && location)
+		cancel_upload(dst, location, dscope.data);
+	registry_request_release(&rq);
+	EVP_MD_CTX_free(md);
+	free(location);
+	buf_release(&gpath);
+	buf_release(&gscope);
+	buf_release(&dscope);
+	buf_release(&url);
+	return ret;
+}
+
+/* Statuses with which a registry says it does not take a blob in one
+ * PUT. */
+static int refuses_monolithic(long status)
+{
+	return status == 400 || status == 405 || status == 411 ||
+	       status == 413 || status == 415 || status == 501;
+}
+
+static int copy_streamed(struct registry *src, const char *src_repo,
+			 struct registry *dst, const char *dst_repo,
+			 const struct descriptor *d, int *refused,
+			 struct error *err)
 {
 	struct registry_request get = REGISTRY_REQUEST_INIT;
 	struct registry_request put = REGISTRY_REQUEST_INIT;
@@ -556,7 +635,7 @@ int registry_blob_copy(struct registry *src, const char *src_repo,
 	char *location = NULL;
 	CURLM *m = NULL;
 	CURL *hs, *hd;
-	int running = 1, dst_done = 0, ret = -1;
+	int running = 1, dst_done = 0, dst_first = 0, ret = -1;
 	CURLcode dst_rc = CURLE_OK;
 
 	if (strncmp(d->digest, "sha256:", 7) != 0)
@@ -618,6 +697,7 @@ int registry_blob_copy(struct registry *src, const char *src_repo,
 			} else {
 				dst_done = 1;
 				dst_rc = msg->data.result;
+				dst_first = !s.src_done;
 				if (!s.src_done) {
 					registry_abort(src);
 					s.src_paused = s.src_paused ? 2 : 0;
@@ -645,6 +725,17 @@ int registry_blob_copy(struct registry *src, const char *src_repo,
 		signals_error(err);
 		goto out;
 	}
+	/* The target answered before the source was done: its answer is
+	 * the cause, and the source's stop only the consequence. */
+	if (dst_first && dst_rc == CURLE_OK &&
+	    registry_finish(dst, &put, (int)dst_rc, err) == 0 &&
+	    put.status != 201) {
+		*refused = refuses_monolithic(put.status);
+		registry_expect(&put, ok_201, "upload the blob", err);
+		err_wrap(err, "copy '%s@%s' to '%s/%s'", src_repo, d->digest,
+			 registry_domain(dst), dst_repo);
+		goto out;
+	}
 	if (s.failed) {
 		*err = s.err;
 		goto out;
@@ -657,6 +748,7 @@ int registry_blob_copy(struct registry *src, const char *src_repo,
 	if (registry_finish(dst, &put, (int)dst_rc, err) < 0 ||
 	    registry_expect(&put, ok_201, "complete the blob upload", err) <
 		    0) {
+		*refused = refuses_monolithic(put.status);
 		err_wrap(err, "copy '%s@%s' to '%s/%s'", src_repo, d->digest,
 			 registry_domain(dst), dst_repo);
 		goto out;
@@ -686,4 +778,20 @@ out:
 	buf_release(&dscope);
 	buf_release(&url);
 	return ret;
+}
+
+int registry_blob_copy(struct registry *src, const char *src_repo,
+		       struct registry *dst, const char *dst_repo,
+		       const struct descriptor *d, struct error *err)
+{
+	int refused = 0;
+
+	if (copy_streamed(src, src_repo, dst, dst_repo, d, &refused, err) == 0)
+		return 0;
+	if (!refused)
+		return -1;
+	log_warn("%s; copying it in %u MiB chunks instead", err->msg,
+		 RING_SIZE / (1024 * 1024));
+	err_clear(err);
+	return copy_chunked(src, src_repo, dst, dst_repo, d, RING_SIZE, err);
 }

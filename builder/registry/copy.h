@@ -73,12 +73,6 @@ int registry_blob_mount(struct registry *reg, const char *repo,
 			const char *digest, const char *from_repo,
 			struct error *err);
 
-/* Uploads a blob held in memory: monolithic (POST then PUT) when chunk is
- * 0, else in PATCH chunks of that many bytes and a closing PUT. */
-int registry_blob_upload(struct registry *reg, const char *repo,
-			 const char *digest, const char *data, size_t len,
-			 size_t chunk, struct error *err);
-
 /* GETs a small blob (an image config) into out, at most max bytes, and
  * checks its digest. */
 int registry_blob_get(struct registry *reg, const char *repo,

@@ -75,14 +75,14 @@ login_config() {
 		>"$DOCKER_CONFIG/config.json"
 }
 
-# push_image NAME:TAG [CONTENT]: a one-layer image of its own content
-# (FROM scratch, about 64 KiB of random bytes), pushed to the test registry
-# by the engine.
+# push_image NAME:TAG [BYTES]: a one-layer image of its own content
+# (FROM scratch, BYTES of random bytes, default 64 KiB), pushed to the test
+# registry by the engine.
 push_image() {
 	local ref=$REGISTRY_ADDR/t$T_UNIQ/$1 dir=$T_DIR/img.$RANDOM
 	mkdir -p "$dir"
 	printf 'FROM scratch\nCOPY f /f\n' >"$dir/Dockerfile"
-	head -c 65536 /dev/urandom >"$dir/f"
+	head -c "${2:-65536}" /dev/urandom >"$dir/f"
 	login_config
 	DOCKER_BUILDKIT=1 "$DOCKER_DEB" build -q -t "$ref" "$dir" >/dev/null
 	"$DOCKER_DEB" push "$ref" >/dev/null
@@ -147,7 +147,8 @@ t_promote_mount() {
 
 t_promote_across() {
 	need_builder
-	push_image src:1
+	# larger than the copy's 4 MiB buffer, so that both sides pause
+	push_image src:1 $((11 * 1024 * 1024))
 	reg2_start
 	login_config
 	assert_exit 0 "$BUILDER" promote "$REGISTRY_ADDR/t$T_UNIQ/src:1" \
@@ -278,6 +279,23 @@ t_retry_after() {
 	assert_contains "$T_DIR/proxy.log" "=> 429 injected"
 }
 
+t_chunked() {
+	need_builder
+	push_image src:1 $((9 * 1024 * 1024))
+	login_config
+	# the proxy is another registry to builder; it refuses every blob PUT
+	# that has a body
+	proxy_start --fail "PUT /v2/t$T_UNIQ/chunked/blobs/uploads/" 405 --with-body
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		assert_exit 0 "$BUILDER" promote "$REGISTRY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/chunked:1"
+	cat "$T_DIR/proxy.log"
+	assert_contains "$STDERR" "copying it in 4 MiB chunks instead"
+	# 9 MiB in three PATCHes, the config in one
+	assert_eq "$(grep -c "PATCH /v2/t$T_UNIQ/chunked/blobs/uploads/.* => HTTP/1.1 202" "$T_DIR/proxy.log")" 4 PATCHes
+	src=$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/src" 1 "$(AUTH)")
+	assert_eq "$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/chunked" 1 "$(AUTH)")" "$src" "promoted"
+}
+
 t_verify_tag() {
 	need_builder
 	push_image src:1
@@ -300,5 +318,6 @@ run_test "merge: two sources with one platform is exit 2" t_merge_duplicate
 run_test "merge and promote: usage errors" t_usage
 run_test "token auth through a Bearer token server" t_token_auth
 run_test "a 429 with Retry-After is waited out" t_retry_after
+run_test "a registry that refuses one-PUT uploads gets chunks" t_chunked
 run_test "every pushed tag is verified against its digest" t_verify_tag
 t_summary
