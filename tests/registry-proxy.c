@@ -30,6 +30,8 @@
  *                       (401 otherwise); requests with the token go
  *                       upstream with the --upstream-auth credentials
  *   --upstream-auth USER:PASS   Basic credentials for the registry
+ *   --header 'NAME: VALUE'      added to every forwarded answer (e.g.
+ *                       Docker Hub's "ratelimit-remaining: 3;w=21600")
  *
  * Rules are tried in order; the first that applies answers. Requests are
  * counted from 1 over all connections. Each connection is served by its
@@ -91,6 +93,7 @@ static const char *corrupt_match;
 static long retry_after = -1;
 static const char *bearer_creds; /* USER:PASS the token server wants */
 static const char *upstream_creds;
+static const char *extra_header;
 static unsigned listen_port;
 static int write_all(int fd, const char *p, size_t len);
 #define PROXY_TOKEN "registry-proxy-token-0123456789"
@@ -324,7 +327,7 @@ static void forward(int client, const char *head, size_t head_len,
 		    long n)
 {
 	int corrupt = corrupt_match && strstr(line, corrupt_match);
-	int head_done = 0, corrupted = 0, ok200 = 0;
+	int head_done = 0, corrupted = 0, ok200 = 0, first_read = 1;
 	unsigned tailbits = 0; /* the last bytes seen, for the blank line */
 	int up = socket(AF_INET, SOCK_STREAM, 0);
 	char out[HEAD_MAX + 64];
@@ -405,6 +408,22 @@ static void forward(int client, const char *head, size_t head_len,
 				if (tailbits == 0x0d0a0d0a)
 					head_done = 1;
 			}
+			if (extra_header && first_read) {
+				char *eol = memchr(buf, '\n', (size_t)got);
+				size_t l = eol ? (size_t)(eol - buf) + 1 : 0;
+
+				if (l && (write_all(client, buf, l) < 0 ||
+					  write_all(client, extra_header,
+						    strlen(extra_header)) < 0 ||
+					  write_all(client, "\r\n", 2) < 0 ||
+					  write_all(client, buf + l,
+						    (size_t)got - l) < 0))
+					break;
+				first_read = 0;
+				if (l)
+					continue;
+			}
+			first_read = 0;
 			if (write_all(client, buf, (size_t)got) < 0)
 				break;
 		}
@@ -544,6 +563,8 @@ static void parse_args(int argc, char **argv, const char **port_file,
 				(int)number(argv[i + 2], "status", 100, 599);
 			nr_rules++;
 			i += 2;
+		} else if (!strcmp(a, "--header") && i + 1 < argc) {
+			extra_header = argv[++i];
 		} else if (!strcmp(a, "--with-body")) {
 			if (!nr_rules || !rules[nr_rules - 1].match)
 				die("--with-body must follow a --fail");

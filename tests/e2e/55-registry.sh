@@ -244,6 +244,18 @@ t_usage() {
 	assert_exit 2 "$BUILDER" merge localhost:5000/a:1 Bad/Name
 	PLATFORM=linux assert_exit 2 "$BUILDER" merge localhost:5000/a:1 localhost:5000/b:1
 	assert_contains "$STDERR" "PLATFORM 'linux' is not a platform"
+	INSECURE_REGISTRIES=http://x assert_exit 2 "$BUILDER" merge localhost:5000/a:1 localhost:5000/b:1
+	assert_contains "$STDERR" "INSECURE_REGISTRIES entry 'http://x' is not a registry host"
+}
+
+t_ratelimit() {
+	need_builder
+	push_image src:1
+	proxy_start --header "ratelimit-remaining: 3;w=21600"
+	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:1"
+	assert_contains "$STDERR" "rate limit: 3 pulls left"
+	[ "$(grep -c 'rate limit' "$STDERR")" = 1 ] || t_fail "warned more than once"
 }
 
 t_token_auth() {
@@ -318,6 +330,7 @@ run_test "merge: two sources with one platform is exit 2" t_merge_duplicate
 run_test "merge and promote: usage errors" t_usage
 run_test "token auth through a Bearer token server" t_token_auth
 run_test "a 429 with Retry-After is waited out" t_retry_after
+run_test "a low ratelimit-remaining is logged once" t_ratelimit
 run_test "a registry that refuses one-PUT uploads gets chunks" t_chunked
 run_test "every pushed tag is verified against its digest" t_verify_tag
 t_summary
