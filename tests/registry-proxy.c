@@ -27,8 +27,11 @@
  *                       "Authorization: Bearer <token>", else 401 with a
  *                       Bearer challenge whose realm is our /token;
  *                       GET /token answers a token for Basic USER:PASS
- *                       (401 otherwise); requests with the token go
- *                       upstream with the --upstream-auth credentials
+ *                       (401 otherwise), and POST /token a token for the
+ *                       form grant_type=refresh_token&refresh_token=PASS
+ *                       (the docker CLI's identity-token flow); requests
+ *                       with the token go upstream with the
+ *                       --upstream-auth credentials
  *   --upstream-auth USER:PASS   Basic credentials for the registry
  *   --header 'NAME: VALUE'      added to every forwarded answer (e.g.
  *                       Docker Hub's "ratelimit-remaining: 3;w=21600")
@@ -489,6 +492,39 @@ static void serve(int client)
 		char auth[1024] = "", want[600], enc[512];
 
 		find_header(head, "Authorization", auth, sizeof(auth));
+		if (!strncmp(line, "POST /token", 11)) {
+			/* the form: read to its Content-Length */
+			char cl[32] = "", want_form[300];
+			long need;
+			const char *pass = strchr(bearer_creds, ':');
+
+			find_header(head, "Content-Length", cl, sizeof(cl));
+			need = strtol(cl, NULL, 10);
+			while (need > 0 && (long)(len - (size_t)(end - head)) < need &&
+			       len < HEAD_MAX) {
+				ssize_t got = read(client, head + len, HEAD_MAX - len);
+
+				if (got <= 0)
+					break;
+				len += (size_t)got;
+				head[len] = '\0';
+			}
+			snprintf(want_form, sizeof(want_form), "refresh_token=%s&",
+				 pass ? pass + 1 : "");
+			if (!strstr(end, "grant_type=refresh_token") ||
+			    !strstr(end, want_form)) {
+				log_line("%ld %s => 401 refresh token refused", n,
+					 line);
+				answer(client, 401, "",
+				       "{\"errors\":[{\"code\":\"UNAUTHORIZED\","
+				       "\"message\":\"bad refresh token\"}]}");
+				return;
+			}
+			log_line("%ld %s => 200 token (refresh_token)", n, line);
+			answer(client, 200, "",
+			       "{\"access_token\":\"" PROXY_TOKEN "\",\"expires_in\":300}");
+			return;
+		}
 		if (!strncmp(line, "GET /token", 10)) {
 			b64(bearer_creds, enc, sizeof(enc));
 			snprintf(want, sizeof(want), "Basic %s", enc);

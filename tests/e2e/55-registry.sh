@@ -277,6 +277,27 @@ t_token_auth() {
 	assert_not_contains "$OUT" registry-proxy-token
 }
 
+t_identity_token() {
+	need_builder
+	push_image src:1
+	proxy_start --bearer tokenuser:idtok-secret --upstream-auth "$(AUTH)"
+	mkdir bin
+	cat >bin/docker-credential-e2e <<HELPER
+#!/bin/sh
+[ "\$1" = get ] || exit 1
+read -r server || true
+printf '{"ServerURL":"%s","Username":"<token>","Secret":"idtok-secret"}' "\$server"
+HELPER
+	chmod +x bin/docker-credential-e2e
+	printf '{"credHelpers":{"%s":"e2e"}}' "$PROXY_ADDR" >"$DOCKER_CONFIG/config.json"
+	PATH=$T_DIR/bin:$PATH assert_exit 0 "$BUILDER" promote \
+		"$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/idt:1"
+	cat "$T_DIR/proxy.log"
+	assert_contains "$T_DIR/proxy.log" "POST /token => 200 token (refresh_token)"
+	assert_not_contains "$T_DIR/proxy.log" "GET /token"
+	assert_not_contains "$OUT" idtok-secret
+}
+
 t_retry_after() {
 	need_builder
 	push_image src:1
@@ -329,6 +350,7 @@ run_test "merge two platforms into an index; merge an index; promote it" t_merge
 run_test "merge: two sources with one platform is exit 2" t_merge_duplicate
 run_test "merge and promote: usage errors" t_usage
 run_test "token auth through a Bearer token server" t_token_auth
+run_test "an identity token is exchanged for a token (refresh_token)" t_identity_token
 run_test "a 429 with Retry-After is waited out" t_retry_after
 run_test "a low ratelimit-remaining is logged once" t_ratelimit
 run_test "a registry that refuses one-PUT uploads gets chunks" t_chunked
