@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -23,6 +24,8 @@
 #include "util/banned.h"
 
 #define RING_SIZE (4u * 1024 * 1024)
+/* Copies of one blob tried again after a 429, a 5xx or a cut transfer. */
+#define COPY_RETRIES 3
 
 static void hex_digest(const unsigned char *md, unsigned n, char out[72])
 {
@@ -461,6 +464,7 @@ static void src_ended(struct stream *s, struct registry *src,
 		registry_expect(rq, ok_200, "get the blob", &e);
 		err_wrap(&e, "'%s@%s' on '%s'", s->src_repo, s->digest,
 			 s->src_domain);
+		e.retryable = rq->status == 429 || rq->status >= 500;
 		stream_fail(s, &e);
 		return;
 	}
@@ -470,6 +474,7 @@ static void src_ended(struct stream *s, struct registry *src,
 			"its %lld bytes",
 			s->src_repo, s->digest, s->src_domain, s->received,
 			s->size);
+		e.retryable = 1;
 		stream_fail(s, &e);
 		return;
 	}
@@ -732,6 +737,7 @@ static int copy_streamed(struct registry *src, const char *src_repo,
 	    put.status != 201) {
 		*refused = refuses_monolithic(put.status);
 		registry_expect(&put, ok_201, "upload the blob", err);
+		err->retryable = put.status == 429 || put.status >= 500;
 		err_wrap(err, "copy '%s@%s' to '%s/%s'", src_repo, d->digest,
 			 registry_domain(dst), dst_repo);
 		goto out;
@@ -749,6 +755,8 @@ static int copy_streamed(struct registry *src, const char *src_repo,
 	    registry_expect(&put, ok_201, "complete the blob upload", err) <
 		    0) {
 		*refused = refuses_monolithic(put.status);
+		if (put.status == 429 || put.status >= 500)
+			err->retryable = 1;
 		err_wrap(err, "copy '%s@%s' to '%s/%s'", src_repo, d->digest,
 			 registry_domain(dst), dst_repo);
 		goto out;
@@ -786,8 +794,24 @@ int registry_blob_copy(struct registry *src, const char *src_repo,
 {
 	int refused = 0;
 
-	if (copy_streamed(src, src_repo, dst, dst_repo, d, &refused, err) == 0)
-		return 0;
+	for (long attempt = 0;; attempt++) {
+		if (copy_streamed(src, src_repo, dst, dst_repo, d, &refused,
+				  err) == 0)
+			return 0;
+		if (refused || !err->retryable || attempt >= COPY_RETRIES ||
+		    signals_pending())
+			break;
+		/* a registry's hiccup: the whole blob again, a while later */
+		log_warn("%s; copying it again in %ld s (%ld of %d)", err->msg,
+			 1L << attempt, attempt + 1, COPY_RETRIES);
+		for (double end = now_seconds() + (double)(1L << attempt);
+		     now_seconds() < end && !signals_pending();) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+		err_clear(err);
+	}
 	if (!refused)
 		return -1;
 	log_warn("%s; copying it in %u MiB chunks instead", err->msg,

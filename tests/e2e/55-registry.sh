@@ -312,6 +312,20 @@ t_retry_after() {
 	assert_contains "$T_DIR/proxy.log" "=> 429 injected"
 }
 
+t_copy_retried() {
+	need_builder
+	push_image src:1
+	reg2_start
+	proxy_start --fail "GET /v2/t$T_UNIQ/src/blobs/sha256:" 503 --times 1
+	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$PROXY_ADDR" \
+		"$(printf '%s:%s' "$REGISTRY_USER_T" "$REGISTRY_PASS_T" | base64 -w0)" \
+		>"$DOCKER_CONFIG/config.json"
+	assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$REG2/x/app:1"
+	assert_contains "$STDERR" "copying it again in 1 s (1 of 3)"
+	assert_contains "$T_DIR/proxy.log" "=> 503 injected"
+	assert_eq "$(digest_at "$REG2" x/app 1)" "$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/src" 1 "$(AUTH)")" promoted
+}
+
 t_chunked() {
 	need_builder
 	push_image src:1 $((9 * 1024 * 1024))
@@ -353,6 +367,7 @@ run_test "token auth through a Bearer token server" t_token_auth
 run_test "an identity token is exchanged for a token (refresh_token)" t_identity_token
 run_test "a 429 with Retry-After is waited out" t_retry_after
 run_test "a low ratelimit-remaining is logged once" t_ratelimit
+run_test "a blob copy that meets a 503 is tried again" t_copy_retried
 run_test "a registry that refuses one-PUT uploads gets chunks" t_chunked
 run_test "every pushed tag is verified against its digest" t_verify_tag
 t_summary
