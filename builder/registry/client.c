@@ -510,7 +510,6 @@ static int setup(struct registry *reg, struct registry_request *rq,
 {
 	CURL *c = reg->curl;
 	const char *m = rq->method ? rq->method : "GET";
-	int has_body = rq->body_len || read_fn;
 
 	curl_easy_reset(c);
 	curl_slist_free_all(reg->headers);
@@ -558,7 +557,6 @@ static int setup(struct registry *reg, struct registry_request *rq,
 	} else {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
 	}
-	(void)has_body;
 	/* Blob GETs may be redirected to storage (S3, a CDN); libcurl does
 	 * not send our Authorization header nor Basic credentials to another
 	 * host. */
