@@ -16,6 +16,7 @@
 #include "cli/config.h"
 #include "util/log.h"
 #include "pipeline/report.h"
+#include "registry/manifest.h"
 #include "registry/ref.h"
 #include "session/secrets.h"
 #include "util/xmalloc.h"
@@ -302,6 +303,9 @@ int config_from_env(struct config *cfg, struct error *err)
 		return -1;
 	if ((v = env("BUILDER")) && parse_builder(v, &cfg->builder, err) < 0)
 		return -1;
+	set_str(&cfg->platform, env("PLATFORM"));
+	if ((v = env("INSECURE_REGISTRIES")))
+		strlist_split(&cfg->insecure_registries, v, " ,\n");
 	return 0;
 }
 
@@ -331,6 +335,8 @@ enum {
 	OPT_ALL,
 	OPT_SECRET,
 	OPT_SSH,
+	OPT_PLATFORM,
+	OPT_INSECURE_REGISTRY,
 };
 
 static const struct option long_options[] = {
@@ -360,6 +366,8 @@ static const struct option long_options[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "ssh", required_argument, NULL, OPT_SSH },
+	{ "platform", required_argument, NULL, OPT_PLATFORM },
+	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -464,6 +472,12 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 		case OPT_ALL:
 			cfg->cleanup_all = 1;
 			break;
+		case OPT_PLATFORM:
+			set_str(&cfg->platform, optarg);
+			break;
+		case OPT_INSECURE_REGISTRY:
+			strlist_push(&cfg->insecure_registries, optarg);
+			break;
 		case 'q':
 			cfg->log_level = LOG_QUIET;
 			break;
@@ -500,12 +514,24 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 				cfg->command = CMD_CLEANUP;
 				continue;
 			}
+			if (!strcmp(arg, "merge")) {
+				cfg->command = CMD_MERGE;
+				continue;
+			}
+			if (!strcmp(arg, "promote")) {
+				cfg->command = CMD_PROMOTE;
+				continue;
+			}
 			if (!strcmp(arg, "run"))
 				continue;
 			if (!strcmp(arg, "help")) {
 				cfg->command = CMD_HELP;
 				return 0;
 			}
+		}
+		if (cfg->command == CMD_MERGE || cfg->command == CMD_PROMOTE) {
+			strlist_push(&cfg->args, arg);
+			continue;
 		}
 		if (positional++)
 			return err_set(
@@ -721,6 +747,74 @@ static int check_ssh(struct config *cfg, struct error *err)
 	return ret;
 }
 
+/* --- merge and promote (registry/client.h) ------------------------------ */
+
+/* builder merge TARGET SOURCE... and builder promote SOURCE TARGET...:
+ * every reference parses, targets name a tag (not a digest), and the
+ * environment's credentials go to the first target's registry only. */
+static int registry_command_validate(struct config *cfg, struct error *err)
+{
+	int merge = cfg->command == CMD_MERGE;
+	const char *usage = merge ? "builder merge TARGET SOURCE..."
+				  : "builder promote SOURCE TARGET...";
+	struct ref r = REF_INIT;
+
+	if (cfg->args.n < 2)
+		return err_set(err, EXIT_USAGE,
+			       "%s needs at least two image references "
+			       "(example: %s)",
+			       usage,
+			       merge ? "builder merge reg.example.com/acme/"
+				       "app:1 reg.example.com/acme/app:1-amd64 "
+				       "reg.example.com/acme/app:1-arm64"
+				     : "builder promote reg.example.com/acme/"
+				       "app:1 reg.example.com/acme/app:stable");
+	for (size_t i = 0; i < cfg->args.n; i++) {
+		int target = merge ? i == 0 : i > 0;
+
+		if (ref_parse(&r, cfg->args.v[i], usage, err) < 0)
+			return -1;
+		if (target && r.digest) {
+			ref_release(&r);
+			return err_set(err, EXIT_USAGE,
+				       "target '%s' of %s names a digest: "
+				       "give a tag to move (example: "
+				       "acme/app:stable)",
+				       cfg->args.v[i], usage);
+		}
+		if (i == (merge ? 0u : 1u)) {
+			set_str(&cfg->auth_registry, r.domain);
+			cfg->auth.registry = cfg->auth_registry;
+		}
+		ref_release(&r);
+	}
+	for (size_t i = 0; i < cfg->extra_tags.n; i++)
+		if (check_tag("EXTRA_TAGS", cfg->extra_tags.v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+static int check_registry_settings(const struct config *cfg, struct error *err)
+{
+	struct platform p = { 0 };
+
+	if (cfg->platform &&
+	    platform_parse(&p, cfg->platform, "PLATFORM", err) < 0)
+		return -1;
+	platform_release(&p);
+	for (size_t i = 0; i < cfg->insecure_registries.n; i++)
+		if (!ref_valid_domain(cfg->insecure_registries.v[i]))
+			return err_set(err, EXIT_USAGE,
+				       "INSECURE_REGISTRIES entry '%s' is not "
+				       "a registry host: use HOST or HOST:PORT "
+				       "(example: INSECURE_REGISTRIES="
+				       "registry.internal:5000)",
+				       cfg->insecure_registries.v[i]);
+	return 0;
+}
+
+/* --- end of merge and promote ------------------------------------------- */
+
 int config_validate(struct config *cfg, struct error *err)
 {
 	struct buf b = BUF_INIT;
@@ -733,6 +827,10 @@ int config_validate(struct config *cfg, struct error *err)
 		return -1;
 	if (cfg->command == CMD_CLEANUP)
 		return 0;
+	if (check_registry_settings(cfg, err) < 0)
+		return -1;
+	if (cfg->command == CMD_MERGE || cfg->command == CMD_PROMOTE)
+		return registry_command_validate(cfg, err);
 	if (cfg->registry && !ref_valid_domain(cfg->registry))
 		return err_set(err, EXIT_USAGE,
 			       "REGISTRY '%s' is not a registry host: use "
@@ -805,6 +903,18 @@ void config_usage(void)
 	      "2d...), or all\n"
 	      "                                           (--all may hit live "
 	      "runs)\n"
+	      "       builder cleanup [--run ID]          remove leftovers of "
+	      "killed runs\n"
+	      "       builder merge TARGET SOURCE...      push one image index "
+	      "of the sources'\n"
+	      "                                           platforms as TARGET "
+	      "(and EXTRA_TAGS)\n"
+	      "       builder promote SOURCE TARGET...    copy an image or "
+	      "index "
+	      "with its blobs\n"
+	      "                                           registry to "
+	      "registry, "
+	      "no engine\n"
 	      "\n"
 	      "builder builds the image [REGISTRY/]ACCOUNT/IMAGE:TAG from "
 	      "CONTEXT on the\n"
@@ -858,13 +968,20 @@ void config_usage(void)
 	      "tests\n"
 	      "  TEST_SERVICES    --service NAME=IMG  sidecars reachable as "
 	      "NAME, space separated\n"
-	      "  TEST_TIMEOUT     --test-timeout SEC  default: none\n"
-	      "  PUSH             --no-push           true or false (default: "
+	      "  TEST_TIMEOUT     --test-timeout SEC  default: none\n",
+	      stdout);
+	fputs("  PUSH             --no-push           true or false (default: "
 	      "true)\n"
 	      "  PUSH_RETRIES     --push-retries N    retries of transient "
 	      "push failures (default: 3)\n"
 	      "  REPORT           --report FILE       write a JSON summary of "
 	      "the run\n"
+	      "  PLATFORM         --platform OS/ARCH  build for that platform "
+	      "(example: linux/arm64)\n"
+	      "  INSECURE_REGISTRIES --insecure-registry HOST  registries "
+	      "reached over plain HTTP\n"
+	      "                                       (loopback ones always "
+	      "are)\n"
 	      "  REGISTRY_USER, REGISTRY_PASSWORD or REGISTRY_PASSWORD_FILE, "
 	      "DOCKER_USER/DOCKER_PASS,\n"
 	      "  DOCKERHUB_USER or DOCKERHUB_USERNAME with DOCKERHUB_PASS, "
@@ -942,4 +1059,7 @@ void config_release(struct config *cfg)
 	free(cfg->repository);
 	free(cfg->image_ref);
 	free(cfg->auth_registry);
+	free(cfg->platform);
+	strlist_clear(&cfg->insecure_registries);
+	strlist_clear(&cfg->args);
 }

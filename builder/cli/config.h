@@ -22,6 +22,8 @@ enum command {
 	CMD_CLEANUP, /* remove leftovers of killed runs */
 	CMD_HELP,
 	CMD_VERSION,
+	CMD_MERGE, /* builder merge TARGET SOURCE... */
+	CMD_PROMOTE, /* builder promote SOURCE TARGET... */
 };
 
 struct config {
@@ -90,6 +92,14 @@ struct config {
 	 * auth_registry (owned). Passed to auth_resolve(). */
 	struct auth_settings auth;
 	char *auth_registry;
+
+	/* The registry client (registry/client.h): PLATFORM (os/arch[/variant],
+	 * checked by config_validate()), INSECURE_REGISTRIES (host[:port]
+	 * reached over plain HTTP), and the references given to merge and
+	 * promote, in order. */
+	char *platform;
+	struct strlist insecure_registries;
+	struct strlist args;
 
 	/* Derived by config_validate() */
 	char *repository; /* "[REGISTRY/]ACCOUNT/IMAGE" */

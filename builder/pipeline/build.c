@@ -278,6 +278,10 @@ static void build_query(struct buf *q, const struct config *cfg,
 	for (size_t i = 0; i < cfg->labels.n; i++)
 		set_pair(labels, cfg->labels.v[i]);
 	add_json_param(q, "labels", labels);
+	if (cfg->platform) {
+		buf_addstr(q, "&platform=");
+		buf_add_urlencoded(q, cfg->platform);
+	}
 	if (cfg->target) {
 		buf_addstr(q, "&target=");
 		buf_add_urlencoded(q, cfg->target);
