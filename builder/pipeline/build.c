@@ -40,29 +40,6 @@ struct build_state {
 	struct progress progress; /* pulls of base images */
 };
 
-/* OCI annotations the CI told config.c about; user labels override them. */
-static void add_oci_labels(cJSON *labels, const struct config *cfg)
-{
-	char created[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	cJSON_AddStringToObject(labels, "org.opencontainers.image.created",
-				created);
-	if (cfg->ci_revision)
-		cJSON_AddStringToObject(labels,
-					"org.opencontainers.image.revision",
-					cfg->ci_revision);
-	if (cfg->ci_source)
-		cJSON_AddStringToObject(labels,
-					"org.opencontainers.image.source",
-					cfg->ci_source);
-	cJSON_AddStringToObject(labels, "org.opencontainers.image.version",
-				cfg->tag);
-}
-
 /* "K=V" sets K; a bare "K" (a build arg config.c found unset in the
  * environment) is sent as null, "mentioned but unset", as the CLI does. */
 static void set_pair(cJSON *obj, const char *pair)
@@ -268,7 +245,9 @@ static void build_query(struct buf *q, const struct config *cfg,
 		set_pair(args, cfg->build_args.v[i]);
 	if (cJSON_GetArraySize(args))
 		add_json_param(q, "buildargs", args);
-	add_oci_labels(labels, cfg);
+	/* The user's LABELS, then the OCI labels config.c made from the
+	 * CI's facts (meta/labels.h): no clock, so unchanged sources keep
+	 * their image ID. */
 	for (size_t i = 0; i < cfg->labels.n; i++)
 		set_pair(labels, cfg->labels.v[i]);
 	add_json_param(q, "labels", labels);
