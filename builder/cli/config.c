@@ -605,18 +605,6 @@ static void tagset_add(struct meta_tagset *ts, const char *tag,
 	strlist_push(&ts->from, from);
 }
 
-/* 1 when the build args already name key ("K=V" or a bare "K"). */
-static int has_key(const struct strlist *l, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (size_t i = 0; i < l->n; i++)
-		if (!strncmp(l->v[i], key, n) &&
-		    (l->v[i][n] == '=' || !l->v[i][n]))
-			return 1;
-	return 0;
-}
-
 /*
  * The facts (CI variables, then the context's .git), the TAGS rules and
  * the OCI labels. With TAGS, the first tag made becomes the image's tag
@@ -624,8 +612,8 @@ static int has_key(const struct strlist *l, const char *key)
  * the rest extra tags, after EXTRA_TAGS; a TAGS that makes no tag at all
  * keeps TAG or the build number. cfg->tagset ends up holding every tag
  * pushed, main tag first, each with its origin. The labels go after the
- * user's LABELS, which win. A known creation time also becomes the build
- * arg SOURCE_DATE_EPOCH, unless BUILD_ARGS sets it.
+ * user's LABELS, which win. build.c passes a known creation time
+ * (facts.created) to BuildKit as the build arg SOURCE_DATE_EPOCH.
  */
 static int meta_resolve(struct config *cfg, struct error *err)
 {
@@ -681,12 +669,6 @@ static int meta_resolve(struct config *cfg, struct error *err)
 		    &cfg->meta_label_from);
 	for (size_t i = 0; i < cfg->meta_labels.n; i++)
 		strlist_push(&cfg->labels, cfg->meta_labels.v[i]);
-	if (cfg->facts.created.value &&
-	    !has_key(&cfg->build_args, "SOURCE_DATE_EPOCH")) {
-		buf_reset(&b);
-		buf_addf(&b, "SOURCE_DATE_EPOCH=%s", cfg->facts.created.value);
-		strlist_push(&cfg->build_args, buf_str(&b));
-	}
 	ret = 0;
 out:
 	meta_tagset_release(&made);

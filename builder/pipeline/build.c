@@ -241,6 +241,17 @@ static void build_query(struct buf *q, const struct config *cfg,
 	 * BUILD_ARGS below may turn it off). */
 	if (buildkit)
 		set_pair(args, "BUILDKIT_INLINE_CACHE=1");
+	/* SOURCE_DATE_EPOCH (or the commit's time, config.c): BuildKit
+	 * 0.11+ (Docker 23+) makes the image's created time of it; engine
+	 * 20.10's ignores it, and the classic builder would only warn. */
+	if (buildkit && cfg->facts.created.value) {
+		struct buf sde = BUF_INIT;
+
+		buf_addf(&sde, "SOURCE_DATE_EPOCH=%s",
+			 cfg->facts.created.value);
+		set_pair(args, buf_str(&sde));
+		buf_release(&sde);
+	}
 	for (size_t i = 0; i < cfg->build_args.n; i++)
 		set_pair(args, cfg->build_args.v[i]);
 	if (cJSON_GetArraySize(args))
