@@ -176,7 +176,12 @@ t_invalid_tag_exit_2() {
 t_same_sources_same_image_id() {
 	need_builder
 	no_ci
-	make_app app
+	# layers of its own: another build of the same layers (other tests
+	# share make_app's) would replace their cache records, and with them
+	# the creation times in the image's history, in between
+	mkdir app
+	echo "$T_UNIQ" >app/unique
+	printf 'FROM busybox:latest\nCOPY unique /unique\nRUN cp /unique /copy\n' >app/Dockerfile
 	for b in classic buildkit; do
 		for n in 1 2; do
 			ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false BUILDER=$b \
@@ -185,12 +190,26 @@ t_same_sources_same_image_id() {
 		done
 		one=$(docker image inspect -f '{{.Id}}' "t$T_UNIQ/app:${b}1")
 		two=$(docker image inspect -f '{{.Id}}' "t$T_UNIQ/app:${b}2")
+		[ "$one" = "$two" ] ||
+			diff <(curl -s --unix-socket /var/run/docker.sock "http://d/images/$one/history") \
+				<(curl -s --unix-socket /var/run/docker.sock "http://d/images/$two/history") || true
 		assert_eq "$two" "$one" "the image ID of the second $b build"
 		assert_eq "$(label org.opencontainers.image.created "t$T_UNIQ/app:${b}1")" \
 			2023-11-14T22:13:20Z
 	done
 }
 
+t_help() {
+	need_builder
+	assert_exit 0 "$BUILDER" --help
+	for want in "builder tags [options] [CONTEXT]" "TAGS             --tags RULES" \
+		"semver, branch, tag," "BRANCH, GIT_TAG, COMMIT_SHA, PR_NUMBER" \
+		"SOURCE_DATE_EPOCH"; do
+		assert_contains "$STDOUT" "$want"
+	done
+}
+
+run_test "--help names TAGS, the facts and builder tags" t_help
 run_test "a GitHub tag push of v2.3.4 pushes semver tags with the labels" t_github_tag_push
 run_test "a GitLab merge request pushes pr-N and sha-SHORT" t_gitlab_merge_request
 run_test "builder tags prints tags, labels and their origins" t_builder_tags
