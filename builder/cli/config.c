@@ -609,7 +609,7 @@ static void tagset_add(struct meta_tagset *ts, const char *tag,
  * The facts (CI variables, then the context's .git), the TAGS rules and
  * the OCI labels. With TAGS, the first tag made becomes the image's tag
  * (unless TAG or --tag names it: then every tag made is an extra one) and
- * the rest extra tags, after EXTRA_TAGS; a TAGS that makes no tag at all
+ * the rest, then EXTRA_TAGS, extra tags; a TAGS that makes no tag at all
  * keeps TAG or the build number. cfg->tagset ends up holding every tag
  * pushed, main tag first, each with its origin. The labels go after the
  * user's LABELS, which win. build.c passes a known creation time
