@@ -209,10 +209,30 @@ t_help() {
 	done
 }
 
+# BuildKit gets the creation time as the build arg SOURCE_DATE_EPOCH (0.11+
+# make the image's created time of it); the classic builder does not, since
+# it would only warn that the argument was not consumed.
+t_source_date_epoch_build_arg() {
+	need_builder
+	no_ci
+	mkdir app
+	printf 'FROM busybox:latest\nARG SOURCE_DATE_EPOCH\nRUN echo "%s:$SOURCE_DATE_EPOCH" >/sde\n' \
+		"$T_UNIQ" >app/Dockerfile
+	for b in buildkit classic; do
+		ACCOUNT=t$T_UNIQ IMAGE=app TAG=$b PUSH=false BUILDER=$b \
+			SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER" app
+		assert_not_contains "$OUT" "were not consumed"
+		docker run --rm "t$T_UNIQ/app:$b" cat /sde >"sde.$b"
+	done
+	assert_eq "$(cat sde.buildkit)" "$T_UNIQ:$EPOCH" "BuildKit's SOURCE_DATE_EPOCH"
+	assert_eq "$(cat sde.classic)" "$T_UNIQ:" "the classic builder's SOURCE_DATE_EPOCH"
+}
+
 run_test "--help names TAGS, the facts and builder tags" t_help
 run_test "a GitHub tag push of v2.3.4 pushes semver tags with the labels" t_github_tag_push
 run_test "a GitLab merge request pushes pr-N and sha-SHORT" t_gitlab_merge_request
 run_test "builder tags prints tags, labels and their origins" t_builder_tags
 run_test "a tag that cannot be made valid exits 2 naming the rule" t_invalid_tag_exit_2
 run_test "unchanged sources keep their image ID" t_same_sources_same_image_id
+run_test "SOURCE_DATE_EPOCH is a build arg for BuildKit only" t_source_date_epoch_build_arg
 t_summary
