@@ -93,6 +93,13 @@ if [ -n "${REGISTRY_PASSWORD_FILE:-}" ]; then
 		-e REGISTRY_PASSWORD_FILE=/run/secrets/registry_password
 fi
 
+# GitHub's event file (the pull request's head, the default branch) lives
+# outside the mounted directory.
+if [ -n "${GITHUB_EVENT_PATH:-}" ] && [ -f "$GITHUB_EVENT_PATH" ]; then
+	set -- "$@" -v "$GITHUB_EVENT_PATH:/run/github-event.json:ro" \
+		-e GITHUB_EVENT_PATH=/run/github-event.json
+fi
+
 # builder's own variables, then the CI systems' (tag and source labels).
 for name in ACCOUNT IMAGE TAG REGISTRY EXTRA_TAGS CONTEXT DOCKERFILE \
 	BUILD_ARGS TARGET LABELS CACHE_FROM PULL NO_CACHE BUILDER \
@@ -104,7 +111,16 @@ for name in ACCOUNT IMAGE TAG REGISTRY EXTRA_TAGS CONTEXT DOCKERFILE \
 	bamboo_buildNumber bamboo_planRepository_revision \
 	bamboo_planRepository_repositoryUrl \
 	GITHUB_RUN_NUMBER GITHUB_SHA GITHUB_SERVER_URL GITHUB_REPOSITORY \
-	CI_PIPELINE_IID CI_COMMIT_SHA CI_PROJECT_URL; do
+	CI_PIPELINE_IID CI_COMMIT_SHA CI_PROJECT_URL \
+	TAGS BRANCH GIT_TAG COMMIT_SHA PR_NUMBER DEFAULT_BRANCH BUILD_NUMBER \
+	SOURCE_DATE_EPOCH GITHUB_ACTIONS GITHUB_REF GITHUB_REF_NAME \
+	GITHUB_REF_TYPE GITHUB_HEAD_REF GITLAB_CI CI_COMMIT_TAG \
+	CI_COMMIT_BRANCH CI_MERGE_REQUEST_IID \
+	CI_MERGE_REQUEST_SOURCE_BRANCH_NAME CI_MERGE_REQUEST_SOURCE_BRANCH_SHA \
+	CI_DEFAULT_BRANCH CI_PROJECT_NAME CIRCLECI CIRCLE_TAG CIRCLE_BRANCH \
+	CIRCLE_PR_NUMBER CIRCLE_PROJECT_REPONAME bamboo_buildKey \
+	bamboo_planRepository_branchName bamboo_repository_pr_key \
+	bamboo_repository_pr_sourceBranch SOURCE_BRANCH SOURCE_COMMIT; do
 	# Only the name: docker reads the value from our environment.
 	eval "isset=\${$name+x}"
 	[ -z "$isset" ] || set -- "$@" -e "$name"
