@@ -442,7 +442,6 @@ static int start_session(struct engine *eng, const struct config *cfg,
 static void secret_hint(struct error *err)
 {
 	const char *p = strstr(err->msg, "secret "), *q;
-	struct buf msg = BUF_INIT;
 
 	if (!p)
 		return;
@@ -450,12 +449,10 @@ static void secret_hint(struct error *err)
 	q = strstr(p, " not found");
 	if (!q || q == p || q - p > 128 || memchr(p, ' ', (size_t)(q - p)))
 		return;
-	buf_addf(&msg,
-		 "%s; give the secret with --secret id=%.*s,src=PATH (or "
+	err_hint(err,
+		 "give the secret with --secret id=%.*s,src=PATH (or "
 		 "env=VAR), or a line of SECRETS",
-		 err->msg, (int)(q - p), p);
-	err_set(err, err->code, "%s", msg.data);
-	buf_release(&msg);
+		 (int)(q - p), p);
 }
 
 int build_image(struct engine *eng, const struct config *cfg,
