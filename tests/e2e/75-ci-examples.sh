@@ -294,6 +294,24 @@ check_pushed() {
 	assert_contains "$OUT" "3 tests passed"
 }
 
+# assert_run_left_nothing: nothing is left on the engine by the run whose
+# output is $OUT. Only that run's objects: other helpers' and tests' runs
+# share the engine and may be live. The run's id is on its "run ID: ..."
+# line, or (an older image does not print that line) in the name of its
+# test container, builder-ID-test. A run that never spoke to an engine
+# (merge, promote: no "engine:" line) left nothing there; any other run
+# with no id found has every labelled object checked.
+assert_run_left_nothing() {
+	local id
+	id=$(sed -n 's/^.*run \([0-9a-f]\{11\}\): what it creates.*/\1/p' "$OUT" | head -n 1)
+	[ -n "$id" ] ||
+		id=$(grep -o "'builder-[0-9a-f]\{11\}-test'" "$OUT" | head -n 1 | cut -c10-20)
+	if [ -z "$id" ] && ! grep -q '^ *engine: ' "$OUT"; then
+		return 0
+	fi
+	assert_no_leftovers "$id"
+}
+
 # run_host_job CI_VARS...: the job's script with sh in the app copy, as a
 # CI runner's shell runs it: an empty environment but the job's, the CI's
 # variables given, PATH, HOME and DOCKER_CONFIG.
@@ -396,7 +414,7 @@ t_circleci_machine() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 41
 	assert_contains "$OUT" "CIRCLE_BUILD_NUM"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_circleci_docker() {
@@ -407,7 +425,7 @@ t_circleci_docker() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 41
 	assert_contains "$OUT" "CIRCLE_BUILD_NUM"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_github_actions() {
@@ -419,7 +437,7 @@ t_github_actions() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 42
 	assert_contains "$OUT" "GITHUB_RUN_NUMBER"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_gitlab() {
@@ -430,7 +448,7 @@ t_gitlab() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 43
 	assert_contains "$OUT" "CI_PIPELINE_IID"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_bamboo() {
@@ -443,7 +461,7 @@ t_bamboo() {
 		bamboo_REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 44
 	assert_contains "$OUT" "bamboo_buildNumber"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 # The remote engines for real: a second dockerd with TLS on port 2376
@@ -535,16 +553,14 @@ DEOF
 # run_mp_job CI_VARS...: the loaded job's script with sh in the app, as
 # run_host_job, with builder on PATH.
 run_mp_job() {
-	local script run_id
+	local script
 	script=$(jq -r .script <<<"$JOB")
 	job_env_array "ACCOUNT=t$T_UNIQ" "REGISTRY=$REGISTRY_ADDR" TEST_CMD= \
 		BUILDER=buildkit "$@"
 	(cd "$APP" && assert_exit 0 env -i PATH="$MP_PATH" HOME="$HOME" \
 		DOCKER_CONFIG="$DOCKER_CONFIG" "${ENVS[@]}" sh -ec "$script")
 	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
-	# Nothing left by this run (other runs share the engine).
-	run_id=$(sed -n 's/^ *run \([0-9a-f]*\): what it creates.*/\1/p' "$OUT")
-	[ -z "$run_id" ] || assert_no_leftovers "$run_id"
+	assert_run_left_nothing
 }
 
 # check_index REPO TAG: REPO:TAG is an image index of linux/amd64 and
@@ -609,7 +625,7 @@ $REGISTRY_ADDR/$repo:$T_SHA@$INDEX_DIGEST" "merge's stdout, a line a tag"
 	assert_eq "$(registry_digest "$repo" stable)" "$INDEX_DIGEST" "stable"
 	check_index "$repo" 45
 	assert_eq "$(registry_tags "$repo" | sort | tr '\n' ' ')" \
-		"$(printf '%s\n' 45 45-amd64 45-arm64 $T_SHA $T_SHA-amd64 $T_SHA-arm64 stable v1.2.0 | sort | tr '\n' ' ')" \
+		"$(printf '%s\n' 45 45-amd64 45-arm64 $T_SHA stable v1.2.0 | sort | tr '\n' ' ')" \
 		"tags in the registry"
 }
 
