@@ -468,7 +468,7 @@ static void secret_hint(struct error *err)
 	buf_release(&msg);
 }
 
-int build_image(struct engine *eng, const struct config *cfg,
+int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 		const struct credential *cred, struct build_result *res,
 		struct error *err)
 {
@@ -562,7 +562,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 			err_wrap(err, "build failed");
 		}
 		if (st.running[0] && !js.engine_error)
-			cleanup_add_step_container(st.running);
+			cleanup_add_step_container(run, st.running);
 		goto out;
 	}
 	ret = -1;

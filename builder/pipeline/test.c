@@ -61,6 +61,7 @@ struct service {
 
 struct stage {
 	struct engine *eng;
+	struct run *run;
 	const struct config *cfg;
 	char *network; /* "builder-<run id>", NULL without services */
 	char *network_id;
@@ -78,11 +79,11 @@ static void sleep_poll(void)
 	nanosleep(&(struct timespec){ 0, POLL_NS }, NULL);
 }
 
-static cJSON *labels(void)
+static cJSON *labels(const struct run *run)
 {
 	cJSON *l = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(l, CLEANUP_LABEL, cleanup_run_id());
+	cJSON_AddStringToObject(l, CLEANUP_LABEL, run->id);
 	return l;
 }
 
@@ -94,9 +95,9 @@ static int image_width(const char *image)
 
 /* POST /containers/create?name=NAME; registers the container for cleanup
  * before anything else can fail. *status: the HTTP status. */
-static int create_container(struct engine *eng, const char *name,
-			    const cJSON *body, char **id, long *status,
-			    struct error *err)
+static int create_container(struct engine *eng, struct run *run,
+			    const char *name, const cJSON *body, char **id,
+			    long *status, struct error *err)
 {
 	struct buf path = BUF_INIT;
 	cJSON *resp = NULL;
@@ -115,7 +116,7 @@ static int create_container(struct engine *eng, const char *name,
 		goto out;
 	}
 	*id = xstrdup(got->valuestring);
-	cleanup_add_container(*id);
+	cleanup_add_container(run, *id);
 	cJSON_ArrayForEach(
 		warn, cJSON_GetObjectItemCaseSensitive(
 			      resp, "Warnings")) if (cJSON_IsString(warn) &&
@@ -279,12 +280,12 @@ static int create_network(struct stage *st, struct error *err)
 	const cJSON *id;
 	int ret = -1;
 
-	buf_addf(&name, "builder-%s", cleanup_run_id());
+	buf_addf(&name, "builder-%s", st->run->id);
 	st->network = buf_detach(&name);
 	cJSON_AddStringToObject(body, "Name", st->network);
 	cJSON_AddStringToObject(body, "Driver", "bridge");
 	cJSON_AddBoolToObject(body, "CheckDuplicate", 1);
-	cJSON_AddItemToObject(body, "Labels", labels());
+	cJSON_AddItemToObject(body, "Labels", labels(st->run));
 	if (cleanup_create(st->eng, "/networks/create", body, &resp, NULL,
 			   err) < 0)
 		goto out;
@@ -296,7 +297,7 @@ static int create_network(struct stage *st, struct error *err)
 		goto out;
 	}
 	st->network_id = xstrdup(id->valuestring);
-	cleanup_add_network(st->network_id);
+	cleanup_add_network(st->run, st->network_id);
 	log_info("network '%s' created", st->network);
 	ret = 0;
 out:
@@ -359,16 +360,16 @@ static int start_service(struct stage *st, struct service *s, struct error *err)
 
 	if (ensure_image(st->eng, &st->cfg->auth, s, err) < 0)
 		goto out;
-	buf_addf(&name, "builder-%s-%s", cleanup_run_id(), s->name);
+	buf_addf(&name, "builder-%s-%s", st->run->id, s->name);
 	s->container = buf_detach(&name);
 	cJSON_AddStringToObject(body, "Image", s->image);
-	cJSON_AddItemToObject(body, "Labels", labels());
+	cJSON_AddItemToObject(body, "Labels", labels(st->run));
 	cJSON_AddFalseToObject(body, "Tty");
 	cJSON_AddFalseToObject(cJSON_AddObjectToObject(body, "HostConfig"),
 			       "AutoRemove");
 	join_network(st, body, s->name);
-	if (create_container(st->eng, s->container, body, &s->id, &status,
-			     err) < 0) {
+	if (create_container(st->eng, st->run, s->container, body, &s->id,
+			     &status, err) < 0) {
 		/* The engine's "No command specified": nothing to run. */
 		if (status == 400 && strcasestr(err->msg, "command")) {
 			err_recode(err, EXIT_TESTS);
@@ -575,7 +576,7 @@ static cJSON *test_container_body(const struct stage *st, const char *image)
 			cJSON_CreateStringArray(
 				(const char *const *)cfg->test_env.v,
 				(int)cfg->test_env.n));
-	cJSON_AddItemToObject(body, "Labels", labels());
+	cJSON_AddItemToObject(body, "Labels", labels(st->run));
 	cJSON_AddFalseToObject(body, "Tty");
 	cJSON_AddFalseToObject(body, "OpenStdin");
 	cJSON_AddFalseToObject(body, "AttachStdin");
@@ -684,9 +685,9 @@ static int run_container(struct stage *st, const char *image,
 	int ret = -1;
 
 	demux_init(&d, to_terminal, NULL);
-	buf_addf(&name, "builder-%s-test", cleanup_run_id());
-	if (create_container(st->eng, name.data, body, &st->test_id, NULL,
-			     err) < 0)
+	buf_addf(&name, "builder-%s-test", st->run->id);
+	if (create_container(st->eng, st->run, name.data, body, &st->test_id,
+			     NULL, err) < 0)
 		goto out;
 	buf_addf(&path, "/containers/%s/attach?stream=1&stdout=1&stderr=1",
 		 st->test_id);
@@ -769,7 +770,7 @@ out:
 
 /* --- teardown --------------------------------------------------------- */
 
-static void remove_now(struct engine *eng, const char *what, const char *id,
+static void remove_now(const struct stage *st, const char *what, const char *id,
 		       int network)
 {
 	struct error err = ERROR_INIT;
@@ -777,8 +778,8 @@ static void remove_now(struct engine *eng, const char *what, const char *id,
 
 	if (!id)
 		return;
-	ret = network ? cleanup_remove_network(eng, id, &err)
-		      : cleanup_remove_container(eng, id, &err);
+	ret = network ? cleanup_remove_network(st->run, st->eng, id, &err)
+		      : cleanup_remove_container(st->run, st->eng, id, &err);
 	if (ret < 0)
 		log_warn("%s: %s", what, err.msg);
 }
@@ -788,10 +789,10 @@ static void remove_now(struct engine *eng, const char *what, const char *id,
  * cleanup_run(). */
 static void teardown(struct stage *st)
 {
-	remove_now(st->eng, "test container", st->test_id, 0);
+	remove_now(st, "test container", st->test_id, 0);
 	for (size_t i = 0; i < st->nsvc; i++)
-		remove_now(st->eng, "service container", st->svc[i].id, 0);
-	remove_now(st->eng, "network", st->network_id, 1);
+		remove_now(st, "service container", st->svc[i].id, 0);
+	remove_now(st, "network", st->network_id, 1);
 }
 
 static void stage_release(struct stage *st)
@@ -807,9 +808,9 @@ static void stage_release(struct stage *st)
 	free(st->test_id);
 }
 
-int test_stage_run(struct engine *eng, const struct config *cfg,
-		   const char *image_id, struct test_result *res,
-		   struct error *err)
+int test_stage_run(struct engine *eng, struct run *run,
+		   const struct config *cfg, const char *image_id,
+		   struct test_result *res, struct error *err)
 {
 	struct stage st;
 	int ret = -1;
@@ -822,6 +823,7 @@ int test_stage_run(struct engine *eng, const struct config *cfg,
 	}
 	memset(&st, 0, sizeof(st));
 	st.eng = eng;
+	st.run = run;
 	st.cfg = cfg;
 	if (cfg->services.n && start_services(&st, err) < 0)
 		goto out;

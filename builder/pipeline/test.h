@@ -7,7 +7,7 @@
  * the verdict taken from the container's exit code.
  *
  *	struct test_result res;
- *	if (test_stage_run(eng, cfg, image_id, &res, err) < 0)
+ *	if (test_stage_run(eng, &run, cfg, image_id, &res, err) < 0)
  *		goto out;   // err->code EXIT_TESTS when the tests failed
  */
 
@@ -15,6 +15,7 @@
 
 struct config;
 struct engine;
+struct run;
 
 struct test_result {
 	int ran; /* the test container was started */
@@ -47,12 +48,13 @@ struct test_result {
  * EXIT_ENGINE, signals 130 or 143. When the tests fail, the last 50 lines
  * of each service's log are printed to stderr, after the tests' output.
  *
- * Every container and the network are registered with cleanup.h the moment
- * they exist, and removed (and forgotten) before returning, whatever the
- * outcome; what cannot be removed is left to cleanup_run().
+ * Every container and the network are registered in run (cleanup.h) the
+ * moment they exist, and carry run->id in their names and label; and removed
+ * (and forgotten) before returning, whatever the outcome; what cannot be
+ * removed is left to cleanup_run().
  */
-int test_stage_run(struct engine *eng, const struct config *cfg,
-		   const char *image_id, struct test_result *res,
-		   struct error *err);
+int test_stage_run(struct engine *eng, struct run *run,
+		   const struct config *cfg, const char *image_id,
+		   struct test_result *res, struct error *err);
 
 #endif
