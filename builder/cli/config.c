@@ -185,7 +185,7 @@ static void engine_from_env(struct config *cfg)
 	if ((v = env_first(ci_sources))) {
 		set_str(&cfg->ci_source, v);
 	} else if (env("GITHUB_SERVER_URL") && env("GITHUB_REPOSITORY")) {
-		struct buf url = BUF_INIT;
+		struct buf url = BUF_INIT(BUF_PATH_MAX);
 
 		buf_addf(&url, "%s/%s", env("GITHUB_SERVER_URL"),
 			 env("GITHUB_REPOSITORY"));
@@ -685,7 +685,7 @@ static int check_services(const struct strlist *l, struct error *err)
 static int resolve_build_args(struct strlist *l, struct error *err)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		struct buf b = BUF_INIT;
+		struct buf b = BUF_INIT(BUF_TEXT_MAX);
 		const char *v;
 
 		if (strchr(l->v[i], '='))
@@ -712,7 +712,7 @@ static int resolve_build_args(struct strlist *l, struct error *err)
  * socket must exist. */
 static int check_ssh(struct config *cfg, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	int ret = 0;
 
 	for (size_t i = 0; i < cfg->ssh.n && !ret; i++) {
@@ -817,7 +817,7 @@ static int check_registry_settings(const struct config *cfg, struct error *err)
 
 int config_validate(struct config *cfg, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	if (cfg->command == CMD_HELP || cfg->command == CMD_VERSION)
 		return 0;

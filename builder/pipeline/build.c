@@ -431,7 +431,7 @@ static int start_session(struct engine *eng, const struct config *cfg,
 	/* The Dockerfile is named inside the "dockerfile" directory. */
 	{
 		const char *p = strstr(query->data, "&dockerfile=");
-		struct buf q = BUF_INIT;
+		struct buf q = BUF_INIT(BUF_TEXT_MAX);
 
 		buf_add(&q, query->data, (size_t)(p - query->data));
 		buf_addstr(&q, "&dockerfile=");
@@ -452,7 +452,7 @@ static int start_session(struct engine *eng, const struct config *cfg,
 static void secret_hint(struct error *err)
 {
 	const char *p = strstr(err->msg, "secret "), *q;
-	struct buf msg = BUF_INIT;
+	struct buf msg = BUF_INIT(BUF_TEXT_MAX);
 
 	if (!p)
 		return;
@@ -474,7 +474,7 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 {
 	struct context *ctx = NULL;
 	struct strlist cache = STRLIST_INIT;
-	struct buf query = BUF_INIT;
+	struct buf query = BUF_INIT(BUF_TEXT_MAX);
 	struct build_state st;
 	struct jstream js;
 	struct engine_request req = ENGINE_REQUEST_INIT;
@@ -487,6 +487,7 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 	int buildkit, ret = -1;
 
 	memset(&st, 0, sizeof(st));
+	buf_init(&st.step, BUF_TEXT_MAX);
 	memset(res, 0, sizeof(*res));
 	st.res = res;
 	bktrace_init(&st.trace);
@@ -521,7 +522,7 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 	bktrace_flush(&st.trace);
 	if (sess && ret < 0 &&
 	    (err->code == EXIT_SIGINT || err->code == EXIT_SIGTERM)) {
-		struct buf path = BUF_INIT;
+		struct buf path = BUF_INIT(BUF_PATH_MAX);
 		struct error ignored = ERROR_INIT;
 
 		/* Closing /build cancels it on Engine 20.10; say so

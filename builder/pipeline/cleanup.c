@@ -56,7 +56,7 @@ void run_init(struct run *run, struct report *rep)
 	snprintf(run->id, sizeof(run->id), "b%02x%02x%02x%02x%02x", r[0], r[1],
 		 r[2], r[3], r[4]);
 	{
-		struct buf hint = BUF_INIT;
+		struct buf hint = BUF_INIT(BUF_TEXT_MAX);
 
 		buf_addf(&hint,
 			 "a second signal: exiting before the cleanup ended; "
@@ -129,7 +129,7 @@ void cleanup_forget(struct run *run, const char *id)
 int cleanup_remove(struct engine *eng, const char *what, const char *id,
 		   struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	long status = 0;
 	int ret;
 

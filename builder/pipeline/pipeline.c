@@ -65,7 +65,7 @@ static int resolve_credentials(const struct config *cfg,
 static void image_size(struct engine *eng, struct report *rep)
 {
 	struct error ignored = ERROR_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *img = NULL;
 	const cJSON *size;
 

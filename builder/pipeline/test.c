@@ -99,7 +99,7 @@ static int create_container(struct engine *eng, struct run *run,
 			    const char *name, const cJSON *body, char **id,
 			    long *status, struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *resp = NULL;
 	const cJSON *got, *warn;
 	int ret = -1;
@@ -138,7 +138,7 @@ out:
 static int start_container(struct engine *eng, const char *name, const char *id,
 			   struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	long status = 0;
 	int ret;
 
@@ -215,9 +215,9 @@ static int to_prefixed(enum demux_stream stream, const char *data, size_t len,
 static void print_service_log(struct engine *eng, const struct service *s)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct prefixed p = { s->name, BUF_INIT };
+	struct prefixed p = { s->name, BUF_INIT(BUF_TEXT_MAX) };
 	struct error err = ERROR_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	struct demux d;
 
 	if (!s->id)
@@ -274,7 +274,7 @@ static void parse_services(struct stage *st)
 
 static int create_network(struct stage *st, struct error *err)
 {
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_PATH_MAX);
 	cJSON *body = cJSON_CreateObject();
 	cJSON *resp = NULL;
 	const cJSON *id;
@@ -353,7 +353,7 @@ static int ensure_image(struct engine *eng, const struct auth_settings *auth,
 
 static int start_service(struct stage *st, struct service *s, struct error *err)
 {
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_PATH_MAX);
 	cJSON *body = cJSON_CreateObject();
 	long status = 0;
 	int ret = -1;
@@ -420,7 +420,7 @@ static void last_health_output(const cJSON *health, char *dst, size_t len)
  * should get more time, -1 when it failed. */
 static int check_service(struct stage *st, struct service *s, struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *info = NULL;
 	const cJSON *state, *running, *status, *code, *health, *hstatus;
 	char why[512];
@@ -603,7 +603,7 @@ static int wait_exit(struct stage *st, double deadline, long *code,
 		     int *timed_out, struct error *err)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct buf path = BUF_INIT, body = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX), body = BUF_INIT(BUF_TEXT_MAX);
 	cJSON *resp = NULL;
 	const cJSON *status, *error, *msg;
 	int ret = -1;
@@ -658,7 +658,7 @@ out:
 
 static void kill_test_container(struct stage *st)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	struct error err = ERROR_INIT;
 	long status = 0;
 
@@ -677,7 +677,7 @@ static int run_container(struct stage *st, const char *image,
 	const struct config *cfg = st->cfg;
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct engine_stream *attach = NULL;
-	struct buf name = BUF_INIT, path = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_PATH_MAX), path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *body = test_container_body(st, image);
 	struct demux d;
 	double started, deadline = 0;
