@@ -156,10 +156,15 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	if (!cfg->test_cmd) {
 		stage_skip(rep, STAGE_TEST, "TEST_CMD is not set");
 	} else {
+		const struct test_options topt = {
+			cfg->test_cmd, &cfg->test_env, &cfg->services,
+			cfg->test_timeout, &cfg->auth
+		};
+
 		t0 = now_seconds();
 		log_stage("test", "TEST_CMD in a container of %.19s",
 			  built.image_id);
-		ret = test_stage_run(eng, &run, cfg, built.image_id, &tested,
+		ret = test_stage_run(eng, &run, &topt, built.image_id, &tested,
 				     err);
 		rep->tests_ran = tested.ran;
 		rep->test_exit_code = tested.exit_code;

@@ -30,7 +30,6 @@
 
 #include "util/buf.h"
 #include "pipeline/cleanup.h"
-#include "cli/config.h"
 #include "engine/demux.h"
 #include "engine/engine.h"
 #include "engine/json.h"
@@ -62,7 +61,7 @@ struct service {
 struct stage {
 	struct engine *eng;
 	struct run *run;
-	const struct config *cfg;
+	const struct test_options *opt;
 	char *network; /* "builder-<run id>", NULL without services */
 	char *network_id;
 	struct service *svc;
@@ -257,7 +256,7 @@ static void print_service_logs(const struct stage *st)
 /* Splits TEST_SERVICES, which config_validate() has checked. */
 static void parse_services(struct stage *st)
 {
-	const struct strlist *l = &st->cfg->services;
+	const struct strlist *l = st->opt->services;
 
 	st->svc = xcalloc(l->n ? l->n : 1, sizeof(*st->svc));
 	for (size_t i = 0; i < l->n; i++) {
@@ -358,7 +357,7 @@ static int start_service(struct stage *st, struct service *s, struct error *err)
 	long status = 0;
 	int ret = -1;
 
-	if (ensure_image(st->eng, &st->cfg->auth, s, err) < 0)
+	if (ensure_image(st->eng, st->opt->auth, s, err) < 0)
 		goto out;
 	buf_addf(&name, "builder-%s-%s", st->run->id, s->name);
 	s->container = buf_detach(&name);
@@ -556,9 +555,9 @@ static int start_services(struct stage *st, struct error *err)
 
 static cJSON *test_container_body(const struct stage *st, const char *image)
 {
-	const struct config *cfg = st->cfg;
+	const struct test_options *opt = st->opt;
 	const char *entrypoint[2] = { "/bin/sh", "-c" };
-	const char *cmd[1] = { cfg->test_cmd };
+	const char *cmd[1] = { opt->cmd };
 	cJSON *body = cJSON_CreateObject();
 	cJSON *host;
 
@@ -570,12 +569,11 @@ static cJSON *test_container_body(const struct stage *st, const char *image)
 	cJSON_AddItemToObject(body, "Cmd", cJSON_CreateStringArray(cmd, 1));
 	/* The engine merges the image's Env (ours win per key) and keeps
 	 * its WorkingDir and User when we send none. */
-	if (cfg->test_env.n)
-		cJSON_AddItemToObject(
-			body, "Env",
-			cJSON_CreateStringArray(
-				(const char *const *)cfg->test_env.v,
-				(int)cfg->test_env.n));
+	if (opt->env->n)
+		cJSON_AddItemToObject(body, "Env",
+				      cJSON_CreateStringArray(
+					      (const char *const *)opt->env->v,
+					      (int)opt->env->n));
 	cJSON_AddItemToObject(body, "Labels", labels(st->run));
 	cJSON_AddFalseToObject(body, "Tty");
 	cJSON_AddFalseToObject(body, "OpenStdin");
@@ -674,7 +672,7 @@ static void kill_test_container(struct stage *st)
 static int run_container(struct stage *st, const char *image,
 			 struct test_result *res, struct error *err)
 {
-	const struct config *cfg = st->cfg;
+	const struct test_options *opt = st->opt;
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct engine_stream *attach = NULL;
 	struct buf name = BUF_INIT(BUF_PATH_MAX), path = BUF_INIT(BUF_PATH_MAX);
@@ -702,7 +700,7 @@ static int run_container(struct stage *st, const char *image,
 		goto out;
 	}
 	log_info("running the tests in '%s' (image %.*s): sh -c '%s'",
-		 name.data, image_width(image), image, cfg->test_cmd);
+		 name.data, image_width(image), image, opt->cmd);
 	if (start_container(st->eng, name.data, st->test_id, err) < 0) {
 		if (err->code == EXIT_TESTS && strstr(err->msg, "/bin/sh"))
 			err_wrap(
@@ -719,8 +717,8 @@ static int run_container(struct stage *st, const char *image,
 	}
 	started = now_seconds();
 	res->ran = 1;
-	if (cfg->test_timeout > 0)
-		deadline = started + (double)cfg->test_timeout;
+	if (opt->timeout > 0)
+		deadline = started + (double)opt->timeout;
 	req.deadline = deadline;
 	if (engine_stream_finish(attach, err) < 0) {
 		timed_out = req.timed_out;
@@ -743,7 +741,7 @@ static int run_container(struct stage *st, const char *image,
 		print_service_logs(st);
 		err_set(err, EXIT_TESTS,
 			"tests timed out after %ld s; the container was killed",
-			cfg->test_timeout);
+			opt->timeout);
 		goto out;
 	}
 	if (res->exit_code) {
@@ -809,7 +807,7 @@ static void stage_release(struct stage *st)
 }
 
 int test_stage_run(struct engine *eng, struct run *run,
-		   const struct config *cfg, const char *image_id,
+		   const struct test_options *opt, const char *image_id,
 		   struct test_result *res, struct error *err)
 {
 	struct stage st;
@@ -817,15 +815,15 @@ int test_stage_run(struct engine *eng, struct run *run,
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
-	if (!cfg->test_cmd) {
+	if (!opt->cmd) {
 		log_info("TEST_CMD is not set: no tests to run");
 		return 0;
 	}
 	memset(&st, 0, sizeof(st));
 	st.eng = eng;
 	st.run = run;
-	st.cfg = cfg;
-	if (cfg->services.n && start_services(&st, err) < 0)
+	st.opt = opt;
+	if (opt->services->n && start_services(&st, err) < 0)
 		goto out;
 	if (run_container(&st, image_id, res, err) < 0)
 		goto out;
