@@ -54,8 +54,7 @@ static int run(const char *data, size_t size, size_t chunk, struct out *out,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct out a = { BUF_INIT(BUF_TEXT_MAX), BUF_INIT(BUF_TEXT_MAX) },
-		   b = { BUF_INIT(BUF_TEXT_MAX), BUF_INIT(BUF_TEXT_MAX) };
+	struct out a = { BUF_INIT(BUF_TEXT_MAX), BUF_INIT(BUF_TEXT_MAX) }, b = { BUF_INIT(BUF_TEXT_MAX), BUF_INIT(BUF_TEXT_MAX) };
 	struct error ea = ERROR_INIT, eb = ERROR_INIT;
 	size_t chunk;
 	int ra, rb;
@@ -67,8 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ra = run((const char *)data, size, chunk, &a, &ea);
 	rb = run((const char *)data, size, size ? size : 1, &b, &eb);
 	if (ra != rb || strcmp(ea.msg, eb.msg) || a.o.len != b.o.len ||
-	    a.e.len != b.e.len ||
-	    (a.o.len && memcmp(a.o.data, b.o.data, a.o.len)) ||
+	    a.e.len != b.e.len || (a.o.len && memcmp(a.o.data, b.o.data, a.o.len)) ||
 	    (a.e.len && memcmp(a.e.data, b.e.data, a.e.len)))
 		abort();
 	if (ra < 0 && ea.code != EXIT_ENGINE)

@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX 4096
 
-static int collect(const uint8_t *msg, size_t len, void *ctx, struct error *err)
+static int collect(const uint8_t *msg, size_t len, void *ctx,
+		   struct error *err)
 {
 	struct buf *b = ctx;
 	uint8_t h[GRPC_HEADER_LEN];
