@@ -677,6 +677,7 @@ static int run_sut(struct compose_run *r, struct svc_run *sut,
 	if (timed_out) {
 		res->timed_out = 1;
 		print_other_logs(r, sut);
+		err_clear(err); /* the transfer's deadline is the timeout */
 		err_set(err, EXIT_TESTS, "'%s': sut timed out after %ld s",
 			r->cf->path, r->opt->timeout);
 		goto out;
