@@ -110,13 +110,24 @@ static int verify_pushed(const struct config *cfg,
 		cred,	    cfg->auth_registry,
 	};
 
-	for (size_t i = 0; i < pushed->pushed.n; i++)
-		if (registry_verify_tag(&rs, pushed->pushed.v[i],
-					pushed->digest, err) < 0)
+	for (size_t i = 0; i < pushed->pushed.n; i++) {
+		struct error why = ERROR_INIT;
+		int r = registry_verify_tag(&rs, pushed->pushed.v[i],
+					    pushed->digest, &why);
+
+		if (r < 0) {
+			err_set(err, why.code, "%s", why.msg);
 			return -1;
-	log_info("    verified on the registry: %zu tag%s at %.19s",
-		 pushed->pushed.n, pushed->pushed.n == 1 ? "" : "s",
-		 pushed->digest);
+		}
+		if (r > 0) {
+			/* The engine pushed: it may reach a registry that
+			 * builder cannot (a remote engine's network). */
+			log_warn("%s; the push is not verified on the registry "
+				 "(the engine's digest is %.19s)",
+				 why.msg, pushed->digest);
+			return 0;
+		}
+	}
 	return 0;
 }
 

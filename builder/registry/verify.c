@@ -12,9 +12,9 @@
 #include "util/log.h"
 #include "util/banned.h"
 
-int registry_verify_tag_on(struct registry *reg, const char *repo,
-			   const char *tag, const char *expected_digest,
-			   struct error *err)
+/* *asked: 0 when the registry could not be asked (transport, auth). */
+static int verify_on(struct registry *reg, const char *repo, const char *tag,
+		     const char *expected_digest, int *asked, struct error *err)
 {
 	struct fetched f = FETCHED_INIT;
 	char digest[80];
@@ -49,6 +49,7 @@ int registry_verify_tag_on(struct registry *reg, const char *repo,
 	ret = 0;
 	goto out;
 fail:
+	*asked = 0;
 	err_wrap(err, "cannot verify the push of '%s/%s:%s'",
 		 registry_domain(reg), repo, tag);
 out:
@@ -56,12 +57,21 @@ out:
 	return ret;
 }
 
+int registry_verify_tag_on(struct registry *reg, const char *repo,
+			   const char *tag, const char *expected_digest,
+			   struct error *err)
+{
+	int asked = 1;
+
+	return verify_on(reg, repo, tag, expected_digest, &asked, err);
+}
+
 int registry_verify_tag(const struct registry_settings *s, const char *image,
 			const char *expected_digest, struct error *err)
 {
 	struct ref r = REF_INIT;
 	struct registry *reg = NULL;
-	int ret = -1;
+	int asked = 1, ret = -1;
 
 	if (ref_parse(&r, image, "the pushed image", err) < 0)
 		return err_recode(err, EXIT_PUSH);
@@ -72,9 +82,12 @@ int registry_verify_tag(const struct registry_settings *s, const char *image,
 	}
 	if (registry_open(&reg, r.domain, s, err) < 0) {
 		err_wrap(err, "cannot verify the push of '%s'", image);
+		ret = 1;
 		goto out;
 	}
-	ret = registry_verify_tag_on(reg, r.path, r.tag, expected_digest, err);
+	ret = verify_on(reg, r.path, r.tag, expected_digest, &asked, err);
+	if (ret < 0 && !asked)
+		ret = 1;
 out:
 	registry_close(reg);
 	ref_release(&r);

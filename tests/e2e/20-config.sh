@@ -158,7 +158,7 @@ t_report_on_usage_error() {
 t_make_cflags() {
 	# make CFLAGS=... replaced -D_GNU_SOURCE and the version define.
 	mkdir src
-	cp -r "$REPO_ROOT/Makefile" "$REPO_ROOT/builder" src/
+	cp -r "$REPO_ROOT/Makefile" "$REPO_ROOT/builder" "$REPO_ROOT/scripts" src/
 	assert_exit 0 make -C src -j2 CFLAGS=-O0 bin/builder
 	assert_exit 0 src/bin/builder --version
 	assert_contains "$STDOUT" "builder dev"
