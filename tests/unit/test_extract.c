@@ -265,6 +265,8 @@ static void hostile(int push, size_t step)
 	tar_entry(&t, "d/e/L", '2', 0777, "../..", NULL, 0); /* inside */
 	tar_entry(&t, "M", '2', 0777, "d/e/L/..", NULL, 0); /* escapes */
 	tar_entry(&t, "M2", '2', 0777, "d/../..", NULL, 0);
+	/* Lexically inside, but L is a link to the root: out by two. */
+	tar_entry(&t, "d/e/M3", '2', 0777, "L/../..", NULL, 0);
 	tar_entry(&t, "h-abs", '1', 0644, "/etc/passwd", NULL, 0);
 	tar_entry(&t, "h-up", '1', 0644, "../outside/victim", NULL, 0);
 	tar_entry(&t, "fifo", '6', 0644, NULL, NULL, 0);
@@ -306,7 +308,8 @@ static void hostile(int push, size_t step)
 	CHECK(refused_has(&res, "fifo: a FIFO"));
 	CHECK(refused_has(&res, "null: a character device"));
 	CHECK(refused_has(&res, "disk: a block device"));
-	CHECK(res.refused_count == 12);
+	CHECK(refused_has(&res, "d/e/M3: symbolic link pointing outside the results"));
+	CHECK(res.refused_count == 13);
 	extract_result_release(&res);
 	buf_release(&t);
 	teardown();
