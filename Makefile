@@ -27,9 +27,9 @@ ifeq ($(CI),true)
 BASE_CFLAGS += -Werror
 endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
-PKGS     = libcurl libarchive libcjson zlib
+PKGS     = libcurl libarchive libcjson zlib expat
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson -lz)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson -lz -lexpat)
 
 # Sources are grouped by layer in builder/*/ (see builder/README.md); object
 # files are named by the source's base name, which is unique across folders.
@@ -114,7 +114,7 @@ $(STATIC_DEPS): scripts/static-deps.sh
 
 static: bin/builder-static
 
-# libcurl (HTTP only), libarchive and cJSON from .deps; OpenSSL and zlib are
+# libcurl (HTTP only), libarchive and cJSON from .deps; OpenSSL, expat and zlib are
 # Debian's own .a files. The linker warns that getaddrinfo, gethostbyname and
 # dlopen want glibc's shared libraries at run time: in the scratch image
 # (no nsswitch.conf) glibc's built-in files and dns lookups do the work, and
@@ -124,7 +124,7 @@ bin/builder-static: $(SRCS) $(HDRS) $(STATIC_DEPS)
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -Os -ffunction-sections -fdata-sections -static \
 	  -Ibuilder -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
-	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lssl -lcrypto -lz
+	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lexpat -lssl -lcrypto -lz
 	strip $@
 
 image: bin/builder bin/builder-static

@@ -52,7 +52,7 @@ rm -f "$deps/stamp"
 
 # --- build tools -----------------------------------------------------------
 need_pkgs="build-essential dpkg-dev autoconf automake libtool pkg-config
-	libssl-dev zlib1g-dev ca-certificates"
+	libssl-dev zlib1g-dev libexpat1-dev ca-certificates"
 missing=
 for p in $need_pkgs; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

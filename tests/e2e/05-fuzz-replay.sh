@@ -7,11 +7,11 @@
 . "$(dirname "$0")/../lib.sh"
 
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-PKGS="libcurl libarchive libcjson zlib"
+PKGS="libcurl libarchive libcjson zlib expat"
 # shellcheck disable=SC2086
 DEPS_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null)
 # shellcheck disable=SC2086
-DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson -lz)
+DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson -lz -lexpat)
 
 # The library objects the Makefile builds for bin/builder-asan, brought up
 # to date once for all targets.

@@ -25,9 +25,9 @@ OUT=build/fuzz
 SAN=-fsanitize=address,undefined
 CFLAGS_FUZZ=(-g -O1 -std=c17 -D_GNU_SOURCE '-DBUILDER_VERSION="fuzz"'
 	-fno-omit-frame-pointer -Ibuilder)
-PKGS=(libcurl libarchive libcjson zlib)
+PKGS=(libcurl libarchive libcjson zlib expat)
 DEPS_CFLAGS=$(pkg-config --cflags "${PKGS[@]}" 2>/dev/null)
-DEPS_LIBS=$(pkg-config --libs "${PKGS[@]}" 2>/dev/null || echo -lcurl -larchive -lcjson -lz)
+DEPS_LIBS=$(pkg-config --libs "${PKGS[@]}" 2>/dev/null || echo -lcurl -larchive -lcjson -lz -lexpat)
 
 command -v "$CC_FUZZ" >/dev/null ||
 	{ echo "fuzz: '$CC_FUZZ' is not installed: apt-get install clang" >&2; exit 1; }
