@@ -1,0 +1,61 @@
+#ifndef BUILDER_RESULTS_H
+#define BUILDER_RESULTS_H
+
+/*
+ * Test results out of the test container (TEST_RESULTS, --test-results
+ * PATH[:LOCAL_DIR]): after the tests, passed or failed, each PATH is
+ * copied out with GET /containers/{id}/archive?path=PATH, streamed through
+ * the safe extractor (context/extract.h) into LOCAL_DIR, and the JUnit XML
+ * files among what was copied are read (pipeline/junit.h).
+ *
+ * Nothing here fails the run: a missing PATH, a refused entry, a cap, a
+ * broken XML file are warnings, logged as they happen and kept in struct
+ * results for the report and the summary.
+ */
+
+#include "engine/engine.h"
+#include "pipeline/junit.h"
+#include "util/error.h"
+#include "util/strlist.h"
+
+#define RESULTS_DEFAULT_DIR "test-results"
+
+struct results_spec {
+	char *path; /* in the container */
+	char *local_dir; /* on this machine */
+};
+
+/* Parses "PATH[:LOCAL_DIR]" (LOCAL_DIR defaults to RESULTS_DEFAULT_DIR;
+ * PATH "/" is refused; trailing "/" and "/." are dropped). EXIT_USAGE
+ * errors name `what` (the variable or flag). The strings are owned by
+ * spec: results_spec_release(). */
+int results_spec_parse(struct results_spec *spec, const char *arg,
+		       const char *what, struct error *err);
+void results_spec_release(struct results_spec *spec);
+
+struct results {
+	struct junit junit; /* totals over every PATH */
+	size_t paths_copied; /* PATHs found and extracted */
+	size_t files; /* entries written */
+	unsigned long long bytes;
+	size_t refused; /* entries refused, all PATHs */
+	struct strlist warnings; /* one line each, as logged */
+};
+
+void results_init(struct results *r);
+void results_release(struct results *r);
+
+/*
+ * Copies spec->path out of container id into spec->local_dir and adds
+ * the JUnit files found there to r. workdir (may be NULL) is where a
+ * relative PATH starts, the container's working directory. Logs what it
+ * copied, refused and read. Returns 0; the failures are in r->warnings.
+ */
+int results_collect(struct engine *eng, const char *id, const char *workdir,
+		    const struct results_spec *spec, struct results *r);
+
+/* Logs the totals and the failing cases ("tests: 12 tests, 1 failure,
+ * ..."); nothing when no JUnit file was read. */
+void results_log(const struct results *r);
+
+#endif
