@@ -35,7 +35,8 @@ struct extractor {
 	struct error *read_err; /* set by the read callback */
 	int read_failed;
 	char *chunk;
-	struct extract_limits lim;
+	struct extract_options lim;
+	char *top; /* strip_top_dir: the directory stripped, "" for none */
 	struct extract_result *res;
 };
 
@@ -44,6 +45,7 @@ void extract_result_release(struct extract_result *res)
 	if (!res)
 		return;
 	strlist_clear(&res->refused);
+	strlist_clear(&res->written);
 	res->refused_count = 0;
 }
 
@@ -312,9 +314,38 @@ static int do_entry(struct extractor *x, struct archive *a,
 		ret = 0;
 		goto out;
 	}
+	if (x->lim.strip_top_dir) {
+		if (!x->top) {
+			if (type == AE_IFDIR && !hard && n == 1) {
+				x->top = xstrdup(comp[0]);
+				ret = 0;
+				goto out;
+			}
+			x->top = xstrdup("");
+		}
+		if (*x->top) {
+			if (strcmp(comp[0], x->top)) {
+				refuse(x, raw, "outside the directory copied");
+				ret = 0;
+				goto out;
+			}
+			if (n == 1) {
+				ret = 0;
+				goto out;
+			}
+			memmove(comp, comp + 1, --n * sizeof(*comp));
+		}
+	}
 	if (hard) {
 		tname = xstrdup(hard);
 		tn = split_name(tname, tcomp, &why);
+		if (tn && x->top && *x->top) {
+			if (tn > 1 && !strcmp(tcomp[0], x->top))
+				memmove(tcomp, tcomp + 1,
+					--tn * sizeof(*tcomp));
+			else
+				tn = 0;
+		}
 		if (!tn) {
 			refuse(x, raw,
 			       "hard link to a name outside the results");
@@ -395,9 +426,20 @@ static int do_entry(struct extractor *x, struct archive *a,
 		}
 		ret = 0;
 	} else {
+		size_t before = x->res->files;
+
 		ret = write_file(x, a, dirfd, comp[n - 1], raw,
 				 archive_entry_perm(e), size < 0 ? 0 : size,
 				 err);
+		if (!ret && x->res->files > before &&
+		    x->res->written.n < EXTRACT_WRITTEN_MAX) {
+			struct buf rel = BUF_INIT;
+
+			for (size_t i = 0; i < n; i++)
+				buf_addf(&rel, "%s%s", i ? "/" : "", comp[i]);
+			strlist_push(&x->res->written, rel.data);
+			buf_release(&rel);
+		}
 	}
 	goto out;
 syserr:
@@ -459,7 +501,7 @@ out:
 }
 
 int extract_tar(const char *dir, extract_read_fn read, void *ctx,
-		const struct extract_limits *lim, struct extract_result *res,
+		const struct extract_options *opt, struct extract_result *res,
 		struct error *err)
 {
 	struct extractor x = { .rootfd = -1 };
@@ -472,10 +514,12 @@ int extract_tar(const char *dir, extract_read_fn read, void *ctx,
 	x.read_ctx = ctx;
 	x.read_err = &read_err;
 	x.res = res;
-	x.lim.max_bytes =
-		lim && lim->max_bytes ? lim->max_bytes : EXTRACT_MAX_BYTES;
-	x.lim.max_files =
-		lim && lim->max_files ? lim->max_files : EXTRACT_MAX_FILES;
+	if (opt)
+		x.lim = *opt;
+	if (!x.lim.max_bytes)
+		x.lim.max_bytes = EXTRACT_MAX_BYTES;
+	if (!x.lim.max_files)
+		x.lim.max_files = EXTRACT_MAX_FILES;
 	if (make_dirs(dir, err) < 0)
 		goto out;
 	x.rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -519,6 +563,7 @@ out:
 	if (x.rootfd >= 0)
 		close(x.rootfd);
 	free(x.chunk);
+	free(x.top);
 	return ret;
 }
 
@@ -537,7 +582,8 @@ struct extract_job {
 	int done; /* the extraction ended */
 	int rc;
 	char *dir;
-	struct extract_limits lim;
+	struct extract_options lim;
+	char *top; /* strip_top_dir: the directory stripped, "" for none */
 	struct extract_result *res;
 	struct error err;
 };
@@ -587,7 +633,7 @@ static void *job_main(void *arg)
 }
 
 int extract_start(struct extract_job **out, const char *dir,
-		  const struct extract_limits *lim, struct extract_result *res,
+		  const struct extract_options *opt, struct extract_result *res,
 		  struct error *err)
 {
 	struct extract_job *j = xcalloc(1, sizeof(*j));
@@ -597,8 +643,8 @@ int extract_start(struct extract_job **out, const char *dir,
 	pthread_cond_init(&j->cond, NULL);
 	j->ring = xmalloc(RING_SIZE);
 	j->dir = xstrdup(dir);
-	if (lim)
-		j->lim = *lim;
+	if (opt)
+		j->lim = *opt;
 	j->res = res;
 	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
 		pthread_mutex_destroy(&j->mu);

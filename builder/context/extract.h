@@ -34,21 +34,35 @@
 #include "util/error.h"
 #include "util/strlist.h"
 
-/* Defaults of struct extract_limits (0 there means these). */
+/* Defaults of struct extract_options (0 there means these). */
 #define EXTRACT_MAX_BYTES (1024ull * 1024 * 1024)
 #define EXTRACT_MAX_FILES 10000u
-/* Refused entries listed at most; the rest are only counted. */
+/* Refused entries and written files listed at most; the rest are only
+ * counted. */
 #define EXTRACT_REFUSED_MAX 50u
+#define EXTRACT_WRITTEN_MAX 1000u
 
-struct extract_limits {
+struct extract_options {
 	unsigned long long max_bytes; /* sum of regular file sizes */
 	size_t max_files; /* entries of any kind */
+	/*
+	 * When the first entry is a directory (GET /containers/{id}/archive
+	 * of a directory: "out/", then "out/..."), its contents go into the
+	 * destination rather than the directory itself, as `docker cp
+	 * c:/out/. dir` does; then an entry outside it is refused. A first
+	 * entry that is a file (the archive of a file) is kept as it is.
+	 */
+	int strip_top_dir;
 };
 
 struct extract_result {
 	size_t files; /* entries written (files, directories, links) */
 	unsigned long long bytes; /* file data written */
 	struct strlist refused; /* "NAME: why", at most EXTRACT_REFUSED_MAX */
+	/* Regular files written, relative to the destination, at most
+	 * EXTRACT_WRITTEN_MAX (the JUnit reader reads these, not whatever
+	 * else the destination held before). */
+	struct strlist written;
 	size_t refused_count; /* all refused entries */
 	/* Set when a cap stopped the extraction: what was reached, e.g.
 	 * "the results exceed 1073741824 bytes (at 'big.bin')". */
@@ -64,9 +78,9 @@ typedef long (*extract_read_fn)(char *dst, size_t max, void *ctx,
 
 /* Extracts the tar that read() yields into dir, created (with its
  * parents) when missing. res must be zeroed; it is filled also on
- * failure. lim may be NULL for the defaults. */
+ * failure. opt may be NULL for the defaults. */
 int extract_tar(const char *dir, extract_read_fn read, void *ctx,
-		const struct extract_limits *lim, struct extract_result *res,
+		const struct extract_options *opt, struct extract_result *res,
 		struct error *err);
 
 /*
@@ -89,7 +103,7 @@ int extract_tar(const char *dir, extract_read_fn read, void *ctx,
 struct extract_job;
 
 int extract_start(struct extract_job **out, const char *dir,
-		  const struct extract_limits *lim, struct extract_result *res,
+		  const struct extract_options *opt, struct extract_result *res,
 		  struct error *err);
 int extract_feed(const char *data, size_t len, void *job, struct error *err);
 int extract_finish(struct extract_job *job, int transfer_rc, struct error *err);

@@ -5,7 +5,6 @@
  * walks what was extracted for JUnit XML files.
  */
 #include <errno.h>
-#include <fts.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +21,6 @@
 
 /* Refused entries logged one by one; the rest are counted. */
 #define REFUSED_LOGGED 20
-/* JUnit files read per PATH at most. */
-#define JUNIT_FILES_MAX 1000
 
 int results_spec_parse(struct results_spec *spec, const char *arg,
 		       const char *what, struct error *err)
@@ -109,44 +106,25 @@ static int has_xml_suffix(const char *name)
 	return n > 4 && !strcasecmp(name + n - 4, ".xml");
 }
 
-/* Reads the JUnit files under root (a file or a directory), without
- * following links. */
-static void read_junit(struct results *r, const char *root)
+/* Reads the JUnit files among those just written (not whatever else
+ * LOCAL_DIR held before). open() with O_NOFOLLOW: the name is one the
+ * extractor created as a regular file. */
+static void read_junit(struct results *r, const char *dir,
+		       const struct strlist *written)
 {
-	char *const roots[] = { (char *)root, NULL };
-	FTS *fts;
-	FTSENT *e;
-	size_t seen = 0;
 	struct error err = ERROR_INIT;
+	struct buf p = BUF_INIT;
 
-	fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
-	if (!fts) {
-		warn(r, "cannot read the results in '%s': %s", root,
-		     strerror(errno));
-		return;
-	}
-	while ((e = fts_read(fts))) {
-		if (e->fts_info != FTS_F || !has_xml_suffix(e->fts_name))
+	for (size_t i = 0; i < written->n; i++) {
+		if (!has_xml_suffix(written->v[i]))
 			continue;
-		if (++seen > JUNIT_FILES_MAX) {
-			warn(r,
-			     "more than %d XML files in '%s': the rest "
-			     "are not read",
-			     JUNIT_FILES_MAX, root);
-			break;
-		}
+		buf_reset(&p);
+		buf_addf(&p, "%s/%s", dir, written->v[i]);
 		err_clear(&err);
-		if (junit_read_file(&r->junit, e->fts_path, &err) < 0)
+		if (junit_read_file(&r->junit, p.data, &err) < 0)
 			warn(r, "JUnit report not read: %s", err.msg);
 	}
-	fts_close(fts);
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
+	buf_release(&p);
 }
 
 int results_collect(struct engine *eng, const char *id, const char *workdir,
@@ -156,7 +134,8 @@ int results_collect(struct engine *eng, const char *id, const char *workdir,
 	struct extract_result res = { 0 };
 	struct extract_job *job = NULL;
 	struct error err = ERROR_INIT, xerr = ERROR_INIT;
-	struct buf path = BUF_INIT, full = BUF_INIT, top = BUF_INIT;
+	struct extract_options opt = { .strip_top_dir = 1 };
+	struct buf path = BUF_INIT, full = BUF_INIT;
 	int rc;
 
 	if (spec->path[0] == '/' || !workdir || !*workdir)
@@ -169,7 +148,7 @@ int results_collect(struct engine *eng, const char *id, const char *workdir,
 	buf_addf(&path, "/containers/%s/archive?path=", id);
 	buf_add_urlencoded(&path, full.data);
 
-	if (extract_start(&job, spec->local_dir, NULL, &res, &xerr) < 0) {
+	if (extract_start(&job, spec->local_dir, &opt, &res, &xerr) < 0) {
 		warn(r, "cannot copy the test results '%s': %s", full.data,
 		     xerr.msg);
 		goto out;
@@ -210,13 +189,11 @@ int results_collect(struct engine *eng, const char *id, const char *workdir,
 		     "results: copy stopped: %s; the rest of '%s' was not "
 		     "copied",
 		     res.stopped, full.data);
-	buf_addf(&top, "%s/%s", spec->local_dir, base_name(full.data));
-	read_junit(r, top.data);
+	read_junit(r, spec->local_dir, &res.written);
 out:
 	extract_result_release(&res);
 	buf_release(&path);
 	buf_release(&full);
-	buf_release(&top);
 	return 0;
 }
 

@@ -5,8 +5,9 @@
  * Test results out of the test container (TEST_RESULTS, --test-results
  * PATH[:LOCAL_DIR]): after the tests, passed or failed, each PATH is
  * copied out with GET /containers/{id}/archive?path=PATH, streamed through
- * the safe extractor (context/extract.h) into LOCAL_DIR, and the JUnit XML
- * files among what was copied are read (pipeline/junit.h).
+ * the safe extractor (context/extract.h) into LOCAL_DIR (a directory's
+ * contents, as `docker cp c:PATH/. LOCAL_DIR`; a file by its name), and
+ * the JUnit XML files among what was copied are read (pipeline/junit.h).
  *
  * Nothing here fails the run: a missing PATH, a refused entry, a cap, a
  * broken XML file are warnings, logged as they happen and kept in struct

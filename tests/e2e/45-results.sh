@@ -48,8 +48,8 @@ t_junit_and_coverage() {
 	pipeline 4 app TEST_CMD="$JUNIT_CMD; exit 1" TEST_RESULTS=/out:res \
 		REPORT=report.json SUMMARY=summary.md \
 		GITHUB_STEP_SUMMARY=gh-summary.md
-	[ -f res/out/junit.xml ] || t_fail "junit.xml was not copied out"
-	assert_contains res/out/cov/coverage.txt "lines: 81.5%"
+	[ -f res/junit.xml ] || t_fail "junit.xml was not copied out"
+	assert_contains res/cov/coverage.txt "lines: 81.5%"
 	assert_contains "$STDERR" "tests: 4 tests, 1 failures, 1 errors, 1 skipped in 2.0s (1 JUnit file)"
 	assert_contains "$STDERR" "tests: failure app.Math.divides: expected 2 but was 3"
 	assert_contains "$STDERR" "tests: error app.Db.connects: ConnectionRefused: db:5432"
@@ -98,17 +98,17 @@ t_hostile_results() {
 		mknod /out/f-null c 1 3
 		dd if=/dev/zero of=/out/z-big bs=1 count=0 seek=2147483648 2>/dev/null
 		echo after >/out/zz-after.txt'
-	assert_contains res/out/a-fine.txt fine
+	assert_contains res/a-fine.txt fine
 	assert_contains "$STDERR" "refused 'out/b-root: symbolic link pointing outside the results'"
 	assert_contains "$STDERR" "refused 'out/c-etc: symbolic link pointing outside the results'"
 	assert_contains "$STDERR" "refused 'out/d-abs: symbolic link pointing outside the results'"
 	assert_contains "$STDERR" "refused 'out/e-fifo: a FIFO'"
 	assert_contains "$STDERR" "refused 'out/f-null: a character device'"
 	assert_contains "$STDERR" "the results exceed 1073741824 bytes ('out/z-big' alone has 2147483648)"
-	assert_contains res/out/sub/hard fine
-	[ ! -e res/out/z-big ] || t_fail "the 2 GB file was written"
+	assert_contains res/sub/hard fine
+	[ ! -e res/z-big ] || t_fail "the 2 GB file was written"
 	for f in b-root c-etc d-abs e-fifo f-null; do
-		[ ! -e "res/out/$f" ] && [ ! -L "res/out/$f" ] || t_fail "'$f' was written"
+		[ ! -e "res/$f" ] && [ ! -L "res/$f" ] || t_fail "'$f' was written"
 	done
 	# Nothing new outside res/ but what the run itself writes.
 	left=$(find "$T_DIR" -newer before -not -path "$T_DIR/res*" \

@@ -101,7 +101,7 @@ static long mem_read(char *dst, size_t max, void *ctx, struct error *err)
 	return (long)n;
 }
 
-static int run_pull(const struct buf *t, const struct extract_limits *lim,
+static int run_pull(const struct buf *t, const struct extract_options *lim,
 		    struct extract_result *res, struct error *err)
 {
 	struct mem m = { t->data, t->len, 0, 7 };
@@ -111,7 +111,7 @@ static int run_pull(const struct buf *t, const struct extract_limits *lim,
 
 /* Pushes t in pieces of step bytes, as engine_do() would. */
 static int run_push(const struct buf *t, size_t step,
-		    const struct extract_limits *lim,
+		    const struct extract_options *lim,
 		    struct extract_result *res, struct error *err)
 {
 	struct extract_job *job = NULL;
@@ -308,7 +308,8 @@ static void hostile(int push, size_t step)
 	CHECK(refused_has(&res, "fifo: a FIFO"));
 	CHECK(refused_has(&res, "null: a character device"));
 	CHECK(refused_has(&res, "disk: a block device"));
-	CHECK(refused_has(&res, "d/e/M3: symbolic link pointing outside the results"));
+	CHECK(refused_has(
+		&res, "d/e/M3: symbolic link pointing outside the results"));
 	CHECK(res.refused_count == 13);
 	extract_result_release(&res);
 	buf_release(&t);
@@ -373,7 +374,7 @@ static void test_byte_cap(void)
 	struct buf t = BUF_INIT;
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
-	struct extract_limits lim = { 10, 0 };
+	struct extract_options lim = { .max_bytes = 10 };
 
 	setup();
 	tar_file(&t, "a", "12345");
@@ -397,7 +398,7 @@ static void test_byte_cap_push(void)
 	struct buf t = BUF_INIT;
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
-	struct extract_limits lim = { 1000, 0 };
+	struct extract_options lim = { .max_bytes = 1000 };
 	static char big[600 * 1024];
 
 	setup();
@@ -420,7 +421,7 @@ static void test_file_cap(void)
 	struct buf t = BUF_INIT;
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
-	struct extract_limits lim = { 0, 3 };
+	struct extract_options lim = { .max_files = 3 };
 
 	setup();
 	tar_file(&t, "1", "a");
@@ -495,6 +496,53 @@ static void test_cut(void)
 	teardown();
 }
 
+/* The archive of a directory: its contents go into the destination; an
+ * entry beside it is refused; links are taken relative to it. The archive
+ * of a file keeps the file's name. */
+static void test_strip_top_dir(void)
+{
+	struct buf t = BUF_INIT;
+	struct extract_result res = { 0 };
+	struct error err = ERROR_INIT;
+	struct extract_options opt = { .strip_top_dir = 1 };
+
+	setup();
+	tar_entry(&t, "out/", '5', 0755, NULL, NULL, 0);
+	tar_file(&t, "out/junit.xml", "<testsuite/>");
+	tar_entry(&t, "out/sub", '5', 0755, NULL, NULL, 0);
+	tar_file(&t, "out/sub/b.xml", "b");
+	tar_entry(&t, "out/hard", '1', 0644, "out/junit.xml", NULL, 0);
+	tar_entry(&t, "out/hard2", '1', 0644, "junit.xml", NULL, 0);
+	tar_entry(&t, "out/up", '2', 0777, "..", NULL, 0);
+	tar_file(&t, "beside", "x");
+	tar_end(&t);
+	CHECK(run_pull(&t, &opt, &res, &err) == 0);
+	CHECK_STR(slurp("dest/results/junit.xml"), "<testsuite/>");
+	CHECK_STR(slurp("dest/results/sub/b.xml"), "b");
+	CHECK_STR(slurp("dest/results/hard"), "<testsuite/>");
+	CHECK(!exists("dest/results/out") && !exists("dest/results/beside"));
+	CHECK(refused_has(&res, "beside: outside the directory copied"));
+	CHECK(refused_has(
+		&res, "out/hard2: hard link to a name outside the results"));
+	CHECK(refused_has(
+		&res, "out/up: symbolic link pointing outside the results"));
+	CHECK(res.written.n == 2);
+	CHECK(strlist_has(&res.written, "junit.xml"));
+	CHECK(strlist_has(&res.written, "sub/b.xml"));
+	extract_result_release(&res);
+	buf_release(&t);
+
+	tar_file(&t, "junit.xml", "<testsuite/>");
+	tar_end(&t);
+	memset(&res, 0, sizeof(res));
+	CHECK(run_pull(&t, &opt, &res, &err) == 0);
+	CHECK_STR(slurp("dest/results/junit.xml"), "<testsuite/>");
+	CHECK(res.written.n == 1 && !strcmp(res.written.v[0], "junit.xml"));
+	extract_result_release(&res);
+	buf_release(&t);
+	teardown();
+}
+
 static void test_unwritable_dest(void)
 {
 	struct buf t = BUF_INIT;
@@ -527,6 +575,7 @@ int main(void)
 	RUN(test_sparse_hole_and_replace);
 	RUN(test_not_tar);
 	RUN(test_cut);
+	RUN(test_strip_top_dir);
 	RUN(test_unwritable_dest);
 	return unit_summary();
 }
