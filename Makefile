@@ -27,9 +27,19 @@ ifeq ($(CI),true)
 BASE_CFLAGS += -Werror
 endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
-PKGS     = libcurl libarchive libcjson zlib expat
+# The libraries: scripts/libs.sh, shared with the fuzz scripts.
+PKGS     := $(shell . scripts/libs.sh && echo $$LIB_PKGS)
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -larchive -lcjson -lz -lexpat)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || (. scripts/libs.sh && echo $$LIB_FALLBACK))
+
+# The session's protobuf messages: our own builder/session/*.proto, turned
+# into build/proto/*.pb-c.[ch] by protoc-c (protobuf-c-compiler).
+# builder/session/pb.c compiles the generated code, so that every list of
+# library objects (here, tests/fuzz) stays builder/*/*.c.
+PROTOS    = $(wildcard builder/session/*.proto)
+PROTO_GEN = $(PROTOS:builder/session/%.proto=build/proto/%.pb-c.c) \
+            $(PROTOS:builder/session/%.proto=build/proto/%.pb-c.h)
+PROTOC_C ?= protoc-c
 
 # Sources are grouped by layer in builder/*/ (see builder/README.md); object
 # files are named by the source's base name, which is unique across folders.
@@ -50,22 +60,26 @@ bin/builder: $(OBJS)
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -o $@ $(OBJS) $(DEPS_LIBS)
 
-build/obj/%.o: %.c $(HDRS)
+build/obj/%.o: %.c $(HDRS) $(PROTO_GEN)
 	@mkdir -p build/obj
-	$(CC) $(ALL_CFLAGS) -Ibuilder $(DEPS_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ibuilder -Ibuild/proto $(DEPS_CFLAGS) -c -o $@ $<
+
+build/proto/%.pb-c.c build/proto/%.pb-c.h: builder/session/%.proto
+	@mkdir -p build/proto
+	$(PROTOC_C) --c_out=build/proto -Ibuilder/session $<
 
 # The binary the end-to-end tests run: same code, with sanitizers.
 bin/builder-asan: $(ASAN_OBJS) build/asan/main.o
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(DEPS_LIBS)
 
-build/asan/%.o: %.c $(HDRS)
+build/asan/%.o: %.c $(HDRS) $(PROTO_GEN)
 	@mkdir -p build/asan
-	$(CC) $(ALL_CFLAGS) -Ibuilder $(SAN) $(DEPS_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ibuilder -Ibuild/proto $(SAN) $(DEPS_CFLAGS) -c -o $@ $<
 
 build/unit/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
 	@mkdir -p build/unit
-	$(CC) $(ALL_CFLAGS) $(SAN) $(DEPS_CFLAGS) -Ibuilder -o $@ $< $(ASAN_OBJS) $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN) $(DEPS_CFLAGS) -Ibuilder -Ibuild/proto -o $@ $< $(ASAN_OBJS) $(DEPS_LIBS)
 
 build/fake-engine: tests/fake_engine.c
 	@mkdir -p build
@@ -114,17 +128,19 @@ $(STATIC_DEPS): scripts/static-deps.sh
 
 static: bin/builder-static
 
-# libcurl (HTTP only), libarchive and cJSON from .deps; OpenSSL, expat and zlib are
-# Debian's own .a files. The linker warns that getaddrinfo, gethostbyname and
-# dlopen want glibc's shared libraries at run time: in the scratch image
+# libcurl (HTTP only), libarchive and cJSON from .deps; OpenSSL, zlib,
+# nghttp2, protobuf-c and expat are Debian's own .a files (libnghttp2-dev,
+# libprotobuf-c-dev, libexpat1-dev). The linker warns that getaddrinfo,
+# gethostbyname and dlopen want glibc's shared libraries at run time: in the scratch image
 # (no nsswitch.conf) glibc's built-in files and dns lookups do the work, and
 # the other two are in OpenSSL code (BIO lookups, engine loading) that
 # builder never reaches.
-bin/builder-static: $(SRCS) $(HDRS) $(STATIC_DEPS)
+bin/builder-static: $(SRCS) $(HDRS) $(PROTO_GEN) $(STATIC_DEPS)
 	@mkdir -p bin
 	$(CC) $(ALL_CFLAGS) -Os -ffunction-sections -fdata-sections -static \
-	  -Ibuilder -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
-	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lexpat -lssl -lcrypto -lz
+	  -Ibuilder -Ibuild/proto -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
+	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lyaml -lnghttp2 \
+	  -lprotobuf-c -lexpat -lssl -lcrypto -lz
 	strip $@
 
 image: bin/builder bin/builder-static
@@ -136,7 +152,7 @@ demo: bin/builder
 bench: bin/builder image
 	bash bench/run.sh
 
-fuzz:
+fuzz: $(PROTO_GEN)
 	bash tests/fuzz/run.sh
 
 format:

@@ -11,7 +11,10 @@
 #   libarchive  no compression or crypto libraries but zlib, no acl/xattr
 #   cJSON       cJSON.c compiled into a .a
 #
-# OpenSSL and zlib come from Debian's libssl-dev and zlib1g-dev as they are.
+# OpenSSL, zlib, nghttp2 and protobuf-c come from Debian's libssl-dev,
+# zlib1g-dev, libnghttp2-dev and libprotobuf-c-dev as they are (their .a
+# files need nothing else); protoc-c (protobuf-c-compiler) generates the
+# session's message code at build time.
 #
 # Run as root on Debian 12: installs the build tools with apt-get, adds a
 # deb-src entry for the suites already configured if there is none, then
@@ -52,7 +55,8 @@ rm -f "$deps/stamp"
 
 # --- build tools -----------------------------------------------------------
 need_pkgs="build-essential dpkg-dev autoconf automake libtool pkg-config
-	libssl-dev zlib1g-dev libexpat1-dev ca-certificates"
+	libssl-dev zlib1g-dev libyaml-dev ca-certificates libnghttp2-dev
+	libprotobuf-c-dev protobuf-c-compiler libexpat1-dev"
 missing=
 for p in $need_pkgs; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

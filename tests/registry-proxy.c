@@ -17,6 +17,24 @@
  *   --times N           the --fail before it answers N requests, then lets
  *                       them through (default: every request)
  *   --after N STATUS    requests after the first N all get STATUS
+ *   --with-body         the --fail before it answers only requests that
+ *                       carry a body (Content-Length > 0, or chunked)
+ *   --corrupt TEXT      forwards requests that contain TEXT but flips one
+ *                       bit of the first body byte of a 200 answer (a blob
+ *                       altered in transit)
+ *   --retry-after SEC   injected 429 and 503 answers carry Retry-After: SEC
+ *   --bearer USER:PASS  a fake token server: /v2/ requests need
+ *                       "Authorization: Bearer <token>", else 401 with a
+ *                       Bearer challenge whose realm is our /token;
+ *                       GET /token answers a token for Basic USER:PASS
+ *                       (401 otherwise), and POST /token a token for the
+ *                       form grant_type=refresh_token&refresh_token=PASS
+ *                       (the docker CLI's identity-token flow); requests
+ *                       with the token go upstream with the
+ *                       --upstream-auth credentials
+ *   --upstream-auth USER:PASS   Basic credentials for the registry
+ *   --header 'NAME: VALUE'      added to every forwarded answer (e.g.
+ *                       Docker Hub's "ratelimit-remaining: 3;w=21600")
  *
  * Rules are tried in order; the first that applies answers. Requests are
  * counted from 1 over all connections. Each connection is served by its
@@ -61,6 +79,7 @@ struct rule {
 	const char *match; /* NULL: an --after rule */
 	long after;
 	long limit;        /* 0: unlimited */
+	int with_body;     /* only requests with a body */
 	int status;
 };
 
@@ -73,6 +92,82 @@ static struct shared {
 } *shared;
 static FILE *log_file;
 static struct sockaddr_in upstream;
+static const char *corrupt_match;
+static long retry_after = -1;
+static const char *bearer_creds; /* USER:PASS the token server wants */
+static const char *upstream_creds;
+static const char *extra_header;
+static unsigned listen_port;
+static int write_all(int fd, const char *p, size_t len);
+#define PROXY_TOKEN "registry-proxy-token-0123456789"
+
+static void b64(const char *in, char *out, size_t size)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < size; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned char)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)in[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* The value of header name in head (up to the blank line), into out. */
+static int find_header(const char *head, const char *name, char *out,
+		       size_t size)
+{
+	size_t l = strlen(name);
+	const char *p = strstr(head, "\r\n");
+
+	while (p && p[2] != '\r') {
+		p += 2;
+		if (!strncasecmp(p, name, l) && p[l] == ':') {
+			const char *v = p + l + 1, *e = strstr(v, "\r\n");
+			size_t n;
+
+			while (*v == ' ')
+				v++;
+			n = e ? (size_t)(e - v) : strlen(v);
+			if (n >= size)
+				n = size - 1;
+			memcpy(out, v, n);
+			out[n] = '\0';
+			return 1;
+		}
+		p = strstr(p, "\r\n");
+	}
+	return 0;
+}
+
+/* A small complete answer. */
+static void answer(int client, int status, const char *extra_headers,
+		   const char *body)
+{
+	char head[2048];
+	int hlen = snprintf(head, sizeof(head),
+			    "HTTP/1.1 %d %s\r\n"
+			    "Content-Type: application/json\r\n"
+			    "Docker-Distribution-Api-Version: registry/2.0\r\n"
+			    "%s"
+			    "Content-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n",
+			    status, status == 200 ? "OK" : "Unauthorized",
+			    extra_headers, strlen(body));
+
+	if (write_all(client, head, (size_t)hlen) == 0)
+		write_all(client, body, strlen(body));
+	shutdown(client, SHUT_WR);
+}
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void die(const char *fmt, ...)
@@ -151,11 +246,13 @@ static const char *reason(int status)
 }
 
 /* The rule that answers request number n, or NULL to forward it. */
-static const struct rule *choose(const char *line, long n)
+static const struct rule *choose(const char *line, long n, int has_body)
 {
 	for (int i = 0; i < nr_rules; i++) {
 		const struct rule *r = &rules[i];
 
+		if (r->with_body && !has_body)
+			continue;
 		if (!r->match) {
 			if (n > r->after)
 				return r;
@@ -189,17 +286,21 @@ static void inject(int client, const struct rule *r, const char *line,
 				"\"message\":\"registry-proxy: injected %d\","
 				"\"detail\":null}]}\n",
 				r->status);
+	char ra[64] = "";
+
+	if (retry_after >= 0 && (r->status == 429 || r->status == 503))
+		snprintf(ra, sizeof(ra), "Retry-After: %ld\r\n", retry_after);
 	hlen = snprintf(head, sizeof(head),
 			"HTTP/1.1 %d %s\r\n"
 			"Content-Type: application/json\r\n"
 			"Docker-Distribution-Api-Version: registry/2.0\r\n"
-			"%s"
+			"%s%s"
 			"Content-Length: %d\r\n"
 			"Connection: close\r\n\r\n",
 			r->status, reason(r->status),
 			r->status == 401 ? "WWW-Authenticate: Basic "
 					   "realm=\"registry-proxy\"\r\n" : "",
-			blen);
+			ra, blen);
 	log_line("%ld %s => %d injected", n, line, r->status);
 	if (write_all(client, head, (size_t)hlen) < 0 ||
 	    write_all(client, body, (size_t)blen) < 0)
@@ -228,6 +329,9 @@ static void forward(int client, const char *head, size_t head_len,
 		    const char *rest, size_t rest_len, const char *line,
 		    long n)
 {
+	int corrupt = corrupt_match && strstr(line, corrupt_match);
+	int head_done = 0, corrupted = 0, ok200 = 0, first_read = 1;
+	unsigned tailbits = 0; /* the last bytes seen, for the blank line */
 	int up = socket(AF_INET, SOCK_STREAM, 0);
 	char out[HEAD_MAX + 64];
 	size_t olen = 0;
@@ -250,11 +354,19 @@ static void forward(int client, const char *head, size_t head_len,
 		if (len <= 2) /* the blank line ends the head */
 			break;
 		if (strncasecmp(p, "Connection:", 11) &&
-		    strncasecmp(p, "Keep-Alive:", 11)) {
+		    strncasecmp(p, "Keep-Alive:", 11) &&
+		    !(bearer_creds && !strncasecmp(p, "Authorization:", 14))) {
 			memcpy(out + olen, p, len);
 			olen += len;
 		}
 		p += len;
+	}
+	if (bearer_creds && upstream_creds) {
+		char enc[512];
+
+		b64(upstream_creds, enc, sizeof(enc));
+		olen += (size_t)snprintf(out + olen, sizeof(out) - olen,
+					 "Authorization: Basic %s\r\n", enc);
 	}
 	memcpy(out + olen, "Connection: close\r\n\r\n", 21);
 	olen += 21;
@@ -285,7 +397,36 @@ static void forward(int client, const char *head, size_t head_len,
 					l++;
 				memcpy(status, buf, l);
 				status[l] = '\0';
+				ok200 = strstr(status, " 200") != NULL;
 			}
+			for (ssize_t k = 0; corrupt && !corrupted && k < got;
+			     k++) {
+				if (head_done) {
+					if (ok200)
+						buf[k] ^= 0x01;
+					corrupted = 1;
+					break;
+				}
+				tailbits = (tailbits << 8) | (unsigned char)buf[k];
+				if (tailbits == 0x0d0a0d0a)
+					head_done = 1;
+			}
+			if (extra_header && first_read) {
+				char *eol = memchr(buf, '\n', (size_t)got);
+				size_t l = eol ? (size_t)(eol - buf) + 1 : 0;
+
+				if (l && (write_all(client, buf, l) < 0 ||
+					  write_all(client, extra_header,
+						    strlen(extra_header)) < 0 ||
+					  write_all(client, "\r\n", 2) < 0 ||
+					  write_all(client, buf + l,
+						    (size_t)got - l) < 0))
+					break;
+				first_read = 0;
+				if (l)
+					continue;
+			}
+			first_read = 0;
 			if (write_all(client, buf, (size_t)got) < 0)
 				break;
 		}
@@ -300,7 +441,8 @@ static void forward(int client, const char *head, size_t head_len,
 			}
 		}
 	}
-	log_line("%ld %s => %s", n, line, status[0] ? status : "no answer");
+	log_line("%ld %s => %s%s", n, line, status[0] ? status : "no answer",
+		 corrupted && ok200 ? " corrupted" : "");
 out:
 	close(up);
 }
@@ -346,7 +488,80 @@ static void serve(int client)
 		line[l] = '\0';
 	}
 	n = atomic_fetch_add(&shared->requests, 1) + 1;
-	r = choose(line, n);
+	if (bearer_creds) {
+		char auth[1024] = "", want[600], enc[512];
+
+		find_header(head, "Authorization", auth, sizeof(auth));
+		if (!strncmp(line, "POST /token", 11)) {
+			/* the form: read to its Content-Length */
+			char cl[32] = "", want_form[300];
+			long need;
+			const char *pass = strchr(bearer_creds, ':');
+
+			find_header(head, "Content-Length", cl, sizeof(cl));
+			need = strtol(cl, NULL, 10);
+			while (need > 0 && (long)(len - (size_t)(end - head)) < need &&
+			       len < HEAD_MAX) {
+				ssize_t got = read(client, head + len, HEAD_MAX - len);
+
+				if (got <= 0)
+					break;
+				len += (size_t)got;
+				head[len] = '\0';
+			}
+			snprintf(want_form, sizeof(want_form), "refresh_token=%s&",
+				 pass ? pass + 1 : "");
+			if (!strstr(end, "grant_type=refresh_token") ||
+			    !strstr(end, want_form)) {
+				log_line("%ld %s => 401 refresh token refused", n,
+					 line);
+				answer(client, 401, "",
+				       "{\"errors\":[{\"code\":\"UNAUTHORIZED\","
+				       "\"message\":\"bad refresh token\"}]}");
+				return;
+			}
+			log_line("%ld %s => 200 token (refresh_token)", n, line);
+			answer(client, 200, "",
+			       "{\"access_token\":\"" PROXY_TOKEN "\",\"expires_in\":300}");
+			return;
+		}
+		if (!strncmp(line, "GET /token", 10)) {
+			b64(bearer_creds, enc, sizeof(enc));
+			snprintf(want, sizeof(want), "Basic %s", enc);
+			if (strcmp(auth, want)) {
+				log_line("%ld %s => 401 token refused", n, line);
+				answer(client, 401, "",
+				       "{\"errors\":[{\"code\":\"UNAUTHORIZED\","
+				       "\"message\":\"bad credentials\"}]}");
+				return;
+			}
+			log_line("%ld %s => 200 token", n, line);
+			answer(client, 200, "",
+			       "{\"token\":\"" PROXY_TOKEN "\",\"expires_in\":300}");
+			return;
+		}
+		if (strcmp(auth, "Bearer " PROXY_TOKEN)) {
+			char hdr[512];
+
+			snprintf(hdr, sizeof(hdr),
+				 "WWW-Authenticate: Bearer realm=\"http://"
+				 "127.0.0.1:%u/token\",service=\"registry-"
+				 "proxy\"\r\n",
+				 listen_port);
+			log_line("%ld %s => 401 bearer challenge", n, line);
+			answer(client, 401, hdr,
+			       "{\"errors\":[{\"code\":\"UNAUTHORIZED\","
+			       "\"message\":\"authentication required\"}]}");
+			return;
+		}
+	}
+	{
+		char cl[32] = "", te[64] = "";
+
+		find_header(head, "Content-Length", cl, sizeof(cl));
+		find_header(head, "Transfer-Encoding", te, sizeof(te));
+		r = choose(line, n, (cl[0] && strcmp(cl, "0")) || te[0]);
+	}
 	if (r)
 		inject(client, r, line, n);
 	else
@@ -384,6 +599,20 @@ static void parse_args(int argc, char **argv, const char **port_file,
 				(int)number(argv[i + 2], "status", 100, 599);
 			nr_rules++;
 			i += 2;
+		} else if (!strcmp(a, "--header") && i + 1 < argc) {
+			extra_header = argv[++i];
+		} else if (!strcmp(a, "--with-body")) {
+			if (!nr_rules || !rules[nr_rules - 1].match)
+				die("--with-body must follow a --fail");
+			rules[nr_rules - 1].with_body = 1;
+		} else if (!strcmp(a, "--corrupt") && i + 1 < argc) {
+			corrupt_match = argv[++i];
+		} else if (!strcmp(a, "--retry-after") && i + 1 < argc) {
+			retry_after = number(argv[++i], "--retry-after", 0, 3600);
+		} else if (!strcmp(a, "--bearer") && i + 1 < argc) {
+			bearer_creds = argv[++i];
+		} else if (!strcmp(a, "--upstream-auth") && i + 1 < argc) {
+			upstream_creds = argv[++i];
 		} else if (a[0] != '-' && !*up) {
 			*up = a;
 		} else {
@@ -445,6 +674,7 @@ int main(int argc, char **argv)
 	    listen(fd, 64) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&addr, &alen) < 0)
 		die("cannot listen on 127.0.0.1: %s", strerror(errno));
+	listen_port = ntohs(addr.sin_port);
 	if (port_file) {
 		char tmp[4096];
 		FILE *f;

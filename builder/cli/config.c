@@ -10,12 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "util/buf.h"
 #include "cli/config.h"
 #include "util/log.h"
 #include "pipeline/report.h"
+#include "registry/manifest.h"
 #include "registry/ref.h"
+#include "session/secrets.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -49,6 +52,12 @@ static const char *env(const char *name)
 	const char *v = getenv(name);
 
 	return v && *v ? v : NULL;
+}
+
+/* A variable as it is, empty or not (a secret may be empty). */
+static const char *env_raw(const char *name)
+{
+	return getenv(name);
 }
 
 static void set_str(char **dst, const char *value)
@@ -233,6 +242,7 @@ int config_from_env(struct config *cfg, struct error *err)
 	/* First, so that a report is written even when a later variable is
 	 * wrong. */
 	set_str(&cfg->report, env("REPORT"));
+	set_str(&cfg->buildkit_shared_key, env("BUILDKIT_SHARED_KEY"));
 	engine_from_env(cfg);
 	auth_settings_from_env(&cfg->auth);
 	cfg->push = 1;
@@ -268,6 +278,10 @@ int config_from_env(struct config *cfg, struct error *err)
 		strlist_split_pairs(&cfg->labels, v);
 	if ((v = env("CACHE_FROM")))
 		strlist_split(&cfg->cache_from, v, " ,\n");
+	if ((v = env("SECRETS")))
+		strlist_split(&cfg->secrets, v, "\n");
+	if ((v = env("SSH")))
+		strlist_split(&cfg->ssh, v, ",\n");
 	set_str(&cfg->test_cmd, env("TEST_CMD"));
 	if ((v = env("TEST_ENV")))
 		strlist_split_pairs(&cfg->test_env, v);
@@ -289,6 +303,9 @@ int config_from_env(struct config *cfg, struct error *err)
 		return -1;
 	if ((v = env("BUILDER")) && parse_builder(v, &cfg->builder, err) < 0)
 		return -1;
+	set_str(&cfg->platform, env("PLATFORM"));
+	if ((v = env("INSECURE_REGISTRIES")))
+		strlist_split(&cfg->insecure_registries, v, " ,\n");
 	return 0;
 }
 
@@ -316,6 +333,10 @@ enum {
 	OPT_RUN,
 	OPT_OLDER_THAN,
 	OPT_ALL,
+	OPT_SECRET,
+	OPT_SSH,
+	OPT_PLATFORM,
+	OPT_INSECURE_REGISTRY,
 };
 
 static const struct option long_options[] = {
@@ -343,6 +364,10 @@ static const struct option long_options[] = {
 	{ "run", required_argument, NULL, OPT_RUN },
 	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "ssh", required_argument, NULL, OPT_SSH },
+	{ "platform", required_argument, NULL, OPT_PLATFORM },
+	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -430,6 +455,12 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 		case OPT_NO_CACHE:
 			cfg->no_cache = 1;
 			break;
+		case OPT_SECRET:
+			strlist_push(&cfg->secrets, optarg);
+			break;
+		case OPT_SSH:
+			strlist_push(&cfg->ssh, optarg);
+			break;
 		case OPT_RUN:
 			set_str(&cfg->cleanup_run, optarg);
 			break;
@@ -440,6 +471,12 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_ALL:
 			cfg->cleanup_all = 1;
+			break;
+		case OPT_PLATFORM:
+			set_str(&cfg->platform, optarg);
+			break;
+		case OPT_INSECURE_REGISTRY:
+			strlist_push(&cfg->insecure_registries, optarg);
 			break;
 		case 'q':
 			cfg->log_level = LOG_QUIET;
@@ -477,12 +514,24 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 				cfg->command = CMD_CLEANUP;
 				continue;
 			}
+			if (!strcmp(arg, "merge")) {
+				cfg->command = CMD_MERGE;
+				continue;
+			}
+			if (!strcmp(arg, "promote")) {
+				cfg->command = CMD_PROMOTE;
+				continue;
+			}
 			if (!strcmp(arg, "run"))
 				continue;
 			if (!strcmp(arg, "help")) {
 				cfg->command = CMD_HELP;
 				return 0;
 			}
+		}
+		if (cfg->command == CMD_MERGE || cfg->command == CMD_PROMOTE) {
+			strlist_push(&cfg->args, arg);
+			continue;
 		}
 		if (positional++)
 			return err_set(
@@ -659,6 +708,113 @@ static int resolve_build_args(struct strlist *l, struct error *err)
 	return 0;
 }
 
+/* SSH/--ssh: "default" or "ID" (SSH_AUTH_SOCK), or "ID=PATH"; each
+ * socket must exist. */
+static int check_ssh(struct config *cfg, struct error *err)
+{
+	struct buf b = BUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < cfg->ssh.n && !ret; i++) {
+		const char *spec = cfg->ssh.v[i], *eq = strchr(spec, '=');
+		const char *path = eq ? eq + 1 : getenv("SSH_AUTH_SOCK");
+		size_t idlen = eq ? (size_t)(eq - spec) : strlen(spec);
+		struct stat st;
+
+		if (!idlen || strchr(spec, ',')) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%s' is not 'default' or "
+				      "ID=SOCKET_PATH",
+				      spec);
+		} else if (!path || !*path) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%s' means the agent at "
+				      "SSH_AUTH_SOCK, which is not set; start "
+				      "ssh-agent or give ID=SOCKET_PATH",
+				      spec);
+		} else if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+			ret = err_set(err, EXIT_USAGE,
+				      "SSH/--ssh '%.*s': '%s' is not an ssh "
+				      "agent socket",
+				      (int)idlen, spec, path);
+		} else {
+			buf_reset(&b);
+			buf_addf(&b, "%.*s=%s", (int)idlen, spec, path);
+			strlist_push(&cfg->ssh_sockets, b.data);
+		}
+	}
+	buf_release(&b);
+	return ret;
+}
+
+/* --- merge and promote (registry/client.h) ------------------------------ */
+
+/* builder merge TARGET SOURCE... and builder promote SOURCE TARGET...:
+ * every reference parses, targets name a tag (not a digest), and the
+ * environment's credentials go to the first target's registry only. */
+static int registry_command_validate(struct config *cfg, struct error *err)
+{
+	int merge = cfg->command == CMD_MERGE;
+	const char *usage = merge ? "builder merge TARGET SOURCE..."
+				  : "builder promote SOURCE TARGET...";
+	struct ref r = REF_INIT;
+
+	if (cfg->args.n < 2)
+		return err_set(err, EXIT_USAGE,
+			       "%s needs at least two image references "
+			       "(example: %s)",
+			       usage,
+			       merge ? "builder merge reg.example.com/acme/"
+				       "app:1 reg.example.com/acme/app:1-amd64 "
+				       "reg.example.com/acme/app:1-arm64"
+				     : "builder promote reg.example.com/acme/"
+				       "app:1 reg.example.com/acme/app:stable");
+	for (size_t i = 0; i < cfg->args.n; i++) {
+		int target = merge ? i == 0 : i > 0;
+
+		if (ref_parse(&r, cfg->args.v[i], usage, err) < 0)
+			return -1;
+		if (target && r.digest) {
+			ref_release(&r);
+			return err_set(err, EXIT_USAGE,
+				       "target '%s' of %s names a digest: "
+				       "give a tag to move (example: "
+				       "acme/app:stable)",
+				       cfg->args.v[i], usage);
+		}
+		if (i == (merge ? 0u : 1u)) {
+			set_str(&cfg->auth_registry, r.domain);
+			cfg->auth.registry = cfg->auth_registry;
+		}
+		ref_release(&r);
+	}
+	for (size_t i = 0; i < cfg->extra_tags.n; i++)
+		if (check_tag("EXTRA_TAGS", cfg->extra_tags.v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+static int check_registry_settings(const struct config *cfg, struct error *err)
+{
+	struct platform p = { 0 };
+
+	if (cfg->platform &&
+	    platform_parse(&p, cfg->platform, "PLATFORM", err) < 0)
+		return -1;
+	platform_release(&p);
+	for (size_t i = 0; i < cfg->insecure_registries.n; i++)
+		if (!ref_valid_domain(cfg->insecure_registries.v[i]))
+			return err_set(err, EXIT_USAGE,
+				       "INSECURE_REGISTRIES entry '%s' is not "
+				       "a registry host: use HOST or HOST:PORT "
+				       "(example: INSECURE_REGISTRIES="
+				       "registry.internal:5000)",
+				       cfg->insecure_registries.v[i]);
+	return 0;
+}
+
+/* --- end of merge and promote ------------------------------------------- */
+
 int config_validate(struct config *cfg, struct error *err)
 {
 	struct buf b = BUF_INIT;
@@ -671,6 +827,10 @@ int config_validate(struct config *cfg, struct error *err)
 		return -1;
 	if (cfg->command == CMD_CLEANUP)
 		return 0;
+	if (check_registry_settings(cfg, err) < 0)
+		return -1;
+	if (cfg->command == CMD_MERGE || cfg->command == CMD_PROMOTE)
+		return registry_command_validate(cfg, err);
 	if (cfg->registry && !ref_valid_domain(cfg->registry))
 		return err_set(err, EXIT_USAGE,
 			       "REGISTRY '%s' is not a registry host: use "
@@ -686,6 +846,17 @@ int config_validate(struct config *cfg, struct error *err)
 	for (size_t i = 0; i < cfg->extra_tags.n; i++)
 		if (check_tag("EXTRA_TAGS", cfg->extra_tags.v[i], err) < 0)
 			return -1;
+	/* Secrets are read now: a missing file or variable stops the run
+	 * before any engine call. */
+	if (cfg->secrets.n && !cfg->secret_values) {
+		cfg->secret_values = xcalloc(1, sizeof(*cfg->secret_values));
+		for (size_t i = 0; i < cfg->secrets.n; i++)
+			if (secrets_add(cfg->secret_values, cfg->secrets.v[i],
+					env_raw, err) < 0)
+				return err_wrap(err, "SECRETS/--secret");
+	}
+	if (!cfg->ssh_sockets.n && check_ssh(cfg, err) < 0)
+		return -1;
 	if (check_pairs("BUILD_ARGS", &cfg->build_args, 0, err) < 0 ||
 	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
 	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
@@ -732,6 +903,18 @@ void config_usage(void)
 	      "2d...), or all\n"
 	      "                                           (--all may hit live "
 	      "runs)\n"
+	      "       builder cleanup [--run ID]          remove leftovers of "
+	      "killed runs\n"
+	      "       builder merge TARGET SOURCE...      push one image index "
+	      "of the sources'\n"
+	      "                                           platforms as TARGET "
+	      "(and EXTRA_TAGS)\n"
+	      "       builder promote SOURCE TARGET...    copy an image or "
+	      "index "
+	      "with its blobs\n"
+	      "                                           registry to "
+	      "registry, "
+	      "no engine\n"
 	      "\n"
 	      "builder builds the image [REGISTRY/]ACCOUNT/IMAGE:TAG from "
 	      "CONTEXT on the\n"
@@ -767,6 +950,12 @@ void config_usage(void)
 	      "comma separated\n"
 	      "  CACHE_FROM       --cache-from IMAGE  images pulled and used "
 	      "as build cache\n"
+	      "  SECRETS          --secret SPEC       BuildKit build secrets, "
+	      "one a line:\n"
+	      "                                       id=ID,src=PATH | "
+	      "id=ID,env=VAR | id=ID\n"
+	      "  SSH              --ssh default|ID=PATH  ssh-agent sockets for "
+	      "RUN --mount=type=ssh\n"
 	      "  PULL             --pull              always pull base images "
 	      "(default: false)\n"
 	      "  NO_CACHE         --no-cache          build without the layer "
@@ -779,13 +968,20 @@ void config_usage(void)
 	      "tests\n"
 	      "  TEST_SERVICES    --service NAME=IMG  sidecars reachable as "
 	      "NAME, space separated\n"
-	      "  TEST_TIMEOUT     --test-timeout SEC  default: none\n"
-	      "  PUSH             --no-push           true or false (default: "
+	      "  TEST_TIMEOUT     --test-timeout SEC  default: none\n",
+	      stdout);
+	fputs("  PUSH             --no-push           true or false (default: "
 	      "true)\n"
 	      "  PUSH_RETRIES     --push-retries N    retries of transient "
 	      "push failures (default: 3)\n"
 	      "  REPORT           --report FILE       write a JSON summary of "
 	      "the run\n"
+	      "  PLATFORM         --platform OS/ARCH  build for that platform "
+	      "(example: linux/arm64)\n"
+	      "  INSECURE_REGISTRIES --insecure-registry HOST  registries "
+	      "reached over plain HTTP\n"
+	      "                                       (loopback ones always "
+	      "are)\n"
 	      "  REGISTRY_USER, REGISTRY_PASSWORD or REGISTRY_PASSWORD_FILE, "
 	      "DOCKER_USER/DOCKER_PASS,\n"
 	      "  DOCKERHUB_USER or DOCKERHUB_USERNAME with DOCKERHUB_PASS, "
@@ -837,10 +1033,17 @@ void config_release(struct config *cfg)
 	free(cfg->target);
 	strlist_clear(&cfg->labels);
 	strlist_clear(&cfg->cache_from);
+	strlist_clear(&cfg->secrets);
+	strlist_clear(&cfg->ssh);
+	strlist_clear(&cfg->ssh_sockets);
+	if (cfg->secret_values)
+		secrets_clear(cfg->secret_values);
+	free(cfg->secret_values);
 	free(cfg->test_cmd);
 	strlist_clear(&cfg->test_env);
 	strlist_clear(&cfg->services);
 	free(cfg->report);
+	free(cfg->buildkit_shared_key);
 	free(cfg->cleanup_run);
 	free(cfg->engine.host);
 	free(cfg->engine.tls_verify);
@@ -856,4 +1059,7 @@ void config_release(struct config *cfg)
 	free(cfg->repository);
 	free(cfg->image_ref);
 	free(cfg->auth_registry);
+	free(cfg->platform);
+	strlist_clear(&cfg->insecure_registries);
+	strlist_clear(&cfg->args);
 }

@@ -22,6 +22,8 @@ enum command {
 	CMD_CLEANUP, /* remove leftovers of killed runs */
 	CMD_HELP,
 	CMD_VERSION,
+	CMD_MERGE, /* builder merge TARGET SOURCE... */
+	CMD_PROMOTE, /* builder promote SOURCE TARGET... */
 };
 
 struct config {
@@ -45,6 +47,20 @@ struct config {
 	int pull; /* always pull base images */
 	int no_cache;
 	enum builder_kind builder;
+	/* Build secrets for the BuildKit session: SECRETS (one spec a line)
+	 * and --secret SPEC ("id=ID,src=PATH", "id=ID,env=VAR", "id=ID");
+	 * read by config_validate() into secret_values. */
+	struct strlist secrets;
+	struct secrets *secret_values;
+	/* ssh-agent sockets for RUN --mount=type=ssh: SSH (newline or comma
+	 * separated) and --ssh: "default" (SSH_AUTH_SOCK) or ID=PATH.
+	 * config_validate() turns each into "ID=PATH" in ssh_sockets and
+	 * checks the socket is there. */
+	struct strlist ssh;
+	struct strlist ssh_sockets;
+	/* BUILDKIT_SHARED_KEY: the key under which the engine keeps an
+	 * earlier context; NULL: derived from the repository and context. */
+	char *buildkit_shared_key;
 
 	char *test_cmd; /* NULL: the test stage is skipped */
 	struct strlist test_env; /* "K=V" */
@@ -76,6 +92,14 @@ struct config {
 	 * auth_registry (owned). Passed to auth_resolve(). */
 	struct auth_settings auth;
 	char *auth_registry;
+
+	/* The registry client (registry/client.h): PLATFORM (os/arch[/variant],
+	 * checked by config_validate()), INSECURE_REGISTRIES (host[:port]
+	 * reached over plain HTTP), and the references given to merge and
+	 * promote, in order. */
+	char *platform;
+	struct strlist insecure_registries;
+	struct strlist args;
 
 	/* Derived by config_validate() */
 	char *repository; /* "[REGISTRY/]ACCOUNT/IMAGE" */

@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/promote.h"
 #include "pipeline/report.h"
 #include "util/signals.h"
 #include "util/banned.h"
@@ -29,6 +30,10 @@ static int run(struct config *cfg, struct report *rep, struct error *err)
 		return pipeline_check(cfg, err);
 	case CMD_CLEANUP:
 		return pipeline_cleanup(cfg, err);
+	case CMD_MERGE:
+		return pipeline_merge(cfg, err);
+	case CMD_PROMOTE:
+		return pipeline_promote(cfg, err);
 	case CMD_RUN:
 		break;
 	}

@@ -33,7 +33,6 @@
 
 #define CHUNK (256u * 1024)
 #define PENDING_MAX (4u * 1024 * 1024)
-#define DOCKERIGNORE_MAX (1u * 1024 * 1024)
 
 struct context {
 	char *root; /* absolute context directory */
@@ -74,79 +73,112 @@ static int file_exists(const char *path)
 static char *path_join(const char *a, const char *b)
 {
 	struct buf p = BUF_INIT;
+	size_t n = strlen(a);
 
-	buf_addf(&p, "%s/%s", a, b);
+	buf_addf(&p, "%s%s%s", a, n && a[n - 1] == '/' ? "" : "/", b);
 	return buf_detach(&p);
 }
 
-/* Absolute path of file without resolving its last component. */
-static char *absolute(const char *file)
+const char *context_relpath(const char *root, const char *path)
 {
-	char *copy = xstrdup(file);
-	char *slash = strrchr(copy, '/');
-	const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
-	const char *base = slash ? slash + 1 : file;
-	char *real, *ret;
+	size_t n = strlen(root);
 
-	if (slash)
-		*slash = '\0';
-	real = realpath(dir, NULL);
-	ret = real ? path_join(strcmp(real, "/") ? real : "", base) : NULL;
-	free(real);
-	free(copy);
-	return ret;
+	while (n && root[n - 1] == '/')
+		n--; /* "/" and "dir/" */
+	if (strncmp(path, root, n) || path[n] != '/' || !path[n + 1])
+		return NULL;
+	return path + n + 1;
+}
+
+/* Why candidate cannot be the Dockerfile: NULL when it is a file (after
+ * symlinks), else "missing", "a directory" or "not a regular file". */
+static const char *not_a_dockerfile(const char *candidate)
+{
+	struct stat st;
+
+	if (stat(candidate, &st) < 0)
+		return "missing";
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	return NULL;
 }
 
 static int resolve_dockerfile(struct context *ctx, const char *dockerfile,
 			      struct error *err)
 {
-	char *path = NULL;
-	size_t rootlen = strlen(ctx->root);
+	char *given = NULL;
+	const char *why, *rel;
+	int ret = -1;
 
 	if (!dockerfile) {
-		path = path_join(ctx->root, "Dockerfile");
-		if (!file_exists(path)) {
+		given = path_join(ctx->root, "Dockerfile");
+		if (not_a_dockerfile(given)) {
 			char *lower = path_join(ctx->root, "dockerfile");
 
-			if (file_exists(lower)) {
-				free(path);
-				path = lower;
+			if (!not_a_dockerfile(lower)) {
+				free(given);
+				given = lower;
 			} else {
 				free(lower);
-				err_set(err, EXIT_USAGE,
-					"no Dockerfile: '%s' does not exist; "
-					"add "
-					"one to the context or set DOCKERFILE "
-					"(or -f) to its path",
-					path);
-				free(path);
-				return -1;
 			}
+		}
+		why = not_a_dockerfile(given);
+		if (why && !strcmp(why, "missing")) {
+			err_set(err, EXIT_USAGE,
+				"no Dockerfile: '%s' does not exist; add one "
+				"to the context or set DOCKERFILE (or -f) to "
+				"its path",
+				given);
+			goto out;
+		}
+		if (why) {
+			err_set(err, EXIT_USAGE,
+				"no Dockerfile: '%s' is %s; set DOCKERFILE "
+				"(or -f) to the Dockerfile's path",
+				given, why);
+			goto out;
 		}
 	} else {
 		/* Like `docker build -f`: relative to the current directory;
 		 * failing that, relative to the context. */
-		path = absolute(dockerfile);
-		if (!path || !file_exists(path)) {
-			char *in_ctx = path_join(ctx->root, dockerfile);
-
-			free(path);
-			path = absolute(in_ctx);
-			free(in_ctx);
-			if (!path || !file_exists(path)) {
-				free(path);
-				return err_set(
-					err, EXIT_USAGE,
-					"DOCKERFILE '%s' does not exist, "
-					"neither in the current directory "
-					"nor in the context '%s'",
-					dockerfile, ctx->root);
-			}
+		given = xstrdup(dockerfile);
+		why = not_a_dockerfile(given);
+		if (why && !strcmp(why, "missing") && dockerfile[0] != '/') {
+			free(given);
+			given = path_join(ctx->root, dockerfile);
+			why = not_a_dockerfile(given);
+		}
+		if (why && !strcmp(why, "missing")) {
+			err_set(err, EXIT_USAGE,
+				"DOCKERFILE '%s' does not exist, neither in "
+				"the current directory nor in the context "
+				"'%s'",
+				dockerfile, ctx->root);
+			goto out;
+		}
+		if (why) {
+			err_set(err, EXIT_USAGE,
+				"DOCKERFILE '%s' is %s; set DOCKERFILE (or "
+				"-f) to the Dockerfile's path",
+				given, why);
+			goto out;
 		}
 	}
-	ctx->dockerfile_path = path;
-	if (!strncmp(path, ctx->root, rootlen) && path[rootlen] == '/') {
-		ctx->dockerfile = xstrdup(path + rootlen + 1);
+	/* Symlinks followed to the end, as the CLI's EvalSymlinks: a link
+	 * to a file elsewhere in the context names that file, a link out
+	 * of the context is sent as an injected Dockerfile. */
+	ctx->dockerfile_path = realpath(given, NULL);
+	if (!ctx->dockerfile_path) {
+		err_set(err, EXIT_USAGE,
+			"cannot resolve the Dockerfile '%s': %s", given,
+			strerror(errno));
+		goto out;
+	}
+	rel = context_relpath(ctx->root, ctx->dockerfile_path);
+	if (rel) {
+		ctx->dockerfile = xstrdup(rel);
 	} else {
 		unsigned char r[10];
 		struct buf name = BUF_INIT;
@@ -159,7 +191,10 @@ static int resolve_dockerfile(struct context *ctx, const char *dockerfile,
 		ctx->dockerfile = buf_detach(&name);
 		ctx->inject_dockerfile = 1;
 	}
-	return 0;
+	ret = 0;
+out:
+	free(given);
+	return ret;
 }
 
 static int load_dockerignore(struct context *ctx, struct error *err)
@@ -178,12 +213,15 @@ static int load_dockerignore(struct context *ctx, struct error *err)
 		char block[4096];
 		size_t n;
 
-		buf_init(&ctx->dockerignore, DOCKERIGNORE_MAX);
+		/* Room for the file and the lines added below. */
+		buf_init(&ctx->dockerignore, IGNORE_FILE_MAX + 4096);
 		while (f && (n = fread(block, 1, sizeof(block), f)) > 0)
 			if (buf_add(&ctx->dockerignore, block, n) < 0) {
 				fclose(f);
 				err_set(err, EXIT_USAGE,
-					"'%s' is larger than 1 MiB", path);
+					"'%s' is larger than %u MiB; shorten "
+					"it",
+					path, IGNORE_FILE_MAX >> 20);
 				goto out;
 			}
 		if (f)
@@ -212,6 +250,11 @@ static la_ssize_t on_archive_write(struct archive *a, void *client,
 	struct context *ctx = client;
 
 	(void)a;
+	/* Closed early (context_close() after a failure): libarchive pads
+	 * the short entry and ends the archive; nobody reads that, and the
+	 * caller's error already says what went wrong. */
+	if (!ctx->err)
+		return -1;
 	if (buf_add(&ctx->pending, data, len) < 0) {
 		err_set(ctx->err, EXIT_BUILD,
 			"internal error: a tar record larger than %u bytes",
@@ -238,7 +281,6 @@ int context_open(struct context **out, const char *dir, const char *dockerfile,
 		 struct error *err)
 {
 	struct context *ctx = xcalloc(1, sizeof(*ctx));
-	char *paths[2] = { NULL, NULL };
 	struct stat st;
 
 	*out = NULL;
@@ -257,13 +299,6 @@ int context_open(struct context **out, const char *dir, const char *dockerfile,
 	    load_dockerignore(ctx, err) < 0)
 		goto fail;
 
-	paths[0] = ctx->root;
-	ctx->fts = fts_open(paths, FTS_PHYSICAL | FTS_NOCHDIR, by_name);
-	if (!ctx->fts) {
-		err_set(err, EXIT_BUILD, "cannot walk the context '%s': %s",
-			ctx->root, strerror(errno));
-		goto fail;
-	}
 	ctx->ar = archive_write_new();
 	ctx->links = archive_entry_linkresolver_new();
 	archive_write_set_format_pax_restricted(ctx->ar);
@@ -461,9 +496,19 @@ static int excluded_in_walk(struct context *ctx, short level, const char *rel)
 /* One step of the walk: at most one header. */
 static int walk_step(struct context *ctx, struct error *err)
 {
-	size_t rootlen = strlen(ctx->root);
 	FTSENT *f;
 
+	/* Opened on the first step: glibc's fts_close() before any
+	 * fts_read() leaks the root entries. */
+	if (!ctx->fts) {
+		char *paths[2] = { ctx->root, NULL };
+
+		ctx->fts = fts_open(paths, FTS_PHYSICAL | FTS_NOCHDIR, by_name);
+		if (!ctx->fts)
+			return err_set(err, EXIT_BUILD,
+				       "cannot walk the context '%s': %s",
+				       ctx->root, strerror(errno));
+	}
 	for (;;) {
 		const char *rel;
 		int excluded;
@@ -481,7 +526,12 @@ static int walk_step(struct context *ctx, struct error *err)
 		}
 		if (f->fts_level == 0 || f->fts_info == FTS_DP)
 			continue;
-		rel = f->fts_path + rootlen + 1;
+		rel = context_relpath(ctx->root, f->fts_path);
+		if (!rel)
+			return err_set(err, EXIT_BUILD,
+				       "internal error: '%s' is not inside the "
+				       "context '%s'",
+				       f->fts_path, ctx->root);
 		if (f->fts_info == FTS_DNR || f->fts_info == FTS_ERR ||
 		    f->fts_info == FTS_NS)
 			return err_set(err, EXIT_BUILD,
@@ -627,12 +677,21 @@ void context_close(struct context *ctx)
 		return;
 	if (ctx->fd >= 0)
 		close(ctx->fd);
+	/* archive_write_free() of an unfinished archive writes the rest of
+	 * the current entry and the end: it must not touch the caller's
+	 * error, which may be gone or hold the real cause. */
+	ctx->err = NULL;
 	if (ctx->ar)
 		archive_write_free(ctx->ar);
 	if (ctx->links)
 		archive_entry_linkresolver_free(ctx->links);
-	if (ctx->fts)
+	if (ctx->fts) {
+		/* glibc's fts_close() leaks the root entries of a walk that
+		 * never started (a BuildKit session build reads no tar). */
+		if (!ctx->files && !ctx->walked)
+			(void)fts_read(ctx->fts);
 		fts_close(ctx->fts);
+	}
 	ignore_free(ctx->ig);
 	free(ctx->hits);
 	buf_release(&ctx->pending);

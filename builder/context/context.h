@@ -26,8 +26,10 @@ struct context;
 
 /* dir: the context directory. dockerfile: as given by the user (relative
  * to the current directory like `docker build -f`, or to the context), or
- * NULL for <dir>/Dockerfile. A missing context or Dockerfile is an
- * EXIT_USAGE error naming the path looked for. */
+ * NULL for <dir>/Dockerfile. Symlinks to the Dockerfile are followed, as the
+ * CLI does: a target outside the context is injected. A missing context or
+ * Dockerfile, or one that is a directory, is an EXIT_USAGE error naming the
+ * path looked for. */
 int context_open(struct context **out, const char *dir, const char *dockerfile,
 		 struct error *err);
 
@@ -46,6 +48,13 @@ long context_read(char *dst, size_t max, void *ctx, struct error *err);
 size_t context_files(const struct context *ctx);
 unsigned long long context_bytes(const struct context *ctx);
 
+/* Ends the archive early or at its end and frees everything. It never
+ * touches the error given to context_read(): the first failure stays. */
 void context_close(struct context *ctx);
+
+/* The part of path below root, both absolute ("/" and "dir/" allowed as
+ * root), or NULL when path is not strictly below root. Borrowed from path.
+ * Pure. */
+const char *context_relpath(const char *root, const char *path);
 
 #endif

@@ -14,8 +14,6 @@
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
-#define DOCKERFILE_MAX (1u * 1024 * 1024)
-
 /* The value of name in "K=V" pairs, or NULL. */
 static const char *lookup(const struct strlist *pairs, const char *name,
 			  size_t len)
@@ -178,9 +176,9 @@ int dockerfile_base_images_of(const char *path,
 	while ((n = fread(block, 1, sizeof(block), f)) > 0)
 		if (buf_add(&text, block, n) < 0) {
 			ret = err_set(err, EXIT_USAGE,
-				      "the Dockerfile '%s' is "
-				      "larger than 1 MiB",
-				      path);
+				      "the Dockerfile '%s' is larger than "
+				      "%u MiB; shorten it",
+				      path, DOCKERFILE_MAX >> 20);
 			break;
 		}
 	fclose(f);

@@ -23,7 +23,11 @@ void dockerfile_base_images(const char *text, size_t len,
 			    const struct strlist *build_args,
 			    struct strlist *out);
 
-/* Reads path (at most 1 MiB) and calls dockerfile_base_images(). */
+/* The largest Dockerfile read. The docker CLI has no limit; this one is
+ * explicit and generous (a 2 MB generated Dockerfile is real). */
+#define DOCKERFILE_MAX (16u * 1024 * 1024)
+
+/* Reads path (at most DOCKERFILE_MAX) and calls dockerfile_base_images(). */
 int dockerfile_base_images_of(const char *path,
 			      const struct strlist *build_args,
 			      struct strlist *out, struct error *err);

@@ -561,6 +561,7 @@ int ignore_load(struct ignore **out, const char *path, struct error *err)
 	int ret = -1;
 
 	*out = NULL;
+	buf_init(&b, IGNORE_FILE_MAX);
 	f = fopen(path, "rb");
 	if (!f) {
 		if (errno == ENOENT)
@@ -572,7 +573,7 @@ int ignore_load(struct ignore **out, const char *path, struct error *err)
 		if (buf_add(&b, chunk, n) < 0) {
 			err_set(err, EXIT_USAGE,
 				"'%s' is larger than %u MiB; shorten it", path,
-				BUF_DEFAULT_MAX >> 20);
+				IGNORE_FILE_MAX >> 20);
 			goto out;
 		}
 	}

@@ -51,6 +51,10 @@
 
 #include "util/error.h"
 
+/* The largest .dockerignore read. The docker CLI has no limit; this one is
+ * explicit and generous. */
+#define IGNORE_FILE_MAX (16u * 1024 * 1024)
+
 /* An opaque compiled pattern list; owned by the caller, freed with
  * ignore_free(). */
 struct ignore;

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1209,4 +1210,308 @@ int engine_version(struct engine *eng, char *version, size_t vlen,
 	snprintf(platform, plen, "%s/%s", os, arch);
 	cJSON_Delete(v);
 	return 0;
+}
+
+/* --- upgraded connections (POST /session) --------------------------------
+ *
+ * libcurl connects (unix socket, tcp, TLS: the same options as engine_do)
+ * with CURLOPT_CONNECT_ONLY; we then write the HTTP/1.1 upgrade request and
+ * read the 101 ourselves with curl_easy_send/curl_easy_recv, so that the
+ * bytes after the response head stay ours and TLS stays libcurl's. */
+
+#define UPGRADE_HEAD_MAX (16u * 1024)
+#define UPGRADE_TIMEOUT_S 30
+
+struct engine_conn {
+	CURL *curl;
+	curl_socket_t fd;
+	char *host; /* for messages */
+	struct buf early; /* bytes that came with the 101, handed out first */
+	size_t early_pos;
+};
+
+/* Waits until fd is ready for events, or the deadline; 1 ready, 0 not. */
+static int wait_fd(curl_socket_t fd, short events, double deadline)
+{
+	struct pollfd p = { fd, events, 0 };
+	double left = deadline - now_seconds();
+
+	if (left <= 0)
+		return 0;
+	return poll(&p, 1, (int)(left * 1000) + 1) > 0;
+}
+
+static int conn_write_all(struct engine_conn *c, const char *data, size_t len,
+			  double deadline, struct error *err)
+{
+	while (len) {
+		size_t sent = 0;
+		CURLcode rc = curl_easy_send(c->curl, data, len, &sent);
+
+		if (rc == CURLE_AGAIN) {
+			if (!wait_fd(c->fd, POLLOUT, deadline))
+				return err_set(err, EXIT_ENGINE,
+					       "the docker engine at '%s' took "
+					       "no request data for %d s",
+					       c->host, UPGRADE_TIMEOUT_S);
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return err_set(err, EXIT_ENGINE,
+				       "cannot send to the docker engine at "
+				       "'%s': %s",
+				       c->host, curl_easy_strerror(rc));
+		data += sent;
+		len -= sent;
+	}
+	return 0;
+}
+
+/* The message of a refused upgrade: {"message": ...} or the first line of
+ * the body, when one came with the head. */
+static void upgrade_refused(struct engine_conn *c, const char *path,
+			    long status, const char *body, size_t len,
+			    struct error *err)
+{
+	cJSON *json = cJSON_ParseWithLength(body, len);
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "message");
+	const char *text = cJSON_IsString(msg) ? msg->valuestring : body;
+
+	err_set(err, EXIT_ENGINE,
+		"the docker engine at '%s' refused POST %s (HTTP %ld: %.*s); "
+		"it may not offer BuildKit sessions: BUILDER=classic builds "
+		"without one",
+		c->host, path, status,
+		(int)strcspn(text, "\r\n") > 200 ? 200
+						 : (int)strcspn(text, "\r\n"),
+		text);
+	cJSON_Delete(json);
+}
+
+int engine_upgrade(struct engine *eng, const char *path, const char *proto,
+		   const char *const *headers, struct engine_conn **out,
+		   struct error *err)
+{
+	struct engine_conn *c = xcalloc(1, sizeof(*c));
+	struct buf req = BUF_INIT, head = BUF_INIT;
+	char why[CURL_ERROR_SIZE] = "";
+	double deadline = now_seconds() + UPGRADE_TIMEOUT_S;
+	const char *host_start, *end;
+	size_t head_end = 0;
+	long status = 0;
+	CURLcode rc;
+	int ret = -1;
+
+	*out = NULL;
+	c->fd = CURL_SOCKET_BAD;
+	c->host = xstrdup(eng->host);
+	buf_init(&c->early, UPGRADE_HEAD_MAX);
+	buf_init(&head, UPGRADE_HEAD_MAX);
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		err_set(err, EXIT_ENGINE, "cannot create a libcurl handle");
+		goto out;
+	}
+	curl_easy_setopt(c->curl, CURLOPT_URL, eng->base_url);
+	if (eng->socket_path)
+		curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH,
+				 eng->socket_path);
+	if (eng->tls) {
+		curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER,
+				 eng->tls_verify ? 1L : 0L);
+		curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST,
+				 eng->tls_verify ? 2L : 0L);
+		if (eng->ca)
+			curl_easy_setopt(c->curl, CURLOPT_CAINFO, eng->ca);
+		if (eng->cert) {
+			curl_easy_setopt(c->curl, CURLOPT_SSLCERT, eng->cert);
+			curl_easy_setopt(c->curl, CURLOPT_SSLKEY, eng->key);
+		}
+	}
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, why);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECT_ONLY, 1L);
+	rc = curl_easy_perform(c->curl);
+	if (rc != CURLE_OK) {
+		err_set(err, EXIT_ENGINE,
+			"cannot connect to the docker engine at '%s' for POST "
+			"%s: %s; is the engine running and DOCKER_HOST right?",
+			eng->host, path, why[0] ? why : curl_easy_strerror(rc));
+		goto out;
+	}
+	if (curl_easy_getinfo(c->curl, CURLINFO_ACTIVESOCKET, &c->fd) !=
+		    CURLE_OK ||
+	    c->fd == CURL_SOCKET_BAD) {
+		err_set(err, EXIT_ENGINE,
+			"libcurl gave no socket for the connection to '%s'",
+			eng->host);
+		goto out;
+	}
+
+	/* Host: what the URL names ("api.moby.localhost" on a socket). */
+	host_start = strstr(eng->base_url, "://");
+	host_start = host_start ? host_start + 3 : eng->base_url;
+	end = strchr(host_start, '/');
+	buf_addf(&req,
+		 "POST %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: builder/%s\r\n"
+		 "Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: %s\r\n",
+		 path, end ? (int)(end - host_start) : (int)strlen(host_start),
+		 host_start, BUILDER_VERSION, proto);
+	for (size_t i = 0; headers && headers[i]; i++)
+		buf_addf(&req, "%s\r\n", headers[i]);
+	if (buf_addstr(&req, "\r\n") < 0) {
+		err_set(err, EXIT_ENGINE,
+			"the request for POST %s is too "
+			"large",
+			path);
+		goto out;
+	}
+	log_debug("POST %s (upgrade to %s)", path, proto);
+	if (conn_write_all(c, req.data, req.len, deadline, err) < 0)
+		goto out;
+
+	/* The response head, up to the blank line; what follows it belongs
+	 * to the upgraded protocol (the daemon may send its first bytes in
+	 * the same segment). */
+	for (;;) {
+		char chunk[4096];
+		size_t got = 0;
+		char *blank;
+
+		rc = curl_easy_recv(c->curl, chunk, sizeof(chunk), &got);
+		if (rc == CURLE_AGAIN) {
+			if (!wait_fd(c->fd, POLLIN, deadline)) {
+				err_set(err, EXIT_ENGINE,
+					"the docker engine at '%s' did not "
+					"answer POST %s within %d s",
+					eng->host, path, UPGRADE_TIMEOUT_S);
+				goto out;
+			}
+			continue;
+		}
+		if (rc != CURLE_OK || !got) {
+			err_set(err, EXIT_ENGINE,
+				"the docker engine at '%s' closed the "
+				"connection during POST %s%s%s",
+				eng->host, path, rc != CURLE_OK ? ": " : "",
+				rc != CURLE_OK ? curl_easy_strerror(rc) : "");
+			goto out;
+		}
+		if (buf_add(&head, chunk, got) < 0) {
+			err_set(err, EXIT_ENGINE,
+				"the docker engine at '%s' answered POST %s "
+				"with a response head over %u bytes",
+				eng->host, path, UPGRADE_HEAD_MAX);
+			goto out;
+		}
+		blank = strstr(head.data, "\r\n\r\n");
+		if (blank) {
+			head_end = (size_t)(blank - head.data) + 4;
+			break;
+		}
+	}
+	if (strncmp(head.data, "HTTP/1.", 7) || head.len < 12) {
+		err_set(err, EXIT_ENGINE,
+			"the docker engine at '%s' answered POST %s with no "
+			"HTTP status line",
+			eng->host, path);
+		goto out;
+	}
+	status = strtol(head.data + 9, NULL, 10);
+	if (status != 101) {
+		/* Give a body that is on its way a moment to arrive, for its
+		 * message. */
+		while (head.len - head_end < 512 &&
+		       wait_fd(c->fd, POLLIN, now_seconds() + 0.5)) {
+			char chunk[1024];
+			size_t got = 0;
+
+			rc = curl_easy_recv(c->curl, chunk, sizeof(chunk),
+					    &got);
+			if (rc == CURLE_AGAIN)
+				continue;
+			if (rc != CURLE_OK || !got ||
+			    buf_add(&head, chunk, got) < 0)
+				break;
+		}
+		upgrade_refused(c, path, status, head.data + head_end,
+				head.len - head_end, err);
+		goto out;
+	}
+	buf_add(&c->early, head.data + head_end, head.len - head_end);
+	log_debug("POST %s -> 101", path);
+	ret = 0;
+out:
+	if (c->curl)
+		curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+	buf_release(&req);
+	buf_release(&head);
+	if (ret < 0)
+		engine_conn_close(c);
+	else
+		*out = c;
+	return ret;
+}
+
+int engine_conn_fd(const struct engine_conn *c)
+{
+	return (int)c->fd;
+}
+
+long engine_conn_recv(struct engine_conn *c, void *dst, size_t max,
+		      struct error *err)
+{
+	size_t got = 0;
+	CURLcode rc;
+
+	if (c->early_pos < c->early.len) {
+		size_t n = c->early.len - c->early_pos;
+
+		if (n > max)
+			n = max;
+		memcpy(dst, c->early.data + c->early_pos, n);
+		c->early_pos += n;
+		return (long)n;
+	}
+	rc = curl_easy_recv(c->curl, dst, max, &got);
+	if (rc == CURLE_AGAIN)
+		return ENGINE_CONN_AGAIN;
+	if (rc != CURLE_OK)
+		return err_set(err, EXIT_ENGINE,
+			       "cannot read from the docker engine at '%s': %s",
+			       c->host, curl_easy_strerror(rc));
+	return (long)got;
+}
+
+long engine_conn_send(struct engine_conn *c, const void *src, size_t len,
+		      struct error *err)
+{
+	size_t sent = 0;
+	CURLcode rc = curl_easy_send(c->curl, src, len, &sent);
+
+	if (rc == CURLE_AGAIN)
+		return ENGINE_CONN_AGAIN;
+	if (rc != CURLE_OK)
+		return err_set(err, EXIT_ENGINE,
+			       "cannot send to the docker engine at '%s': %s",
+			       c->host, curl_easy_strerror(rc));
+	return (long)sent;
+}
+
+int engine_conn_pending(const struct engine_conn *c)
+{
+	return c->early_pos < c->early.len;
+}
+
+void engine_conn_close(struct engine_conn *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	buf_release(&c->early);
+	free(c->host);
+	free(c);
 }

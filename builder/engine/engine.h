@@ -171,4 +171,38 @@ int engine_version(struct engine *eng, char *version, size_t vlen,
 
 void engine_close(struct engine *eng);
 
+/*
+ * Upgraded connections: POST path with "Connection: Upgrade" and
+ * "Upgrade: proto" on a new connection of its own (same transport and TLS
+ * as every request), for the BuildKit session ("/session", "h2c"). Paths
+ * have no /vX.Y prefix. headers are extra "Name: value" lines
+ * (NULL-terminated, may be NULL), each sent as its own line. On 101 *out
+ * is the raw connection, which then belongs to the upgraded protocol; any
+ * other answer is an EXIT_ENGINE error quoting the engine's message.
+ *
+ * The connection is non-blocking: poll engine_conn_fd() and call
+ * engine_conn_recv()/engine_conn_send(), which return the byte count,
+ * ENGINE_CONN_AGAIN when nothing can move now, or -1 with err set; recv
+ * returns 0 when the engine closed the connection. Bytes that came with the
+ * 101 are returned first: check engine_conn_pending() before waiting in
+ * poll(), and with TLS keep calling recv until ENGINE_CONN_AGAIN (TLS may
+ * hold decrypted bytes the socket no longer shows). A connection is used
+ * by one thread at a time, and never by engine_do.
+ */
+struct engine_conn;
+
+#define ENGINE_CONN_AGAIN (-2)
+
+int engine_upgrade(struct engine *eng, const char *path, const char *proto,
+		   const char *const *headers, struct engine_conn **out,
+		   struct error *err);
+int engine_conn_fd(const struct engine_conn *c);
+long engine_conn_recv(struct engine_conn *c, void *dst, size_t max,
+		      struct error *err);
+long engine_conn_send(struct engine_conn *c, const void *src, size_t len,
+		      struct error *err);
+int engine_conn_pending(const struct engine_conn *c);
+/* Closes the connection; NULL is fine. */
+void engine_conn_close(struct engine_conn *c);
+
 #endif

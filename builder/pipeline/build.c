@@ -28,6 +28,7 @@
 #include "pipeline/progress.h"
 #include "pipeline/pull.h"
 #include "registry/ref.h"
+#include "session/session.h"
 #include "util/strlist.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
@@ -117,14 +118,15 @@ static void pull_cache_images(struct engine *eng, const struct config *cfg,
 
 /*
  * Credentials for the registries of the base images. The classic builder
- * gets them all in X-Registry-Config; BuildKit without a session cannot use
+ * gets them all in X-Registry-Config; BuildKit with a session asks for
+ * them itself (Auth.Credentials); BuildKit without a session cannot use
  * them, so the images that need them are pulled beforehand, and BuildKit
  * then finds them in the local store.
  */
 static int base_image_auth(struct engine *eng, const struct config *cfg,
 			   const struct context *ctx,
 			   const struct credential *target, int buildkit,
-			   char **header, struct error *err)
+			   int session, char **header, struct error *err)
 {
 	struct strlist bases = STRLIST_INIT, domains = STRLIST_INIT;
 	struct credential *creds = NULL;
@@ -156,7 +158,11 @@ static int base_image_auth(struct engine *eng, const struct config *cfg,
 		ref_release(&r);
 		if (auth_is_anonymous(c))
 			continue;
-		if (buildkit) {
+		if (buildkit && session) {
+			log_info("base image '%s' needs credentials (%s): "
+				 "the session serves them to BuildKit",
+				 bases.v[i], c->source);
+		} else if (buildkit) {
 			int missing = 0;
 
 			log_info("base image '%s' needs credentials (%s): "
@@ -272,6 +278,10 @@ static void build_query(struct buf *q, const struct config *cfg,
 	for (size_t i = 0; i < cfg->labels.n; i++)
 		set_pair(labels, cfg->labels.v[i]);
 	add_json_param(q, "labels", labels);
+	if (cfg->platform) {
+		buf_addstr(q, "&platform=");
+		buf_add_urlencoded(q, cfg->platform);
+	}
 	if (cfg->target) {
 		buf_addstr(q, "&target=");
 		buf_add_urlencoded(q, cfg->target);
@@ -356,6 +366,108 @@ static int on_build_message(const cJSON *msg, void *ctx, struct error *err)
 	return 0;
 }
 
+/* The daemon keeps its copy of an earlier context under the session's
+ * shared key: derive it from what stays the same between CI runs (the
+ * repository and the context's absolute path), so that a fresh container
+ * still sends only what changed. BUILDKIT_SHARED_KEY overrides it. */
+static void shared_key(char out[17], const struct config *cfg,
+		       const char *context_dir)
+{
+	const char *forced = cfg->buildkit_shared_key;
+	unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
+	const char *parts[2] = { cfg->repository ? cfg->repository : "",
+				 context_dir };
+
+	if (forced) {
+		snprintf(out, 17, "%.16s", forced);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		for (const char *p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h = (h ^ '\n') * 1099511628211ULL;
+	}
+	snprintf(out, 17, "%016llx", h);
+}
+
+/* The BuildKit build with a session: the context and the Dockerfile go
+ * through the session's FileSync, secrets through Secrets; the request
+ * has no body. Fills *sess (the caller finishes and frees it). */
+static int start_session(struct engine *eng, const struct config *cfg,
+			 struct context *ctx, struct session_config *scfg,
+			 char **dirs, char key[17], struct session **sess,
+			 char buildid[26], struct buf *query, struct error *err)
+{
+	const char *df = context_dockerfile_path(ctx);
+	const char *slash = strrchr(df, '/');
+
+	dirs[0] = realpath(cfg->context ? cfg->context : ".", NULL);
+	if (!dirs[0])
+		return err_set(err, EXIT_USAGE,
+			       "cannot resolve the context directory '%s'",
+			       cfg->context ? cfg->context : ".");
+	dirs[1] = slash ? xstrndup(df, (size_t)(slash - df)) : xstrdup(".");
+	shared_key(key, cfg, dirs[0]);
+	scfg->context_dir = dirs[0];
+	scfg->dockerfile_dir = dirs[1];
+	scfg->secrets = cfg->secret_values;
+	scfg->shared_key = key;
+	scfg->name = cfg->image;
+	scfg->ssh = &cfg->ssh_sockets;
+	scfg->auth = &cfg->auth;
+	if (session_start(eng, scfg, sess, err) < 0) {
+		if (cfg->secrets.n || cfg->ssh_sockets.n)
+			return err_wrap(err, "cannot open a BuildKit session, "
+					     "which build secrets and --ssh "
+					     "need");
+		/* Without secrets the tar context still works. */
+		log_warn("no BuildKit session (%s); sending the context as a "
+			 "tar instead",
+			 err->msg);
+		err_clear(err);
+		return 0;
+	}
+	session_random_id(buildid);
+	/* The Dockerfile is named inside the "dockerfile" directory. */
+	{
+		const char *p = strstr(query->data, "&dockerfile=");
+		struct buf q = BUF_INIT;
+
+		buf_add(&q, query->data, (size_t)(p - query->data));
+		buf_addstr(&q, "&dockerfile=");
+		buf_add_urlencoded(&q, slash ? slash + 1 : df);
+		p = strchr(p + 1, '&');
+		if (p)
+			buf_addstr(&q, p);
+		buf_reset(query);
+		buf_add(query, q.data, q.len);
+		buf_release(&q);
+	}
+	buf_addf(query, "&session=%s&remote=client-session&buildid=%s",
+		 session_id(*sess), buildid);
+	return 0;
+}
+
+/* BuildKit's "secret ID not found": say how to give it. */
+static void secret_hint(struct error *err)
+{
+	const char *p = strstr(err->msg, "secret "), *q;
+	struct buf msg = BUF_INIT;
+
+	if (!p)
+		return;
+	p += 7;
+	q = strstr(p, " not found");
+	if (!q || q == p || q - p > 128 || memchr(p, ' ', (size_t)(q - p)))
+		return;
+	buf_addf(&msg,
+		 "%s; give the secret with --secret id=%.*s,src=PATH (or "
+		 "env=VAR), or a line of SECRETS",
+		 err->msg, (int)(q - p), p);
+	err_set(err, err->code, "%s", msg.data);
+	buf_release(&msg);
+}
+
 int build_image(struct engine *eng, const struct config *cfg,
 		const struct credential *cred, struct build_result *res,
 		struct error *err)
@@ -368,6 +480,10 @@ int build_image(struct engine *eng, const struct config *cfg,
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	const char *headers[2] = { NULL, NULL };
 	char *registry_config = NULL;
+	struct session *sess = NULL;
+	struct session_config scfg = { 0 };
+	char *dirs[2] = { NULL, NULL };
+	char key[17], buildid[26] = "";
 	int buildkit, ret = -1;
 
 	memset(&st, 0, sizeof(st));
@@ -385,19 +501,46 @@ int build_image(struct engine *eng, const struct config *cfg,
 	pull_cache_images(eng, cfg, &cache);
 	build_query(&query, cfg, context_dockerfile(ctx), &cache, buildkit);
 
-	if (base_image_auth(eng, cfg, ctx, cred, buildkit, &registry_config,
-			    err) < 0)
+	if (buildkit && start_session(eng, cfg, ctx, &scfg, dirs, key, &sess,
+				      buildid, &query, err) < 0)
+		goto out;
+	if (base_image_auth(eng, cfg, ctx, cred, buildkit, sess != NULL,
+			    &registry_config, err) < 0)
 		goto out;
 	headers[0] = registry_config;
 
 	req.method = "POST";
 	req.path = query.data;
-	req.content_type = "application/x-tar";
-	req.read_body = context_read;
-	req.read_ctx = ctx;
+	if (!sess) {
+		req.content_type = "application/x-tar";
+		req.read_body = context_read;
+		req.read_ctx = ctx;
+	}
 	req.secret_headers = headers;
 	ret = jstream_request(eng, &req, &js, err);
 	bktrace_flush(&st.trace);
+	if (sess && ret < 0 &&
+	    (err->code == EXIT_SIGINT || err->code == EXIT_SIGTERM)) {
+		struct buf path = BUF_INIT;
+		struct error ignored = ERROR_INIT;
+
+		/* Closing /build cancels it on Engine 20.10; say so
+		 * explicitly all the same, as the CLI does. */
+		buf_addf(&path, "/build/cancel?id=%s", buildid);
+		engine_json_cleanup(eng, "POST", path.data, NULL, &ignored);
+		buf_release(&path);
+	}
+	if (sess) {
+		struct error serr = ERROR_INIT;
+
+		/* The session's own failure (a file that vanished, a bad
+		 * message) explains a failed build better than the engine's
+		 * echo of it. */
+		if (session_finish(sess, &serr) < 0 && ret < 0)
+			*err = serr;
+		else if (serr.code)
+			log_warn("session: %s", serr.msg);
+	}
 	if (ret < 0) {
 		const char *step = buildkit ? bktrace_failed_step(&st.trace)
 					    : buf_str(&st.step);
@@ -413,6 +556,8 @@ int build_image(struct engine *eng, const struct config *cfg,
 				err_wrap(err, "build failed at '%s'", step);
 			else
 				err_wrap(err, "build failed");
+			if (sess)
+				secret_hint(err);
 		} else if (err->code == EXIT_ENGINE) {
 			err_wrap(err, "build failed");
 		}
@@ -421,8 +566,10 @@ int build_image(struct engine *eng, const struct config *cfg,
 		goto out;
 	}
 	ret = -1;
-	res->context_files = context_files(ctx);
-	res->context_bytes = context_bytes(ctx);
+	res->context_files =
+		sess ? session_files_sent(sess) : context_files(ctx);
+	res->context_bytes =
+		sess ? session_bytes_sent(sess) : context_bytes(ctx);
 	if (!res->image_id[0]) {
 		err_set(err, EXIT_BUILD,
 			"the build finished but the engine sent no image ID; "
@@ -437,6 +584,9 @@ out:
 		res->context_files = context_files(ctx);
 		res->context_bytes = context_bytes(ctx);
 	}
+	session_free(sess);
+	free(dirs[0]);
+	free(dirs[1]);
 	auth_free_secret(registry_config);
 	buf_release(&query);
 	buf_release(&st.step);

@@ -149,6 +149,7 @@ int cleanup_remove(struct engine *eng, const char *what, const char *id,
 		if (tries >= REMOVE_TRIES)
 			break;
 		nanosleep(&(struct timespec){ 0, REMOVE_RETRY_NS }, NULL);
+		err_clear(err); /* the retry's own error, if any, counts */
 	}
 	buf_release(&path);
 	if (ret < 0)

@@ -22,6 +22,7 @@
 #include "pipeline/push.h"
 #include "registry/ref.h"
 #include "pipeline/report.h"
+#include "registry/verify.h"
 #include "pipeline/test.h"
 #include "pipeline/tag.h"
 #include "util/xmalloc.h"
@@ -98,6 +99,25 @@ static void stage_skip(struct report *rep, enum stage_id id, const char *why)
 	report_stage_done(rep, id, STAGE_SKIPPED, 0, why);
 }
 
+/* Asks the registry itself that every pushed tag names the digest the
+ * engine reported: what a later pull gets is what was tested. */
+static int verify_pushed(const struct config *cfg,
+			 const struct push_result *pushed, struct error *err)
+{
+	const struct registry_settings rs = { &cfg->auth,
+					      &cfg->insecure_registries,
+					      cfg->push_retries };
+
+	for (size_t i = 0; i < pushed->pushed.n; i++)
+		if (registry_verify_tag(&rs, pushed->pushed.v[i],
+					pushed->digest, err) < 0)
+			return -1;
+	log_info("    verified on the registry: %zu tag%s at %.19s",
+		 pushed->pushed.n, pushed->pushed.n == 1 ? "" : "s",
+		 pushed->digest);
+	return 0;
+}
+
 int pipeline_run(const struct config *cfg, struct report *rep,
 		 struct error *err)
 {
@@ -171,6 +191,8 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	for (size_t i = 0; i < pushed.pushed.n; i++)
 		strlist_push(&rep->tags, pushed.pushed.v[i]);
 	snprintf(rep->digest, sizeof(rep->digest), "%s", pushed.digest);
+	if (verify_pushed(cfg, &pushed, err) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (eng) {

@@ -12,6 +12,12 @@ int err_set(struct error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* The first failure is the cause: what fails while unwinding from it
+	 * (a cleanup, a close padding a short file) must not replace it. An
+	 * interruption is the exception: a signal ends the run, whatever
+	 * failed before it (main.c, push's backoff rely on this). */
+	if (err->code && (code < 128 || err->code >= 128))
+		return -1;
 	err->code = code;
 	err->retryable = 0;
 	va_start(ap, fmt);

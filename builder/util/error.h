@@ -47,7 +47,12 @@ struct error {
 		}         \
 	}
 
-/* Records a failure; always returns -1. */
+/* Records a failure; always returns -1. The first failure sticks: when err
+ * already holds one, err_set() changes nothing, so an error raised while
+ * unwinding from it cannot hide the cause. The one exception: an
+ * interruption (code >= 128, signals_error()) replaces an ordinary failure.
+ * A caller that handles a failure and goes on (a 404 that means "gone", a
+ * retry) calls err_clear() first. */
 int err_set(struct error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

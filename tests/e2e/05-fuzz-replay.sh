@@ -7,11 +7,12 @@
 . "$(dirname "$0")/../lib.sh"
 
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-PKGS="libcurl libarchive libcjson zlib expat"
+. "$REPO_ROOT/scripts/libs.sh"
+PKGS=$LIB_PKGS
 # shellcheck disable=SC2086
 DEPS_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null)
 # shellcheck disable=SC2086
-DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson -lz -lexpat)
+DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo "$LIB_FALLBACK")
 
 # The library objects the Makefile builds for bin/builder-asan, brought up
 # to date once for all targets.
@@ -32,7 +33,7 @@ replay() {
 	[ -d "$corpus" ] && [ -n "$(ls -A "$corpus")" ] ||
 		t_fail "no corpus in '$corpus': add seeds"
 	# shellcheck disable=SC2086
-	gcc -g -O1 -std=c17 -D_GNU_SOURCE $SAN -I"$REPO_ROOT/builder" $DEPS_CFLAGS \
+	gcc -g -O1 -std=c17 -D_GNU_SOURCE $SAN -I"$REPO_ROOT/builder" -I"$REPO_ROOT/build/proto" $DEPS_CFLAGS \
 		-o "$T_DIR/replay_$t" "$REPO_ROOT/tests/fuzz/replay.c" \
 		"$REPO_ROOT/tests/fuzz/$t.c" "${lib_objs[@]/#/$REPO_ROOT/}" $DEPS_LIBS ||
 		t_fail "cannot build the replayer of '$t'"

@@ -110,7 +110,9 @@ t_unreadable_file() {
 		"$BUILDER" app
 	assert_contains "$OUT" "cannot read 'locked'"
 	assert_contains "$OUT" "Permission denied"
-	assert_no_leftovers
+	# The build failed in the upload, before any container; no
+	# assert_no_leftovers: without a run id it would judge (and remove)
+	# the objects of other runs on the shared engine.
 }
 
 t_dockerfile_outside_context() {
@@ -148,6 +150,146 @@ DF
 	assert_contains labels 'org.opencontainers.image.created'
 }
 
+t_dockerfile_symlinks_followed() {
+	need_builder
+	make_app app
+	mkdir outside
+	printf 'FROM busybox:latest\nCOPY app.sh /app/\nLABEL from=linked-%s\n' "$T_UNIQ" >outside/Build.df
+	# The context's Dockerfile is a link out of it: followed, like the CLI.
+	rm app/Dockerfile
+	ln -s "$T_DIR/outside/Build.df" app/Dockerfile
+	build_only app
+	docker image inspect -f '{{index .Config.Labels "from"}}' "t$T_UNIQ/app:1" >label
+	assert_contains label "linked-$T_UNIQ"
+	# -f naming a link (relative) to a file outside the context.
+	rm app/Dockerfile
+	sed -i "s/linked-/via-f-/" outside/Build.df
+	ln -s outside/Build.df link.df
+	build_only app -f link.df
+	docker image inspect -f '{{index .Config.Labels "from"}}' "t$T_UNIQ/app:1" >label
+	assert_contains label "via-f-$T_UNIQ"
+}
+
+t_dockerfile_is_directory() {
+	need_builder
+	make_app app
+	mkdir app/build.d
+	ACCOUNT=t$T_UNIQ IMAGE=app DOCKERFILE=build.d assert_exit 2 "$BUILDER" app
+	assert_contains "$OUT" "build.d' is a directory"
+	assert_not_contains "$OUT" "does not exist"
+	rm app/Dockerfile
+	mkdir app/Dockerfile
+	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 2 "$BUILDER" app
+	assert_contains "$OUT" "app/Dockerfile' is a directory"
+}
+
+# big_comment BYTES: comment lines of 1000 bytes, about BYTES in all.
+big_comment() {
+	local line
+	line="# $(printf 'x%.0s' $(seq 1 997))"
+	yes "$line" | head -n $(($1 / 1000)) || true
+}
+
+t_large_dockerfile_and_dockerignore() {
+	need_builder
+	make_app app
+	# 2.1 MB of Dockerfile: the CLI has no limit, ours is 16 MiB.
+	{
+		echo 'FROM busybox:latest'
+		big_comment 2100000
+		echo 'COPY . /ctx/'
+		echo "LABEL big=yes-$T_UNIQ"
+	} >app/Dockerfile
+	build_only app
+	docker image inspect -f '{{index .Config.Labels "big"}}' "t$T_UNIQ/app:1" >label
+	assert_contains label "yes-$T_UNIQ"
+	# A 1.5 MB .dockerignore with the Dockerfile outside the context (its
+	# text is rewritten to list the injected Dockerfile).
+	mv app/Dockerfile big.df
+	echo "secret-$T_UNIQ" >app/secret.txt
+	{
+		big_comment 1500000
+		echo 'secret.txt'
+	} >app/.dockerignore
+	build_only app -f big.df
+	docker run --rm "t$T_UNIQ/app:1" ls -a /ctx >files
+	assert_contains files "app.sh"
+	assert_not_contains files "secret.txt"
+	assert_not_contains files ".dockerfile."
+	# Over the ceiling: refused, naming the file and the limit.
+	big_comment 17000000 >app/.dockerignore
+	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 2 "$BUILDER" -f big.df app
+	assert_contains "$OUT" ".dockerignore' is larger than 16 MiB"
+}
+
+# --- the upload, against the fake engine ----------------------------------
+
+# fe_upload: the fake engine (tests/fake_engine.c) answering the ping and
+# the version, then the POST /build rules read from stdin.
+fe_upload() {
+	local v='{"Version":"20.10.99-fake","ApiVersion":"1.41","Os":"linux","Arch":"amd64"}'
+	{
+		echo 'match /_ping'
+		echo 'reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nOstype: linux\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK'
+		echo 'match GET /version'
+		printf 'reply HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n%s\n' "${#v}" "$v"
+		cat
+	} >"$T_DIR/fake-engine.script"
+	fake_engine_start "$T_DIR/fake-engine.script"
+}
+
+# A 400 MB file cut to 1 MB while it is sent: the engine reads nothing for
+# 5 s, so builder is blocked inside the file when it shrinks. The error
+# names the file (exit 1); closing the half-written archive must not
+# replace it (it was "a tar record larger than 4194304 bytes").
+t_file_shrinks_during_upload() {
+	local pid rc=0
+	need_builder
+	make_app app
+	truncate -s 400M app/big.bin
+	fe_upload <<'EOF'
+match POST /build
+sleep 5
+drain
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}
+EOF
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false \
+		BUILDER=classic "$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+	pid=$!
+	for _ in $(seq 200); do
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'big.bin$' && break
+		sleep 0.02
+	done
+	ls -l "/proc/$pid/fd" | grep -q 'big.bin$' || t_fail "builder never opened big.bin"
+	truncate -s 1M app/big.bin
+	wait "$pid" || rc=$?
+	cat "$STDERR"
+	assert_eq "$rc" 1 "exit code"
+	assert_contains "$STDERR" "'big.bin' in the context shrank while it was being sent"
+	assert_not_contains "$STDERR" "tar record"
+	assert_eq "$(grep -c '^builder: error: ' "$STDERR")" 1 "error lines"
+}
+
+# The engine resets the connection while a 400 MB file is being sent: an
+# engine failure (exit 3), not a build failure.
+t_engine_reset_during_upload() {
+	need_builder
+	make_app app
+	truncate -s 400M app/big.bin
+	fe_upload <<'EOF'
+match POST /build
+nodrain
+sleep 1
+reset
+EOF
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false \
+		BUILDER=classic assert_exit 3 "$BUILDER" app
+	assert_contains "$STDERR" "POST /build to the docker engine at 'unix://$FAKE_SOCK'"
+	assert_contains "$STDERR" "Connection reset by peer"
+	assert_not_contains "$STDERR" "tar record"
+	assert_eq "$(grep -c '^builder: error: ' "$STDERR")" 1 "error lines"
+}
+
 run_test ".dockerignore excludes and re-includes" t_dockerignore_applied
 run_test "symlinks, FIFO, long, UTF-8 and spaced names round-trip" t_odd_files_round_trip
 run_test "a failing RUN exits 1 with its output, no container left" t_failing_run_exits_1
@@ -155,4 +297,9 @@ run_test "a missing Dockerfile exits 2 naming the path" t_missing_dockerfile
 run_test "an unreadable file fails the build" t_unreadable_file
 run_test "a Dockerfile outside the context" t_dockerfile_outside_context
 run_test "build args, labels and target" t_args_labels_target
+run_test "Dockerfile symlinks out of the context are followed" t_dockerfile_symlinks_followed
+run_test "a DOCKERFILE that is a directory is said to be one" t_dockerfile_is_directory
+run_test "a 2.1 MB Dockerfile and a 1.5 MB .dockerignore" t_large_dockerfile_and_dockerignore
+run_test "a file shrinking by 399 MB during the upload is named (exit 1)" t_file_shrinks_during_upload
+run_test "an engine reset during a 400 MB upload exits 3" t_engine_reset_during_upload
 t_summary

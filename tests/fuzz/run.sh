@@ -24,10 +24,12 @@ CC_FUZZ=${CC_FUZZ:-clang}
 OUT=build/fuzz
 SAN=-fsanitize=address,undefined
 CFLAGS_FUZZ=(-g -O1 -std=c17 -D_GNU_SOURCE '-DBUILDER_VERSION="fuzz"'
-	-fno-omit-frame-pointer -Ibuilder)
-PKGS=(libcurl libarchive libcjson zlib expat)
+	-fno-omit-frame-pointer -Ibuilder -Ibuild/proto)
+. scripts/libs.sh
+# shellcheck disable=SC2206
+PKGS=($LIB_PKGS)
 DEPS_CFLAGS=$(pkg-config --cflags "${PKGS[@]}" 2>/dev/null)
-DEPS_LIBS=$(pkg-config --libs "${PKGS[@]}" 2>/dev/null || echo -lcurl -larchive -lcjson -lz -lexpat)
+DEPS_LIBS=$(pkg-config --libs "${PKGS[@]}" 2>/dev/null || echo "$LIB_FALLBACK")
 
 command -v "$CC_FUZZ" >/dev/null ||
 	{ echo "fuzz: '$CC_FUZZ' is not installed: apt-get install clang" >&2; exit 1; }

@@ -194,6 +194,7 @@ static void test_env_registry_user(void)
 	S.registry_password = "p4ss";
 	S.docker_user = "other"; /* lower precedence */
 	S.docker_pass = "other";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "ci");
 	CHECK_STR(c.password, "p4ss");
@@ -204,9 +205,11 @@ static void test_env_registry_user(void)
 	CHECK(c.username == NULL && c.password == NULL);
 
 	/* Docker Hub gets the CLI's key */
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.serveraddress, "https://index.docker.io/v1/");
 	credential_release(&c);
+	err_clear(&err);
 	CHECK(auth_resolve(&S, NULL, &c, &err) == 0);
 	CHECK_STR(c.serveraddress, "https://index.docker.io/v1/");
 	credential_release(&c);
@@ -224,18 +227,22 @@ static void test_env_registry_only(void)
 	S.registry_password = "p4ss";
 	S.registry = "localhost:5000";
 	write_config("{\"auths\":{\"ghcr.io\":{\"auth\":\"dTpw\"}}}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "ci");
 	credential_release(&c);
 	/* another registry: config.json's credentials, or none */
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	credential_release(&c);
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	credential_release(&c);
 	/* Docker Hub under any of its names */
 	S.registry = "docker.io";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "index.docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "ci");
 	credential_release(&c);
@@ -305,6 +312,7 @@ static void test_env_password_file(void)
 	write_file(p, "s3cr:et\r\n\n", 0600);
 	S.registry_user = "ci";
 	S.registry_password_file = p;
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.password, "s3cr:et");
 	CHECK_STR(c.source, "REGISTRY_USER/REGISTRY_PASSWORD_FILE");
@@ -312,17 +320,20 @@ static void test_env_password_file(void)
 
 	/* empty REGISTRY_PASSWORD counts as unset */
 	S.registry_password = "";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.password, "s3cr:et");
 	credential_release(&c);
 
 	write_file(p, "\n", 0600);
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "is empty") && strstr(err.msg, p));
 	CHECK(c.username == NULL);
 
 	path_in(p, sizeof(p), scratch, "no-such-file");
 	S.registry_password_file = p;
+	err_clear(&err);
 	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(err.code == EXIT_USAGE);
@@ -331,6 +342,7 @@ static void test_env_password_file(void)
 
 	/* both forms of the password at once */
 	S.registry_password = "p4ss";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "both REGISTRY_PASSWORD and "
 			      "REGISTRY_PASSWORD_FILE are set"));
@@ -377,6 +389,7 @@ static void test_env_password_fifo(void)
 	S.registry_user = "ci";
 	S.registry_password_file = p;
 	pid = fifo_writer(p, "fifo-s3cret-password\n", 1);
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	waitpid(pid, NULL, 0);
 	CHECK_STR(c.password, "fifo-s3cret-password");
@@ -385,6 +398,7 @@ static void test_env_password_fifo(void)
 
 	/* 70000 bytes through a FIFO: over the 64 KiB ceiling */
 	pid = fifo_writer(p, "0123456789", 7000);
+	err_clear(&err);
 	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "larger than 64 KiB"));
@@ -402,6 +416,7 @@ static void test_env_half_pairs(void)
 
 	reset();
 	S.registry_user = "ci";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(err.code == EXIT_USAGE);
 	CHECK(strstr(err.msg, "REGISTRY_USER is set but neither "
@@ -409,6 +424,7 @@ static void test_env_half_pairs(void)
 
 	reset();
 	S.registry_password = "p4ss";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "REGISTRY_PASSWORD is set but REGISTRY_USER "
 			      "is not"));
@@ -416,17 +432,20 @@ static void test_env_half_pairs(void)
 
 	reset();
 	S.docker_user = "ci";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKER_USER is set but DOCKER_PASS is not"));
 
 	reset();
 	S.dockerhub_pass = "p4ss";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKERHUB_PASS is set but DOCKERHUB_USER (or "
 			      "DOCKERHUB_USERNAME) is not"));
 
 	reset();
 	S.dockerhub_username = "hub";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKERHUB_USERNAME is set but DOCKERHUB_PASS"));
 }
@@ -441,6 +460,7 @@ static void test_env_aliases(void)
 	S.docker_pass = "dp";
 	S.dockerhub_user = "hu";
 	S.dockerhub_pass = "hp";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "du");
 	CHECK_STR(c.source, "DOCKER_USER/DOCKER_PASS");
@@ -448,6 +468,7 @@ static void test_env_aliases(void)
 
 	S.docker_user = NULL;
 	S.docker_pass = NULL;
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "hu");
 	CHECK_STR(c.password, "hp");
@@ -456,6 +477,7 @@ static void test_env_aliases(void)
 
 	S.dockerhub_user = NULL;
 	S.dockerhub_username = "hn";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "hn");
 	CHECK_STR(c.source, "DOCKERHUB_USERNAME/DOCKERHUB_PASS");
@@ -464,6 +486,7 @@ static void test_env_aliases(void)
 	/* the environment wins over config.json */
 	write_config("{\"auths\":{\"https://index.docker.io/v1/\":"
 		     "{\"auth\":\"Zm9vOmJhcg==\"}}}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "hn");
 	credential_release(&c);
@@ -617,6 +640,7 @@ static void test_helper_output(void)
 	const char *tok = "{\"ServerURL\":\"r.io\",\"Username\":\"<token>\","
 			  "\"Secret\":\"t0ken\"}";
 
+	err_clear(&err);
 	CHECK(auth_parse_helper_output(ok, strlen(ok), &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	CHECK_STR(c.password, "s3cret");
@@ -624,33 +648,41 @@ static void test_helper_output(void)
 	CHECK(c.serveraddress == NULL); /* the caller's key, not ServerURL */
 
 	/* replaces what was there */
+	err_clear(&err);
 	CHECK(auth_parse_helper_output(tok, strlen(tok), &c, &err) == 0);
 	CHECK(c.username == NULL && c.password == NULL);
 	CHECK_STR(c.identitytoken, "t0ken");
 	credential_release(&c);
 
 	/* nothing stored */
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("{\"Username\":\"\",\"Secret\":\"\"}",
 				       29, &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("{}", 2, &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 
 	/* only len bytes are looked at */
+	err_clear(&err);
 	CHECK(auth_parse_helper_output(ok, 10, &c, &err) == -1);
 	CHECK(strstr(err.msg, "not a JSON object"));
 	CHECK(!strstr(err.msg, "s3cret"));
 
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("credentials not found in native "
 				       "keychain",
 				       40, &c, &err) == -1);
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("{\"Username\":\"u\"}", 16, &c, &err) ==
 	      -1);
 	CHECK(strstr(err.msg, "without a 'Secret'"));
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("{\"Secret\":\"s3cret\"}", 19, &c,
 				       &err) == -1);
 	CHECK(strstr(err.msg, "without a 'Username'"));
 	CHECK(!strstr(err.msg, "s3cret"));
+	err_clear(&err);
 	CHECK(auth_parse_helper_output("{\"Username\":1,\"Secret\":\"x\"}", 27,
 				       &c, &err) == -1);
 	CHECK(strstr(err.msg, "not a string"));
@@ -756,6 +788,7 @@ static void test_config_file(void)
 
 	/* no config.json at all */
 	reset();
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	CHECK_STR(c.source, "none (anonymous)");
@@ -763,6 +796,7 @@ static void test_config_file(void)
 	credential_release(&c);
 
 	write_config("{\"auths\":{\"localhost:5000\":{\"auth\":\"dTpw\"}}}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	CHECK_STR(c.source, "config.json auths 'localhost:5000'");
@@ -771,21 +805,25 @@ static void test_config_file(void)
 	/* DOCKER_AUTH_CONFIG first, config.json as the fallback */
 	S.docker_auth_config = "{\"auths\":{\"localhost:5000\":"
 			       "{\"auth\":\"eDp5\"}}}";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "x");
 	CHECK_STR(c.source, "DOCKER_AUTH_CONFIG auths 'localhost:5000'");
 	credential_release(&c);
 	S.docker_auth_config = "{\"auths\":{}}";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	credential_release(&c);
 	S.docker_auth_config = "{nope";
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == -1);
 	CHECK(strstr(err.msg, "DOCKER_AUTH_CONFIG is not valid JSON"));
 	S.docker_auth_config = NULL;
 
 	/* broken config.json: named in the error */
 	write_config("{\"auths\":");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == -1);
 	path_in(p, sizeof(p), cfg_dir, "config.json");
 	CHECK(strstr(err.msg, p) && strstr(err.msg, "not valid JSON"));
@@ -794,6 +832,7 @@ static void test_config_file(void)
 	/* an unreadable config.json (a directory) is an error too */
 	write_config(NULL);
 	mkdir(p, 0700);
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == -1);
 	CHECK(strstr(err.msg, "cannot read docker config"));
 	rmdir(p);
@@ -807,11 +846,13 @@ static void test_config_file(void)
 		   "{\"auths\":{\"https://index.docker.io/v1/\":"
 		   "{\"auth\":\"aDpw\"}}}",
 		   0600);
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "h");
 	credential_release(&c);
 	unlink(p);
 	S.home = NULL;
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	credential_release(&c);
@@ -830,6 +871,7 @@ static void test_helpers(void)
 	/* credHelpers for one registry */
 	write_config("{\"credHelpers\":{\"localhost:5000\":\"test\"},"
 		     "\"auths\":{\"localhost:5000\":{\"auth\":\"dTpw\"}}}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "localhost:5000", &c, &err) == 0);
 	CHECK_STR(c.username, "hu");
 	CHECK_STR(c.password, "hs");
@@ -841,6 +883,7 @@ static void test_helpers(void)
 
 	/* credsStore for everything; the Hub key on stdin */
 	write_config("{\"credsStore\":\"test\"}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "docker.io", &c, &err) == 0);
 	CHECK_STR(c.username, "hub");
 	read_stdin_last(got, sizeof(got));
@@ -848,17 +891,20 @@ static void test_helpers(void)
 	credential_release(&c);
 
 	/* identity token */
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "tok.example", &c, &err) == 0);
 	CHECK_STR(c.identitytoken, "tk");
 	CHECK(c.username == NULL);
 	credential_release(&c);
 
 	/* not found: anonymous, or the auths entry when there is one */
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	credential_release(&c);
 	write_config("{\"credsStore\":\"test\",\"auths\":{\"ghcr.io\":"
 		     "{\"auth\":\"dTpw\"}}}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	credential_release(&c);
@@ -867,6 +913,7 @@ static void test_helpers(void)
 	 * asked (as in the CLI), auths is */
 	write_config("{\"credHelpers\":{\"ghcr.io\":\"test\"},"
 		     "\"credsStore\":\"nosuch\"}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK(auth_is_anonymous(&c));
 	credential_release(&c);
@@ -874,6 +921,7 @@ static void test_helpers(void)
 	/* a helper missing from PATH: warn, go on */
 	write_config("{\"credsStore\":\"nosuch\",\"auths\":{\"ghcr.io\":"
 		     "{\"auth\":\"dTpw\"}}}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == 0);
 	CHECK_STR(c.username, "u");
 	credential_release(&c);
@@ -881,6 +929,7 @@ static void test_helpers(void)
 	/* a failing helper that printed its answer anyway: its name, exit
 	 * code and output size, never its output */
 	write_config("{\"credsStore\":\"test\"}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "broken.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "credential helper 'docker-credential-test' "
 			      "(credsStore in '") &&
@@ -889,22 +938,26 @@ static void test_helpers(void)
 	CHECK(!strstr(err.msg, "Br0ken-s3cret"));
 	CHECK(!strstr(err.msg, "\"bu\""));
 	CHECK(c.username == NULL);
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "garbage.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "not a JSON object"));
 
 	/* output over the cap */
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "big.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "more than 64 KiB"));
 
 	/* a helper that hangs */
 	S.helper_timeout = 0.5;
 	t0 = now_seconds();
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "slow.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "did not answer"));
 	CHECK(now_seconds() - t0 < 5);
 
 	/* ... and what it started goes with it: its process group is
 	 * killed */
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "orphan.example", &c, &err) == -1);
 	CHECK(strstr(err.msg, "did not answer"));
 	pid = read_pid("orphan.pid");
@@ -919,6 +972,7 @@ static void test_helpers(void)
 	S.helper_timeout = 5;
 	t0 = now_seconds();
 	err_clear(&err);
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "linger.example", &c, &err) == 0);
 	CHECK_STR(c.username, "lu");
 	CHECK_STR(c.password, "ls");
@@ -931,6 +985,7 @@ static void test_helpers(void)
 
 	/* a helper name that is a path */
 	write_config("{\"credsStore\":\"../../bin/sh\"}");
+	err_clear(&err);
 	CHECK(auth_resolve(&S, "ghcr.io", &c, &err) == -1);
 	CHECK(strstr(err.msg, "invalid credential helper name"));
 

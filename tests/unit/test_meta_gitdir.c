@@ -227,6 +227,7 @@ static void test_corrupt(void)
 
 		fresh();
 		puts_(bads[i].file, bads[i].content);
+		err_clear(&err);
 		CHECK(git_read(at("r"), &gi, &err) == -1);
 		CHECK(err.code == EXIT_USAGE);
 		if (!strstr(err.msg, bads[i].error))
@@ -252,12 +253,14 @@ static void test_refs_odd(void)
 	/* a symbolic ref loop */
 	puts_("r/.git/refs/heads/main", "ref: refs/heads/loop\n");
 	puts_("r/.git/refs/heads/loop", "ref: refs/heads/main\n");
+	err_clear(&err);
 	CHECK(git_read(at("r"), &gi, &err) == -1);
 	CHECK(strstr(err.msg, "chain of more than") != NULL);
 	git_info_release(&gi);
 
 	/* a corrupt loose ref */
 	puts_("r/.git/refs/heads/main", "zzz\n");
+	err_clear(&err);
 	CHECK(git_read(at("r"), &gi, &err) == -1);
 	CHECK(strstr(err.msg, "refs/heads/main' is neither") != NULL);
 	git_info_release(&gi);

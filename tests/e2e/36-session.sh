@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# BuildKit builds with a session (POST /session upgraded to h2c): the
+# context and the Dockerfile through FileSync, build secrets through
+# Secrets, health checks answered throughout. Against the real engine, with
+# Debian's docker 20.10 CLI (DOCKER_BUILDKIT=1) as a peer where useful.
+. "$(dirname "$0")/../lib.sh"
+
+bk() {
+	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false BUILDER=buildkit "$@"
+}
+
+# secret_app DIR ID: a Dockerfile whose RUN step prints the sha256 of the
+# secret ID (never the value); the mount is required, so the build fails
+# when the secret is absent.
+secret_app() {
+	mkdir -p "$1"
+	cat >"$1/Dockerfile" <<EOF
+FROM busybox:latest
+RUN --mount=type=secret,id=$2,required=true echo "secret-sha \$(sha256sum </run/secrets/$2 | cut -c1-64)-$T_UNIQ"
+RUN echo built-$T_UNIQ >/built
+EOF
+}
+
+# assert_secret_nowhere VALUE IMAGE: the value is not in builder's output,
+# its report, the image's history or its layers.
+assert_secret_nowhere() {
+	assert_not_contains "$OUT" "$1"
+	[ ! -e report.json ] || assert_not_contains report.json "$1"
+	docker history --no-trunc "$2" >history
+	assert_not_contains history "$1"
+	docker save "$2" -o image.tar
+	mkdir -p layers && tar -xf image.tar -C layers
+	for l in layers/*/layer.tar; do
+		tar -xOf "$l" 2>/dev/null
+	done >layers.bin
+	! grep -qaF -- "$1" layers.bin || t_fail "the secret is in a layer"
+	! grep -rqaF -- "$1" layers || t_fail "the secret is in the image's config"
+}
+
+t_secret_from_file() {
+	need_builder
+	secret_app app npmrc
+	value="npm-token-$T_UNIQ-$RANDOM"
+	printf '%s' "$value" >npmrc
+	want=$(printf '%s' "$value" | sha256sum | cut -c1-64)
+	bk assert_exit 0 "$BUILDER" --verbose --report report.json \
+		--secret "id=npmrc,src=$T_DIR/npmrc" app
+	assert_contains "$OUT" "POST /session -> 101"
+	assert_contains "$OUT" "secret-sha $want-$T_UNIQ"
+	assert_secret_nowhere "$value" "t$T_UNIQ/app:1"
+	docker run --rm "t$T_UNIQ/app:1" cat /built >built
+	assert_contains built "built-$T_UNIQ"
+}
+
+t_secret_from_env() {
+	need_builder
+	secret_app app tok
+	value="env-token-$T_UNIQ-$RANDOM"
+	want=$(printf '%s' "$value" | sha256sum | cut -c1-64)
+	MY_TOKEN=$value SECRETS="id=tok,env=MY_TOKEN" \
+		bk assert_exit 0 "$BUILDER" --verbose app
+	assert_contains "$OUT" "secret-sha $want-$T_UNIQ"
+	assert_secret_nowhere "$value" "t$T_UNIQ/app:1"
+	# id=ID alone reads the variable ID.
+	tok=$value bk assert_exit 0 "$BUILDER" --secret id=tok --tag 2 app
+	assert_not_contains "$OUT" "$value"
+}
+
+t_secret_missing_source() {
+	need_builder
+	secret_app app npmrc
+	# Exit 2 before any engine call: an unreachable engine is never asked.
+	DOCKER_HOST=unix://$T_DIR/none.sock \
+		bk assert_exit 2 "$BUILDER" --secret "id=npmrc,src=$T_DIR/nope" app
+	assert_contains "$OUT" "'$T_DIR/nope'"
+	assert_not_contains "$OUT" "none.sock"
+	DOCKER_HOST=unix://$T_DIR/none.sock SECRETS="id=x,env=NOT_SET_$T_UNIQ" \
+		bk assert_exit 2 "$BUILDER" app
+	assert_contains "$OUT" "'NOT_SET_$T_UNIQ', which is not set"
+}
+
+t_secret_not_given() {
+	need_builder
+	secret_app app npmrc
+	bk assert_exit 1 "$BUILDER" app
+	assert_contains "$OUT" "secret npmrc not found"
+	assert_contains "$OUT" "--secret id=npmrc,src=PATH"
+	assert_contains "$OUT" "build failed"
+	[ -z "$(docker images -q "t$T_UNIQ/app")" ] || t_fail "image was tagged"
+}
+
+# tree_app DIR: a context with nested directories, an executable, a
+# symlink, an empty directory, a bigger file, and a .dockerignore with an
+# exception.
+tree_app() {
+	mkdir -p "$1/src/deep/er" "$1/empty" "$1/logs"
+	cat >"$1/Dockerfile" <<'EOF'
+FROM busybox:latest
+COPY . /ctx/
+RUN cd /ctx && find . | sort | while read -r f; do stat -c '%n %s %a %F' "$f"; done >/listing
+EOF
+	printf 'hello\n' >"$1/a.txt"
+	printf '#!/bin/sh\necho run\n' >"$1/src/run.sh"
+	chmod 755 "$1/src/run.sh"
+	printf 'deep\n' >"$1/src/deep/er/file"
+	ln -s ../a.txt "$1/src/link"
+	printf 'x\n' >"$1/logs/drop.log"
+	printf 'y\n' >"$1/logs/keep.log"
+	printf 'z\n' >"$1/skip.tmp"
+	head -c 300000 /dev/urandom >"$1/src/big.bin"
+	printf '*.tmp\nlogs\n!logs/keep.log\n' >"$1/.dockerignore"
+}
+
+t_copy_same_as_docker_cli() {
+	need_builder
+	tree_app app
+	bk assert_exit 0 "$BUILDER" --verbose app
+	assert_contains "$OUT" "POST /session -> 101"
+	assert_not_contains "$OUT" "sending the context as a tar"
+	docker run --rm "t$T_UNIQ/app:1" cat /listing >ours
+	docker run --rm "t$T_UNIQ/app:1" md5sum /ctx/src/big.bin >ours.md5
+	DOCKER_BUILDKIT=1 /usr/bin/docker build -q -t "t$T_UNIQ/cli:1" app >/dev/null
+	docker run --rm "t$T_UNIQ/cli:1" cat /listing >theirs
+	docker run --rm "t$T_UNIQ/cli:1" md5sum /ctx/src/big.bin >theirs.md5
+	diff -u theirs ours || t_fail "the context differs from the docker CLI's"
+	diff -u theirs.md5 ours.md5 || t_fail "big.bin differs"
+	assert_contains ours "./logs/keep.log"
+	assert_not_contains ours "drop.log"
+	assert_not_contains ours "skip.tmp"
+	# And the same as builder's own tar path (classic builder).
+	ACCOUNT=t$T_UNIQ IMAGE=app TAG=2 PUSH=false BUILDER=classic \
+		assert_exit 0 "$BUILDER" app
+	docker run --rm "t$T_UNIQ/app:2" cat /listing >tar
+	diff -u tar ours || t_fail "the context differs from the tar path's"
+}
+
+t_rebuild_sends_only_changes() {
+	need_builder
+	tree_app app
+	head -c 2000000 /dev/urandom >app/src/big2.bin
+	BUILDKIT_SHARED_KEY=k$T_UNIQ bk assert_exit 0 "$BUILDER" app
+	first=$(grep -o 'transferring context: [0-9.]*[kMG]*i*B' "$OUT" | tail -1)
+	echo changed >app/a.txt
+	BUILDKIT_SHARED_KEY=k$T_UNIQ bk assert_exit 0 "$BUILDER" --tag 2 app
+	second=$(grep -o 'transferring context: [0-9.]*[kMG]*i*B' "$OUT" | tail -1)
+	echo "first: $first; second: $second"
+	case $first in *MiB) ;; *) t_fail "first transfer '$first' is not MBs" ;; esac
+	case $second in *KiB | *[0-9]B) ;; *) t_fail "second transfer '$second' is not small" ;; esac
+	docker run --rm "t$T_UNIQ/app:2" cat /ctx/a.txt >a
+	assert_contains a changed
+}
+
+t_dockerfile_elsewhere() {
+	need_builder
+	mkdir -p app other
+	printf 'ctx-%s\n' "$T_UNIQ" >app/file
+	printf 'FROM busybox:latest\nCOPY file /file\n' >other/Build.df
+	bk assert_exit 0 "$BUILDER" -f other/Build.df app
+	docker run --rm "t$T_UNIQ/app:1" cat /file >f
+	assert_contains f "ctx-$T_UNIQ"
+}
+
+t_private_base_through_session() {
+	need_builder
+	base=$REGISTRY_ADDR/t$T_UNIQ/sbase:1
+	docker tag busybox:latest "$base"
+	printf '%s' "$REGISTRY_PASS_T" |
+		docker --config "$T_DIR/cli" login -u "$REGISTRY_USER_T" --password-stdin "$REGISTRY_ADDR" >/dev/null
+	docker --config "$T_DIR/cli" push "$base" >/dev/null
+	docker rmi "$base" >/dev/null
+	mkdir app
+	printf 'FROM %s\nRUN echo on-private-base-%s\n' "$base" "$T_UNIQ" >app/Dockerfile
+	# Without credentials the registry refuses the pull.
+	bk assert_exit 1 "$BUILDER" app
+	assert_not_contains "$OUT" "on-private-base-$T_UNIQ"
+	REGISTRY=$REGISTRY_ADDR REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
+		bk assert_exit 0 "$BUILDER" --verbose app
+	assert_contains "$OUT" "the session serves them to BuildKit"
+	assert_contains "$OUT" "session: credentials for '$REGISTRY_ADDR': REGISTRY_USER/REGISTRY_PASSWORD"
+	assert_contains "$OUT" "on-private-base-$T_UNIQ"
+	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
+	# No pre-pull: the engine's image store never had the base image.
+	! docker image inspect "$base" >/dev/null 2>&1 || t_fail "the base image was pre-pulled"
+}
+
+# A fake engine that offers BuildKit but answers /session with a 404.
+t_session_refused() {
+	need_builder
+	secret_app app npmrc
+	printf 'v' >npmrc
+	fake_engine_start <<EOF
+match /_ping
+reply HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nBuilder-Version: 2\r\nContent-Length: 2\r\n\r\nOK
+match GET /version
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 49\r\n\r\n{"Version":"20.10.0","Os":"linux","Arch":"amd64"}
+match POST /session
+reply HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\r\n{"message":"page not found 42"}
+EOF
+	DOCKER_HOST=unix://$FAKE_SOCK bk assert_exit 3 "$BUILDER" --secret "id=npmrc,src=$T_DIR/npmrc" app
+	fake_engine_stop
+	assert_contains "$OUT" "refused POST /session (HTTP 404: page not found 42)"
+	assert_contains "$OUT" "BUILDER=classic"
+	assert_contains "$OUT" "which build secrets and --ssh need"
+	assert_not_contains "$FAKE_LOG" "/build"
+}
+
+t_sigterm_cancels() {
+	need_builder
+	mkdir app
+	printf 'FROM busybox:latest\nRUN echo started-%s && sh -c "sleep 60" sig-%s\n' "$T_UNIQ" "$T_UNIQ" >app/Dockerfile
+	# Not through bk(): $! must be builder's own pid.
+	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false BUILDER=buildkit "$BUILDER" --verbose app >out 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q "[0-9] started-$T_UNIQ" out && break
+		sleep 0.1
+	done
+	grep -q "[0-9] started-$T_UNIQ" out || t_fail "the RUN step did not start"
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	cat out
+	assert_eq "$rc" 143 "exit status"
+	assert_contains out "interrupted by SIGTERM"
+	assert_contains out "POST /build/cancel -> 200"
+	sleep 2
+	! pgrep -f "sig-$T_UNIQ" >/dev/null || t_fail "the RUN step still runs on the engine"
+}
+
+# agent_lister DIR: a static program that asks the agent at SSH_AUTH_SOCK
+# for its identities and prints "agent keys: N" (busybox has no client).
+agent_lister() {
+	cat >agent-list.c <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned char req[5] = { 0, 0, 0, 1, 11 }, r[9];
+	const char *p = getenv("SSH_AUTH_SOCK");
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	size_t got = 0;
+	if (!p) { puts("no SSH_AUTH_SOCK"); return 1; }
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) { perror("connect"); return 1; }
+	if (write(fd, req, 5) != 5) { perror("write"); return 1; }
+	while (got < 9) { ssize_t n = read(fd, r + got, 9 - got); if (n <= 0) { puts("short answer"); return 1; } got += (size_t)n; }
+	if (r[4] != 12) { printf("answer type %d\n", r[4]); return 1; }
+	printf("agent keys: %u\n", (unsigned)r[5] << 24 | r[6] << 16 | r[7] << 8 | r[8]);
+	return 0;
+}
+EOF
+	gcc -static -O1 -o "$1/agent-list" agent-list.c || t_fail "cannot build the agent client"
+}
+
+t_ssh_agent_forwarded() {
+	need_builder
+	command -v ssh-agent >/dev/null || t_skip "no ssh-agent (openssh-client)"
+	mkdir app
+	agent_lister app
+	printf 'FROM busybox:latest\nCOPY agent-list /agent-list\nRUN --mount=type=ssh /agent-list && echo ssh-%s\n' "$T_UNIQ" >app/Dockerfile
+	eval "$(ssh-agent -a "$T_DIR/agent.sock")" >/dev/null
+	trap 'kill "$SSH_AGENT_PID" 2>/dev/null' EXIT
+	ssh-keygen -q -t ed25519 -N '' -f key
+	ssh-add -q key 2>/dev/null
+	bk assert_exit 0 "$BUILDER" --verbose --ssh default app
+	assert_contains "$OUT" "agent keys: 1"
+	assert_contains "$OUT" "ssh agent 'default' forwarded"
+	# An explicit ID=PATH, through SSH.
+	printf 'FROM busybox:latest\nCOPY agent-list /agent-list\nRUN --mount=type=ssh,id=deploy /agent-list && echo ssh2-%s\n' "$T_UNIQ" >app/Dockerfile
+	SSH="deploy=$T_DIR/agent.sock" SSH_AUTH_SOCK='' bk assert_exit 0 "$BUILDER" --tag 2 app
+	assert_contains "$OUT" "agent keys: 1"
+	kill "$SSH_AGENT_PID"
+	# A missing socket: exit 2 before the engine.
+	DOCKER_HOST=unix://$T_DIR/none.sock bk assert_exit 2 "$BUILDER" --ssh "x=$T_DIR/agent.sock" app
+	assert_contains "$OUT" "is not an ssh agent socket"
+	SSH_AUTH_SOCK='' bk assert_exit 2 "$BUILDER" --ssh default app
+	assert_contains "$OUT" "SSH_AUTH_SOCK, which is not set"
+}
+
+# The session over tcp+TLS: a second engine (scripts/tls-engine.sh), up
+# for this test only.
+t_session_over_tls() {
+	need_builder
+	command -v openssl >/dev/null || t_skip "no openssl"
+	state=$(mktemp -d /tmp/tls-engine.XXXXXX)
+	trap 'bash "$REPO_ROOT/scripts/tls-engine.sh" down "$state" >/dev/null 2>&1' EXIT
+	bash "$REPO_ROOT/scripts/tls-engine.sh" up "$state" >tls-up.log 2>&1 ||
+		t_fail "scripts/tls-engine.sh up failed: $(tail -5 tls-up.log)"
+	# shellcheck source=/dev/null
+	. "$state/env"
+	tree_app app
+	head -c 3000000 /dev/urandom >app/src/big2.bin
+	printf 'RUN --mount=type=secret,id=tok,required=true echo "tls-secret $(cat /run/secrets/tok | wc -c)"\n' >>app/Dockerfile
+	tok=tls-token-$T_UNIQ DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 \
+		DOCKER_CERT_PATH="$TLS_ENGINE_CERTS" \
+		bk assert_exit 0 "$BUILDER" --verbose --secret id=tok app
+	assert_contains "$OUT" "engine: $TLS_ENGINE_HOST"
+	assert_contains "$OUT" "POST /session -> 101"
+	tok=tls-token-$T_UNIQ
+	assert_contains "$OUT" "tls-secret ${#tok}"
+	assert_not_contains "$OUT" "tls-token-$T_UNIQ"
+	DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TLS_ENGINE_CERTS" \
+		docker run --rm "t$T_UNIQ/app:1" md5sum /ctx/src/big2.bin >theirs
+	md5sum app/src/big2.bin | sed 's# .*##' >ours
+	assert_contains theirs "$(cat ours)"
+}
+
+run_test "a secret from a file reaches RUN --mount=type=secret, and nothing else" t_secret_from_file
+run_test "a secret from a variable, and id=ID alone" t_secret_from_env
+run_test "a missing secret file or variable exits 2 before the engine" t_secret_missing_source
+run_test "a secret the Dockerfile needs but the run lacks fails the build" t_secret_not_given
+run_test "COPY . through the session equals the docker CLI's and the tar path's" t_copy_same_as_docker_cli
+run_test "a rebuild with the same shared key sends only what changed" t_rebuild_sends_only_changes
+run_test "a Dockerfile outside the context" t_dockerfile_elsewhere
+run_test "a private base image: credentials through the session, no pre-pull" t_private_base_through_session
+run_test "/session refused with a secret to serve: a clear error" t_session_refused
+run_test "SIGTERM mid-build exits 143 and the build stops on the engine" t_sigterm_cancels
+run_test "RUN --mount=type=ssh reaches a forwarded ssh-agent" t_ssh_agent_forwarded
+run_test "the session over tcp+TLS: context and secret" t_session_over_tls
+t_summary

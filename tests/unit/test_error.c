@@ -1,0 +1,49 @@
+/*
+ * The error idiom: the first failure sticks, an interruption replaces an
+ * ordinary failure, err_wrap adds context, err_clear forgets.
+ */
+#include <string.h>
+
+#include "util/error.h"
+#include "unit.h"
+
+static void test_first_error_sticks(void)
+{
+	struct error err = ERROR_INIT;
+
+	CHECK(err_set(&err, EXIT_ENGINE, "lost the connection") == -1);
+	CHECK(err_set(&err, EXIT_BUILD, "a tar record larger than %u", 4u) ==
+	      -1);
+	CHECK(err.code == EXIT_ENGINE);
+	CHECK_STR(err.msg, "lost the connection");
+	err_wrap(&err, "build failed");
+	CHECK_STR(err.msg, "build failed: lost the connection");
+	CHECK(err.code == EXIT_ENGINE);
+	err_clear(&err);
+	CHECK(err.code == 0);
+	err_set(&err, EXIT_BUILD, "second");
+	CHECK(err.code == EXIT_BUILD);
+	CHECK_STR(err.msg, "second");
+}
+
+static void test_interruption_wins(void)
+{
+	struct error err = ERROR_INIT;
+
+	err_set(&err, EXIT_PUSH, "push failed");
+	err_set(&err, EXIT_SIGINT, "interrupted by SIGINT");
+	CHECK(err.code == EXIT_SIGINT);
+	CHECK_STR(err.msg, "interrupted by SIGINT");
+	/* ...and is itself the first failure from then on. */
+	err_set(&err, EXIT_SIGTERM, "interrupted by SIGTERM");
+	err_set(&err, EXIT_ENGINE, "cleanup failed");
+	CHECK(err.code == EXIT_SIGINT);
+	CHECK_STR(err.msg, "interrupted by SIGINT");
+}
+
+int main(void)
+{
+	RUN(test_first_error_sticks);
+	RUN(test_interruption_wins);
+	return unit_summary();
+}
