@@ -12,10 +12,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
 #include "context/extract.h"
+#include "engine/json.h"
 #include "pipeline/results.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/signals.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -127,9 +131,32 @@ static void read_junit(struct results *r, const char *dir,
 	buf_release(&p);
 }
 
-int results_collect(struct engine *eng, const char *id, const char *workdir,
+/* The container's working directory, for a relative PATH; "/" when the
+ * image sets none or the engine cannot say. */
+static char *container_workdir(struct engine *eng, const char *id)
+{
+	struct error err = ERROR_INIT;
+	struct buf path = BUF_INIT;
+	cJSON *c = NULL;
+	const cJSON *wd;
+	char *ret;
+
+	buf_addf(&path, "/containers/%s/json", id);
+	engine_json(eng, "GET", path.data, NULL, &c, NULL, &err);
+	wd = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(c, "Config"), "WorkingDir");
+	ret = xstrdup(cJSON_IsString(wd) && wd->valuestring[0] == '/'
+			      ? wd->valuestring
+			      : "/");
+	cJSON_Delete(c);
+	buf_release(&path);
+	return ret;
+}
+
+int results_collect(struct engine *eng, const char *id,
 		    const struct results_spec *spec, struct results *r)
 {
+	char *workdir = NULL;
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct extract_result res = { 0 };
 	struct extract_job *job = NULL;
@@ -138,13 +165,14 @@ int results_collect(struct engine *eng, const char *id, const char *workdir,
 	struct buf path = BUF_INIT, full = BUF_INIT;
 	int rc;
 
-	if (spec->path[0] == '/' || !workdir || !*workdir)
-		buf_addf(&full, "%s%s", spec->path[0] == '/' ? "" : "/",
-			 spec->path);
-	else
+	if (spec->path[0] == '/') {
+		buf_addstr(&full, spec->path);
+	} else {
+		workdir = container_workdir(eng, id);
 		buf_addf(&full, "%s%s%s", workdir,
 			 workdir[strlen(workdir) - 1] == '/' ? "" : "/",
 			 spec->path);
+	}
 	buf_addf(&path, "/containers/%s/archive?path=", id);
 	buf_add_urlencoded(&path, full.data);
 
@@ -162,8 +190,8 @@ int results_collect(struct engine *eng, const char *id, const char *workdir,
 		if (req.status == 404) {
 			warn(r,
 			     "no test results at '%s' in the test "
-			     "container: nothing copied",
-			     full.data);
+			     "container: nothing copied (%s)",
+			     full.data, err.msg);
 		} else if (rc < 0 && !res.stopped[0]) {
 			warn(r, "cannot copy the test results '%s': %s",
 			     full.data, err.msg);
@@ -194,7 +222,63 @@ out:
 	extract_result_release(&res);
 	buf_release(&path);
 	buf_release(&full);
+	free(workdir);
 	return 0;
+}
+
+void results_collect_all(struct engine *eng, const char *id,
+			 const struct strlist *specs, struct results *r)
+{
+	for (size_t i = 0; i < specs->n && !signals_pending(); i++) {
+		struct results_spec spec;
+		struct error err = ERROR_INIT;
+
+		if (results_spec_parse(&spec, specs->v[i], "TEST_RESULTS",
+				       &err) < 0) {
+			warn(r, "%s", err.msg);
+			continue;
+		}
+		results_collect(eng, id, &spec, r);
+		results_spec_release(&spec);
+	}
+	results_log(r);
+}
+
+cJSON *results_to_json(const struct results *r)
+{
+	const struct junit *j = &r->junit;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *failing = NULL, *warnings;
+
+	cJSON_AddNumberToObject(o, "paths_copied", (double)r->paths_copied);
+	cJSON_AddNumberToObject(o, "files_copied", (double)r->files);
+	cJSON_AddNumberToObject(o, "bytes_copied", (double)r->bytes);
+	cJSON_AddNumberToObject(o, "refused", (double)r->refused);
+	cJSON_AddNumberToObject(o, "junit_files", (double)j->files);
+	if (j->files) {
+		cJSON_AddNumberToObject(o, "tests", (double)j->tests);
+		cJSON_AddNumberToObject(o, "failures", (double)j->failures);
+		cJSON_AddNumberToObject(o, "errors", (double)j->errors);
+		cJSON_AddNumberToObject(o, "skipped", (double)j->skipped);
+		cJSON_AddNumberToObject(o, "time", j->time);
+		failing = cJSON_AddArrayToObject(o, "failing");
+		for (size_t i = 0; i < j->ncases; i++) {
+			cJSON *c = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(c, "name", j->cases[i].name);
+			cJSON_AddStringToObject(c, "kind", j->cases[i].kind);
+			cJSON_AddStringToObject(c, "message",
+						j->cases[i].message);
+			cJSON_AddItemToArray(failing, c);
+		}
+		cJSON_AddNumberToObject(o, "failing_not_listed",
+					(double)j->more_cases);
+	}
+	warnings = cJSON_AddArrayToObject(o, "warnings");
+	for (size_t i = 0; i < r->warnings.n; i++)
+		cJSON_AddItemToArray(warnings,
+				     cJSON_CreateString(r->warnings.v[i]));
+	return o;
 }
 
 void results_log(const struct results *r)

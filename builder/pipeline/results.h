@@ -48,12 +48,22 @@ void results_release(struct results *r);
 
 /*
  * Copies spec->path out of container id into spec->local_dir and adds
- * the JUnit files found there to r. workdir (may be NULL) is where a
- * relative PATH starts, the container's working directory. Logs what it
+ * the JUnit files found there to r. A relative PATH starts at the
+ * container's working directory (asked of the engine). Logs what it
  * copied, refused and read. Returns 0; the failures are in r->warnings.
  */
-int results_collect(struct engine *eng, const char *id, const char *workdir,
+int results_collect(struct engine *eng, const char *id,
 		    const struct results_spec *spec, struct results *r);
+
+/* The same for each "PATH[:LOCAL_DIR]" of specs (TEST_RESULTS, already
+ * checked by results_spec_parse()), then results_log(). Nothing after a
+ * signal: the run is being cut short. */
+void results_collect_all(struct engine *eng, const char *id,
+			 const struct strlist *specs, struct results *r);
+
+/* The report's "test_results" object: totals, failing cases, what was
+ * copied and the warnings. Owned by the caller. */
+struct cJSON *results_to_json(const struct results *r);
 
 /* Logs the totals and the failing cases ("tests: 12 tests, 1 failure,
  * ..."); nothing when no JUnit file was read. */

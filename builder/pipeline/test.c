@@ -36,6 +36,7 @@
 #include "engine/json.h"
 #include "util/log.h"
 #include "pipeline/pull.h"
+#include "pipeline/results.h"
 #include "pipeline/test.h"
 #include "util/signals.h"
 #include "util/xmalloc.h"
@@ -811,10 +812,12 @@ int test_stage_run(struct engine *eng, const struct config *cfg,
 		   const char *image_id, struct test_result *res,
 		   struct error *err)
 {
+	struct results *results = res->results;
 	struct stage st;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
+	res->results = results;
 	res->exit_code = -1;
 	if (!cfg->test_cmd) {
 		log_info("TEST_CMD is not set: no tests to run");
@@ -829,6 +832,10 @@ int test_stage_run(struct engine *eng, const struct config *cfg,
 		goto out;
 	ret = 0;
 out:
+	/* Before the teardown: the results live in the test container. */
+	if (res->ran && st.test_id && results && cfg->test_results.n)
+		results_collect_all(eng, st.test_id, &cfg->test_results,
+				    results);
 	teardown(&st);
 	stage_release(&st);
 	return ret;

@@ -15,12 +15,16 @@
 
 struct config;
 struct engine;
+struct results;
 
 struct test_result {
 	int ran; /* the test container was started */
 	long exit_code; /* its exit code, when it ran to the end */
 	int timed_out; /* TEST_TIMEOUT passed; the container was killed */
 	double seconds; /* from start to exit */
+	/* Set by the caller (kept by test_stage_run()): where TEST_RESULTS
+	 * are added, or NULL. */
+	struct results *results;
 };
 
 /*
@@ -46,6 +50,10 @@ struct test_result {
  * for TEST_CMD, a service image without CMD); engine errors keep
  * EXIT_ENGINE, signals 130 or 143. When the tests fail, the last 50 lines
  * of each service's log are printed to stderr, after the tests' output.
+ *
+ * Once the test container has run, passed or failed (timed out too), each
+ * of cfg->test_results is copied out of it into res->results (see
+ * results.h), before the container is removed.
  *
  * Every container and the network are registered with cleanup.h the moment
  * they exist, and removed (and forgotten) before returning, whatever the

@@ -111,9 +111,10 @@ t_hostile_results() {
 		[ ! -e "res/$f" ] && [ ! -L "res/$f" ] || t_fail "'$f' was written"
 	done
 	# Nothing new outside res/ but what the run itself writes.
+	# (out, log, stdout, stderr: the harness's own files.)
 	left=$(find "$T_DIR" -newer before -not -path "$T_DIR/res*" \
-		-not -path "$T_DIR/home*" -not -name 'stdout' -not -name 'stderr' \
-		-not -name '*.log' -not -path "$T_DIR" -not -path "$T_DIR/app*" | head)
+		-not -path "$T_DIR/home*" -not -path "$T_DIR" -not -path "$T_DIR/app*" \
+		-not -name out -not -name log -not -name stdout -not -name stderr | head)
 	[ -z "$left" ] || t_fail "written outside res/: $left"
 }
 
