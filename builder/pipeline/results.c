@@ -287,10 +287,12 @@ void results_log(const struct results *r)
 
 	if (!j->files)
 		return;
-	log_info("tests: %lld tests, %lld failures, %lld errors, %lld "
+	log_info("tests: %lld test%s, %lld failure%s, %lld error%s, %lld "
 		 "skipped in %.1fs (%zu JUnit file%s)",
-		 j->tests, j->failures, j->errors, j->skipped, j->time,
-		 j->files, j->files == 1 ? "" : "s");
+		 j->tests, j->tests == 1 ? "" : "s", j->failures,
+		 j->failures == 1 ? "" : "s", j->errors,
+		 j->errors == 1 ? "" : "s", j->skipped, j->time, j->files,
+		 j->files == 1 ? "" : "s");
 	for (size_t i = 0; i < j->ncases; i++)
 		log_info("tests: %s %s%s%s", j->cases[i].kind, j->cases[i].name,
 			 j->cases[i].message[0] ? ": " : "",

@@ -50,7 +50,7 @@ t_junit_and_coverage() {
 		GITHUB_STEP_SUMMARY=gh-summary.md
 	[ -f res/junit.xml ] || t_fail "junit.xml was not copied out"
 	assert_contains res/cov/coverage.txt "lines: 81.5%"
-	assert_contains "$STDERR" "tests: 4 tests, 1 failures, 1 errors, 1 skipped in 2.0s (1 JUnit file)"
+	assert_contains "$STDERR" "tests: 4 tests, 1 failure, 1 error, 1 skipped in 2.0s (1 JUnit file)"
 	assert_contains "$STDERR" "tests: failure app.Math.divides: expected 2 but was 3"
 	assert_contains "$STDERR" "tests: error app.Db.connects: ConnectionRefused: db:5432"
 	assert_eq "$(jq -r .test_results.tests report.json)" 4
