@@ -97,6 +97,10 @@ static void warn(struct results *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vaddf(&line, fmt, ap);
 	va_end(ap);
+	/* Names from the test container: no terminal control sequences. */
+	for (size_t i = 0; i < line.len; i++)
+		if ((unsigned char)line.data[i] < 0x20 || line.data[i] == 0x7f)
+			line.data[i] = '?';
 	log_warn("%s", line.data ? line.data : "");
 	if (r->warnings.n < 100)
 		strlist_push(&r->warnings, line.data ? line.data : "");

@@ -90,6 +90,7 @@ t_hostile_results() {
 	touch before
 	pipeline 0 app TEST_RESULTS=/out:res TEST_CMD='set -e; mkdir -p /out/sub
 		echo fine >/out/a-fine.txt
+		echo "<testsuite>" >"/out/$(printf "\033")[31mred.xml"
 		ln -s / /out/b-root
 		ln -s ../../etc /out/c-etc
 		ln -s /etc/passwd /out/d-abs
@@ -106,6 +107,10 @@ t_hostile_results() {
 	assert_contains "$STDERR" "refused 'out/f-null: a character device'"
 	assert_contains "$STDERR" "the results exceed 1073741824 bytes ('out/z-big' alone has 2147483648)"
 	assert_contains res/sub/hard fine
+	# A malformed report whose name holds an escape sequence: named,
+	# with the escape made harmless.
+	assert_contains "$STDERR" "JUnit report not read: 'res/?[31mred.xml' line 2"
+	! grep -q "$(printf '\033')" "$STDERR" || t_fail "an escape sequence reached the log"
 	[ ! -e res/z-big ] || t_fail "the 2 GB file was written"
 	for f in b-root c-etc d-abs e-fifo f-null; do
 		[ ! -e "res/$f" ] && [ ! -L "res/$f" ] || t_fail "'$f' was written"
