@@ -293,7 +293,7 @@ static int do_entry(struct extractor *x, struct archive *a,
 	char *name = NULL, *tname = NULL;
 	char *comp[DEPTH_MAX], *tcomp[DEPTH_MAX];
 	const char *why = NULL;
-	size_t n, tn;
+	size_t n, tn = 0;
 	int dirfd = -1, tdirfd = -1, ret = -1;
 	long long size = archive_entry_size(e);
 
