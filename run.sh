@@ -7,10 +7,10 @@
 # so CONTEXT, DOCKERFILE, REPORT, SUMMARY, SAVE and TEST_RESULTS' LOCAL_DIR
 # are paths relative to it; GITHUB_STEP_SUMMARY and GITHUB_OUTPUT are
 # mounted where they are. The engine is the one DOCKER_HOST names
-# (default: the local socket), ~/.docker (or
-# DOCKER_CONFIG) is mounted read-only for push credentials, and every
-# builder and CI variable that is set is passed by name, so no value,
-# secret or not, appears on a command line. builder's exit code is ours.
+# (default: the local socket), ~/.docker (or DOCKER_CONFIG) is mounted
+# read-only for push credentials, and every builder and CI variable that
+# is set is passed by name, so no value, secret or not, appears on a
+# command line. builder's exit code is ours.
 #
 # BUILDER_IMAGE picks the image (default: builder:latest). POSIX sh, so it
 # runs in job images without bash (docker:cli, Alpine).
@@ -95,18 +95,35 @@ if [ -n "${REGISTRY_PASSWORD_FILE:-}" ]; then
 		-e REGISTRY_PASSWORD_FILE=/run/secrets/registry_password
 fi
 
+# GitHub's event file (the pull request's head, the default branch) lives
+# outside the mounted directory.
+if [ -n "${GITHUB_EVENT_PATH:-}" ] && [ -f "$GITHUB_EVENT_PATH" ]; then
+	set -- "$@" -v "$GITHUB_EVENT_PATH:/run/github-event.json:ro" \
+		-e GITHUB_EVENT_PATH=/run/github-event.json
+fi
+
 # builder's own variables, then the CI systems' (tag and source labels).
 for name in ACCOUNT IMAGE TAG REGISTRY EXTRA_TAGS CONTEXT DOCKERFILE \
-	BUILD_ARGS TARGET LABELS CACHE_FROM PULL NO_CACHE BUILDER \
+	BUILD_ARGS TARGET LABELS CACHE_FROM PULL NO_CACHE BUILDER PLATFORM \
 	TEST_CMD TEST_ENV TEST_SERVICES TEST_TIMEOUT TEST_RESULTS \
 	PUSH PUSH_RETRIES REPORT SUMMARY SAVE DOCKER_API_VERSION \
+	INSECURE_REGISTRIES \
 	REGISTRY_USER REGISTRY_PASSWORD DOCKER_USER DOCKER_PASS \
 	DOCKERHUB_USER DOCKERHUB_USERNAME DOCKERHUB_PASS DOCKER_AUTH_CONFIG \
 	CI CIRCLE_BUILD_NUM CIRCLE_SHA1 CIRCLE_REPOSITORY_URL \
 	bamboo_buildNumber bamboo_planRepository_revision \
 	bamboo_planRepository_repositoryUrl \
 	GITHUB_RUN_NUMBER GITHUB_SHA GITHUB_SERVER_URL GITHUB_REPOSITORY \
-	CI_PIPELINE_IID CI_COMMIT_SHA CI_PROJECT_URL; do
+	CI_PIPELINE_IID CI_COMMIT_SHA CI_PROJECT_URL \
+	TAGS BRANCH GIT_TAG COMMIT_SHA PR_NUMBER DEFAULT_BRANCH BUILD_NUMBER \
+	SOURCE_DATE_EPOCH GITHUB_ACTIONS GITHUB_REF GITHUB_REF_NAME \
+	GITHUB_REF_TYPE GITHUB_HEAD_REF GITLAB_CI CI_COMMIT_TAG \
+	CI_COMMIT_BRANCH CI_MERGE_REQUEST_IID \
+	CI_MERGE_REQUEST_SOURCE_BRANCH_NAME CI_MERGE_REQUEST_SOURCE_BRANCH_SHA \
+	CI_DEFAULT_BRANCH CI_PROJECT_NAME CIRCLECI CIRCLE_TAG CIRCLE_BRANCH \
+	CIRCLE_PR_NUMBER CIRCLE_PROJECT_REPONAME bamboo_buildKey \
+	bamboo_planRepository_branchName bamboo_repository_pr_key \
+	bamboo_repository_pr_sourceBranch SOURCE_BRANCH SOURCE_COMMIT; do
 	# Only the name: docker reads the value from our environment.
 	eval "isset=\${$name+x}"
 	[ -z "$isset" ] || set -- "$@" -e "$name"
