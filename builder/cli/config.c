@@ -647,7 +647,7 @@ static int valid_service_name(const char *s, size_t n)
 static int check_out_file(const char *variable, const char *path,
 			  struct error *err)
 {
-	struct buf dir = BUF_INIT;
+	struct buf dir = BUF_INIT(BUF_PATH_MAX);
 	const char *slash = strrchr(path, '/');
 	struct stat st;
 	int ret = -1;
@@ -738,7 +738,7 @@ static int check_services(const struct strlist *l, struct error *err)
 static int resolve_build_args(struct strlist *l, struct error *err)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		struct buf b = BUF_INIT;
+		struct buf b = BUF_INIT(BUF_TEXT_MAX);
 		const char *v;
 
 		if (strchr(l->v[i], '='))
@@ -765,7 +765,7 @@ static int resolve_build_args(struct strlist *l, struct error *err)
  * socket must exist. */
 static int check_ssh(struct config *cfg, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	int ret = 0;
 
 	for (size_t i = 0; i < cfg->ssh.n && !ret; i++) {
@@ -899,7 +899,7 @@ static int meta_resolve(struct config *cfg, struct error *err)
 {
 	struct meta_tagset made = META_TAGSET_INIT;
 	struct strlist extra = STRLIST_INIT;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_PATH_MAX);
 	const char *src = cfg->tag_source ? cfg->tag_source : "default";
 	int explicit_tag = !strcmp(src, "TAG") || !strcmp(src, "--tag");
 	size_t first = 0;
@@ -961,7 +961,7 @@ out:
 
 int config_validate(struct config *cfg, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	if (cfg->command == CMD_HELP || cfg->command == CMD_VERSION)
 		return 0;

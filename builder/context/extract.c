@@ -51,12 +51,11 @@ void extract_result_release(struct extract_result *res)
 
 static void refuse(struct extractor *x, const char *name, const char *why)
 {
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT(2 * NAME_MAX_LEN);
 
 	x->res->refused_count++;
 	if (x->res->refused.n >= EXTRACT_REFUSED_MAX)
 		return;
-	buf_init(&line, 2 * NAME_MAX_LEN);
 	/* Names come from the container: keep them on one printable line. */
 	for (const char *p = name; *p && line.len < 300; p++)
 		buf_addch(&line, (*p < 0x20 || *p == 0x7f) ? '?' : *p);
@@ -433,7 +432,7 @@ static int do_entry(struct extractor *x, struct archive *a,
 				 err);
 		if (!ret && x->res->files > before &&
 		    x->res->written.n < EXTRACT_WRITTEN_MAX) {
-			struct buf rel = BUF_INIT;
+			struct buf rel = BUF_INIT(BUF_PATH_MAX);
 
 			for (size_t i = 0; i < n; i++)
 				buf_addf(&rel, "%s%s", i ? "/" : "", comp[i]);
@@ -473,7 +472,7 @@ static la_ssize_t read_cb(struct archive *a, void *ctx, const void **buf)
 /* mkdir -p */
 static int make_dirs(const char *dir, struct error *err)
 {
-	struct buf p = BUF_INIT;
+	struct buf p = BUF_INIT(BUF_PATH_MAX);
 	struct stat st;
 	int ret = -1;
 

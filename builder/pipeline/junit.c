@@ -238,7 +238,7 @@ static void keep_case(struct junit_reader *r)
 {
 	struct junit *j = r->j;
 	struct junit_case *c;
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT(BUF_PATH_MAX);
 
 	if (j->ncases == JUNIT_CASES_MAX) {
 		j->more_cases++;

@@ -21,7 +21,7 @@
  * been checked to need no JSON escaping. */
 static char *label_filter(const char *id)
 {
-	struct buf json = BUF_INIT, q = BUF_INIT;
+	struct buf json = BUF_INIT(BUF_TEXT_MAX), q = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_addf(&json, "{\"label\":[\"%s%s%s\"]}", CLEANUP_LABEL,
 		 id ? "=" : "", id ? id : "");
@@ -88,7 +88,7 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 	long long now = (long long)time(NULL);
 	int kept = 0;
 
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *list = NULL;
 	const cJSON *item;
 	int ret = -1;

@@ -71,7 +71,7 @@ static void write_or_warn(const char *variable, const char *path,
 void outputs_write(const struct config *cfg, const struct report *rep)
 {
 	struct summary s;
-	struct buf md = BUF_INIT, out = BUF_INIT;
+	struct buf md = BUF_INIT(BUF_TEXT_MAX), out = BUF_INIT(BUF_TEXT_MAX);
 	struct error err = ERROR_INIT;
 	char delim[64];
 	char *metadata = NULL;

@@ -67,7 +67,7 @@ static int resolve_credentials(const struct config *cfg,
 static void image_size(struct engine *eng, struct report *rep)
 {
 	struct error ignored = ERROR_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *img = NULL;
 	const cJSON *size;
 
@@ -129,7 +129,7 @@ static int save_stage(struct engine *eng, const struct config *cfg,
 		      struct error *err)
 {
 	struct strlist names = STRLIST_INIT;
-	struct buf ref = BUF_INIT;
+	struct buf ref = BUF_INIT(BUF_PATH_MAX);
 	unsigned long long bytes = 0;
 	double t0 = now_seconds();
 	int ret;
@@ -161,16 +161,18 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	struct test_result tested;
 	struct push_result pushed = PUSH_RESULT_INIT;
 	struct strlist tags = STRLIST_INIT;
+	struct run run;
 	double t0;
 	int ret = -1;
 
 	memset(&tested, 0, sizeof(tested));
+	run_init(&run, rep);
 	rep->image = xstrdup(cfg->image_ref);
 	log_info("builder %s: %s (tag from %s)", BUILDER_VERSION,
 		 cfg->image_ref, cfg->tag_source);
 	/* Names the run before anything can be left on the engine. */
 	log_info("run %s: what it creates on the engine is labelled %s=%s",
-		 cleanup_run_id(), CLEANUP_LABEL, cleanup_run_id());
+		 run.id, CLEANUP_LABEL, run.id);
 	if (connect_engine(&eng, cfg, rep, err) < 0 ||
 	    resolve_credentials(cfg, &cred, err) < 0)
 		goto out;
@@ -180,19 +182,26 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	t0 = now_seconds();
 	log_stage("build", "%s from '%s'", cfg->image_ref, cfg->context);
 	if (stage_end(rep, STAGE_BUILD,
-		      build_image(eng, cfg, &cred, &built, err), t0, err) < 0)
+		      build_image(eng, &run, cfg, &cred, &built, err), t0,
+		      err) < 0)
 		goto out;
 	snprintf(rep->image_id, sizeof(rep->image_id), "%s", built.image_id);
 
 	if (!cfg->test_cmd) {
 		stage_skip(rep, STAGE_TEST, "TEST_CMD is not set");
 	} else {
+		const struct test_options topt = {
+			cfg->test_cmd,	    &cfg->test_env, &cfg->services,
+			cfg->test_timeout, &cfg->auth,	   &cfg->test_results
+		};
+
 		t0 = now_seconds();
 		log_stage("test", "TEST_CMD in a container of %.19s",
 			  built.image_id);
 		rep->results_wanted = cfg->test_results.n > 0;
 		tested.results = &rep->results;
-		ret = test_stage_run(eng, cfg, built.image_id, &tested, err);
+		ret = test_stage_run(eng, &run, &topt, built.image_id, &tested,
+				     err);
 		rep->tests_ran = tested.ran;
 		rep->test_exit_code = tested.exit_code;
 		if (stage_end(rep, STAGE_TEST, ret, t0, err) < 0)
@@ -237,13 +246,14 @@ out:
 	if (eng) {
 		if (rep->image_id[0])
 			image_size(eng, rep);
-		cleanup_run(eng);
+		cleanup_run(&run, eng);
 	}
 	if (ret == 0 && pushed.digest[0])
 		printf("%s@%s\n", cfg->image_ref, pushed.digest);
 	push_result_release(&pushed);
 	strlist_clear(&tags);
 	credential_release(&cred);
+	run_release(&run);
 	engine_close(eng);
 	return ret;
 }

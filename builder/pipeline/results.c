@@ -90,10 +90,9 @@ static void warn(struct results *r, const char *fmt, ...)
 
 static void warn(struct results *r, const char *fmt, ...)
 {
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT(8192);
 	va_list ap;
 
-	buf_init(&line, 8192);
 	va_start(ap, fmt);
 	buf_vaddf(&line, fmt, ap);
 	va_end(ap);
@@ -121,7 +120,7 @@ static void read_junit(struct results *r, const char *dir,
 		       const struct strlist *written)
 {
 	struct error err = ERROR_INIT;
-	struct buf p = BUF_INIT;
+	struct buf p = BUF_INIT(BUF_PATH_MAX);
 
 	for (size_t i = 0; i < written->n; i++) {
 		if (!has_xml_suffix(written->v[i]))
@@ -140,7 +139,7 @@ static void read_junit(struct results *r, const char *dir,
 static char *container_workdir(struct engine *eng, const char *id)
 {
 	struct error err = ERROR_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *c = NULL;
 	const cJSON *wd;
 	char *ret;
@@ -166,7 +165,7 @@ int results_collect(struct engine *eng, const char *id,
 	struct extract_job *job = NULL;
 	struct error err = ERROR_INIT, xerr = ERROR_INIT;
 	struct extract_options opt = { .strip_top_dir = 1 };
-	struct buf path = BUF_INIT, full = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX), full = BUF_INIT(BUF_PATH_MAX);
 	int rc;
 
 	if (spec->path[0] == '/') {

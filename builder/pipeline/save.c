@@ -45,7 +45,7 @@ int save_image(struct engine *eng, const struct strlist *names,
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct sink s = { -1, path, 0 };
-	struct buf url = BUF_INIT, tmp = BUF_INIT;
+	struct buf url = BUF_INIT(BUF_PATH_MAX), tmp = BUF_INIT(BUF_PATH_MAX);
 	struct stat st;
 	int direct, ret = -1;
 

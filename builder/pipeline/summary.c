@@ -167,7 +167,7 @@ static int add_output(struct buf *out, const char *name, const char *value,
 int summary_github_output(const struct summary *s, const char *metadata,
 			  const char *delim, struct buf *out, struct error *err)
 {
-	struct buf tags = BUF_INIT;
+	struct buf tags = BUF_INIT(BUF_TEXT_MAX);
 	int ret = -1;
 
 	if (!delim || !*delim || strchr(delim, '\n'))
@@ -190,7 +190,7 @@ void summary_delimiter(char *out, size_t size)
 {
 	unsigned char r[16];
 	size_t got = 0;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_PATH_MAX);
 
 	while (got < sizeof(r)) {
 		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);

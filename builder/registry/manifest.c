@@ -5,6 +5,7 @@
  * numbers in range (cJSON keeps numbers as doubles), strings as strings.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,7 @@ static int read_descriptor(const cJSON *obj, struct descriptor *d,
 	size = cJSON_GetObjectItemCaseSensitive(obj, "size");
 	if (!cJSON_IsNumber(size) || !isfinite(size->valuedouble) ||
 	    size->valuedouble < 0 || size->valuedouble > SIZE_MAX_JSON ||
-	    size->valuedouble != floor(size->valuedouble))
+	    size->valuedouble != (double)(int64_t)size->valuedouble)
 		return err_set(err, EXIT_PUSH,
 			       "%s has no valid size (a whole number of bytes)",
 			       where);
@@ -159,7 +160,7 @@ int manifest_parse(struct manifest *out, const char *body, size_t len,
 	cJSON *root = NULL;
 	const cJSON *list, *it;
 	const char *mt = NULL;
-	struct buf ct = BUF_INIT;
+	struct buf ct = BUF_INIT(BUF_TEXT_MAX);
 	char where[64];
 	size_t i = 0;
 	int ret = -1;
@@ -275,7 +276,7 @@ out:
 
 char *platform_string(const struct platform *p)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	if (!p->os || !p->architecture)
 		return xstrdup("unknown");

@@ -206,7 +206,7 @@ static int refused_has(const struct extract_result *res, const char *line)
 
 static void test_plain(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 
@@ -247,7 +247,7 @@ static void test_plain(void)
  * and named, the harmless ones around them extracted. */
 static void hostile(int push, size_t step)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 	char abs_name[400], line[500];
@@ -333,7 +333,7 @@ static void test_hostile_push(void)
  * hard link to an outside file sitting in the destination. */
 static void test_existing_links(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 	char p[600], q[600];
@@ -371,7 +371,7 @@ static void test_existing_links(void)
 
 static void test_byte_cap(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 	struct extract_options lim = { .max_bytes = 10 };
@@ -395,7 +395,7 @@ static void test_byte_cap(void)
  * transfer is cut) and the verdict is still a success. */
 static void test_byte_cap_push(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 	struct extract_options lim = { .max_bytes = 1000 };
@@ -418,7 +418,7 @@ static void test_byte_cap_push(void)
 
 static void test_file_cap(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 	struct extract_options lim = { .max_files = 3 };
@@ -439,7 +439,7 @@ static void test_file_cap(void)
 
 static void test_sparse_hole_and_replace(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 
@@ -459,7 +459,7 @@ static void test_sparse_hole_and_replace(void)
 
 static void test_not_tar(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 
@@ -477,7 +477,7 @@ static void test_not_tar(void)
 /* A transfer cut in the middle of a file: an error, said as such. */
 static void test_cut(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 	struct extract_job *job = NULL;
@@ -501,7 +501,7 @@ static void test_cut(void)
  * of a file keeps the file's name. */
 static void test_strip_top_dir(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 	struct extract_options opt = { .strip_top_dir = 1 };
@@ -545,7 +545,7 @@ static void test_strip_top_dir(void)
 
 static void test_unwritable_dest(void)
 {
-	struct buf t = BUF_INIT;
+	struct buf t = BUF_INIT(BUF_TEXT_MAX);
 	struct extract_result res = { 0 };
 	struct error err = ERROR_INIT;
 	char p[600];

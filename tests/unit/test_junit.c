@@ -175,7 +175,7 @@ static void test_every_split(void)
 
 static void test_many_failures_and_files(void)
 {
-	struct buf x = BUF_INIT;
+	struct buf x = BUF_INIT(BUF_TEXT_MAX);
 	struct junit j;
 	struct error err = ERROR_INIT;
 
@@ -201,7 +201,7 @@ static void test_many_failures_and_files(void)
 /* Long names and messages are cut, never inside a UTF-8 sequence. */
 static void test_long_text(void)
 {
-	struct buf x = BUF_INIT;
+	struct buf x = BUF_INIT(BUF_TEXT_MAX);
 	struct junit j;
 	struct error err = ERROR_INIT;
 
@@ -255,7 +255,7 @@ static void test_memory_bound(void)
 
 static void test_deep_nesting(void)
 {
-	struct buf x = BUF_INIT;
+	struct buf x = BUF_INIT(BUF_TEXT_MAX);
 	struct junit j;
 	struct error err = ERROR_INIT;
 

@@ -33,7 +33,7 @@ static void test_markdown_ok(void)
 {
 	struct summary s;
 	struct strlist tags = STRLIST_INIT;
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT(BUF_TEXT_MAX);
 
 	fill(&s, &tags);
 	CHECK(summary_markdown(&s, &out) == 0);
@@ -58,7 +58,7 @@ static void test_markdown_failed_tests(void)
 {
 	struct summary s;
 	struct strlist tags = STRLIST_INIT;
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT(BUF_TEXT_MAX);
 	struct junit j;
 
 	fill(&s, &tags);
@@ -110,7 +110,7 @@ static void test_github_output(void)
 {
 	struct summary s;
 	struct strlist tags = STRLIST_INIT;
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT(BUF_TEXT_MAX);
 	struct error err = ERROR_INIT;
 
 	fill(&s, &tags);
@@ -151,7 +151,7 @@ static void test_delimiter(void)
 static void test_write_file(void)
 {
 	char path[64], data[128] = "";
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	struct error err = ERROR_INIT;
 	int fd;
 	ssize_t n;
