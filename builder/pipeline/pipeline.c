@@ -191,8 +191,12 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		stage_skip(rep, STAGE_TEST, "TEST_CMD is not set");
 	} else {
 		const struct test_options topt = {
-			cfg->test_cmd,	    &cfg->test_env, &cfg->services,
-			cfg->test_timeout, &cfg->auth,	   &cfg->test_results
+			.cmd = cfg->test_cmd,
+			.env = &cfg->test_env,
+			.services = &cfg->services,
+			.timeout = cfg->test_timeout,
+			.auth = &cfg->auth,
+			.results = &cfg->test_results,
 		};
 
 		t0 = now_seconds();
