@@ -129,9 +129,9 @@ $(STATIC_DEPS): scripts/static-deps.sh
 static: bin/builder-static
 
 # libcurl (HTTP only), libarchive and cJSON from .deps; OpenSSL, zlib,
-# nghttp2 and protobuf-c are Debian's own .a files (libnghttp2-dev,
-# libprotobuf-c-dev). The linker warns that getaddrinfo, gethostbyname and
-# dlopen want glibc's shared libraries at run time: in the scratch image
+# nghttp2, protobuf-c and expat are Debian's own .a files (libnghttp2-dev,
+# libprotobuf-c-dev, libexpat1-dev). The linker warns that getaddrinfo,
+# gethostbyname and dlopen want glibc's shared libraries at run time: in the scratch image
 # (no nsswitch.conf) glibc's built-in files and dns lookups do the work, and
 # the other two are in OpenSSL code (BIO lookups, engine loading) that
 # builder never reaches.
@@ -140,7 +140,7 @@ bin/builder-static: $(SRCS) $(HDRS) $(PROTO_GEN) $(STATIC_DEPS)
 	$(CC) $(ALL_CFLAGS) -Os -ffunction-sections -fdata-sections -static \
 	  -Ibuilder -Ibuild/proto -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
 	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lyaml -lnghttp2 \
-	  -lprotobuf-c -lssl -lcrypto -lz
+	  -lprotobuf-c -lexpat -lssl -lcrypto -lz
 	strip $@
 
 image: bin/builder bin/builder-static

@@ -4,11 +4,13 @@
 #   ACCOUNT=acme IMAGE=app ./run.sh [builder options] [CONTEXT]
 #
 # The current directory is mounted at /app, builder's working directory,
-# so CONTEXT, DOCKERFILE and REPORT are paths relative to it. The engine
-# is the one DOCKER_HOST names (default: the local socket), ~/.docker (or
-# DOCKER_CONFIG) is mounted read-only for push credentials, and every
-# builder and CI variable that is set is passed by name, so no value,
-# secret or not, appears on a command line. builder's exit code is ours.
+# so CONTEXT, DOCKERFILE, REPORT, SUMMARY, SAVE and TEST_RESULTS' LOCAL_DIR
+# are paths relative to it; GITHUB_STEP_SUMMARY and GITHUB_OUTPUT are
+# mounted where they are. The engine is the one DOCKER_HOST names
+# (default: the local socket), ~/.docker (or DOCKER_CONFIG) is mounted
+# read-only for push credentials, and every builder and CI variable that
+# is set is passed by name, so no value, secret or not, appears on a
+# command line. builder's exit code is ours.
 #
 # BUILDER_IMAGE picks the image (default: builder:latest). POSIX sh, so it
 # runs in job images without bash (docker:cli, Alpine).
@@ -103,8 +105,9 @@ fi
 # builder's own variables, then the CI systems' (tag and source labels).
 for name in ACCOUNT IMAGE TAG REGISTRY EXTRA_TAGS CONTEXT DOCKERFILE \
 	BUILD_ARGS TARGET LABELS CACHE_FROM PULL NO_CACHE BUILDER PLATFORM \
-	TEST_CMD TEST_ENV TEST_SERVICES TEST_TIMEOUT \
-	PUSH PUSH_RETRIES REPORT DOCKER_API_VERSION INSECURE_REGISTRIES \
+	TEST_CMD TEST_ENV TEST_SERVICES TEST_TIMEOUT TEST_RESULTS \
+	PUSH PUSH_RETRIES REPORT SUMMARY SAVE DOCKER_API_VERSION \
+	INSECURE_REGISTRIES \
 	REGISTRY_USER REGISTRY_PASSWORD DOCKER_USER DOCKER_PASS \
 	DOCKERHUB_USER DOCKERHUB_USERNAME DOCKERHUB_PASS DOCKER_AUTH_CONFIG \
 	CI CIRCLE_BUILD_NUM CIRCLE_SHA1 CIRCLE_REPOSITORY_URL \
@@ -124,6 +127,21 @@ for name in ACCOUNT IMAGE TAG REGISTRY EXTRA_TAGS CONTEXT DOCKERFILE \
 	# Only the name: docker reads the value from our environment.
 	eval "isset=\${$name+x}"
 	[ -z "$isset" ] || set -- "$@" -e "$name"
+done
+
+# GitHub Actions' job summary and step outputs are files of the runner
+# outside the checkout: each is mounted at its own path (created first, or
+# docker would make a directory there) for builder to append to.
+for name in GITHUB_STEP_SUMMARY GITHUB_OUTPUT; do
+	eval "file=\${$name:-}"
+	[ -n "$file" ] || continue
+	case $file in
+	/*)
+		[ -e "$file" ] || : >>"$file"
+		set -- "$@" -v "$file:$file" -e "$name"
+		;;
+	*) set -- "$@" -e "$name" ;;
+	esac
 done
 
 set -- "$@" -v "$PWD:/app" -w /app "$image"

@@ -56,7 +56,7 @@ rm -f "$deps/stamp"
 # --- build tools -----------------------------------------------------------
 need_pkgs="build-essential dpkg-dev autoconf automake libtool pkg-config
 	libssl-dev zlib1g-dev libyaml-dev ca-certificates libnghttp2-dev
-	libprotobuf-c-dev protobuf-c-compiler"
+	libprotobuf-c-dev protobuf-c-compiler libexpat1-dev"
 missing=
 for p in $need_pkgs; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -22,7 +22,7 @@ ENV_FILE=$STATE/env
 REG_USER=testuser
 REG_PASS=testpass
 PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev
-libarchive-dev libssl-dev zlib1g-dev libyaml-dev docker.io docker-registry apache2-utils
+libarchive-dev libssl-dev zlib1g-dev libyaml-dev libexpat1-dev docker.io docker-registry apache2-utils
 busybox-static clang valgrind jq curl file python3-yaml docker-compose
 iproute2 openssl socat libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
 openssh-client"

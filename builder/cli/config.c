@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "meta/labels.h"
 #include "pipeline/report.h"
+#include "pipeline/results.h"
 #include "registry/manifest.h"
 #include "registry/ref.h"
 #include "session/secrets.h"
@@ -254,6 +255,12 @@ int config_from_env(struct config *cfg, struct error *err)
 		strlist_split_pairs(&cfg->test_env, v);
 	if ((v = env("TEST_SERVICES")))
 		strlist_split(&cfg->services, v, " ,\n");
+	if ((v = env("TEST_RESULTS")))
+		strlist_split(&cfg->test_results, v, " \n");
+	set_str(&cfg->summary, env("SUMMARY"));
+	set_str(&cfg->github_step_summary, env("GITHUB_STEP_SUMMARY"));
+	set_str(&cfg->github_output, env("GITHUB_OUTPUT"));
+	set_str(&cfg->save, env("SAVE"));
 	if ((v = env("TEST_TIMEOUT")) &&
 	    parse_long("TEST_TIMEOUT", v, 0, 7 * 24 * 3600, &cfg->test_timeout,
 		       err) < 0)
@@ -305,6 +312,9 @@ enum {
 	OPT_SSH,
 	OPT_PLATFORM,
 	OPT_INSECURE_REGISTRY,
+	OPT_TEST_RESULTS,
+	OPT_SUMMARY,
+	OPT_SAVE,
 };
 
 static const struct option long_options[] = {
@@ -337,6 +347,9 @@ static const struct option long_options[] = {
 	{ "ssh", required_argument, NULL, OPT_SSH },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
+	{ "test-results", required_argument, NULL, OPT_TEST_RESULTS },
+	{ "summary", required_argument, NULL, OPT_SUMMARY },
+	{ "save", required_argument, NULL, OPT_SAVE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -450,6 +463,15 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_INSECURE_REGISTRY:
 			strlist_push(&cfg->insecure_registries, optarg);
+			break;
+		case OPT_TEST_RESULTS:
+			strlist_push(&cfg->test_results, optarg);
+			break;
+		case OPT_SUMMARY:
+			set_str(&cfg->summary, optarg);
+			break;
+		case OPT_SAVE:
+			set_str(&cfg->save, optarg);
 			break;
 		case 'q':
 			cfg->log_level = LOG_QUIET;
@@ -618,6 +640,60 @@ static int valid_service_name(const char *s, size_t n)
 		return 0;
 	}
 	return 1;
+}
+
+/* A file builder will write (SUMMARY, SAVE): its directory must exist and
+ * it must not be a directory itself. */
+static int check_out_file(const char *variable, const char *path,
+			  struct error *err)
+{
+	struct buf dir = BUF_INIT(BUF_PATH_MAX);
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int ret = -1;
+
+	if (!*path)
+		return err_set(err, EXIT_USAGE, "%s is empty: name a file",
+			       variable);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		err_set(err, EXIT_USAGE,
+			"%s '%s' is a directory: name a file in it", variable,
+			path);
+		goto out;
+	}
+	if (slash)
+		buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path));
+	else
+		buf_addstr(&dir, ".");
+	if (stat(dir.data, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		err_set(err, EXIT_USAGE,
+			"%s '%s': the directory '%s' does not exist; create it "
+			"or name another file",
+			variable, path, dir.data);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&dir);
+	return ret;
+}
+
+/* TEST_RESULTS, SUMMARY, SAVE. */
+static int check_results(const struct config *cfg, struct error *err)
+{
+	for (size_t i = 0; i < cfg->test_results.n; i++) {
+		struct results_spec spec;
+
+		if (results_spec_parse(&spec, cfg->test_results.v[i],
+				       "TEST_RESULTS", err) < 0)
+			return -1;
+		results_spec_release(&spec);
+	}
+	if (cfg->summary && check_out_file("SUMMARY", cfg->summary, err) < 0)
+		return -1;
+	if (cfg->save && check_out_file("SAVE", cfg->save, err) < 0)
+		return -1;
+	return 0;
 }
 
 static int check_services(const struct strlist *l, struct error *err)
@@ -939,6 +1015,8 @@ int config_validate(struct config *cfg, struct error *err)
 		return 0;
 	if (cfg->report && report_check_path(cfg->report, err) < 0)
 		return -1;
+	if (check_results(cfg, err) < 0)
+		return -1;
 
 	buf_addf(&b, "%s/%s", cfg->account, cfg->image);
 	if (b.len > 255) {
@@ -1080,6 +1158,14 @@ void config_usage(void)
 	      "push failures (default: 3)\n"
 	      "  REPORT           --report FILE       write a JSON summary of "
 	      "the run\n"
+	      "  TEST_RESULTS     --test-results PATH[:DIR]  copy PATH out of "
+	      "the test container\n"
+	      "                                       into DIR (default: "
+	      "test-results), passed or failed\n"
+	      "  SUMMARY          --summary FILE      write a Markdown summary "
+	      "(also GITHUB_STEP_SUMMARY)\n"
+	      "  SAVE             --save FILE         write the image as a "
+	      "docker load-able tarball\n"
 	      "  PLATFORM         --platform OS/ARCH  build for that platform "
 	      "(example: linux/arm64)\n"
 	      "  INSECURE_REGISTRIES --insecure-registry HOST  registries "
@@ -1147,6 +1233,11 @@ void config_release(struct config *cfg)
 	strlist_clear(&cfg->test_env);
 	strlist_clear(&cfg->services);
 	free(cfg->report);
+	strlist_clear(&cfg->test_results);
+	free(cfg->summary);
+	free(cfg->github_step_summary);
+	free(cfg->github_output);
+	free(cfg->save);
 	free(cfg->buildkit_shared_key);
 	free(cfg->cleanup_run);
 	free(cfg->engine.host);

@@ -69,6 +69,13 @@ struct config {
 	struct strlist test_env; /* "K=V" */
 	struct strlist services; /* "NAME=IMAGE" */
 	long test_timeout; /* seconds, 0: none */
+	/* TEST_RESULTS (space or newline separated) and --test-results:
+	 * "PATH[:LOCAL_DIR]", checked by config_validate(). */
+	struct strlist test_results;
+	char *summary; /* SUMMARY / --summary: Markdown summary file */
+	char *github_step_summary; /* GITHUB_STEP_SUMMARY, appended to */
+	char *github_output; /* GITHUB_OUTPUT, appended to */
+	char *save; /* SAVE / --save: docker load-able tarball */
 
 	int push; /* 0 with PUSH=false or --no-push */
 	long push_retries; /* default 3 */

@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "meta/describe.h"
+#include "pipeline/outputs.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/promote.h"
 #include "pipeline/report.h"
@@ -118,6 +119,14 @@ int main(int argc, char **argv)
 			if (!code)
 				code = rerr.code;
 		}
+		rep.error = NULL;
+	}
+	/* SUMMARY, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT: from the final
+	 * report, after a run that got past the configuration. */
+	if (cfg.command == CMD_RUN && configured) {
+		rep.exit_code = code;
+		rep.error = code ? err.msg : NULL;
+		outputs_write(&cfg, &rep);
 		rep.error = NULL;
 	}
 	report_release(&rep);

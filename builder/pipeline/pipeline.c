@@ -22,9 +22,11 @@
 #include "pipeline/push.h"
 #include "registry/ref.h"
 #include "pipeline/report.h"
+#include "pipeline/save.h"
 #include "registry/verify.h"
 #include "pipeline/test.h"
 #include "pipeline/tag.h"
+#include "util/signals.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -131,6 +133,36 @@ static int verify_pushed(const struct config *cfg,
 	return 0;
 }
 
+/* SAVE: the tagged image, every tag, as a docker load-able tarball. A
+ * failure is exit 5, as a push's: the image was not delivered. */
+static int save_stage(struct engine *eng, const struct config *cfg,
+		      const struct strlist *tags, struct report *rep,
+		      struct error *err)
+{
+	struct strlist names = STRLIST_INIT;
+	struct buf ref = BUF_INIT(BUF_PATH_MAX);
+	unsigned long long bytes = 0;
+	double t0 = now_seconds();
+	int ret;
+
+	for (size_t i = 0; i < tags->n; i++) {
+		buf_reset(&ref);
+		buf_addf(&ref, "%s:%s", cfg->repository, tags->v[i]);
+		strlist_push(&names, ref.data);
+	}
+	log_stage("save", "%s to '%s'", cfg->image_ref, cfg->save);
+	ret = save_image(eng, &names, cfg->save, &bytes, err);
+	if (ret < 0 && !signals_pending())
+		err_recode(err, EXIT_PUSH);
+	if (ret == 0)
+		log_info("    saved %zu tag%s, %llu bytes, to '%s'", names.n,
+			 names.n == 1 ? "" : "s", bytes, cfg->save);
+	stage_end(rep, STAGE_SAVE, ret, t0, err);
+	strlist_clear(&names);
+	buf_release(&ref);
+	return ret;
+}
+
 int pipeline_run(const struct config *cfg, struct report *rep,
 		 struct error *err)
 {
@@ -170,13 +202,19 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		stage_skip(rep, STAGE_TEST, "TEST_CMD is not set");
 	} else {
 		const struct test_options topt = {
-			cfg->test_cmd, &cfg->test_env, &cfg->services,
-			cfg->test_timeout, &cfg->auth
+			.cmd = cfg->test_cmd,
+			.env = &cfg->test_env,
+			.services = &cfg->services,
+			.timeout = cfg->test_timeout,
+			.auth = &cfg->auth,
+			.results = &cfg->test_results,
 		};
 
 		t0 = now_seconds();
 		log_stage("test", "TEST_CMD in a container of %.19s",
 			  built.image_id);
+		rep->results_wanted = cfg->test_results.n > 0;
+		tested.results = &rep->results;
 		ret = test_stage_run(eng, &run, &topt, built.image_id, &tested,
 				     err);
 		rep->tests_ran = tested.ran;
@@ -196,6 +234,9 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		    rep, STAGE_TAG,
 		    tag_image(eng, built.image_id, cfg->repository, &tags, err),
 		    t0, err) < 0)
+		goto out;
+
+	if (cfg->save && save_stage(eng, cfg, &tags, rep, err) < 0)
 		goto out;
 
 	if (!cfg->push) {

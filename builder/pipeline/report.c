@@ -16,10 +16,7 @@
 #include "util/banned.h"
 
 static const char *const stage_names[STAGE_COUNT] = {
-	"build",
-	"test",
-	"tag",
-	"push",
+	"build", "test", "tag", "push", "save",
 };
 
 static const char *const status_names[] = {
@@ -39,6 +36,7 @@ void report_init(struct report *r)
 	memset(r, 0, sizeof(*r));
 	r->image_size = -1;
 	r->test_exit_code = -1;
+	results_init(&r->results);
 }
 
 void report_stage_done(struct report *r, enum stage_id id,
@@ -110,7 +108,21 @@ static cJSON *to_json(const struct report *r)
 		cJSON_AddStringToObject(root, "error", r->error);
 	else
 		cJSON_AddNullToObject(root, "error");
+	if (r->results_wanted)
+		cJSON_AddItemToObject(root, "test_results",
+				      results_to_json(&r->results));
 	return root;
+}
+
+char *report_json(const struct report *r)
+{
+	cJSON *json = to_json(r);
+	char *text = cJSON_PrintUnformatted(json);
+	char *ret = xstrdup(text ? text : "{}");
+
+	cJSON_free(text);
+	cJSON_Delete(json);
+	return ret;
 }
 
 /* How path is written. */
@@ -289,6 +301,7 @@ void report_release(struct report *r)
 	for (int i = 0; i < STAGE_COUNT; i++)
 		free(r->stages[i].message);
 	strlist_clear(&r->tags);
+	results_release(&r->results);
 	free(r->image);
 	free(r->error);
 }

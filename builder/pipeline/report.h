@@ -7,10 +7,20 @@
  * durations and error messages, never a credential.
  */
 
+#include "pipeline/results.h"
 #include "util/error.h"
 #include "util/strlist.h"
 
-enum stage_id { STAGE_BUILD, STAGE_TEST, STAGE_TAG, STAGE_PUSH, STAGE_COUNT };
+/* STAGE_SAVE (SAVE=FILE) runs between tag and push; it is last here so
+ * that the other indexes keep their values. */
+enum stage_id {
+	STAGE_BUILD,
+	STAGE_TEST,
+	STAGE_TAG,
+	STAGE_PUSH,
+	STAGE_SAVE,
+	STAGE_COUNT
+};
 
 enum stage_status {
 	STAGE_NOT_RUN = 0,
@@ -37,6 +47,8 @@ struct report {
 	char engine_version[64];
 	char engine_api[16];
 	char credential_source[128];
+	int results_wanted; /* TEST_RESULTS was set: "test_results" */
+	struct results results; /* what TEST_RESULTS copied and read */
 	int exit_code;
 	char *error; /* the final error message, if any */
 };
@@ -56,6 +68,9 @@ int report_check_path(const char *path, struct error *err);
  * same directory, then rename); a device, a FIFO or a link to a missing
  * file is written directly, as a shell's '>' would. */
 int report_write(const struct report *r, const char *path, struct error *err);
+/* The JSON text report_write() writes (GITHUB_OUTPUT's metadata); owned
+ * by the caller, free() it. */
+char *report_json(const struct report *r);
 void report_release(struct report *r);
 
 #endif

@@ -35,6 +35,7 @@
 #include "engine/json.h"
 #include "util/log.h"
 #include "pipeline/pull.h"
+#include "pipeline/results.h"
 #include "pipeline/test.h"
 #include "util/signals.h"
 #include "util/xmalloc.h"
@@ -812,10 +813,12 @@ int test_stage_run(struct engine *eng, struct run *run,
 		   const struct test_options *opt, const char *image_id,
 		   struct test_result *res, struct error *err)
 {
+	struct results *results = res->results;
 	struct stage st;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
+	res->results = results;
 	res->exit_code = -1;
 	if (!opt->cmd) {
 		log_info("TEST_CMD is not set: no tests to run");
@@ -831,6 +834,10 @@ int test_stage_run(struct engine *eng, struct run *run,
 		goto out;
 	ret = 0;
 out:
+	/* Before the teardown: the results live in the test container. */
+	if (res->ran && st.test_id && results && opt->results &&
+	    opt->results->n)
+		results_collect_all(eng, st.test_id, opt->results, results);
 	teardown(&st);
 	stage_release(&st);
 	return ret;

@@ -16,6 +16,7 @@
 
 struct auth_settings;
 struct engine;
+struct results;
 struct run;
 struct strlist;
 
@@ -26,6 +27,8 @@ struct test_options {
 	const struct strlist *services; /* TEST_SERVICES: "NAME=IMAGE" */
 	long timeout; /* TEST_TIMEOUT in seconds, 0: none */
 	const struct auth_settings *auth; /* to pull service images */
+	/* TEST_RESULTS: "PATH[:LOCAL_DIR]", copied out after the tests */
+	const struct strlist *results;
 };
 
 struct test_result {
@@ -33,6 +36,9 @@ struct test_result {
 	long exit_code; /* its exit code, when it ran to the end */
 	int timed_out; /* TEST_TIMEOUT passed; the container was killed */
 	double seconds; /* from start to exit */
+	/* Set by the caller (kept by test_stage_run()): where TEST_RESULTS
+	 * are added, or NULL. */
+	struct results *results;
 };
 
 /*
@@ -58,6 +64,10 @@ struct test_result {
  * for TEST_CMD, a service image without CMD); engine errors keep
  * EXIT_ENGINE, signals 130 or 143. When the tests fail, the last 50 lines
  * of each service's log are printed to stderr, after the tests' output.
+ *
+ * Once the test container has run, passed or failed (timed out too), each
+ * of opt->results is copied out of it into res->results (see results.h),
+ * before the container is removed.
  *
  * Every container and the network are registered in run (cleanup.h) the
  * moment they exist, and carry run->id in their names and label; and removed

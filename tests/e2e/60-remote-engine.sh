@@ -144,6 +144,21 @@ t_test_failure_over_tls() {
 		"containers left on the TLS engine"
 }
 
+# TEST_RESULTS from a remote engine, which cannot see our files: copied
+# out through the API, totals read, also when the tests fail.
+t_results_over_tls() {
+	need_remote
+	pipeline assert_exit 4 remote "$BUILDER" --test-results /out:res \
+		--summary summary.md --test-cmd 'mkdir -p /out && echo "cov 90%" >/out/cov.txt &&
+		echo "<testsuite><testcase name=\"a\"/><testcase name=\"b\"><failure message=\"remote boom\"/></testcase></testsuite>" >/out/junit.xml; exit 1' app
+	assert_contains res/cov.txt "cov 90%"
+	assert_contains "$STDERR" "tests: 2 tests, 1 failure, 0 errors, 0 skipped"
+	assert_contains "$STDERR" "tests: failure b: remote boom"
+	assert_contains summary.md "| b (failure) | remote boom |"
+	assert_eq "$(rdocker ps -aq --filter label=io.builder.run)" "" \
+		"containers left on the TLS engine"
+}
+
 # DOCKER_TLS=1 without DOCKER_TLS_VERIFY: TLS with a client certificate,
 # but the engine's certificate is not checked (no ca.pem needed).
 t_tls_without_verify() {
@@ -271,6 +286,7 @@ t_tls_certdir_fallback() {
 
 run_test "the whole pipeline on a TLS engine over tcp" t_pipeline_over_tls
 run_test "failing tests on a TLS engine: exit 4 with their output" t_test_failure_over_tls
+run_test "test results copied out of a TLS engine" t_results_over_tls
 run_test "DOCKER_TLS=1: TLS without verifying the engine" t_tls_without_verify
 run_test "wrong CA: exit 3 naming the CA file" t_wrong_ca
 run_test "no client certificate: exit 3 saying so" t_missing_client_certificate

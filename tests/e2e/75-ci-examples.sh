@@ -404,6 +404,47 @@ t_shapes() {
 	check_no_secrets bamboo-specs.yml
 }
 
+# Each example publishes the test results with its CI's own mechanism,
+# from the directory TEST_RESULTS names, also when the job failed.
+t_publish_results() {
+	need_yaml
+	"$PY" - "$CI_DIR" <<'PYEOF' || t_fail "an example does not publish its test results (above)"
+import sys, yaml
+d = sys.argv[1]
+bad = []
+def load(f):
+    return yaml.safe_load(open(d + "/" + f))
+def local_dir(env):
+    v = (env or {}).get("TEST_RESULTS", "")
+    return v.split(":", 1)[1] if ":" in v else ("test-results" if v else "")
+gh = load("github-actions.yml")
+job = next(iter(gh["jobs"].values()))
+ld = local_dir(job.get("env"))
+up = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+if not ld or not up or up[0].get("if") != "always()" or \
+        up[0]["with"]["path"].rstrip("/") != ld:
+    bad.append("github-actions.yml: upload-artifact of TEST_RESULTS' dir, if: always()")
+gl = load("gitlab-ci.yml")
+job = gl["build"]
+ld = local_dir(job.get("variables"))
+art = job.get("artifacts", {})
+if not ld or art.get("when") != "always" or \
+        not str(art.get("reports", {}).get("junit", "")).startswith(ld + "/"):
+    bad.append("gitlab-ci.yml: artifacts:reports:junit under TEST_RESULTS' dir, when: always")
+for f in ("circleci-docker.yml", "circleci-machine.yml"):
+    c = load(f)
+    job = next(iter(c["jobs"].values()))
+    ld = local_dir(job.get("environment"))
+    st = [s["store_test_results"] for s in job["steps"]
+          if isinstance(s, dict) and "store_test_results" in s]
+    if not ld or not st or st[0]["path"].rstrip("/") != ld:
+        bad.append(f + ": store_test_results of TEST_RESULTS' dir")
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+PYEOF
+}
+
 # --- the jobs, run -------------------------------------------------------
 
 t_circleci_machine() {
@@ -666,6 +707,7 @@ t_gitlab_multiplatform() {
 
 run_test "the example files are valid YAML" t_files_parse
 run_test "each example has its CI's shape and no secret" t_shapes
+run_test "each example publishes the test results" t_publish_results
 run_test "CircleCI machine executor: ./run.sh pushes tag 41" t_circleci_machine
 run_test "CircleCI docker executor: builder in builder-shell pushes tag 41" t_circleci_docker
 run_test "GitHub Actions: ./run.sh pushes tag 42" t_github_actions
