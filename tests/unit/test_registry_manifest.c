@@ -151,7 +151,11 @@ static void test_config_platform(void)
 	CHECK(manifest_config_platform(&p, "{\"os\":\"linux\"}", 15, &err) ==
 	      -1);
 	CHECK(p.os == NULL);
+	CHECK(strstr(err.msg, "no os and architecture") != NULL);
+	/* The first error sticks: each expected failure starts clean. */
+	err_clear(&err);
 	CHECK(manifest_config_platform(&p, "nope", 4, &err) == -1);
+	CHECK(strstr(err.msg, "not a JSON object") != NULL);
 	platform_release(&p);
 }
 
@@ -174,11 +178,22 @@ static void test_platform_parse(void)
 	CHECK(platform_equal(&p, &q));
 	CHECK(platform_parse(&p, "linux", "PLATFORM", &err) == -1);
 	CHECK(err.code == EXIT_USAGE && strstr(err.msg, "PLATFORM=linux/"));
-	CHECK(platform_parse(&p, "linux/", "PLATFORM", &err) == -1);
-	CHECK(platform_parse(&p, "Linux/amd64", "PLATFORM", &err) == -1);
-	CHECK(platform_parse(&p, "linux/arm/v7/x", "PLATFORM", &err) == -1);
-	CHECK(platform_parse(&p, "/amd64", "PLATFORM", &err) == -1);
-	CHECK(platform_parse(&p, "linux/arm/", "PLATFORM", &err) == -1);
+	{
+		static const char *const wrong[] = { "linux/", "Linux/amd64",
+						     "linux/arm/v7/x", "/amd64",
+						     "linux/arm/" };
+		char want[64];
+
+		for (size_t i = 0; i < sizeof(wrong) / sizeof(*wrong); i++) {
+			/* The first error sticks: start each one clean. */
+			err_clear(&err);
+			CHECK(platform_parse(&p, wrong[i], "PLATFORM", &err) ==
+			      -1);
+			snprintf(want, sizeof(want), "PLATFORM '%s' is not",
+				 wrong[i]);
+			CHECK(strstr(err.msg, want) != NULL);
+		}
+	}
 	platform_release(&p);
 	platform_release(&q);
 }

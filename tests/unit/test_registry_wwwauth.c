@@ -91,7 +91,10 @@ static void test_wwwauth_too_long(void)
 	memset(big + 12, 'a', 4987);
 	big[4999] = '\0';
 	CHECK(wwwauth_parse(big, &ch, &err) == -1);
+	CHECK(strstr(err.msg, "longer than") != NULL);
+	err_clear(&err); /* the first error sticks */
 	CHECK(wwwauth_parse(NULL, &ch, &err) == -1);
+	CHECK(strstr(err.msg, "missing") != NULL);
 	free(big);
 }
 
