@@ -7,11 +7,12 @@
 . "$(dirname "$0")/../lib.sh"
 
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-PKGS="libcurl libarchive libcjson yaml-0.1"
+. "$REPO_ROOT/scripts/libs.sh"
+PKGS=$LIB_PKGS
 # shellcheck disable=SC2086
 DEPS_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null)
 # shellcheck disable=SC2086
-DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson -lyaml)
+DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo "$LIB_FALLBACK")
 RUNNER=$REPO_ROOT/build/compose-run
 
 lib_objs=()
@@ -22,7 +23,7 @@ done
 BUILD_STATUS=ok
 { make -s -C "$REPO_ROOT" "${lib_objs[@]#"$REPO_ROOT"/}" &&
 	# shellcheck disable=SC2086
-	gcc -g -O1 -std=c17 -D_GNU_SOURCE $SAN -I"$REPO_ROOT/builder" $DEPS_CFLAGS \
+	gcc -g -O1 -std=c17 -D_GNU_SOURCE $SAN -I"$REPO_ROOT/builder" -I"$REPO_ROOT/build/proto" $DEPS_CFLAGS \
 		-o "$RUNNER" "$REPO_ROOT/tests/compose_run.c" "${lib_objs[@]}" $DEPS_LIBS; } \
 	>/tmp/compose-run-make.$$ 2>&1 || BUILD_STATUS=$(tail -20 /tmp/compose-run-make.$$)
 rm -f /tmp/compose-run-make.$$
