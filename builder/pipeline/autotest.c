@@ -276,8 +276,6 @@ int autotest_run(struct autotest *at, const char *image_id,
 		set_result(res, &r);
 		if (ret < 0)
 			return -1;
-		log_info("'%s': sut passed in %.1f s", at->paths.v[i],
-			 r.seconds);
 	}
 	return 0;
 }

@@ -70,6 +70,7 @@ int hookstage_open(struct hookstage **out, const struct config *cfg,
 	struct hookstage *hs = xcalloc(1, sizeof(*hs));
 	struct strlist vars = STRLIST_INIT;
 	struct buf names = BUF_INIT;
+	char **base = NULL;
 	int ret = -1;
 
 	*out = NULL;
@@ -85,7 +86,11 @@ int hookstage_open(struct hookstage **out, const struct config *cfg,
 		goto out;
 	}
 	hook_vars(cfg, eng, &vars);
-	hooks_env(cfg->hook_env.v, &vars, &hs->env);
+	/* hooks_env() takes a NULL-terminated base, as environ is. */
+	base = xcalloc(cfg->hook_env.n + 1, sizeof(*base));
+	for (size_t i = 0; i < cfg->hook_env.n; i++)
+		base[i] = cfg->hook_env.v[i];
+	hooks_env(base, &vars, &hs->env);
 	hs->envp = xcalloc(hs->env.n + 1, sizeof(*hs->envp));
 	for (size_t i = 0; i < hs->env.n; i++)
 		hs->envp[i] = hs->env.v[i];
@@ -100,6 +105,7 @@ int hookstage_open(struct hookstage **out, const struct config *cfg,
 	ret = 0;
 out:
 	hookstage_free(hs);
+	free(base);
 	strlist_clear(&vars);
 	buf_release(&names);
 	return ret;
