@@ -323,6 +323,64 @@ t_cleanup_removes_volumes() {
 	assert_contains "$STDERR" "removed volume 'vol-$T_UNIQ'"
 }
 
+# A service that needs neither the image nor a build starts before the
+# build ends (the build takes 2 s here).
+t_sidecar_starts_during_build() {
+	need_builder
+	make_web app
+	echo 'RUN sleep 2' >>app/Dockerfile
+	cat >app/docker-compose.test.yml <<'YML'
+services:
+  db:
+    image: busybox:latest
+    command: sleep 300
+  sut:
+    build: .
+    command: /app/test.sh
+    depends_on: [db]
+YML
+	pipeline 0 app PUSH=false
+	started=$(grep -n "service 'db'.*started" "$STDERR" | head -1 | cut -d: -f1)
+	built=$(grep -n "<== build done" "$STDERR" | head -1 | cut -d: -f1)
+	[ -n "$started" ] && [ -n "$built" ] && [ "$started" -lt "$built" ] ||
+		t_fail "db did not start while the image built"
+	assert_contains "$STDOUT" "tests passed"
+	assert_clean
+}
+
+# An engine that cannot see the job's files (tcp://, as CircleCI's remote
+# docker or GitLab's dind; here the local engine behind socat): a bind of
+# a context path is copied into the container, and writes stay there.
+t_context_bind_on_remote_engine() {
+	need_builder
+	command -v socat >/dev/null || t_skip "no socat"
+	make_web app
+	mkdir -p app/testdata
+	echo "from the context" >app/testdata/in.txt
+	cat >app/docker-compose.test.yml <<'YML'
+services:
+  sut:
+    image: busybox:latest
+    volumes: ["./testdata:/data/td"]
+    command: sh -c 'cat /data/td/in.txt && echo changed >/data/td/in.txt'
+YML
+	port=$((20000 + RANDOM % 20000))
+	socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr" \
+		UNIX-CONNECT:/var/run/docker.sock &
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		sleep 0.1
+	done
+	pipeline 0 app PUSH=false DOCKER_HOST="tcp://127.0.0.1:$port" \
+		DOCKER_TLS_VERIFY= DOCKER_CERT_PATH=
+	assert_contains "$STDOUT" "from the context"
+	assert_eq "$(cat app/testdata/in.txt)" "from the context" \
+		"the host file after the container wrote its copy"
+	assert_clean
+}
+
+run_test "a service starts while the image builds" t_sidecar_starts_during_build
+run_test "a context bind mount on a remote engine is copied in" t_context_bind_on_remote_engine
 run_test "a sut built from . (the image just built)" t_sut_built_from_dot
 run_test "a sut reaches the app service by name" t_sut_reaches_app_by_name
 run_test "depends_on service_healthy, anchors and IMAGE_NAME" t_depends_on_healthy
