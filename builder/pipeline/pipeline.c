@@ -238,7 +238,8 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 
 	if (!cfg->test_cmd && !at && !hookstage_has(hs, HOOK_TEST)) {
 		stage_skip(rep, STAGE_TEST,
-			   "no TEST_CMD and no compose test file");
+			   "TEST_CMD is not set and there is no "
+			   "compose test file");
 		if (hookstage_run(hs, HOOK_PRE_TEST, err) < 0 ||
 		    hookstage_run(hs, HOOK_POST_TEST, err) < 0)
 			goto out;
