@@ -16,6 +16,7 @@
 #include "cli/config.h"
 #include "compose/hooks.h"
 #include "util/log.h"
+#include "meta/labels.h"
 #include "pipeline/report.h"
 #include "registry/manifest.h"
 #include "registry/ref.h"
@@ -29,22 +30,6 @@ static const char *const ci_build_numbers[] = {
 	"bamboo_buildNumber",
 	"GITHUB_RUN_NUMBER",
 	"CI_PIPELINE_IID",
-	NULL,
-};
-
-/* OCI label sources of the CI systems we know, in the order tried. */
-static const char *const ci_revisions[] = {
-	"CIRCLE_SHA1",
-	"GITHUB_SHA",
-	"CI_COMMIT_SHA",
-	"bamboo_planRepository_revision",
-	NULL,
-};
-
-static const char *const ci_sources[] = {
-	"CIRCLE_REPOSITORY_URL",
-	"CI_PROJECT_URL",
-	"bamboo_planRepository_repositoryUrl",
 	NULL,
 };
 
@@ -157,20 +142,10 @@ static int parse_builder(const char *value, enum builder_kind *out,
 	return 0;
 }
 
-static const char *env_first(const char *const *names)
-{
-	const char *v = NULL;
-
-	for (int i = 0; !v && names[i]; i++)
-		v = env(names[i]);
-	return v;
-}
-
-/* What the engine and the image labels need from the environment. */
+/* What the engine needs from the environment. */
 static void engine_from_env(struct config *cfg)
 {
 	struct engine_settings *e = &cfg->engine;
-	const char *v;
 
 	set_str(&e->host, env("DOCKER_HOST"));
 	set_str(&e->tls_verify, env("DOCKER_TLS_VERIFY"));
@@ -181,18 +156,6 @@ static void engine_from_env(struct config *cfg)
 	set_str(&e->tls_certdir, env("DOCKER_TLS_CERTDIR"));
 	set_str(&e->api_version, env("DOCKER_API_VERSION"));
 	set_str(&cfg->idle_timeout, env("BUILDER_IDLE_TIMEOUT"));
-
-	set_str(&cfg->ci_revision, env_first(ci_revisions));
-	if ((v = env_first(ci_sources))) {
-		set_str(&cfg->ci_source, v);
-	} else if (env("GITHUB_SERVER_URL") && env("GITHUB_REPOSITORY")) {
-		struct buf url = BUF_INIT;
-
-		buf_addf(&url, "%s/%s", env("GITHUB_SERVER_URL"),
-			 env("GITHUB_REPOSITORY"));
-		free(cfg->ci_source);
-		cfg->ci_source = buf_detach(&url);
-	}
 }
 
 /* --- credentials (auth.h) ---------------------------------------------- */
@@ -258,10 +221,22 @@ static int autobuild_from_env(struct config *cfg, struct error *err)
 	return 0;
 }
 
-static const char *env_lookup(const char *name, void *ctx)
+/* The environment, then meta/'s facts (the CI detected, else the
+ * context's .git) for the branch or tag and the commit; hooks.c falls
+ * back on the CI's raw variables after that. */
+static const char *autobuild_lookup(const char *name, void *ctx)
 {
-	(void)ctx;
-	return env(name);
+	const struct config *cfg = ctx;
+	const char *v = env(name);
+
+	if (v)
+		return v;
+	if (!strcmp(name, "SOURCE_BRANCH"))
+		return cfg->facts.tag.value ? cfg->facts.tag.value
+					    : cfg->facts.branch.value;
+	if (!strcmp(name, "SOURCE_COMMIT"))
+		return cfg->facts.sha.value;
+	return NULL;
 }
 
 /* Docker Hub's BUILD_PATH and DOCKERFILE_PATH: the context as "/" or
@@ -295,7 +270,8 @@ static void autobuild_validate(struct config *cfg)
 	facts.dockerfile = df.data;
 	facts.build_path = bp.data;
 	strlist_clear(&cfg->autobuild);
-	hooks_autobuild_vars(&facts, env_lookup, NULL, &cfg->autobuild);
+	hooks_autobuild_vars(&facts, autobuild_lookup, (void *)cfg,
+			     &cfg->autobuild);
 	buf_release(&bp);
 	buf_release(&df);
 }
@@ -341,6 +317,10 @@ int config_from_env(struct config *cfg, struct error *err)
 	}
 	if ((v = env("EXTRA_TAGS")))
 		strlist_split(&cfg->extra_tags, v, " ,\n");
+	if ((v = env("TAGS"))) {
+		set_str(&cfg->tags_rules, v);
+		cfg->tags_rules_source = "TAGS";
+	}
 	if ((v = env("CONTEXT")))
 		set_str(&cfg->context, v);
 	set_str(&cfg->dockerfile, env("DOCKERFILE"));
@@ -388,6 +368,7 @@ enum {
 	OPT_TAG,
 	OPT_REGISTRY,
 	OPT_EXTRA_TAG,
+	OPT_TAGS,
 	OPT_CONTEXT,
 	OPT_BUILD_ARG,
 	OPT_TARGET,
@@ -420,6 +401,7 @@ static const struct option long_options[] = {
 	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "registry", required_argument, NULL, OPT_REGISTRY },
 	{ "extra-tag", required_argument, NULL, OPT_EXTRA_TAG },
+	{ "tags", required_argument, NULL, OPT_TAGS },
 	{ "context", required_argument, NULL, OPT_CONTEXT },
 	{ "file", required_argument, NULL, 'f' },
 	{ "build-arg", required_argument, NULL, OPT_BUILD_ARG },
@@ -477,6 +459,10 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_EXTRA_TAG:
 			strlist_push(&cfg->extra_tags, optarg);
+			break;
+		case OPT_TAGS:
+			set_str(&cfg->tags_rules, optarg);
+			cfg->tags_rules_source = "--tags";
 			break;
 		case OPT_CONTEXT:
 			set_str(&cfg->context, optarg);
@@ -603,6 +589,10 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			}
 			if (!strcmp(arg, "promote")) {
 				cfg->command = CMD_PROMOTE;
+				continue;
+			}
+			if (!strcmp(arg, "tags")) {
+				cfg->command = CMD_TAGS;
 				continue;
 			}
 			if (!strcmp(arg, "run"))
@@ -897,6 +887,97 @@ static int check_registry_settings(const struct config *cfg, struct error *err)
 }
 
 /* --- end of merge and promote ------------------------------------------- */
+/* --- tags and labels from the CI's facts (meta/) ------------------------ */
+
+/* The one place meta/ reads the environment through. */
+static const char *env_lookup(const char *name, void *ctx)
+{
+	(void)ctx;
+	return env(name);
+}
+
+static void tagset_add(struct meta_tagset *ts, const char *tag,
+		       const char *from)
+{
+	if (strlist_has(&ts->tags, tag))
+		return;
+	strlist_push(&ts->tags, tag);
+	strlist_push(&ts->from, from);
+}
+
+/*
+ * The facts (CI variables, then the context's .git), the TAGS rules and
+ * the OCI labels. With TAGS, the first tag made becomes the image's tag
+ * (unless TAG or --tag names it: then every tag made is an extra one) and
+ * the rest, then EXTRA_TAGS, extra tags; a TAGS that makes no tag at all
+ * keeps TAG or the build number. cfg->tagset ends up holding every tag
+ * pushed, main tag first, each with its origin. The labels go after the
+ * user's LABELS, which win. build.c passes a known creation time
+ * (facts.created) to BuildKit as the build arg SOURCE_DATE_EPOCH.
+ */
+static int meta_resolve(struct config *cfg, struct error *err)
+{
+	struct meta_tagset made = META_TAGSET_INIT;
+	struct strlist extra = STRLIST_INIT;
+	struct buf b = BUF_INIT;
+	const char *src = cfg->tag_source ? cfg->tag_source : "default";
+	int explicit_tag = !strcmp(src, "TAG") || !strcmp(src, "--tag");
+	size_t first = 0;
+	int ret = -1;
+
+	if (meta_facts_from_env(env_lookup, NULL, cfg->context, &cfg->facts,
+				err) < 0)
+		goto out;
+	/* `builder tags` prints it with the rest */
+	if (cfg->facts.warning && cfg->command != CMD_TAGS)
+		log_warn("%s", cfg->facts.warning);
+	if (cfg->tags_rules &&
+	    meta_tags(cfg->tags_rules, &cfg->facts, &made, err) < 0)
+		goto out;
+
+	if (made.tags.n && !explicit_tag) {
+		set_str(&cfg->tag, made.tags.v[0]);
+		cfg->tag_source = cfg->tags_rules_source;
+		tagset_add(&cfg->tagset, cfg->tag, made.from.v[0]);
+		first = 1;
+	} else if (!strcmp(src, "default")) {
+		tagset_add(&cfg->tagset, cfg->tag,
+			   cfg->tags_rules
+				   ? "default: no TAG, no build "
+				     "number, no tag from TAGS"
+				   : "default: no TAG, no build number");
+	} else {
+		buf_addf(&b, "%s%s", src,
+			 explicit_tag || !cfg->tags_rules
+				 ? ""
+				 : " (no tag from TAGS)");
+		tagset_add(&cfg->tagset, cfg->tag, buf_str(&b));
+	}
+	for (size_t i = first; i < made.tags.n; i++)
+		tagset_add(&cfg->tagset, made.tags.v[i], made.from.v[i]);
+	for (size_t i = 0; i < cfg->extra_tags.n; i++)
+		tagset_add(&cfg->tagset, cfg->extra_tags.v[i], "EXTRA_TAGS");
+	for (size_t i = 0; i < made.skipped.n; i++)
+		strlist_push(&cfg->tagset.skipped, made.skipped.v[i]);
+	for (size_t i = 1; i < cfg->tagset.tags.n; i++)
+		strlist_push(&extra, cfg->tagset.tags.v[i]);
+	strlist_clear(&cfg->extra_tags);
+	cfg->extra_tags = extra;
+	extra = (struct strlist)STRLIST_INIT;
+
+	meta_labels(&cfg->facts, &cfg->labels, &cfg->meta_labels,
+		    &cfg->meta_label_from);
+	for (size_t i = 0; i < cfg->meta_labels.n; i++)
+		strlist_push(&cfg->labels, cfg->meta_labels.v[i]);
+	ret = 0;
+out:
+	meta_tagset_release(&made);
+	strlist_clear(&extra);
+	buf_release(&b);
+	return ret;
+}
+
+/* --- end of tags and labels --------------------------------------------- */
 
 int config_validate(struct config *cfg, struct error *err)
 {
@@ -922,9 +1003,12 @@ int config_validate(struct config *cfg, struct error *err)
 			       cfg->registry);
 	if (cfg->command == CMD_CHECK)
 		return auth_settings_validate(cfg, err);
-	if (check_path("ACCOUNT", cfg->account, "acme", err) < 0 ||
-	    check_path("IMAGE", cfg->image, "calc", err) < 0 ||
-	    check_main_tag(cfg, err) < 0)
+	/* `builder tags` names no image: it only shows the tags. */
+	if (cfg->command != CMD_TAGS &&
+	    (check_path("ACCOUNT", cfg->account, "acme", err) < 0 ||
+	     check_path("IMAGE", cfg->image, "calc", err) < 0))
+		return -1;
+	if (check_main_tag(cfg, err) < 0)
 		return -1;
 	for (size_t i = 0; i < cfg->extra_tags.n; i++)
 		if (check_tag("EXTRA_TAGS", cfg->extra_tags.v[i], err) < 0)
@@ -944,8 +1028,11 @@ int config_validate(struct config *cfg, struct error *err)
 	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
 	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
 	    check_services(&cfg->services, err) < 0 ||
-	    resolve_build_args(&cfg->build_args, err) < 0)
+	    resolve_build_args(&cfg->build_args, err) < 0 ||
+	    meta_resolve(cfg, err) < 0)
 		return -1;
+	if (cfg->command == CMD_TAGS)
+		return 0;
 	if (cfg->report && report_check_path(cfg->report, err) < 0)
 		return -1;
 
@@ -987,8 +1074,6 @@ void config_usage(void)
 	      "2d...), or all\n"
 	      "                                           (--all may hit live "
 	      "runs)\n"
-	      "       builder cleanup [--run ID]          remove leftovers of "
-	      "killed runs\n"
 	      "       builder merge TARGET SOURCE...      push one image index "
 	      "of the sources'\n"
 	      "                                           platforms as TARGET "
@@ -999,6 +1084,10 @@ void config_usage(void)
 	      "                                           registry to "
 	      "registry, "
 	      "no engine\n"
+	      "       builder tags [options] [CONTEXT]    print the tags and "
+	      "labels a run would use,\n"
+	      "                                           and where each came "
+	      "from (no engine)\n"
 	      "\n"
 	      "builder builds the image [REGISTRY/]ACCOUNT/IMAGE:TAG from "
 	      "CONTEXT on the\n"
@@ -1018,7 +1107,31 @@ void config_usage(void)
 	      "(default: Docker Hub)\n"
 	      "  EXTRA_TAGS       --extra-tag TAG     more tags, space or "
 	      "comma separated\n"
-	      "  CONTEXT          --context DIR       build context (default: "
+	      "  TAGS             --tags RULES        tags from the CI's "
+	      "facts: "
+	      "semver, branch, tag,\n"
+	      "                                       sha, pr, "
+	      "default-branch:latest, latest=false,\n"
+	      "                                       raw:VALUE, "
+	      "{{templates}}, "
+	      "regex:PATTERN:TEMPLATE;\n"
+	      "                                       the first tag made is "
+	      "TAG (unless TAG is set),\n"
+	      "                                       the rest are extra tags "
+	      "(see builder tags)\n"
+	      "  BRANCH, GIT_TAG, COMMIT_SHA, PR_NUMBER, DEFAULT_BRANCH, "
+	      "BUILD_NUMBER\n"
+	      "                                       facts for TAGS and the "
+	      "OCI labels; they win over\n"
+	      "                                       the CI's variables and "
+	      "the context's .git\n"
+	      "  SOURCE_DATE_EPOCH                    the image's created "
+	      "time (default: the commit's);\n"
+	      "                                       also passed as a build "
+	      "arg\n",
+	      stdout);
+	/* Two strings: C17 promises only 4095 characters in one. */
+	fputs("  CONTEXT          --context DIR       build context (default: "
 	      ".)\n"
 	      "  DOCKERFILE       -f, --file FILE     default: "
 	      "CONTEXT/Dockerfile\n"
@@ -1040,6 +1153,10 @@ void config_usage(void)
 	      "id=ID,env=VAR | id=ID\n"
 	      "  SSH              --ssh default|ID=PATH  ssh-agent sockets for "
 	      "RUN --mount=type=ssh\n"
+	      "  BUILDKIT_SHARED_KEY                 the session's shared key "
+	      "(default: from the\n"
+	      "                                       repository and the "
+	      "context's path)\n"
 	      "  PULL             --pull              always pull base images "
 	      "(default: false)\n"
 	      "  NO_CACHE         --no-cache          build without the layer "
@@ -1144,8 +1261,11 @@ void config_release(struct config *cfg)
 	free(cfg->engine.tls_certdir);
 	free(cfg->engine.api_version);
 	free(cfg->idle_timeout);
-	free(cfg->ci_revision);
-	free(cfg->ci_source);
+	free(cfg->tags_rules);
+	meta_facts_release(&cfg->facts);
+	meta_tagset_release(&cfg->tagset);
+	strlist_clear(&cfg->meta_labels);
+	strlist_clear(&cfg->meta_label_from);
 	free(cfg->repository);
 	free(cfg->image_ref);
 	free(cfg->auth_registry);

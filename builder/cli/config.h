@@ -10,6 +10,8 @@
  */
 
 #include "engine/engine.h"
+#include "meta/facts.h"
+#include "meta/tagrules.h"
 #include "registry/auth.h"
 #include "util/error.h"
 #include "util/strlist.h"
@@ -20,6 +22,7 @@ enum command {
 	CMD_RUN, /* the whole pipeline (default) */
 	CMD_CHECK, /* report the engine and credential source */
 	CMD_CLEANUP, /* remove leftovers of killed runs */
+	CMD_TAGS, /* print the tags and labels a run would use */
 	CMD_HELP,
 	CMD_VERSION,
 	CMD_MERGE, /* builder merge TARGET SOURCE... */
@@ -81,10 +84,18 @@ struct config {
 	struct engine_settings engine;
 	char *idle_timeout; /* BUILDER_IDLE_TIMEOUT as given */
 
-	/* OCI labels the CI tells us (CIRCLE_SHA1, GITHUB_SHA, ...); NULL
-	 * when no CI variable says. */
-	char *ci_revision;
-	char *ci_source;
+	/* TAGS / --tags and what the CI knows (meta/), resolved by
+	 * config_validate(): see tags_resolve() in config.c. */
+	char *tags_rules; /* NULL: TAG, then the build number */
+	const char *tags_rules_source; /* "TAGS" or "--tags" */
+	struct meta_facts facts;
+	/* Every tag a run pushes (tag first, then extra_tags) with where
+	 * each came from, and the TAGS rules that gave nothing. */
+	struct meta_tagset tagset;
+	/* The OCI labels made from the facts (already appended to labels,
+	 * after the user's, which win) and the origin of each. */
+	struct strlist meta_labels;
+	struct strlist meta_label_from;
 	/* Credentials: REGISTRY_USER, REGISTRY_PASSWORD(_FILE), DOCKER_USER,
 	 * DOCKER_PASS, DOCKERHUB_*, DOCKER_AUTH_CONFIG, DOCKER_CONFIG, HOME,
 	 * borrowed from the environment (see auth.h); auth.registry, the

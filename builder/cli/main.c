@@ -11,11 +11,26 @@
 #include "cli/config.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "meta/describe.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/promote.h"
 #include "pipeline/report.h"
 #include "util/signals.h"
 #include "util/banned.h"
+
+/* `builder tags`: what config resolved from TAGS and the CI's facts, one
+ * item a line on stdout (the command's result, for scripts to grep); no
+ * engine. */
+static int print_tags(const struct config *cfg)
+{
+	struct buf out = BUF_INIT;
+
+	meta_describe(&cfg->facts, &cfg->tagset, &cfg->meta_labels,
+		      &cfg->meta_label_from, &out);
+	fputs(buf_str(&out), stdout);
+	buf_release(&out);
+	return 0;
+}
 
 static int run(struct config *cfg, struct report *rep, struct error *err)
 {
@@ -34,6 +49,8 @@ static int run(struct config *cfg, struct report *rep, struct error *err)
 		return pipeline_merge(cfg, err);
 	case CMD_PROMOTE:
 		return pipeline_promote(cfg, err);
+	case CMD_TAGS:
+		return print_tags(cfg);
 	case CMD_RUN:
 		break;
 	}

@@ -41,29 +41,6 @@ struct build_state {
 	struct progress progress; /* pulls of base images */
 };
 
-/* OCI annotations the CI told config.c about; user labels override them. */
-static void add_oci_labels(cJSON *labels, const struct config *cfg)
-{
-	char created[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	cJSON_AddStringToObject(labels, "org.opencontainers.image.created",
-				created);
-	if (cfg->ci_revision)
-		cJSON_AddStringToObject(labels,
-					"org.opencontainers.image.revision",
-					cfg->ci_revision);
-	if (cfg->ci_source)
-		cJSON_AddStringToObject(labels,
-					"org.opencontainers.image.source",
-					cfg->ci_source);
-	cJSON_AddStringToObject(labels, "org.opencontainers.image.version",
-				cfg->tag);
-}
-
 /* "K=V" sets K; a bare "K" (a build arg config.c found unset in the
  * environment) is sent as null, "mentioned but unset", as the CLI does. */
 static void set_pair(cJSON *obj, const char *pair)
@@ -270,11 +247,24 @@ static void build_query(struct buf *q, const struct config *cfg,
 	 * BUILD_ARGS below may turn it off). */
 	if (buildkit)
 		set_pair(args, "BUILDKIT_INLINE_CACHE=1");
+	/* SOURCE_DATE_EPOCH (or the commit's time, config.c): BuildKit
+	 * 0.11+ (Docker 23+) makes the image's created time of it; engine
+	 * 20.10's ignores it, and the classic builder would only warn. */
+	if (buildkit && cfg->facts.created.value) {
+		struct buf sde = BUF_INIT;
+
+		buf_addf(&sde, "SOURCE_DATE_EPOCH=%s",
+			 cfg->facts.created.value);
+		set_pair(args, buf_str(&sde));
+		buf_release(&sde);
+	}
 	for (size_t i = 0; i < cfg->build_args.n; i++)
 		set_pair(args, cfg->build_args.v[i]);
 	if (cJSON_GetArraySize(args))
 		add_json_param(q, "buildargs", args);
-	add_oci_labels(labels, cfg);
+	/* The user's LABELS, then the OCI labels config.c made from the
+	 * CI's facts (meta/labels.h): no clock, so unchanged sources keep
+	 * their image ID. */
 	for (size_t i = 0; i < cfg->labels.n; i++)
 		set_pair(labels, cfg->labels.v[i]);
 	add_json_param(q, "labels", labels);
@@ -452,7 +442,6 @@ static int start_session(struct engine *eng, const struct config *cfg,
 static void secret_hint(struct error *err)
 {
 	const char *p = strstr(err->msg, "secret "), *q;
-	struct buf msg = BUF_INIT;
 
 	if (!p)
 		return;
@@ -460,12 +449,10 @@ static void secret_hint(struct error *err)
 	q = strstr(p, " not found");
 	if (!q || q == p || q - p > 128 || memchr(p, ' ', (size_t)(q - p)))
 		return;
-	buf_addf(&msg,
-		 "%s; give the secret with --secret id=%.*s,src=PATH (or "
+	err_hint(err,
+		 "give the secret with --secret id=%.*s,src=PATH (or "
 		 "env=VAR), or a line of SECRETS",
-		 err->msg, (int)(q - p), p);
-	err_set(err, err->code, "%s", msg.data);
-	buf_release(&msg);
+		 (int)(q - p), p);
 }
 
 int build_image(struct engine *eng, const struct config *cfg,

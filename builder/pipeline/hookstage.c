@@ -86,7 +86,7 @@ int hookstage_open(struct hookstage **out, const struct config *cfg,
 		goto out;
 	}
 	hook_vars(cfg, eng, &vars);
-	/* hooks_env() takes a NULL-terminated base, as environ is. */
+	/* hooks_env() takes a NULL-terminated base. */
 	base = xcalloc(cfg->hook_env.n + 1, sizeof(*base));
 	for (size_t i = 0; i < cfg->hook_env.n; i++)
 		base[i] = cfg->hook_env.v[i];

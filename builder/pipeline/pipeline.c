@@ -104,11 +104,13 @@ static void stage_skip(struct report *rep, enum stage_id id, const char *why)
 /* Asks the registry itself that every pushed tag names the digest the
  * engine reported: what a later pull gets is what was tested. */
 static int verify_pushed(const struct config *cfg,
+			 const struct credential *cred,
 			 const struct push_result *pushed, struct error *err)
 {
-	const struct registry_settings rs = { &cfg->auth,
-					      &cfg->insecure_registries,
-					      cfg->push_retries };
+	const struct registry_settings rs = {
+		&cfg->auth, &cfg->insecure_registries, cfg->push_retries,
+		cred,	    cfg->auth_registry,
+	};
 
 	for (size_t i = 0; i < pushed->pushed.n; i++)
 		if (registry_verify_tag(&rs, pushed->pushed.v[i],
@@ -288,7 +290,7 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 			strlist_push(&rep->tags, pushed.pushed.v[i]);
 		snprintf(rep->digest, sizeof(rep->digest), "%s", pushed.digest);
 		if (ret == 0)
-			ret = verify_pushed(cfg, &pushed, err);
+			ret = verify_pushed(cfg, &cred, &pushed, err);
 	}
 	if (ret == 0)
 		ret = hookstage_run(hs, HOOK_POST_PUSH, err);

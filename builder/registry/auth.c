@@ -53,6 +53,20 @@ void auth_free_secret(char *s)
 	free(s);
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void credential_copy(struct credential *dst, const struct credential *src)
+{
+	dst->username = dup_or_null(src->username);
+	dst->password = dup_or_null(src->password);
+	dst->identitytoken = dup_or_null(src->identitytoken);
+	dst->serveraddress = dup_or_null(src->serveraddress);
+	memcpy(dst->source, src->source, sizeof(dst->source));
+}
+
 void credential_release(struct credential *c)
 {
 	if (!c)

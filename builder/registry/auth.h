@@ -136,6 +136,10 @@ char *auth_registry_config_line(const struct credential *const *creds,
  * NULL is fine. */
 void credential_release(struct credential *c);
 
+/* Copies src into dst (empty): for a second user of credentials that were
+ * resolved once (a password file or /dev/stdin can be read only once). */
+void credential_copy(struct credential *dst, const struct credential *src);
+
 /* Zeroes a NUL-terminated secret string and frees it. NULL is fine. */
 void auth_free_secret(char *s);
 

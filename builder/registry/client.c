@@ -446,8 +446,10 @@ int registry_open(struct registry **out, const char *domain,
 		return err_set(err, EXIT_PUSH,
 			       "cannot create a libcurl handle");
 	}
-	if (s->auth &&
-	    auth_resolve(s->auth, reg->domain, &reg->cred, err) < 0) {
+	if (s->cred && s->cred_domain && !strcmp(s->cred_domain, reg->domain)) {
+		credential_copy(&reg->cred, s->cred);
+	} else if (s->auth &&
+		   auth_resolve(s->auth, reg->domain, &reg->cred, err) < 0) {
 		registry_close(reg);
 		return -1;
 	}

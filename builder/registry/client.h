@@ -54,6 +54,10 @@ struct registry_settings {
 	const struct auth_settings *auth; /* for auth_resolve() */
 	const struct strlist *insecure; /* INSECURE_REGISTRIES, host[:port] */
 	long retries; /* default 3 when negative */
+	/* Credentials already resolved for the registry cred_domain (the
+	 * push's): used there instead of asking auth again. May be NULL. */
+	const struct credential *cred;
+	const char *cred_domain;
 };
 
 /* Receives response body bytes as they arrive (only for 2xx answers).

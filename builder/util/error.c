@@ -26,6 +26,23 @@ int err_set(struct error *err, int code, const char *fmt, ...)
 	return -1;
 }
 
+int err_hint(struct error *err, const char *fmt, ...)
+{
+	size_t used = strnlen(err->msg, sizeof(err->msg) - 1);
+	va_list ap;
+
+	if (used + 3 < sizeof(err->msg)) {
+		memcpy(err->msg + used, "; ", 3);
+		used += 2;
+		va_start(ap, fmt);
+		vsnprintf(err->msg + used, sizeof(err->msg) - used, fmt, ap);
+		va_end(ap);
+	}
+	if (!err->code)
+		err->code = EXIT_ENGINE;
+	return -1;
+}
+
 int err_wrap(struct error *err, const char *fmt, ...)
 {
 	char old[ERROR_MSG_MAX];

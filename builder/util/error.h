@@ -60,6 +60,11 @@ int err_set(struct error *err, int code, const char *fmt, ...)
 int err_wrap(struct error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Appends "; <hint>" (what to do) to a set error, keeping its code;
+ * returns -1. */
+int err_hint(struct error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Replaces the exit code of a set error (e.g. an engine error during push
  * is a push failure, exit 5); returns -1. */
 int err_recode(struct error *err, int code);

@@ -271,10 +271,10 @@ t_settings_from_config() {
 	# The engine and the CI labels get what config read.
 	fe_whole_run
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=acme IMAGE=app TAG=1 PUSH=false \
-		BUILDER=classic GITHUB_SHA=rev$T_UNIQ CI_PROJECT_URL=https://x.example/p \
+		BUILDER=classic GITHUB_ACTIONS=true GITHUB_SHA=abc$T_UNIQ CI_PROJECT_URL=https://x.example/p \
 		BUILD_ARGS=$'A=x=y,B=a,b\nURL=http://x/?a=1,b=2' \
 		assert_exit 0 "$BUILDER" app
-	assert_contains "$FAKE_LOG" "rev$T_UNIQ"
+	assert_contains "$FAKE_LOG" "abc$T_UNIQ"
 	# buildargs={"A":"x=y,B=a,b","URL":"http://x/?a=1,b=2"}, URL-encoded
 	assert_contains "$FAKE_LOG" "%22A%22%3A%22x%3Dy%2CB%3Da%2Cb%22"
 	assert_contains "$FAKE_LOG" "%22URL%22%3A%22http%3A%2F%2Fx%2F%3Fa%3D1%2Cb%3D2%22"

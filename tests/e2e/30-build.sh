@@ -138,16 +138,17 @@ RUN echo "$GREETING" >/greeting
 FROM base AS final
 RUN echo final >/stage
 DF
-	GITHUB_SHA=abc123 BUILD_ARGS='GREETING=hi there' LABELS='team=core,org.opencontainers.image.version=custom' \
+	GITHUB_ACTIONS=true GITHUB_SHA=abc1234 SOURCE_DATE_EPOCH=1700000000 \
+		BUILD_ARGS='GREETING=hi there' LABELS='team=core,org.opencontainers.image.version=custom' \
 		build_only app --target base
 	docker run --rm "t$T_UNIQ/app:1" sh -c 'cat /greeting; ls /stage 2>&1; true' >out
 	assert_contains out "hi there"
 	assert_contains out "No such file"
 	docker image inspect -f '{{json .Config.Labels}}' "t$T_UNIQ/app:1" >labels
 	assert_contains labels '"team":"core"'
-	assert_contains labels '"org.opencontainers.image.revision":"abc123"'
+	assert_contains labels '"org.opencontainers.image.revision":"abc1234"'
 	assert_contains labels '"org.opencontainers.image.version":"custom"'
-	assert_contains labels 'org.opencontainers.image.created'
+	assert_contains labels '"org.opencontainers.image.created":"2023-11-14T22:13:20Z"'
 }
 
 t_dockerfile_symlinks_followed() {

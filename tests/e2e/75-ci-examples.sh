@@ -22,17 +22,28 @@
 CI_DIR=$REPO_ROOT/examples/ci
 PY=/usr/bin/python3
 
-# The extractor: ci_job FILE KIND prints the job as JSON:
+# The extractor: ci_job FILE KIND [JOB [MATRIX_INDEX [NAME=VALUE...]]]
+# prints the job as JSON:
 #   {"env": {NAME: VALUE}, "script": "...", "image": "...", "services": [...],
 #    "steps": ["checkout", "run", ...]}
 # KIND is circleci, gitlab, github or bamboo. It fails (exit 1, a message
 # on stderr) when the file does not have the shape its CI system reads.
+# For a file with several jobs (the multi-platform and release examples),
+# JOB names the one to print, and MATRIX_INDEX picks one of its matrix's
+# jobs (GitHub: an entry of strategy.matrix.include; GitLab: one
+# combination of parallel.matrix). NAME=VALUE are the CI's own variables,
+# substituted as the CI system does before the job starts: GitHub's
+# ${{ matrix.K }}, ${{ github.run_number }} and ${{ github.sha }}; GitLab's
+# $VAR and ${VAR} in variables and tags.
 CI_JOB_PY=$(
 	cat <<'PYEOF'
-import json, shlex, sys
+import itertools, json, re, shlex, sys
 import yaml
 
 path, kind = sys.argv[1], sys.argv[2]
+want = sys.argv[3] if len(sys.argv) > 3 else None
+mindex = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+civars = dict(a.split("=", 1) for a in sys.argv[5:])
 with open(path) as f:
     doc = yaml.safe_load(f)
 
@@ -51,6 +62,10 @@ def strs(d):
     return out
 
 def one_job(jobs):
+    if want is not None:
+        if not isinstance(jobs, dict) or want not in jobs:
+            die("no job '%s' in %r" % (want, list(jobs or {})))
+        return want, jobs[want]
     if not isinstance(jobs, dict) or len(jobs) != 1:
         die("expected exactly one job, found %r" % list(jobs or {}))
     return next(iter(jobs.items()))
@@ -89,12 +104,30 @@ elif kind == "gitlab":
     jobs = {k: v for k, v in doc.items()
             if k not in reserved and not str(k).startswith(".")}
     name, j = one_job(jobs)
+    combos = [{}]
+    if "parallel" in j:
+        combos = []
+        for entry in j["parallel"]["matrix"]:
+            keys = list(entry)
+            vals = [v if isinstance(v, list) else [v] for v in entry.values()]
+            combos += [dict(zip(keys, c)) for c in itertools.product(*vals)]
+    if mindex >= len(combos):
+        die("job '%s' has %d matrix jobs, not %d" % (name, len(combos), mindex + 1))
+    job["matrix"] = combos[mindex]
     image = j.get("image", doc.get("image", ""))
     job["image"] = image["name"] if isinstance(image, dict) else image
     job["services"] = [s["name"] if isinstance(s, dict) else s
                        for s in j.get("services", doc.get("services", []))]
     job["env"] = strs(doc.get("variables"))
     job["env"].update(strs(j.get("variables")))
+    job["env"].update(strs(job["matrix"]))
+    known = dict(civars, **job["env"])
+    def expand(v):
+        return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
+                      lambda m: known.get(m.group(1), m.group(0)), v)
+    job["env"] = {k: expand(v) for k, v in job["env"].items()}
+    job["tags"] = [expand(t) for t in j.get("tags", [])]
+    job["needs"] = j.get("needs", [])
     lines += j.get("before_script", doc.get("before_script", []))
     lines += j.get("script", [])
     if not j.get("script"):
@@ -106,6 +139,18 @@ elif kind == "github":
     name, j = one_job(doc.get("jobs"))
     if "runs-on" not in j:
         die("job '%s' has no runs-on" % name)
+    include = ((j.get("strategy") or {}).get("matrix") or {}).get("include") or [{}]
+    if mindex >= len(include):
+        die("job '%s' has %d matrix jobs, not %d" % (name, len(include), mindex + 1))
+    job["matrix"] = include[mindex]
+    ctx = {"matrix." + k: str(v) for k, v in job["matrix"].items()}
+    ctx["github.run_number"] = civars.get("GITHUB_RUN_NUMBER", "")
+    ctx["github.sha"] = civars.get("GITHUB_SHA", "")
+    def expand(v):
+        return re.sub(r"\$\{\{ *([a-z_.]+) *\}\}",
+                      lambda m: ctx.get(m.group(1), m.group(0)), v)
+    job["runs-on"] = expand(str(j["runs-on"]))
+    job["needs"] = j.get("needs", [])
     job["env"] = strs(doc.get("env"))
     job["env"].update(strs(j.get("env")))
     for step in j.get("steps", []):
@@ -115,6 +160,7 @@ elif kind == "github":
             job["steps"].append("run")
             job["env"].update(strs(step.get("env")))
             lines.append(step["run"])
+    job["env"] = {k: expand(v) for k, v in job["env"].items()}
 elif kind == "bamboo":
     if doc.get("version") != 2 or "plan" not in doc:
         die("not Bamboo YAML Specs version 2 with a plan")
@@ -187,12 +233,13 @@ need_images() {
 		t_fail "'make image' did not make builder:latest and builder-shell:latest"
 }
 
-# load_job FILE KIND: sets JOB (the JSON) and shows it.
+# load_job FILE KIND [JOB [MATRIX_INDEX [NAME=VALUE...]]]: sets JOB (the
+# JSON) and shows it.
 load_job() {
 	need_yaml
-	JOB=$("$PY" -c "$CI_JOB_PY" "$CI_DIR/$1" "$2") ||
+	JOB=$("$PY" -c "$CI_JOB_PY" "$CI_DIR/$1" "${@:2}") ||
 		t_fail "could not read the job in '$1'"
-	echo "job from $1:"
+	echo "job from $1${3:+ ($3${4:+, matrix job $4})}:"
 	jq . <<<"$JOB" | sed 's/^/  /'
 }
 
@@ -247,6 +294,24 @@ check_pushed() {
 	assert_contains "$OUT" "3 tests passed"
 }
 
+# assert_run_left_nothing: nothing is left on the engine by the run whose
+# output is $OUT. Only that run's objects: other helpers' and tests' runs
+# share the engine and may be live. The run's id is on its "run ID: ..."
+# line, or (an older image does not print that line) in the name of its
+# test container, builder-ID-test. A run that never spoke to an engine
+# (merge, promote: no "engine:" line) left nothing there; any other run
+# with no id found has every labelled object checked.
+assert_run_left_nothing() {
+	local id
+	id=$(sed -n 's/^.*run \([0-9a-f]\{11\}\): what it creates.*/\1/p' "$OUT" | head -n 1)
+	[ -n "$id" ] ||
+		id=$(grep -o "'builder-[0-9a-f]\{11\}-test'" "$OUT" | head -n 1 | cut -c10-20)
+	if [ -z "$id" ] && ! grep -q '^ *engine: ' "$OUT"; then
+		return 0
+	fi
+	assert_no_leftovers "$id"
+}
+
 # run_host_job CI_VARS...: the job's script with sh in the app copy, as a
 # CI runner's shell runs it: an empty environment but the job's, the CI's
 # variables given, PATH, HOME and DOCKER_CONFIG.
@@ -294,9 +359,10 @@ t_files_parse() {
 			t_fail "'$f' is not valid YAML"
 		n=$((n + 1))
 	done
-	assert_eq "$n" 5 "example files"
+	assert_eq "$n" 8 "example files"
 	for f in circleci-machine.yml circleci-docker.yml gitlab-ci.yml \
-		github-actions.yml bamboo-specs.yml; do
+		github-actions.yml bamboo-specs.yml github-actions-multiplatform.yml \
+		gitlab-multiplatform.yml promote-on-release.yml; do
 		[ -f "$CI_DIR/$f" ] || t_fail "'examples/ci/$f' is missing"
 	done
 }
@@ -348,7 +414,7 @@ t_circleci_machine() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 41
 	assert_contains "$OUT" "CIRCLE_BUILD_NUM"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_circleci_docker() {
@@ -359,7 +425,7 @@ t_circleci_docker() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 41
 	assert_contains "$OUT" "CIRCLE_BUILD_NUM"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_github_actions() {
@@ -371,7 +437,7 @@ t_github_actions() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 42
 	assert_contains "$OUT" "GITHUB_RUN_NUMBER"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_gitlab() {
@@ -382,7 +448,7 @@ t_gitlab() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 43
 	assert_contains "$OUT" "CI_PIPELINE_IID"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 t_bamboo() {
@@ -395,7 +461,7 @@ t_bamboo() {
 		bamboo_REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 44
 	assert_contains "$OUT" "bamboo_buildNumber"
-	assert_no_leftovers
+	assert_run_left_nothing
 }
 
 # The remote engines for real: a second dockerd with TLS on port 2376
@@ -448,6 +514,156 @@ t_remote_tls() {
 		t_fail "the local engine built the image, not the remote one"
 }
 
+# --- multi-platform, merge, promote --------------------------------------
+#
+# These jobs run builder's binary here (bin/builder-asan as `builder`, and a
+# run.sh that execs it), not builder's images: merge, promote and the check
+# after each push talk to the registry from builder itself, and the test
+# registry listens on 127.0.0.1, which a container on the default network
+# cannot reach. The app is FROM scratch with only COPY, so the arm64 image
+# builds here without emulation; a first stage on $BUILDPLATFORM runs
+# natively and reads the build secret. Replaced besides ACCOUNT and
+# REGISTRY: TEST_CMD (a scratch image has no shell, and an arm64 one could
+# not run here) and BUILDER=buildkit (this engine does not advertise
+# BuildKit, so auto would pick the classic builder).
+
+# mp_app: the scratch app in $T_DIR/app with the shim run.sh; sets APP and
+# puts `builder` on PATH (as MP_PATH). The secret step names the test, so
+# that no other test's build of it is taken from the cache (BuildKit's
+# cache key does not include a secret's value).
+mp_app() {
+	APP=$T_DIR/app
+	rm -rf "$APP"
+	mkdir -p "$APP" "$T_DIR/bin"
+	ln -sf "$BUILDER" "$T_DIR/bin/builder"
+	MP_PATH=$T_DIR/bin:$PATH
+	printf 'hello\n' >"$APP/hello.txt"
+	cat >"$APP/Dockerfile" <<DEOF
+FROM --platform=\$BUILDPLATFORM busybox:latest AS check
+RUN --mount=type=secret,id=npm_token,required=false \\
+    : $T_UNIQ; if [ -f /run/secrets/npm_token ]; then sha256sum </run/secrets/npm_token | cut -c1-64; else echo none; fi >/check
+FROM scratch
+COPY hello.txt /hello.txt
+COPY --from=check /check /check
+DEOF
+	printf '#!/bin/sh\n# stands in for run.sh: builder itself, not its image\nexec builder "$@"\n' >"$APP/run.sh"
+	chmod +x "$APP/run.sh"
+}
+
+# run_mp_job CI_VARS...: the loaded job's script with sh in the app, as
+# run_host_job, with builder on PATH.
+run_mp_job() {
+	local script
+	script=$(jq -r .script <<<"$JOB")
+	job_env_array "ACCOUNT=t$T_UNIQ" "REGISTRY=$REGISTRY_ADDR" TEST_CMD= \
+		BUILDER=buildkit "$@"
+	(cd "$APP" && assert_exit 0 env -i PATH="$MP_PATH" HOME="$HOME" \
+		DOCKER_CONFIG="$DOCKER_CONFIG" "${ENVS[@]}" sh -ec "$script")
+	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
+	assert_run_left_nothing
+}
+
+# check_index REPO TAG: REPO:TAG is an image index of linux/amd64 and
+# linux/arm64, each platform's manifest the one its build pushed as
+# TAG-ARCH; sets INDEX_DIGEST.
+check_index() {
+	local idx arch
+	idx=$(curl -fsS -u "$REGISTRY_USER_T:$REGISTRY_PASS_T" \
+		-H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' \
+		"http://$REGISTRY_ADDR/v2/$1/manifests/$2") || t_fail "no manifest for $1:$2"
+	assert_eq "$(jq -r '[.manifests[].platform | "\(.os)/\(.architecture)"] | sort | join(" ")' <<<"$idx")" \
+		"linux/amd64 linux/arm64" "platforms of $1:$2"
+	for arch in amd64 arm64; do
+		assert_eq "$(jq -r --arg a "$arch" '.manifests[] | select(.platform.architecture == $a) | .digest' <<<"$idx")" \
+			"$(registry_digest "$1" "$2-$arch")" "$arch digest in the index"
+	done
+	INDEX_DIGEST=$(registry_digest "$1" "$2")
+}
+
+T_SHA=0123456789abcdef0123456789abcdef01234567
+
+t_github_multiplatform() {
+	local arch i repo=t$T_UNIQ/hello
+	mp_app
+	for i in 0 1; do
+		load_job github-actions-multiplatform.yml github build "$i" \
+			GITHUB_RUN_NUMBER=45 GITHUB_SHA=$T_SHA
+		arch=$(jq -r .matrix.arch <<<"$JOB")
+		assert_eq "$(job_env PLATFORM)" "linux/$arch" "PLATFORM"
+		assert_eq "$(job_env TAG)" "45-$arch" "TAG"
+		[ "$arch" = amd64 ] || assert_eq "$(jq -r '."runs-on"' <<<"$JOB")" ubuntu-24.04-arm "arm64 runner"
+		check_no_secrets github-actions-multiplatform.yml
+		run_mp_job CI=true GITHUB_ACTIONS=true GITHUB_RUN_NUMBER=45 GITHUB_SHA=$T_SHA \
+			REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+		assert_contains "$OUT" "verified on the registry"
+		# The image's config says the platform it was built for.
+		assert_eq "$(docker image inspect -f '{{.Os}}/{{.Architecture}}' "$REGISTRY_ADDR/$repo:45-$arch")" \
+			"linux/$arch" "platform of the $arch image"
+	done
+	load_job github-actions-multiplatform.yml github merge 0 \
+		GITHUB_RUN_NUMBER=45 GITHUB_SHA=$T_SHA
+	assert_eq "$(jq -r '.needs' <<<"$JOB")" build "merge needs"
+	run_mp_job CI=true GITHUB_ACTIONS=true GITHUB_RUN_NUMBER=45 GITHUB_SHA=$T_SHA \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_index "$repo" 45
+	assert_eq "$(registry_digest "$repo" "$T_SHA")" "$INDEX_DIGEST" "the SHA tag is the index"
+	assert_eq "$(cat "$STDOUT")" "$REGISTRY_ADDR/$repo:45@$INDEX_DIGEST
+$REGISTRY_ADDR/$repo:$T_SHA@$INDEX_DIGEST" "merge's stdout, a line a tag"
+	# No secret in this example: the build ran without one.
+	docker rm -f "mp-$T_UNIQ" >/dev/null 2>&1 || true
+	docker create --name "mp-$T_UNIQ" "$REGISTRY_ADDR/$repo:45-amd64" x >/dev/null
+	assert_eq "$(docker cp "mp-$T_UNIQ:/check" - | tar -xO)" none "secret check file"
+	docker rm "mp-$T_UNIQ" >/dev/null
+
+	# The release: promote the commit's index to the release tag and stable.
+	load_job promote-on-release.yml github promote 0
+	check_no_secrets promote-on-release.yml
+	run_mp_job CI=true GITHUB_ACTIONS=true GITHUB_RUN_NUMBER=46 GITHUB_SHA=$T_SHA \
+		GITHUB_REF_NAME=v1.2.0 \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	assert_eq "$(registry_digest "$repo" v1.2.0)" "$INDEX_DIGEST" "v1.2.0"
+	assert_eq "$(registry_digest "$repo" stable)" "$INDEX_DIGEST" "stable"
+	check_index "$repo" 45
+	assert_eq "$(registry_tags "$repo" | sort | tr '\n' ' ')" \
+		"$(printf '%s\n' 45 45-amd64 45-arm64 $T_SHA stable v1.2.0 | sort | tr '\n' ' ')" \
+		"tags in the registry"
+}
+
+t_gitlab_multiplatform() {
+	local arch i repo=t$T_UNIQ/hello token=npm-tok-$T_UNIQ
+	mp_app
+	for i in 0 1; do
+		load_job gitlab-multiplatform.yml gitlab build "$i" CI_PIPELINE_IID=47
+		arch=$(jq -r .matrix.ARCH <<<"$JOB")
+		assert_eq "$(job_env PLATFORM)" "linux/$arch" "PLATFORM"
+		assert_eq "$(job_env TAG)" "47-$arch" "TAG"
+		assert_eq "$(jq -r '.tags[0]' <<<"$JOB")" "saas-linux-small-$arch" "runner tag"
+		assert_eq "$(job_env SECRETS)" "id=npm_token,env=NPM_TOKEN" "SECRETS"
+		check_no_secrets gitlab-multiplatform.yml
+		# GitLab puts the masked NPM_TOKEN into the job's environment.
+		run_mp_job CI=true GITLAB_CI=true CI_PIPELINE_IID=47 NPM_TOKEN="$token" \
+			REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+		assert_not_contains "$OUT" "$token"
+		assert_eq "$(docker image inspect -f '{{.Os}}/{{.Architecture}}' "$REGISTRY_ADDR/$repo:47-$arch")" \
+			"linux/$arch" "platform of the $arch image"
+		# The secret reached the build (its hash is in /check) and
+		# is nowhere in the image's history.
+		docker rm -f "mp-$T_UNIQ" >/dev/null 2>&1 || true
+	docker create --name "mp-$T_UNIQ" "$REGISTRY_ADDR/$repo:47-$arch" x >/dev/null
+		assert_eq "$(docker cp "mp-$T_UNIQ:/check" - | tar -xO)" \
+			"$(printf %s "$token" | sha256sum | cut -c1-64)" "secret check file"
+		docker rm "mp-$T_UNIQ" >/dev/null
+		docker history --no-trunc "$REGISTRY_ADDR/$repo:47-$arch" >"$T_DIR/history"
+		assert_not_contains "$T_DIR/history" "$token"
+	done
+	load_job gitlab-multiplatform.yml gitlab merge 0 CI_PIPELINE_IID=47
+	assert_eq "$(jq -r '.needs[0]' <<<"$JOB")" build "merge needs"
+	run_mp_job CI=true GITLAB_CI=true CI_PIPELINE_IID=47 \
+		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
+	check_index "$repo" 47
+	assert_eq "$(cat "$STDOUT")" "$REGISTRY_ADDR/$repo:47@$INDEX_DIGEST" "merge's stdout"
+}
+
 run_test "the example files are valid YAML" t_files_parse
 run_test "each example has its CI's shape and no secret" t_shapes
 run_test "CircleCI machine executor: ./run.sh pushes tag 41" t_circleci_machine
@@ -456,4 +672,6 @@ run_test "GitHub Actions: ./run.sh pushes tag 42" t_github_actions
 run_test "GitLab CI: builder in builder-shell pushes tag 43" t_gitlab
 run_test "Bamboo: ./run.sh pushes tag 44" t_bamboo
 run_test "GitLab dind and CircleCI remote docker over TLS, for real" t_remote_tls
+run_test "GitHub Actions: amd64 and arm64 matrix, merge, promote on release" t_github_multiplatform
+run_test "GitLab CI: parallel amd64 and arm64 with a build secret, then merge" t_gitlab_multiplatform
 t_summary

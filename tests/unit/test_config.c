@@ -43,6 +43,15 @@ static const char *const vars[] = {
 	"GITHUB_SERVER_URL",
 	"GITHUB_REPOSITORY",
 	"UNIT_FROM_ENV",
+	"GITHUB_ACTIONS",
+	"GITLAB_CI",
+	"GITHUB_REF",
+	"GITHUB_REF_NAME",
+	"GITHUB_REF_TYPE",
+	"TAGS",
+	"EXTRA_TAGS",
+	"CONTEXT",
+	"SOURCE_DATE_EPOCH",
 	NULL,
 };
 
@@ -244,7 +253,8 @@ static void test_engine_and_ci_settings(void)
 		"DOCKER_API_VERSION=1.44",
 		"BUILDER_IDLE_TIMEOUT=600",
 		"DOCKER_TLS_CERTDIR=/certs",
-		"GITHUB_SHA=abc123",
+		"GITHUB_ACTIONS=true",
+		"GITHUB_SHA=abc1234",
 		"GITHUB_SERVER_URL=https://github.com",
 		"GITHUB_REPOSITORY=acme/calc",
 		"ACCOUNT=acme",
@@ -267,8 +277,10 @@ static void test_engine_and_ci_settings(void)
 	CHECK_STR(cfg.engine.api_version, "1.44");
 	CHECK_STR(cfg.engine.tls_certdir, "/certs");
 	CHECK(cfg.engine.idle_timeout == 600);
-	CHECK_STR(cfg.ci_revision, "abc123");
-	CHECK_STR(cfg.ci_source, "https://github.com/acme/calc");
+	CHECK(strlist_has(&cfg.labels,
+			  "org.opencontainers.image.revision=abc1234"));
+	CHECK(strlist_has(&cfg.labels, "org.opencontainers.image.source="
+				       "https://github.com/acme/calc"));
 	config_release(&cfg);
 
 	cfg = (struct config)CONFIG_INIT;
@@ -277,9 +289,67 @@ static void test_engine_and_ci_settings(void)
 	CHECK(cfg.engine.host == NULL);
 	CHECK(cfg.engine.tls == NULL); /* empty is unset */
 	CHECK(cfg.engine.idle_timeout == 0);
-	CHECK(cfg.ci_revision == NULL);
-	CHECK(cfg.ci_source == NULL);
+	CHECK(config_parse_args(&cfg, 1, argv, &err) == 0);
+	CHECK(config_validate(&cfg, &err) == 0);
+	CHECK(!strlist_has(&cfg.labels, "org.opencontainers.image.source="
+					"https://github.com/acme/calc"));
 	config_release(&cfg);
+}
+
+/* TAGS: the first tag made is the image's tag, unless TAG names it; the
+ * rest and EXTRA_TAGS are extra tags, without duplicates; no tag made
+ * keeps TAG or the build number. Outside any .git (CONTEXT=/). */
+struct tags_case {
+	const char *env[8];
+	const char *want_tag, *want_source, *want_extra;
+};
+
+static const struct tags_case tags_cases[] = {
+	{ { "GITHUB_ACTIONS=true", "GITHUB_REF=refs/tags/v2.3.4",
+	    "GITHUB_SHA=0123456789abcdef0123456789abcdef01234567",
+	    "TAGS=semver,sha", "EXTRA_TAGS=2.3 edge", NULL },
+	  "2.3.4",
+	  "TAGS",
+	  "2.3|2|sha-0123456|latest|edge" },
+	{ { "GITHUB_ACTIONS=true", "GITHUB_REF=refs/tags/v2.3.4", "TAGS=semver",
+	    "TAG=build-7", NULL },
+	  "build-7",
+	  "TAG",
+	  "2.3.4|2.3|2|latest" },
+	{ { "GITHUB_ACTIONS=true", "GITHUB_REF=refs/heads/main",
+	    "GITHUB_RUN_NUMBER=42", "TAGS=pr", NULL },
+	  "42",
+	  "GITHUB_RUN_NUMBER",
+	  "" },
+	{ { "GITHUB_RUN_NUMBER=42", NULL }, "42", "GITHUB_RUN_NUMBER", "" },
+	{ { NULL }, NULL, NULL, NULL },
+};
+
+static void test_tags(void)
+{
+	for (int i = 0; tags_cases[i].env[0]; i++) {
+		const struct tags_case *c = &tags_cases[i];
+		const char *env[12] = { "ACCOUNT=acme", "IMAGE=calc",
+					"CONTEXT=/" };
+		struct config cfg = CONFIG_INIT;
+		struct error err = ERROR_INIT;
+		char *argv[] = { (char *)"builder", NULL };
+		char *got;
+
+		for (int j = 0; c->env[j]; j++)
+			env[3 + j] = c->env[j];
+		set_env(env);
+		CHECK(config_from_env(&cfg, &err) == 0);
+		CHECK(config_parse_args(&cfg, 1, argv, &err) == 0);
+		CHECK(config_validate(&cfg, &err) == 0);
+		CHECK_STR(cfg.tag, c->want_tag);
+		CHECK_STR(cfg.tag_source, c->want_source);
+		got = joined(&cfg.extra_tags);
+		CHECK_STR(got, c->want_extra);
+		free(got);
+		CHECK(cfg.tagset.tags.n == cfg.extra_tags.n + 1);
+		config_release(&cfg);
+	}
 }
 
 /* A bare build arg takes its value from the environment in config. */
@@ -290,6 +360,7 @@ static void test_build_arg_from_env(void)
 		"IMAGE=calc",
 		"UNIT_FROM_ENV=a,b=c",
 		"BUILD_ARGS=UNIT_FROM_ENV\nUNIT_UNSET_VAR\nX=1",
+		"CONTEXT=/", /* no .git: no SOURCE_DATE_EPOCH */
 		NULL,
 	};
 	struct config cfg = CONFIG_INIT;
@@ -330,6 +401,7 @@ int main(void)
 	RUN(test_validate);
 	RUN(test_engine_and_ci_settings);
 	RUN(test_build_arg_from_env);
+	RUN(test_tags);
 	RUN(test_report_read_first);
 	return unit_summary();
 }

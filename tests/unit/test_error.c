@@ -41,9 +41,29 @@ static void test_interruption_wins(void)
 	CHECK_STR(err.msg, "interrupted by SIGINT");
 }
 
+/* A hint goes after the message, keeps the code, and never overruns. */
+static void test_hint(void)
+{
+	struct error err = ERROR_INIT;
+	char big[ERROR_MSG_MAX + 10];
+
+	err_set(&err, EXIT_BUILD, "secret npmrc not found");
+	err_hint(&err, "give it with --secret id=%s,src=PATH", "npmrc");
+	CHECK_STR(err.msg, "secret npmrc not found; give it with --secret "
+			   "id=npmrc,src=PATH");
+	CHECK(err.code == EXIT_BUILD);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	err_clear(&err);
+	err_set(&err, EXIT_BUILD, "%s", big);
+	err_hint(&err, "%s", big);
+	CHECK(strlen(err.msg) == ERROR_MSG_MAX - 1);
+}
+
 int main(void)
 {
 	RUN(test_first_error_sticks);
 	RUN(test_interruption_wins);
+	RUN(test_hint);
 	return unit_summary();
 }
