@@ -7,11 +7,11 @@
 . "$(dirname "$0")/../lib.sh"
 
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-PKGS="libcurl libarchive libcjson yaml-0.1"
+PKGS="libcurl libarchive libcjson yaml-0.1 libnghttp2 libprotobuf-c libcrypto zlib"
 # shellcheck disable=SC2086
 DEPS_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null)
 # shellcheck disable=SC2086
-DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson -lyaml)
+DEPS_LIBS=$(pkg-config --libs $PKGS 2>/dev/null || echo -lcurl -larchive -lcjson -lyaml -lnghttp2 -lprotobuf-c -lcrypto -lz)
 RUNNER=$REPO_ROOT/build/compose-run
 
 lib_objs=()
