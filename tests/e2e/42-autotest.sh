@@ -243,6 +243,24 @@ t_failing_pre_push() {
 	assert_eq "$(registry_tags "t$T_UNIQ/app")" "" "tags pushed after pre_push failed"
 }
 
+# hooks/test replaces the test stage, compose files included; its failure
+# is the test stage's (exit 4), and nothing is pushed.
+t_test_hook_replaces_tests() {
+	need_builder
+	make_web app
+	printf 'sut:\n  image: busybox:latest\n  command: echo "compose sut ran"\n' \
+		>app/docker-compose.test.yml
+	make_hooks app test
+	printf 'echo "test hook ran"; exit 2\n' >>app/hooks/test
+	export HOOK_LOG=$T_DIR/hooks.log
+	pipeline 4 app
+	assert_contains "$STDOUT" "test hook ran"
+	assert_not_contains "$STDOUT" "compose sut ran"
+	assert_contains "$STDERR" "hook 'test' failed (exit 2)"
+	assert_eq "$(registry_tags "t$T_UNIQ/app")" "" "tags pushed after hooks/test failed"
+	assert_clean
+}
+
 t_no_hooks_skips() {
 	need_builder
 	make_web app
@@ -389,6 +407,7 @@ run_test "two .test.yml files in turn" t_two_test_files
 run_test "hooks in order with the autobuild variables, post_push pushes a tag" t_hooks_in_order
 run_test "hooks/build replaces the build" t_build_hook_replaces_build
 run_test "a failing pre_push stops the push (exit 5)" t_failing_pre_push
+run_test "hooks/test replaces the tests; its failure is exit 4" t_test_hook_replaces_tests
 run_test "HOOKS=false skips the hooks" t_no_hooks_skips
 run_test "hooks without a shell: exit 2, builder-shell" t_no_shell_for_hooks
 run_test "SIGTERM during sut leaves nothing behind" t_sigterm_during_sut
