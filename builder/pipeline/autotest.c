@@ -38,6 +38,8 @@ struct autotest {
 	struct compose_run_options ropt;
 	struct compose_run_ops ops;
 	struct compose_run *first; /* autotest_start()'s run of files[0] */
+	struct strlist
+		built; /* image IDs ops_build() made, removed at the end */
 };
 
 /* --- what the runner needs from the pipeline ------------------------- */
@@ -81,7 +83,31 @@ static int ops_build(void *ctx, const struct compose_service *svc, char **image,
 		return err_wrap(err, "cannot build the image of service '%s'",
 				svc->name);
 	*image = xstrdup(built.image_id);
+	if (!strlist_has(&at->built, built.image_id))
+		strlist_push(&at->built, built.image_id);
 	return 0;
+}
+
+/* The images built for services are the test's own: removed (untagged,
+ * so DELETE removes them) unless another image needs them (409), or
+ * they are the image under test. */
+static void remove_built(struct autotest *at)
+{
+	for (size_t i = 0; i < at->built.n; i++) {
+		struct error ignored = ERROR_INIT;
+		struct buf path = BUF_INIT;
+		long status = 0;
+
+		if (at->ropt.image && !strcmp(at->ropt.image, at->built.v[i]))
+			continue;
+		buf_addstr(&path, "/images/");
+		buf_add_urlencoded(&path, at->built.v[i]);
+		if (engine_json_cleanup(at->eng, "DELETE", path.data, &status,
+					&ignored) == 0)
+			log_debug("removed the service image %.19s",
+				  at->built.v[i]);
+		buf_release(&path);
+	}
 }
 
 static int ops_copy_in(void *ctx, const char *container_id,
@@ -285,6 +311,8 @@ void autotest_free(struct autotest *at)
 	if (!at)
 		return;
 	compose_run_free(at->first);
+	remove_built(at);
+	strlist_clear(&at->built);
 	for (size_t i = 0; i < at->nfiles; i++)
 		compose_free(at->files[i]);
 	free(at->files);

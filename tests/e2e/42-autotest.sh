@@ -105,6 +105,13 @@ YML
 	assert_contains "$STDOUT" "hello from app"
 	assert_contains "$STDOUT" "sut reached web"
 	assert_clean
+	# the image built for sut alone is removed with the rest
+	sut_image=$(sed -n "s/.*service 'sut' (\(sha256:[0-9a-f]*\)).*/\1/p" "$STDERR")
+	[ -n "$sut_image" ] || t_fail "no image named for sut"
+	if docker image inspect "$sut_image" >/dev/null 2>&1; then
+		docker rmi -f "$sut_image" >/dev/null 2>&1
+		t_fail "the image built for sut was left behind"
+	fi
 }
 
 t_depends_on_healthy() {
