@@ -5,6 +5,7 @@
  * numbers in range (cJSON keeps numbers as doubles), strings as strings.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,7 @@ static int read_descriptor(const cJSON *obj, struct descriptor *d,
 	size = cJSON_GetObjectItemCaseSensitive(obj, "size");
 	if (!cJSON_IsNumber(size) || !isfinite(size->valuedouble) ||
 	    size->valuedouble < 0 || size->valuedouble > SIZE_MAX_JSON ||
-	    size->valuedouble != floor(size->valuedouble))
+	    size->valuedouble != (double)(int64_t)size->valuedouble)
 		return err_set(err, EXIT_PUSH,
 			       "%s has no valid size (a whole number of bytes)",
 			       where);
