@@ -245,7 +245,7 @@ static const char *autobuild_lookup(const char *name, void *ctx)
 static void autobuild_validate(struct config *cfg)
 {
 	struct autobuild_facts facts = { 0 };
-	struct buf bp = BUF_INIT, df = BUF_INIT;
+	struct buf bp = BUF_INIT(BUF_PATH_MAX), df = BUF_INIT(BUF_PATH_MAX);
 	const char *ctx = cfg->context ? cfg->context : ".";
 
 	while (ctx[0] == '.' && ctx[1] == '/')
@@ -758,7 +758,7 @@ static int check_services(const struct strlist *l, struct error *err)
 static int resolve_build_args(struct strlist *l, struct error *err)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		struct buf b = BUF_INIT;
+		struct buf b = BUF_INIT(BUF_TEXT_MAX);
 		const char *v;
 
 		if (strchr(l->v[i], '='))
@@ -785,7 +785,7 @@ static int resolve_build_args(struct strlist *l, struct error *err)
  * socket must exist. */
 static int check_ssh(struct config *cfg, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	int ret = 0;
 
 	for (size_t i = 0; i < cfg->ssh.n && !ret; i++) {
@@ -919,7 +919,7 @@ static int meta_resolve(struct config *cfg, struct error *err)
 {
 	struct meta_tagset made = META_TAGSET_INIT;
 	struct strlist extra = STRLIST_INIT;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_PATH_MAX);
 	const char *src = cfg->tag_source ? cfg->tag_source : "default";
 	int explicit_tag = !strcmp(src, "TAG") || !strcmp(src, "--tag");
 	size_t first = 0;
@@ -981,7 +981,7 @@ out:
 
 int config_validate(struct config *cfg, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	if (cfg->command == CMD_HELP || cfg->command == CMD_VERSION)
 		return 0;

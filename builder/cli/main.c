@@ -23,7 +23,7 @@
  * engine. */
 static int print_tags(const struct config *cfg)
 {
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT(BUF_TEXT_MAX);
 
 	meta_describe(&cfg->facts, &cfg->tagset, &cfg->meta_labels,
 		      &cfg->meta_label_from, &out);

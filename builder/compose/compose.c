@@ -51,7 +51,7 @@ fail(struct loader *ld, unsigned line, const char *fmt, ...)
 __attribute__((format(printf, 3, 4))) static void
 warn(struct loader *ld, unsigned line, const char *fmt, ...)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	va_list ap;
 
 	buf_addf(&b, "'%s' line %u: ", ld->name, line);
@@ -103,7 +103,7 @@ static char *clean_path(const char *path)
 /* dir + rel, cleaned; rel may be absolute. */
 static char *join_path(const char *dir, const char *rel)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char *res;
 
 	if (rel[0] != '/')
@@ -196,7 +196,7 @@ static int want_words(struct loader *ld, const struct ynode *n, const char *key,
 static void env_set(struct strlist *l, const char *key, size_t klen,
 		    const char *value)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	size_t i;
 
 	buf_add(&b, key, klen);
@@ -250,7 +250,7 @@ static int want_pairs(struct loader *ld, const struct ynode *n, const char *key,
 				}
 			}
 			if (kind == PAIRS_HOSTS) {
-				struct buf b = BUF_INIT;
+				struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 				buf_addf(&b, "%s:%s", k, val);
 				strlist_push(out, buf_str(&b));
@@ -281,7 +281,7 @@ static int want_pairs(struct loader *ld, const struct ynode *n, const char *key,
 					    "'%s': '%s' is not HOST:ADDRESS",
 					    key, s);
 			{
-				struct buf b = BUF_INIT;
+				struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 				buf_add(&b, s, (size_t)(eq - s));
 				buf_addf(&b, ":%s", eq + 1);
@@ -334,7 +334,7 @@ static int read_env_file(struct loader *ld, const char *rel, unsigned line,
 			 struct strlist *env)
 {
 	char *path = join_path(ld->cf->dir, rel);
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT(BUF_TEXT_MAX);
 	struct error why = ERROR_INIT;
 	char *p, *next;
 	unsigned lineno = 0;
@@ -1111,7 +1111,7 @@ int compose_parse(struct compose_file **out, const char *path, const char *text,
 	struct compose_file *cf = xcalloc(1, sizeof(*cf));
 	struct loader ld = { opt, cf, path, err };
 	struct interp_walk w = { &ld, STRLIST_INIT };
-	struct buf key = BUF_INIT;
+	struct buf key = BUF_INIT(BUF_TEXT_MAX);
 	struct ynode *doc = NULL;
 	const struct ynode *services;
 	int v1, ret = -1;
@@ -1198,7 +1198,7 @@ out:
 int compose_load(struct compose_file **out, const char *path,
 		 const struct compose_options *opt, struct error *err)
 {
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT(BUF_TEXT_MAX);
 	int ret;
 
 	*out = NULL;
@@ -1377,7 +1377,7 @@ int compose_find_tests(const char *dir, struct strlist *out, struct error *err)
 			       strerror(errno));
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
-		struct buf p = BUF_INIT;
+		struct buf p = BUF_INIT(BUF_TEXT_MAX);
 		struct stat st;
 
 		if (len <= 9 || strcmp(de->d_name + len - 9, ".test.yml"))
@@ -1391,7 +1391,7 @@ int compose_find_tests(const char *dir, struct strlist *out, struct error *err)
 	if (names.n)
 		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
 	for (i = 0; i < names.n; i++) {
-		struct buf p = BUF_INIT;
+		struct buf p = BUF_INIT(BUF_TEXT_MAX);
 
 		if (strcmp(names.v[i], main_name))
 			continue;
@@ -1400,7 +1400,7 @@ int compose_find_tests(const char *dir, struct strlist *out, struct error *err)
 		buf_release(&p);
 	}
 	for (i = 0; i < names.n; i++) {
-		struct buf p = BUF_INIT;
+		struct buf p = BUF_INIT(BUF_TEXT_MAX);
 
 		if (!strcmp(names.v[i], main_name))
 			continue;
@@ -1417,7 +1417,7 @@ int compose_find_tests(const char *dir, struct strlist *out, struct error *err)
 
 int compose_split_words(const char *s, struct strlist *out, struct error *err)
 {
-	struct buf w = BUF_INIT;
+	struct buf w = BUF_INIT(BUF_TEXT_MAX);
 	int in_word = 0, ret = -1;
 
 	for (; *s; s++) {

@@ -40,7 +40,7 @@ static char *find_on_path(const char *prog, char *const envp[])
 			path = *envp + 5;
 	strlist_split(&dirs, path, ":");
 	for (i = 0; i < dirs.n && !found; i++) {
-		struct buf p = BUF_INIT;
+		struct buf p = BUF_INIT(BUF_TEXT_MAX);
 		struct stat st;
 
 		buf_addf(&p, "%s/%s", dirs.v[i], prog);
@@ -98,7 +98,7 @@ int hooks_check(const char *dir, const struct strlist *found,
 	int ret = 0;
 
 	for (size_t i = 0; i < found->n && ret == 0; i++) {
-		struct buf path = BUF_INIT;
+		struct buf path = BUF_INIT(BUF_PATH_MAX);
 
 		buf_addf(&path, "%s/hooks/%s", dir, found->v[i]);
 		strlist_clear(&argv);
@@ -128,7 +128,7 @@ int hooks_run(const char *dir, enum hook h, char *const envp[],
 {
 	const char *name = hook_names[h];
 	struct strlist argv = STRLIST_INIT;
-	struct buf path = BUF_INIT, rel = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX), rel = BUF_INIT(BUF_PATH_MAX);
 	char head[HOOK_HEAD_MAX], *prog = NULL, **args = NULL;
 	size_t len = 0, i;
 	int status = 0, ret = -1;

@@ -29,7 +29,7 @@ int hook_exit_code(enum hook h)
 
 int hooks_find(const char *dir, struct strlist *out, struct error *err)
 {
-	struct buf p = BUF_INIT;
+	struct buf p = BUF_INIT(BUF_TEXT_MAX);
 	struct stat st;
 	int h;
 
@@ -152,7 +152,7 @@ static const char *first_set(compose_lookup_fn lookup, void *ctx,
 
 static void push_var(struct strlist *out, const char *name, const char *v)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_addf(&b, "%s=%s", name, v ? v : "");
 	strlist_push(out, buf_str(&b));
@@ -185,7 +185,7 @@ void hooks_autobuild_vars(const struct autobuild_facts *facts,
 	static const char *const msg[] = { "COMMIT_MSG", "CI_COMMIT_MESSAGE",
 					   NULL };
 	const char *repo, *tag, *v;
-	struct buf image = BUF_INIT;
+	struct buf image = BUF_INIT(BUF_TEXT_MAX);
 
 	push_var(out, "SOURCE_BRANCH", first_set(lookup, ctx, branch));
 	push_var(out, "SOURCE_COMMIT", first_set(lookup, ctx, commit));

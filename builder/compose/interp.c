@@ -75,7 +75,7 @@ static int braced(struct scan *sc, int eval, struct buf *out)
 	char name[256];
 	const char *val = NULL;
 	char op[3] = { 0 };
-	struct buf word = BUF_INIT;
+	struct buf word = BUF_INIT(BUF_TEXT_MAX);
 	int use_word = 0, ret = -1;
 
 	if (!len || len >= sizeof(name))
@@ -206,7 +206,7 @@ int interp_string(const char *in, compose_lookup_fn lookup, void *ctx,
 		  char **out, struct strlist *unset, struct error *err)
 {
 	struct scan sc = { in, 0, lookup, ctx, unset, err };
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	*out = NULL;
 	buf_init(&b, INTERP_MAX);

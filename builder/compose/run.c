@@ -143,7 +143,7 @@ static int create_volumes(struct compose_run *r, struct error *err)
 
 	for (i = 0; i < r->cf->volumes.n; i++) {
 		cJSON *body = cJSON_CreateObject(), *resp = NULL;
-		struct buf name = BUF_INIT;
+		struct buf name = BUF_INIT(BUF_PATH_MAX);
 		int rc;
 
 		buf_addf(&name, "%s-%s", r->prefix, r->cf->volumes.v[i]);
@@ -184,7 +184,7 @@ static void add_mounts(const struct compose_run *r,
 	for (i = 0; i < s->nmounts; i++) {
 		const struct compose_mount *m = &s->mounts[i];
 		cJSON *o;
-		struct buf vol = BUF_INIT;
+		struct buf vol = BUF_INIT(BUF_TEXT_MAX);
 
 		if (m->kind == COMPOSE_MOUNT_BIND && r->opt->copy_binds)
 			continue; /* copied in instead */
@@ -287,7 +287,7 @@ static cJSON *container_body(const struct compose_run *r,
 static int create_container(struct compose_run *r, struct svc_run *sr,
 			    struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *body = container_body(r, sr), *resp = NULL;
 	const char *id;
 	size_t i;
@@ -335,7 +335,7 @@ out:
 static int start_container(struct compose_run *r, struct svc_run *sr,
 			   struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	int ret;
 
 	buf_addf(&path, "/containers/%s/start", sr->id);
@@ -409,9 +409,9 @@ static int to_prefixed(enum demux_stream stream, const char *data, size_t len,
 static void print_log(struct compose_run *r, const struct svc_run *sr)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct prefixed p = { sr->svc->name, BUF_INIT };
+	struct prefixed p = { sr->svc->name, BUF_INIT(BUF_TEXT_MAX) };
 	struct error err = ERROR_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	int tail = r->opt->log_tail > 0 ? r->opt->log_tail : LOG_TAIL;
 	struct demux d;
 
@@ -457,7 +457,7 @@ static void print_other_logs(struct compose_run *r,
 static int check_condition(struct compose_run *r, struct svc_run *dep,
 			   enum compose_condition cond, struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *info = NULL;
 	const cJSON *state, *status, *health, *hstatus;
 	const char *st, *hs;
@@ -601,7 +601,7 @@ static int wait_exit(struct compose_run *r, const char *id, double deadline,
 		     long *code, int *timed_out, struct error *err)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct buf path = BUF_INIT, body = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX), body = BUF_INIT(BUF_TEXT_MAX);
 	cJSON *resp = NULL;
 	const cJSON *status;
 	int ret = -1;
@@ -639,7 +639,7 @@ static int run_sut(struct compose_run *r, struct svc_run *sut,
 		   struct compose_run_result *res, struct error *err)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	double started, deadline = 0;
 	int timed_out = 0, ret = -1;
 	struct demux d;
@@ -677,6 +677,7 @@ static int run_sut(struct compose_run *r, struct svc_run *sut,
 	if (timed_out) {
 		res->timed_out = 1;
 		print_other_logs(r, sut);
+		err_clear(err); /* the transfer's deadline is the timeout */
 		err_set(err, EXIT_TESTS, "'%s': sut timed out after %ld s",
 			r->cf->path, r->opt->timeout);
 		goto out;
@@ -738,7 +739,7 @@ static void plan(struct compose_run *r, const size_t *order, size_t n)
 	r->n = n;
 	for (i = 0; i < n; i++) {
 		struct svc_run *sr = &r->s[i];
-		struct buf name = BUF_INIT;
+		struct buf name = BUF_INIT(BUF_PATH_MAX);
 
 		sr->svc = &r->cf->services[order[i]];
 		buf_addf(&name, "%s-%s", r->prefix, sr->svc->name);
@@ -761,7 +762,7 @@ static void plan(struct compose_run *r, const size_t *order, size_t n)
 static void remove_object(struct compose_run *r, enum compose_object kind,
 			  const char *id)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	struct error err = ERROR_INIT;
 	long status = 0;
 
@@ -848,7 +849,7 @@ int compose_run_start(struct compose_run **out, struct engine *eng,
 		      const struct compose_run_ops *ops, struct error *err)
 {
 	struct compose_run *r = xcalloc(1, sizeof(*r));
-	struct buf prefix = BUF_INIT;
+	struct buf prefix = BUF_INIT(BUF_TEXT_MAX);
 	size_t *order = NULL, n = 0, i, j;
 	int ret = -1;
 

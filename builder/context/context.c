@@ -74,7 +74,7 @@ static int file_exists(const char *path)
 
 static char *path_join(const char *a, const char *b)
 {
-	struct buf p = BUF_INIT;
+	struct buf p = BUF_INIT(BUF_TEXT_MAX);
 	size_t n = strlen(a);
 
 	buf_addf(&p, "%s%s%s", a, n && a[n - 1] == '/' ? "" : "/", b);
@@ -183,7 +183,7 @@ static int resolve_dockerfile(struct context *ctx, const char *dockerfile,
 		ctx->dockerfile = xstrdup(rel);
 	} else {
 		unsigned char r[10];
-		struct buf name = BUF_INIT;
+		struct buf name = BUF_INIT(BUF_PATH_MAX);
 
 		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 			memset(r, 0x5a, sizeof(r));
@@ -536,7 +536,7 @@ static int write_entry(struct context *ctx, FTSENT *f, const char *rel,
 static int path_step(struct context *ctx, FTSENT *f, struct error *err)
 {
 	const char *rel;
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_PATH_MAX);
 	int ret;
 
 	if (f->fts_info == FTS_DP)

@@ -87,7 +87,7 @@ static void handle_line(char *line, const struct strlist *args,
 {
 	char *w[8];
 	size_t n = split_words(line, w, 8), i = 1;
-	struct buf image = BUF_INIT;
+	struct buf image = BUF_INIT(BUF_TEXT_MAX);
 
 	if (!n)
 		return;
@@ -119,7 +119,7 @@ void dockerfile_base_images(const char *text, size_t len,
 			    struct strlist *out)
 {
 	struct strlist globals = STRLIST_INIT, stages = STRLIST_INIT;
-	struct buf logical = BUF_INIT;
+	struct buf logical = BUF_INIT(BUF_TEXT_MAX);
 	const char *end = text + len;
 	int seen_from = 0;
 
@@ -162,7 +162,7 @@ int dockerfile_base_images_of(const char *path,
 			      struct strlist *out, struct error *err)
 {
 	FILE *f = fopen(path, "r");
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT(BUF_TEXT_MAX);
 	char block[4096];
 	size_t n;
 	int ret = 0;

@@ -406,7 +406,7 @@ static int pattern_matches_or_parent(const struct pattern *pt,
 /* The last steps of patternmatcher.New for one pattern; NULL or why not. */
 static const char *pattern_add(struct ignore *ig, const char *raw, size_t n)
 {
-	struct buf clean = BUF_INIT, re = BUF_INIT;
+	struct buf clean = BUF_INIT(BUF_TEXT_MAX), re = BUF_INIT(BUF_TEXT_MAX);
 	struct pattern pt;
 	const char *why = NULL, *p;
 	size_t start = 0, end = n, len, size;
@@ -477,7 +477,7 @@ void ignore_free(struct ignore *ig)
 /* One line as ignorefile.ReadAll leaves it, then handed to New. */
 static const char *parse_line(struct ignore *ig, const char *line, size_t n)
 {
-	struct buf clean = BUF_INIT, pat = BUF_INIT;
+	struct buf clean = BUF_INIT(BUF_TEXT_MAX), pat = BUF_INIT(BUF_TEXT_MAX);
 	size_t start = 0, end = n;
 	const char *why;
 	int invert;
@@ -554,7 +554,7 @@ int ignore_parse(struct ignore **out, const char *text, size_t len,
 
 int ignore_load(struct ignore **out, const char *path, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	FILE *f = NULL;
 	char chunk[8192];
 	size_t n;
@@ -592,7 +592,7 @@ out:
 
 void ignore_add_exception(struct ignore *ig, const char *pattern)
 {
-	struct buf pat = BUF_INIT;
+	struct buf pat = BUF_INIT(BUF_TEXT_MAX);
 	struct pattern pt;
 
 	if (!ig)

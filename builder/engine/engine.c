@@ -122,7 +122,7 @@ static int file_exists(const char *path)
 
 static char *join_path(const char *dir, const char *name)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_addf(&b, "%s/%s", dir, name);
 	return buf_detach(&b);
@@ -168,7 +168,7 @@ static int parse_tcp(struct engine *eng, const char *rest, struct error *err)
 	size_t hostlen = slash ? (size_t)(slash - rest) : strlen(rest);
 	const char *colon = memchr(rest, ':', hostlen);
 	const char *bracket = memchr(rest, ']', hostlen);
-	struct buf url = BUF_INIT;
+	struct buf url = BUF_INIT(BUF_PATH_MAX);
 
 	if (!hostlen)
 		return err_set(err, EXIT_USAGE,
@@ -536,7 +536,7 @@ static void http_error(struct transfer *t)
 	const char *text = buf_str(&t->error_body);
 	cJSON *json = cJSON_ParseWithLength(text, t->error_body.len);
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "message");
-	struct buf clean = BUF_INIT;
+	struct buf clean = BUF_INIT(BUF_TEXT_MAX);
 
 	if (cJSON_IsString(msg))
 		text = msg->valuestring;
@@ -742,7 +742,7 @@ static int transport_error(struct transfer *t, CURLcode rc, const char *why,
 static struct curl_slist *request_headers(const struct engine_request *req)
 {
 	struct curl_slist *h = NULL;
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT(BUF_TEXT_MAX);
 
 	if (req->content_type) {
 		buf_addf(&line, "Content-Type: %s", req->content_type);
@@ -809,6 +809,7 @@ static int transfer_begin(struct transfer *t, struct engine *eng, CURL *c,
 	t->err = err;
 	t->started = now_seconds();
 	buf_init(&t->error_body, ERROR_BODY_MAX);
+	buf_init(&t->url, BUF_TEXT_MAX); /* a build query: all build args */
 	req->status = 0;
 	req->timed_out = 0;
 	req->content_type_out[0] = '\0';
@@ -1124,7 +1125,7 @@ static int json_exchange(struct engine *eng, const char *method,
 			 long *status, int cleanup, struct error *err)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct buf resp = BUF_INIT;
+	struct buf resp = BUF_INIT(BUF_TEXT_MAX);
 	char *text = NULL;
 	int ret = -1;
 
@@ -1293,7 +1294,7 @@ int engine_upgrade(struct engine *eng, const char *path, const char *proto,
 		   struct error *err)
 {
 	struct engine_conn *c = xcalloc(1, sizeof(*c));
-	struct buf req = BUF_INIT, head = BUF_INIT;
+	struct buf req = BUF_INIT(BUF_TEXT_MAX), head = BUF_INIT(BUF_TEXT_MAX);
 	char why[CURL_ERROR_SIZE] = "";
 	double deadline = now_seconds() + UPGRADE_TIMEOUT_S;
 	const char *host_start, *end;

@@ -86,7 +86,7 @@ static int is_hex_sha(const char *s)
  */
 static char *https_url(const char *url)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	const char *host, *path, *at, *colon;
 	size_t hlen;
 
@@ -178,7 +178,7 @@ static const char *json_str(const cJSON *o, const char *a, const char *b,
 
 static int read_event(const char *path, cJSON **out, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char chunk[8192];
 	FILE *fp = fopen(path, "rb");
 	size_t n;
@@ -221,7 +221,7 @@ static int github(const struct src *s, struct meta_facts *f, int *ref_known,
 	const char *head = get(s, "GITHUB_HEAD_REF");
 	cJSON *ev = NULL;
 	const cJSON *num;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char *pr = NULL;
 
 	if ((path = get(s, "GITHUB_EVENT_PATH")) &&
@@ -416,7 +416,7 @@ int meta_facts_from_env(meta_lookup_fn lookup, void *ctx,
 	struct src s = { lookup, ctx };
 	struct git_info gi = GIT_INFO_INIT;
 	struct error gerr = ERROR_INIT;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	const char *v;
 	int ref_known = 0, ret = -1;
 
@@ -449,7 +449,7 @@ int meta_facts_from_env(meta_lookup_fn lookup, void *ctx,
 
 	/* .git */
 	if (gi.found) {
-		struct buf from = BUF_INIT;
+		struct buf from = BUF_INIT(BUF_TEXT_MAX);
 
 		if (!ref_known && gi.branch) {
 			buf_addf(&from, "%s/HEAD", gi.gitdir);

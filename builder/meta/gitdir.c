@@ -106,7 +106,7 @@ out:
 
 static char *path_join(const char *dir, const char *name)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_init(&b, PATH_MAX * 2);
 	if (buf_addf(&b, "%s/%s", dir, name) < 0) {
@@ -150,7 +150,7 @@ static char *resolve(const char *base, const char *p)
  */
 static int find_repo(const char *dir, struct repo *r, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char *cur = realpath(dir, NULL), *dotgit = NULL, *p;
 	int ret = 0;
 
@@ -280,7 +280,7 @@ static int packed_lookup(struct repo *r, const char *refname, char **sha,
 static int resolve_ref(struct repo *r, const char *refname, char **sha,
 		       char **from, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char *name = xstrdup(refname), *p = NULL;
 	int ret = -1;
 
@@ -358,7 +358,7 @@ out:
  */
 static int read_object(struct repo *r, const char *sha, struct buf *out)
 {
-	struct buf z = BUF_INIT;
+	struct buf z = BUF_INIT(BUF_TEXT_MAX);
 	char rel[80], *p = NULL;
 	unsigned char chunk[16384];
 	z_stream zs;
@@ -427,7 +427,7 @@ static const char *header(const char *body, const char *end, const char *key)
 
 static long long commit_time(struct repo *r, const char *sha)
 {
-	struct buf obj = BUF_INIT;
+	struct buf obj = BUF_INIT(BUF_TEXT_MAX);
 	const char *type, *body, *v, *end, *gt;
 	long long t = -1;
 
@@ -465,7 +465,7 @@ out:
 /* The commit a loose tag object points to, or NULL. Owned. */
 static char *peel_loose_tag(struct repo *r, const char *sha)
 {
-	struct buf obj = BUF_INIT;
+	struct buf obj = BUF_INIT(BUF_TEXT_MAX);
 	const char *type, *body, *v;
 	char *ret = NULL;
 
@@ -496,7 +496,7 @@ static void loose_tags(struct repo *r, const char *prefix, const char *sha,
 		       int depth, int *budget, struct strlist *seen,
 		       struct strlist *tags)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char *dirpath, *rel;
 	struct dirent *de;
 	DIR *d;
@@ -592,7 +592,7 @@ static int cmp_str(const void *a, const void *b)
 /* remote.origin.url from config, or NULL. Owned. */
 static char *origin_url(struct repo *r)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char *p = path_join(r->common, "config"), *ret = NULL;
 	const char *line, *end;
 	int in_origin = 0;
@@ -639,8 +639,8 @@ out:
 
 int git_read(const char *dir, struct git_info *out, struct error *err)
 {
-	struct repo r = { NULL, NULL, BUF_INIT, 0 };
-	struct buf b = BUF_INIT;
+	struct repo r = { NULL, NULL, BUF_INIT(BUF_TEXT_MAX), 0 };
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	struct strlist seen = STRLIST_INIT;
 	char *p = NULL;
 	int ret = -1, found;

@@ -56,7 +56,7 @@ static void add(const struct strlist *user, struct strlist *out,
 		struct strlist *from, const char *key, const char *value,
 		const char *origin)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	if (!value || !*value || user_has(user, key))
 		return;
@@ -71,7 +71,7 @@ void meta_labels(const struct meta_facts *f, const struct strlist *user,
 		 struct strlist *out, struct strlist *from)
 {
 	struct meta_semver sv;
-	struct buf v = BUF_INIT;
+	struct buf v = BUF_INIT(BUF_TEXT_MAX);
 	char created[32], *s = NULL;
 	const char *vfrom = NULL;
 

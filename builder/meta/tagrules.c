@@ -405,7 +405,7 @@ static void semver_version(const struct meta_semver *v, struct buf *b)
 
 int meta_sanitize_tag(const char *name, char **out)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	int dash = 0;
 
 	*out = NULL;
@@ -459,7 +459,7 @@ static int sanitized(const struct xctx *x, const char *what,
 		     const struct meta_fact *fact, char **out,
 		     struct error *err)
 {
-	struct buf d = BUF_INIT;
+	struct buf d = BUF_INIT(BUF_TEXT_MAX);
 
 	if (meta_sanitize_tag(fact->value, out) == 0)
 		return 0;
@@ -592,7 +592,7 @@ static int expand(struct xctx *x, const char *t, struct buf *b,
 static int push_tag(struct meta_tagset *out, const struct rule *r,
 		    const char *tag, const char *input, struct error *err)
 {
-	struct buf from = BUF_INIT;
+	struct buf from = BUF_INIT(BUF_TEXT_MAX);
 
 	if (!ref_valid_tag(tag))
 		return err_set(err, EXIT_USAGE,
@@ -613,7 +613,7 @@ static int push_tag(struct meta_tagset *out, const struct rule *r,
 
 static void skip(struct meta_tagset *out, const struct rule *r, const char *why)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_addf(&b, "%s: nothing, %s", r->text, why);
 	strlist_push(&out->skipped, buf_str(&b));
@@ -624,7 +624,7 @@ static void skip(struct meta_tagset *out, const struct rule *r, const char *why)
 static int template_tag(struct meta_tagset *out, struct xctx *x,
 			const char *tmpl, const char *input, struct error *err)
 {
-	struct buf b = BUF_INIT, w = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX), w = BUF_INIT(BUF_TEXT_MAX);
 	int rc = expand(x, tmpl, &b, err);
 
 	if (rc == 0) {
@@ -643,7 +643,7 @@ static int apply_semver(struct meta_tagset *out, struct xctx *x, int *stable,
 {
 	const struct meta_facts *f = x->f;
 	struct meta_semver sv;
-	struct buf from = BUF_INIT;
+	struct buf from = BUF_INIT(BUF_TEXT_MAX);
 	int ret = -1;
 
 	if (!f->tag.value) {
@@ -651,7 +651,7 @@ static int apply_semver(struct meta_tagset *out, struct xctx *x, int *stable,
 		return 0;
 	}
 	if (!meta_semver_parse(f->tag.value, &sv)) {
-		struct buf w = BUF_INIT;
+		struct buf w = BUF_INIT(BUF_TEXT_MAX);
 
 		buf_addf(&w, "git tag '%s' is not a version like v1.2.3",
 			 f->tag.value);
@@ -702,7 +702,7 @@ static int apply_rule(struct meta_tagset *out, const struct rule *r,
 		      struct error *err)
 {
 	struct xctx x = { r, f, NULL, NULL, NULL, NULL };
-	struct buf from = BUF_INIT;
+	struct buf from = BUF_INIT(BUF_TEXT_MAX);
 	int ret = -1;
 
 	switch (r->kind) {
@@ -779,7 +779,7 @@ static int apply_rule(struct meta_tagset *out, const struct rule *r,
 		}
 		rc = tagregex_match(&r->re, src->value, strlen(src->value), m);
 		if (rc <= 0) {
-			struct buf w = BUF_INIT;
+			struct buf w = BUF_INIT(BUF_TEXT_MAX);
 
 			buf_addf(&w, "'%s' does not match", src->value);
 			skip(out, r, buf_str(&w));

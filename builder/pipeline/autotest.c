@@ -28,6 +28,7 @@
 
 struct autotest {
 	struct engine *eng;
+	struct run *run;
 	const struct config *cfg;
 	const struct credential *cred;
 	char *context_abs;
@@ -66,7 +67,7 @@ static int ops_build(void *ctx, const struct compose_service *svc, char **image,
 	struct autotest *at = ctx;
 	struct config c = *at->cfg;
 	struct build_result built;
-	struct buf df = BUF_INIT;
+	struct buf df = BUF_INIT(BUF_PATH_MAX);
 	int ret;
 
 	/* The same settings (builder, secrets, platform), another context. */
@@ -77,7 +78,7 @@ static int ops_build(void *ctx, const struct compose_service *svc, char **image,
 	c.build_args = svc->build_args;
 	c.target = svc->build_target;
 	log_info("service '%s': building '%s'", svc->name, svc->build_context);
-	ret = build_image(at->eng, &c, at->cred, &built, err);
+	ret = build_image(at->eng, at->run, &c, at->cred, &built, err);
 	buf_release(&df);
 	if (ret < 0)
 		return err_wrap(err, "cannot build the image of service '%s'",
@@ -95,7 +96,7 @@ static void remove_built(struct autotest *at)
 {
 	for (size_t i = 0; i < at->built.n; i++) {
 		struct error ignored = ERROR_INIT;
-		struct buf path = BUF_INIT;
+		struct buf path = BUF_INIT(BUF_PATH_MAX);
 		long status = 0;
 
 		if (at->ropt.image && !strcmp(at->ropt.image, at->built.v[i]))
@@ -117,7 +118,7 @@ static int ops_copy_in(void *ctx, const char *container_id,
 	struct autotest *at = ctx;
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct context *tar = NULL;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	int ret = -1;
 
 	if (context_open_path(&tar, host_path, target, err) < 0)
@@ -147,20 +148,22 @@ out:
 
 static void ops_created(void *ctx, enum compose_object kind, const char *id)
 {
-	(void)ctx;
+	struct autotest *at = ctx;
+
 	/* Volumes carry the run's label: cleanup_run()'s last sweep and
 	 * `builder cleanup` find them (leftovers.c). */
 	if (kind == COMPOSE_CONTAINER)
-		cleanup_add_container(id);
+		cleanup_add_container(at->run, id);
 	else if (kind == COMPOSE_NETWORK)
-		cleanup_add_network(id);
+		cleanup_add_network(at->run, id);
 }
 
 static void ops_removed(void *ctx, enum compose_object kind, const char *id)
 {
-	(void)ctx;
+	struct autotest *at = ctx;
+
 	if (kind != COMPOSE_VOLUME)
-		cleanup_forget(id);
+		cleanup_forget(at->run, id);
 }
 
 /* --- the stage ------------------------------------------------------- */
@@ -189,12 +192,12 @@ static int locate(struct autotest *at, struct buf *dir, struct error *err)
 	return 0;
 }
 
-int autotest_open(struct autotest **out, struct engine *eng,
+int autotest_open(struct autotest **out, struct engine *eng, struct run *run,
 		  const struct config *cfg, const struct credential *cred,
 		  struct error *err)
 {
 	struct autotest *at;
-	struct buf dir = BUF_INIT, names = BUF_INIT;
+	struct buf dir = BUF_INIT(BUF_PATH_MAX), names = BUF_INIT(BUF_TEXT_MAX);
 	int ret = -1;
 
 	*out = NULL;
@@ -208,6 +211,7 @@ int autotest_open(struct autotest **out, struct engine *eng,
 	}
 	at = xcalloc(1, sizeof(*at));
 	at->eng = eng;
+	at->run = run;
 	at->cfg = cfg;
 	at->cred = cred;
 	if (locate(at, &dir, err) < 0)
@@ -236,7 +240,7 @@ int autotest_open(struct autotest **out, struct engine *eng,
 	}
 	log_info("compose test files: %s", names.data);
 
-	at->ropt.run_id = cleanup_run_id();
+	at->ropt.run_id = run->id;
 	at->ropt.label = CLEANUP_LABEL;
 	at->ropt.image_name = config_lookup("IMAGE_NAME", (void *)cfg);
 	at->ropt.context_dir = at->context_abs;

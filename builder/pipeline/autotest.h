@@ -7,10 +7,9 @@
  * TEST_COMPOSE), each run with compose/run.c, sut's exit code the verdict.
  *
  *	struct autotest *at = NULL;
- *	if (autotest_open(&at, eng, cfg, cred, err) < 0)   // before the build
- *		goto out;          // EXIT_USAGE: a YAML error, with its line
- *	if (at && autotest_start(at, err) < 0)  // sidecars, while it builds
- *		goto out;
+ *	if (autotest_open(&at, eng, &run, cfg, cred, err) < 0)  // before the
+ *build goto out;          // EXIT_USAGE: a YAML error, with its line if (at &&
+ *autotest_start(at, err) < 0)  // sidecars, while it builds goto out;
  *	... build ...
  *	if (at && autotest_run(at, image_id, &res, err) < 0)
  *		goto out;          // EXIT_TESTS when a sut failed
@@ -23,18 +22,19 @@ struct autotest;
 struct config;
 struct credential;
 struct engine;
+struct run;
 struct test_result;
 
 /*
  * Finds and loads the compose test files (all of them now, so that a
  * mistake in any stops the run before the build, exit 2 naming the key and
- * line). *out stays NULL when there are none, or when TEST_CMD or
- * TEST_SERVICES is set (they take precedence; TEST_COMPOSE with them is
- * EXIT_USAGE). The log names the files found. eng, cfg and cred must
- * outlive the autotest; cred is used for services that build their own
- * image.
+ * line). Objects are registered in run (cleanup.h). *out stays NULL when there
+ * are none, or when TEST_CMD or TEST_SERVICES is set (they take precedence;
+ * TEST_COMPOSE with them is EXIT_USAGE). The log names the files found. eng,
+ * cfg and cred must outlive the autotest; cred is used for services that build
+ * their own image.
  */
-int autotest_open(struct autotest **out, struct engine *eng,
+int autotest_open(struct autotest **out, struct engine *eng, struct run *run,
 		  const struct config *cfg, const struct credential *cred,
 		  struct error *err);
 

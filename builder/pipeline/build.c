@@ -251,7 +251,7 @@ static void build_query(struct buf *q, const struct config *cfg,
 	 * 0.11+ (Docker 23+) makes the image's created time of it; engine
 	 * 20.10's ignores it, and the classic builder would only warn. */
 	if (buildkit && cfg->facts.created.value) {
-		struct buf sde = BUF_INIT;
+		struct buf sde = BUF_INIT(BUF_PATH_MAX);
 
 		buf_addf(&sde, "SOURCE_DATE_EPOCH=%s",
 			 cfg->facts.created.value);
@@ -421,7 +421,7 @@ static int start_session(struct engine *eng, const struct config *cfg,
 	/* The Dockerfile is named inside the "dockerfile" directory. */
 	{
 		const char *p = strstr(query->data, "&dockerfile=");
-		struct buf q = BUF_INIT;
+		struct buf q = BUF_INIT(BUF_TEXT_MAX);
 
 		buf_add(&q, query->data, (size_t)(p - query->data));
 		buf_addstr(&q, "&dockerfile=");
@@ -455,13 +455,13 @@ static void secret_hint(struct error *err)
 		 (int)(q - p), p);
 }
 
-int build_image(struct engine *eng, const struct config *cfg,
+int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 		const struct credential *cred, struct build_result *res,
 		struct error *err)
 {
 	struct context *ctx = NULL;
 	struct strlist cache = STRLIST_INIT;
-	struct buf query = BUF_INIT;
+	struct buf query = BUF_INIT(BUF_TEXT_MAX);
 	struct build_state st;
 	struct jstream js;
 	struct engine_request req = ENGINE_REQUEST_INIT;
@@ -474,6 +474,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 	int buildkit, ret = -1;
 
 	memset(&st, 0, sizeof(st));
+	buf_init(&st.step, BUF_TEXT_MAX);
 	memset(res, 0, sizeof(*res));
 	st.res = res;
 	bktrace_init(&st.trace);
@@ -508,7 +509,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 	bktrace_flush(&st.trace);
 	if (sess && ret < 0 &&
 	    (err->code == EXIT_SIGINT || err->code == EXIT_SIGTERM)) {
-		struct buf path = BUF_INIT;
+		struct buf path = BUF_INIT(BUF_PATH_MAX);
 		struct error ignored = ERROR_INIT;
 
 		/* Closing /build cancels it on Engine 20.10; say so
@@ -549,7 +550,7 @@ int build_image(struct engine *eng, const struct config *cfg,
 			err_wrap(err, "build failed");
 		}
 		if (st.running[0] && !js.engine_error)
-			cleanup_add_step_container(st.running);
+			cleanup_add_step_container(run, st.running);
 		goto out;
 	}
 	ret = -1;

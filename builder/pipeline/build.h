@@ -12,6 +12,7 @@
 struct config;
 struct credential;
 struct engine;
+struct run;
 
 struct build_result {
 	char image_id[128]; /* "sha256:..." */
@@ -20,11 +21,12 @@ struct build_result {
 	int buildkit; /* built with BuildKit (version=2) */
 };
 
-/* Builds cfg's context. cred: credentials for cfg's registry, sent as
- * X-Registry-Config for private base images (may be anonymous).
- * Errors: EXIT_USAGE (no Dockerfile), EXIT_BUILD (the build or the
+/* Builds cfg's context. run: where a classic builder's RUN container left
+ * by a failed step is registered for removal (cleanup.h). cred: credentials for
+ * cfg's registry, sent as X-Registry-Config for private base images (may be
+ * anonymous). Errors: EXIT_USAGE (no Dockerfile), EXIT_BUILD (the build or the
  * context failed), EXIT_ENGINE (transport). */
-int build_image(struct engine *eng, const struct config *cfg,
+int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 		const struct credential *cred, struct build_result *res,
 		struct error *err);
 

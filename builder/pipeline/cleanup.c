@@ -33,17 +33,14 @@
 #define REMOVE_TRIES 10
 #define REMOVE_RETRY_NS (200L * 1000 * 1000)
 
-static char run_id[16];
-static struct strlist containers = STRLIST_INIT;
-static struct strlist networks = STRLIST_INIT;
-static struct strlist unlabelled = STRLIST_INIT; /* also in containers */
-
-const char *cleanup_run_id(void)
+void run_init(struct run *run, struct report *rep)
 {
 	unsigned char r[5];
 
-	if (run_id[0])
-		return run_id;
+	*run = (struct run){ .containers = STRLIST_INIT,
+			     .networks = STRLIST_INIT,
+			     .unlabelled = STRLIST_INIT,
+			     .rep = rep };
 	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
 		/* No entropy yet (early boot in a VM): pid and clock still
 		 * keep concurrent runs on one engine apart. */
@@ -56,19 +53,25 @@ const char *cleanup_run_id(void)
 		for (size_t i = 0; i < sizeof(r); i++)
 			r[i] = (unsigned char)(v >> (8 * i));
 	}
-	snprintf(run_id, sizeof(run_id), "b%02x%02x%02x%02x%02x", r[0], r[1],
+	snprintf(run->id, sizeof(run->id), "b%02x%02x%02x%02x%02x", r[0], r[1],
 		 r[2], r[3], r[4]);
 	{
-		struct buf hint = BUF_INIT;
+		struct buf hint = BUF_INIT(BUF_TEXT_MAX);
 
 		buf_addf(&hint,
 			 "a second signal: exiting before the cleanup ended; "
 			 "remove what is left with `builder cleanup --run %s`",
-			 run_id);
+			 run->id);
 		signals_set_exit_hint(hint.data);
 		buf_release(&hint);
 	}
-	return run_id;
+}
+
+void run_release(struct run *run)
+{
+	strlist_clear(&run->containers);
+	strlist_clear(&run->networks);
+	strlist_clear(&run->unlabelled);
 }
 
 static void add(struct strlist *l, const char *id)
@@ -86,20 +89,20 @@ int cleanup_create(struct engine *eng, const char *path, const cJSON *body,
 					 err);
 }
 
-void cleanup_add_container(const char *id)
+void cleanup_add_container(struct run *run, const char *id)
 {
-	add(&containers, id);
+	add(&run->containers, id);
 }
 
-void cleanup_add_network(const char *id)
+void cleanup_add_network(struct run *run, const char *id)
 {
-	add(&networks, id);
+	add(&run->networks, id);
 }
 
-void cleanup_add_step_container(const char *id)
+void cleanup_add_step_container(struct run *run, const char *id)
 {
-	add(&containers, id);
-	add(&unlabelled, id);
+	add(&run->containers, id);
+	add(&run->unlabelled, id);
 }
 
 /* 1 when id was in l (and is no more). id may be one of l's own strings:
@@ -117,16 +120,16 @@ static int forget(struct strlist *l, const char *id)
 	return 0;
 }
 
-void cleanup_forget(const char *id)
+void cleanup_forget(struct run *run, const char *id)
 {
-	if (id && !forget(&containers, id))
-		forget(&networks, id);
+	if (id && !forget(&run->containers, id))
+		forget(&run->networks, id);
 }
 
 int cleanup_remove(struct engine *eng, const char *what, const char *id,
 		   struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	long status = 0;
 	int ret;
 
@@ -154,26 +157,37 @@ int cleanup_remove(struct engine *eng, const char *what, const char *id,
 	buf_release(&path);
 	if (ret < 0)
 		return err_wrap(err, "cannot remove %s '%.12s'", what, id);
-	cleanup_forget(id);
 	return 0;
 }
 
-int cleanup_remove_container(struct engine *eng, const char *id,
+/* Removes id now and forgets it; on failure it stays registered. id may be
+ * one of run's own strings. */
+static int remove_registered(struct run *run, struct engine *eng,
+			     const char *what, const char *id,
 			     struct error *err)
 {
-	return cleanup_remove(eng, "container", id, err);
+	if (cleanup_remove(eng, what, id, err) < 0)
+		return -1;
+	cleanup_forget(run, id);
+	return 0;
 }
 
-int cleanup_remove_network(struct engine *eng, const char *id,
+int cleanup_remove_container(struct run *run, struct engine *eng,
+			     const char *id, struct error *err)
+{
+	return remove_registered(run, eng, "container", id, err);
+}
+
+int cleanup_remove_network(struct run *run, struct engine *eng, const char *id,
 			   struct error *err)
 {
-	return cleanup_remove(eng, "network", id, err);
+	return remove_registered(run, eng, "network", id, err);
 }
 
 /* Removes every id of l; returns the number of failures, and counts those
  * of unlabelled objects in *unlabelled_failures too. */
-static int remove_all(struct engine *eng, struct strlist *l, const char *what,
-		      int *unlabelled_failures)
+static int remove_all(struct run *run, struct engine *eng, struct strlist *l,
+		      const char *what, int *unlabelled_failures)
 {
 	int failures = 0;
 	size_t i = 0;
@@ -182,8 +196,8 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what,
 		struct error err = ERROR_INIT;
 		size_t before = l->n;
 
-		if (cleanup_remove(eng, what, l->v[i], &err) < 0) {
-			if (strlist_has(&unlabelled, l->v[i])) {
+		if (remove_registered(run, eng, what, l->v[i], &err) < 0) {
+			if (strlist_has(&run->unlabelled, l->v[i])) {
 				/* builder cleanup cannot find it: no label */
 				log_warn("%s; it carries no builder label (the "
 					 "classic builder made it for a RUN "
@@ -202,37 +216,38 @@ static int remove_all(struct engine *eng, struct strlist *l, const char *what,
 	return failures;
 }
 
-int cleanup_run(struct engine *eng)
+int cleanup_run(struct run *run, struct engine *eng)
 {
 	int failures = 0;
-	int created = containers.n || networks.n;
+	int created = run->containers.n || run->networks.n;
 	int unlabelled_failures = 0;
 
 	if (!eng)
 		return 0;
-	failures +=
-		remove_all(eng, &containers, "container", &unlabelled_failures);
-	failures += remove_all(eng, &networks, "network", &unlabelled_failures);
-	strlist_clear(&containers);
-	strlist_clear(&networks);
+	failures += remove_all(run, eng, &run->containers, "container",
+			       &unlabelled_failures);
+	failures += remove_all(run, eng, &run->networks, "network",
+			       &unlabelled_failures);
+	strlist_clear(&run->containers);
+	strlist_clear(&run->networks);
 	/* A signal may have cut a create request short: the object exists
 	 * but its ID never reached us. Everything we create carries our
 	 * label, so look for it by label too. Only when we were interrupted
 	 * or created something, so that a plain run makes no extra
 	 * requests. */
-	if (run_id[0] && (signals_pending() || created)) {
+	if (run->id[0] && (signals_pending() || created)) {
 		struct error err = ERROR_INIT;
 
-		if (leftovers_sweep(eng, run_id, -1, &failures, &err) < 0) {
+		if (leftovers_sweep(eng, run->id, -1, &failures, &err) < 0) {
 			log_warn("%s", err.msg);
 			failures++;
 		}
 	}
-	strlist_clear(&unlabelled);
+	strlist_clear(&run->unlabelled);
 	if (failures > unlabelled_failures)
 		log_warn("the cleanup of run %s is not complete (%d "
 			 "failure%s): remove what is left with `builder "
 			 "cleanup --run %s`",
-			 run_id, failures, failures == 1 ? "" : "s", run_id);
+			 run->id, failures, failures == 1 ? "" : "s", run->id);
 	return failures;
 }

@@ -48,7 +48,7 @@ static void hook_vars(const struct config *cfg, struct engine *eng,
 		      struct strlist *vars)
 {
 	const struct engine_settings *e = &cfg->engine;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_PATH_MAX);
 
 	for (size_t i = 0; i < cfg->autobuild.n; i++)
 		strlist_push(vars, cfg->autobuild.v[i]);
@@ -69,7 +69,7 @@ int hookstage_open(struct hookstage **out, const struct config *cfg,
 {
 	struct hookstage *hs = xcalloc(1, sizeof(*hs));
 	struct strlist vars = STRLIST_INIT;
-	struct buf names = BUF_INIT;
+	struct buf names = BUF_INIT(BUF_PATH_MAX);
 	char **base = NULL;
 	int ret = -1;
 

@@ -22,7 +22,7 @@
  * been checked to need no JSON escaping. */
 static char *label_filter(const char *id)
 {
-	struct buf json = BUF_INIT, q = BUF_INIT;
+	struct buf json = BUF_INIT(BUF_TEXT_MAX), q = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_addf(&json, "{\"label\":[\"%s%s%s\"]}", CLEANUP_LABEL,
 		 id ? "=" : "", id ? id : "");
@@ -87,7 +87,7 @@ static long long created_at(const cJSON *item)
 static int remove_volume(struct engine *eng, const char *name,
 			 struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	long status = 0;
 	int ret;
 
@@ -122,7 +122,7 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 	long long now = (long long)time(NULL);
 	int kept = 0;
 
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *list = NULL;
 	const cJSON *item, *items;
 	int volumes = !strcmp(what, "volume");

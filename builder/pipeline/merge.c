@@ -116,7 +116,7 @@ static int add_source(struct registry_pool *pool, const struct config *cfg,
 	struct ref src = REF_INIT;
 	struct fetched f = FETCHED_INIT;
 	struct manifest m = MANIFEST_INIT;
-	struct buf config = BUF_INIT;
+	struct buf config = BUF_INIT(BUF_TEXT_MAX);
 	struct platform p = { 0 };
 	struct registry *reg;
 	int ret = -1;

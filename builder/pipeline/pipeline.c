@@ -67,7 +67,7 @@ static int resolve_credentials(const struct config *cfg,
 static void image_size(struct engine *eng, struct report *rep)
 {
 	struct error ignored = ERROR_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *img = NULL;
 	const cJSON *size;
 
@@ -129,7 +129,7 @@ static int build_by_hook(struct engine *eng, const struct config *cfg,
 			 struct error *err)
 {
 	const char *name = config_lookup("IMAGE_NAME", (void *)cfg);
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *img = NULL;
 	const cJSON *id;
 	long status = 0;
@@ -165,10 +165,10 @@ out:
 }
 
 /* The test stage: hooks/test, compose test files, or TEST_CMD. */
-static int run_tests(struct engine *eng, const struct config *cfg,
-		     struct hookstage *hs, struct autotest *at,
-		     const char *image_id, struct test_result *tested,
-		     struct error *err)
+static int run_tests(struct engine *eng, struct run *run,
+		     const struct test_options *topt, struct hookstage *hs,
+		     struct autotest *at, const char *image_id,
+		     struct test_result *tested, struct error *err)
 {
 	if (hookstage_has(hs, HOOK_TEST)) {
 		log_stage("test", "hooks/test");
@@ -179,7 +179,7 @@ static int run_tests(struct engine *eng, const struct config *cfg,
 		return autotest_run(at, image_id, tested, err);
 	}
 	log_stage("test", "TEST_CMD in a container of %.19s", image_id);
-	return test_stage_run(eng, cfg, image_id, tested, err);
+	return test_stage_run(eng, run, topt, image_id, tested, err);
 }
 
 int pipeline_run(const struct config *cfg, struct report *rep,
@@ -193,16 +193,18 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	struct strlist tags = STRLIST_INIT;
 	struct hookstage *hs = NULL;
 	struct autotest *at = NULL;
+	struct run run;
 	double t0;
 	int ret = -1;
 
 	memset(&tested, 0, sizeof(tested));
+	run_init(&run, rep);
 	rep->image = xstrdup(cfg->image_ref);
 	log_info("builder %s: %s (tag from %s)", BUILDER_VERSION,
 		 cfg->image_ref, cfg->tag_source);
 	/* Names the run before anything can be left on the engine. */
 	log_info("run %s: what it creates on the engine is labelled %s=%s",
-		 cleanup_run_id(), CLEANUP_LABEL, cleanup_run_id());
+		 run.id, CLEANUP_LABEL, run.id);
 	if (connect_engine(&eng, cfg, rep, err) < 0 ||
 	    resolve_credentials(cfg, &cred, err) < 0)
 		goto out;
@@ -211,7 +213,7 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	/* Hooks and compose files are read before anything runs: a YAML
 	 * mistake or a missing shell stops the run at once (exit 2). */
 	if (hookstage_open(&hs, cfg, eng, err) < 0 ||
-	    autotest_open(&at, eng, cfg, &cred, err) < 0)
+	    autotest_open(&at, eng, &run, cfg, &cred, err) < 0)
 		goto out;
 
 	t0 = now_seconds();
@@ -229,7 +231,7 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	} else {
 		log_stage("build", "%s from '%s'", cfg->image_ref,
 			  cfg->context);
-		ret = build_image(eng, cfg, &cred, &built, err);
+		ret = build_image(eng, &run, cfg, &cred, &built, err);
 	}
 	if (ret == 0)
 		ret = hookstage_run(hs, HOOK_POST_BUILD, err);
@@ -246,11 +248,16 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		    hookstage_run(hs, HOOK_POST_TEST, err) < 0)
 			goto out;
 	} else {
+		const struct test_options topt = {
+			cfg->test_cmd, &cfg->test_env, &cfg->services,
+			cfg->test_timeout, &cfg->auth
+		};
+
 		t0 = now_seconds();
 		ret = hookstage_run(hs, HOOK_PRE_TEST, err);
 		if (ret == 0)
-			ret = run_tests(eng, cfg, hs, at, built.image_id,
-					&tested, err);
+			ret = run_tests(eng, &run, &topt, hs, at,
+					built.image_id, &tested, err);
 		if (ret == 0)
 			ret = hookstage_run(hs, HOOK_POST_TEST, err);
 		rep->tests_ran = tested.ran;
@@ -302,13 +309,14 @@ out:
 	if (eng) {
 		if (rep->image_id[0])
 			image_size(eng, rep);
-		cleanup_run(eng);
+		cleanup_run(&run, eng);
 	}
 	if (ret == 0 && pushed.digest[0])
 		printf("%s@%s\n", cfg->image_ref, pushed.digest);
 	push_result_release(&pushed);
 	strlist_clear(&tags);
 	credential_release(&cred);
+	run_release(&run);
 	engine_close(eng);
 	return ret;
 }

@@ -187,16 +187,17 @@ int promote_contents(struct registry_pool *pool, const char *src_domain,
 			len, mt, st, 0, err);
 }
 
-/* The media type to PUT the manifest with: its own, else the header's. */
-static const char *media_type_of(const struct fetched *f, struct error *err)
+/* The media type to PUT the manifest with: its own, else the header's;
+ * into mt[len]. */
+static const char *media_type_of(const struct fetched *f, char *mt, size_t len,
+				 struct error *err)
 {
 	struct manifest m = MANIFEST_INIT;
-	static char mt[256];
 
 	if (manifest_parse(&m, f->body.data, f->body.len, f->media_type, err) <
 	    0)
 		return NULL;
-	snprintf(mt, sizeof(mt), "%s", m.media_type);
+	snprintf(mt, len, "%s", m.media_type);
 	manifest_release(&m);
 	return mt;
 }
@@ -208,6 +209,7 @@ int pipeline_promote(const struct config *cfg, struct error *err)
 	struct fetched f = FETCHED_INIT;
 	struct registry *sreg, *dreg;
 	const char *mt;
+	char mtbuf[256];
 	char *name = NULL;
 	int ret = -1;
 
@@ -221,7 +223,7 @@ int pipeline_promote(const struct config *cfg, struct error *err)
 				  src.digest ? src.digest
 					     : (src.tag ? src.tag : "latest"),
 				  &f, err) < 0 ||
-	    !(mt = media_type_of(&f, err)))
+	    !(mt = media_type_of(&f, mtbuf, sizeof(mtbuf), err)))
 		goto fail;
 	log_info("source %s is %s (%s)", name, f.digest, mt);
 	for (size_t i = 1; i < cfg->args.n; i++) {

@@ -35,7 +35,7 @@ static void add_path(struct buf *b, const char *s)
 
 int image_exists(struct engine *eng, const char *ref, struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	long status = 0;
 	int ret;
 
@@ -76,7 +76,7 @@ int image_pull(struct engine *eng, const struct auth_settings *auth,
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct progress prog;
 	struct jstream js;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	char *header = NULL;
 	char *name = NULL;
 	const char *headers[2] = { NULL, NULL };

@@ -118,7 +118,7 @@ static int push_once(struct engine *eng, const char *repository,
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct push_state st;
 	struct jstream js;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	const char *headers[2] = { auth_line, NULL };
 	int ret;
 
@@ -225,7 +225,7 @@ static int push_with_retries(struct engine *eng, const char *repository,
 static cJSON *inspect(struct engine *eng, const char *ref)
 {
 	struct error ignored = ERROR_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *img = NULL;
 
 	/* Names go into the path as is, slashes and all, like the push. */
@@ -272,7 +272,7 @@ static void pushed_image(struct engine *eng, const char *repository,
 			 const char *tag, const char *digest,
 			 const char *image_id, char *out, size_t len)
 {
-	struct buf ref = BUF_INIT;
+	struct buf ref = BUF_INIT(BUF_TEXT_MAX);
 	cJSON *img = NULL;
 	const cJSON *id;
 
@@ -383,7 +383,7 @@ int push_image(struct engine *eng, const char *image_id, const char *repository,
 			break;
 		}
 		{
-			struct buf name = BUF_INIT;
+			struct buf name = BUF_INIT(BUF_PATH_MAX);
 
 			buf_addf(&name, "%s:%s", repository, tag);
 			strlist_push(&res->pushed, name.data);

@@ -234,7 +234,7 @@ int report_write(const struct report *r, const char *path, struct error *err)
 {
 	cJSON *json = to_json(r);
 	char *text = cJSON_Print(json);
-	struct buf tmp = BUF_INIT;
+	struct buf tmp = BUF_INIT(BUF_TEXT_MAX);
 	enum report_dest dest;
 	char *real = NULL;
 	FILE *f = NULL;

@@ -10,7 +10,7 @@
 int tag_image(struct engine *eng, const char *image_id, const char *repository,
 	      const struct strlist *tags, struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	int ret = 0;
 
 	for (size_t i = 0; i < tags->n && !ret; i++) {

@@ -30,7 +30,6 @@
 
 #include "util/buf.h"
 #include "pipeline/cleanup.h"
-#include "cli/config.h"
 #include "engine/demux.h"
 #include "engine/engine.h"
 #include "engine/json.h"
@@ -61,7 +60,8 @@ struct service {
 
 struct stage {
 	struct engine *eng;
-	const struct config *cfg;
+	struct run *run;
+	const struct test_options *opt;
 	char *network; /* "builder-<run id>", NULL without services */
 	char *network_id;
 	struct service *svc;
@@ -78,11 +78,11 @@ static void sleep_poll(void)
 	nanosleep(&(struct timespec){ 0, POLL_NS }, NULL);
 }
 
-static cJSON *labels(void)
+static cJSON *labels(const struct run *run)
 {
 	cJSON *l = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(l, CLEANUP_LABEL, cleanup_run_id());
+	cJSON_AddStringToObject(l, CLEANUP_LABEL, run->id);
 	return l;
 }
 
@@ -94,11 +94,11 @@ static int image_width(const char *image)
 
 /* POST /containers/create?name=NAME; registers the container for cleanup
  * before anything else can fail. *status: the HTTP status. */
-static int create_container(struct engine *eng, const char *name,
-			    const cJSON *body, char **id, long *status,
-			    struct error *err)
+static int create_container(struct engine *eng, struct run *run,
+			    const char *name, const cJSON *body, char **id,
+			    long *status, struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *resp = NULL;
 	const cJSON *got, *warn;
 	int ret = -1;
@@ -115,7 +115,7 @@ static int create_container(struct engine *eng, const char *name,
 		goto out;
 	}
 	*id = xstrdup(got->valuestring);
-	cleanup_add_container(*id);
+	cleanup_add_container(run, *id);
 	cJSON_ArrayForEach(
 		warn, cJSON_GetObjectItemCaseSensitive(
 			      resp, "Warnings")) if (cJSON_IsString(warn) &&
@@ -137,7 +137,7 @@ out:
 static int start_container(struct engine *eng, const char *name, const char *id,
 			   struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	long status = 0;
 	int ret;
 
@@ -214,9 +214,9 @@ static int to_prefixed(enum demux_stream stream, const char *data, size_t len,
 static void print_service_log(struct engine *eng, const struct service *s)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct prefixed p = { s->name, BUF_INIT };
+	struct prefixed p = { s->name, BUF_INIT(BUF_TEXT_MAX) };
 	struct error err = ERROR_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	struct demux d;
 
 	if (!s->id)
@@ -256,7 +256,7 @@ static void print_service_logs(const struct stage *st)
 /* Splits TEST_SERVICES, which config_validate() has checked. */
 static void parse_services(struct stage *st)
 {
-	const struct strlist *l = &st->cfg->services;
+	const struct strlist *l = st->opt->services;
 
 	st->svc = xcalloc(l->n ? l->n : 1, sizeof(*st->svc));
 	for (size_t i = 0; i < l->n; i++) {
@@ -273,18 +273,18 @@ static void parse_services(struct stage *st)
 
 static int create_network(struct stage *st, struct error *err)
 {
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_PATH_MAX);
 	cJSON *body = cJSON_CreateObject();
 	cJSON *resp = NULL;
 	const cJSON *id;
 	int ret = -1;
 
-	buf_addf(&name, "builder-%s", cleanup_run_id());
+	buf_addf(&name, "builder-%s", st->run->id);
 	st->network = buf_detach(&name);
 	cJSON_AddStringToObject(body, "Name", st->network);
 	cJSON_AddStringToObject(body, "Driver", "bridge");
 	cJSON_AddBoolToObject(body, "CheckDuplicate", 1);
-	cJSON_AddItemToObject(body, "Labels", labels());
+	cJSON_AddItemToObject(body, "Labels", labels(st->run));
 	if (cleanup_create(st->eng, "/networks/create", body, &resp, NULL,
 			   err) < 0)
 		goto out;
@@ -296,7 +296,7 @@ static int create_network(struct stage *st, struct error *err)
 		goto out;
 	}
 	st->network_id = xstrdup(id->valuestring);
-	cleanup_add_network(st->network_id);
+	cleanup_add_network(st->run, st->network_id);
 	log_info("network '%s' created", st->network);
 	ret = 0;
 out:
@@ -352,23 +352,23 @@ static int ensure_image(struct engine *eng, const struct auth_settings *auth,
 
 static int start_service(struct stage *st, struct service *s, struct error *err)
 {
-	struct buf name = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_PATH_MAX);
 	cJSON *body = cJSON_CreateObject();
 	long status = 0;
 	int ret = -1;
 
-	if (ensure_image(st->eng, &st->cfg->auth, s, err) < 0)
+	if (ensure_image(st->eng, st->opt->auth, s, err) < 0)
 		goto out;
-	buf_addf(&name, "builder-%s-%s", cleanup_run_id(), s->name);
+	buf_addf(&name, "builder-%s-%s", st->run->id, s->name);
 	s->container = buf_detach(&name);
 	cJSON_AddStringToObject(body, "Image", s->image);
-	cJSON_AddItemToObject(body, "Labels", labels());
+	cJSON_AddItemToObject(body, "Labels", labels(st->run));
 	cJSON_AddFalseToObject(body, "Tty");
 	cJSON_AddFalseToObject(cJSON_AddObjectToObject(body, "HostConfig"),
 			       "AutoRemove");
 	join_network(st, body, s->name);
-	if (create_container(st->eng, s->container, body, &s->id, &status,
-			     err) < 0) {
+	if (create_container(st->eng, st->run, s->container, body, &s->id,
+			     &status, err) < 0) {
 		/* The engine's "No command specified": nothing to run. */
 		if (status == 400 && strcasestr(err->msg, "command")) {
 			err_recode(err, EXIT_TESTS);
@@ -419,7 +419,7 @@ static void last_health_output(const cJSON *health, char *dst, size_t len)
  * should get more time, -1 when it failed. */
 static int check_service(struct stage *st, struct service *s, struct error *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *info = NULL;
 	const cJSON *state, *running, *status, *code, *health, *hstatus;
 	char why[512];
@@ -555,9 +555,9 @@ static int start_services(struct stage *st, struct error *err)
 
 static cJSON *test_container_body(const struct stage *st, const char *image)
 {
-	const struct config *cfg = st->cfg;
+	const struct test_options *opt = st->opt;
 	const char *entrypoint[2] = { "/bin/sh", "-c" };
-	const char *cmd[1] = { cfg->test_cmd };
+	const char *cmd[1] = { opt->cmd };
 	cJSON *body = cJSON_CreateObject();
 	cJSON *host;
 
@@ -569,13 +569,12 @@ static cJSON *test_container_body(const struct stage *st, const char *image)
 	cJSON_AddItemToObject(body, "Cmd", cJSON_CreateStringArray(cmd, 1));
 	/* The engine merges the image's Env (ours win per key) and keeps
 	 * its WorkingDir and User when we send none. */
-	if (cfg->test_env.n)
-		cJSON_AddItemToObject(
-			body, "Env",
-			cJSON_CreateStringArray(
-				(const char *const *)cfg->test_env.v,
-				(int)cfg->test_env.n));
-	cJSON_AddItemToObject(body, "Labels", labels());
+	if (opt->env->n)
+		cJSON_AddItemToObject(body, "Env",
+				      cJSON_CreateStringArray(
+					      (const char *const *)opt->env->v,
+					      (int)opt->env->n));
+	cJSON_AddItemToObject(body, "Labels", labels(st->run));
 	cJSON_AddFalseToObject(body, "Tty");
 	cJSON_AddFalseToObject(body, "OpenStdin");
 	cJSON_AddFalseToObject(body, "AttachStdin");
@@ -602,7 +601,7 @@ static int wait_exit(struct stage *st, double deadline, long *code,
 		     int *timed_out, struct error *err)
 {
 	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct buf path = BUF_INIT, body = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX), body = BUF_INIT(BUF_TEXT_MAX);
 	cJSON *resp = NULL;
 	const cJSON *status, *error, *msg;
 	int ret = -1;
@@ -657,7 +656,7 @@ out:
 
 static void kill_test_container(struct stage *st)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	struct error err = ERROR_INIT;
 	long status = 0;
 
@@ -673,10 +672,10 @@ static void kill_test_container(struct stage *st)
 static int run_container(struct stage *st, const char *image,
 			 struct test_result *res, struct error *err)
 {
-	const struct config *cfg = st->cfg;
+	const struct test_options *opt = st->opt;
 	struct engine_request req = ENGINE_REQUEST_INIT;
 	struct engine_stream *attach = NULL;
-	struct buf name = BUF_INIT, path = BUF_INIT;
+	struct buf name = BUF_INIT(BUF_PATH_MAX), path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *body = test_container_body(st, image);
 	struct demux d;
 	double started, deadline = 0;
@@ -684,9 +683,9 @@ static int run_container(struct stage *st, const char *image,
 	int ret = -1;
 
 	demux_init(&d, to_terminal, NULL);
-	buf_addf(&name, "builder-%s-test", cleanup_run_id());
-	if (create_container(st->eng, name.data, body, &st->test_id, NULL,
-			     err) < 0)
+	buf_addf(&name, "builder-%s-test", st->run->id);
+	if (create_container(st->eng, st->run, name.data, body, &st->test_id,
+			     NULL, err) < 0)
 		goto out;
 	buf_addf(&path, "/containers/%s/attach?stream=1&stdout=1&stderr=1",
 		 st->test_id);
@@ -701,7 +700,7 @@ static int run_container(struct stage *st, const char *image,
 		goto out;
 	}
 	log_info("running the tests in '%s' (image %.*s): sh -c '%s'",
-		 name.data, image_width(image), image, cfg->test_cmd);
+		 name.data, image_width(image), image, opt->cmd);
 	if (start_container(st->eng, name.data, st->test_id, err) < 0) {
 		if (err->code == EXIT_TESTS && strstr(err->msg, "/bin/sh"))
 			err_wrap(
@@ -718,8 +717,8 @@ static int run_container(struct stage *st, const char *image,
 	}
 	started = now_seconds();
 	res->ran = 1;
-	if (cfg->test_timeout > 0)
-		deadline = started + (double)cfg->test_timeout;
+	if (opt->timeout > 0)
+		deadline = started + (double)opt->timeout;
 	req.deadline = deadline;
 	if (engine_stream_finish(attach, err) < 0) {
 		timed_out = req.timed_out;
@@ -740,9 +739,11 @@ static int run_container(struct stage *st, const char *image,
 		res->timed_out = 1;
 		kill_test_container(st);
 		print_service_logs(st);
+		/* The transfer's "deadline reached" is the timeout itself. */
+		err_clear(err);
 		err_set(err, EXIT_TESTS,
 			"tests timed out after %ld s; the container was killed",
-			cfg->test_timeout);
+			opt->timeout);
 		goto out;
 	}
 	if (res->exit_code) {
@@ -769,7 +770,7 @@ out:
 
 /* --- teardown --------------------------------------------------------- */
 
-static void remove_now(struct engine *eng, const char *what, const char *id,
+static void remove_now(const struct stage *st, const char *what, const char *id,
 		       int network)
 {
 	struct error err = ERROR_INIT;
@@ -777,8 +778,8 @@ static void remove_now(struct engine *eng, const char *what, const char *id,
 
 	if (!id)
 		return;
-	ret = network ? cleanup_remove_network(eng, id, &err)
-		      : cleanup_remove_container(eng, id, &err);
+	ret = network ? cleanup_remove_network(st->run, st->eng, id, &err)
+		      : cleanup_remove_container(st->run, st->eng, id, &err);
 	if (ret < 0)
 		log_warn("%s: %s", what, err.msg);
 }
@@ -788,10 +789,10 @@ static void remove_now(struct engine *eng, const char *what, const char *id,
  * cleanup_run(). */
 static void teardown(struct stage *st)
 {
-	remove_now(st->eng, "test container", st->test_id, 0);
+	remove_now(st, "test container", st->test_id, 0);
 	for (size_t i = 0; i < st->nsvc; i++)
-		remove_now(st->eng, "service container", st->svc[i].id, 0);
-	remove_now(st->eng, "network", st->network_id, 1);
+		remove_now(st, "service container", st->svc[i].id, 0);
+	remove_now(st, "network", st->network_id, 1);
 }
 
 static void stage_release(struct stage *st)
@@ -807,23 +808,24 @@ static void stage_release(struct stage *st)
 	free(st->test_id);
 }
 
-int test_stage_run(struct engine *eng, const struct config *cfg,
-		   const char *image_id, struct test_result *res,
-		   struct error *err)
+int test_stage_run(struct engine *eng, struct run *run,
+		   const struct test_options *opt, const char *image_id,
+		   struct test_result *res, struct error *err)
 {
 	struct stage st;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
-	if (!cfg->test_cmd) {
+	if (!opt->cmd) {
 		log_info("TEST_CMD is not set: no tests to run");
 		return 0;
 	}
 	memset(&st, 0, sizeof(st));
 	st.eng = eng;
-	st.cfg = cfg;
-	if (cfg->services.n && start_services(&st, err) < 0)
+	st.run = run;
+	st.opt = opt;
+	if (opt->services->n && start_services(&st, err) < 0)
 		goto out;
 	if (run_container(&st, image_id, res, err) < 0)
 		goto out;

@@ -209,7 +209,7 @@ static const char *setting(const struct auth_settings *s, const char *name,
 static int read_password_file(const char *path, const char *var, char **out,
 			      struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	int ret = -1;
 
 	*out = NULL;
@@ -449,7 +449,8 @@ static int run_helper(const char *name, const char *key, const char *what,
 		      double helper_timeout, struct credential *out,
 		      struct error *err)
 {
-	struct buf prog = BUF_INIT, output = BUF_INIT;
+	struct buf prog = BUF_INIT(BUF_TEXT_MAX),
+		   output = BUF_INIT(BUF_TEXT_MAX);
 	int in[2] = { -1, -1 }, res[2] = { -1, -1 }, ex[2] = { -1, -1 };
 	pid_t pid = -1;
 	int status = 0, exec_errno = 0, ret = -1;
@@ -1025,7 +1026,8 @@ static int config_path(const struct auth_settings *s, struct buf *path)
 static int from_config_file(const struct auth_settings *s, const char *key,
 			    struct credential *out, struct error *err)
 {
-	struct buf path = BUF_INIT, text = BUF_INIT, origin = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX), text = BUF_INIT(BUF_TEXT_MAX),
+		   origin = BUF_INIT(BUF_TEXT_MAX);
 	int r = 0;
 
 	if (!config_path(s, &path))

@@ -172,7 +172,7 @@ void registry_error_text(const char *body, size_t len, long status, char *out,
 	cJSON *root = body && len ? cJSON_ParseWithLength(body, len) : NULL;
 	const cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
 	const cJSON *list = cJSON_IsArray(errors) ? errors : NULL, *e;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_init(&b, size > 1 ? size - 1 : 1);
 	cJSON_ArrayForEach(e, list)
@@ -420,7 +420,7 @@ int registry_open(struct registry **out, const char *domain,
 {
 	static int curl_ready;
 	struct registry *reg;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	const char *host = domain;
 
 	*out = NULL;
@@ -487,7 +487,7 @@ enum auth_mode { AUTH_OFF, AUTH_ON, AUTH_TOKEN_BASIC };
 
 static int add_header(struct registry *reg, const char *name, const char *v)
 {
-	struct buf h = BUF_INIT;
+	struct buf h = BUF_INIT(BUF_TEXT_MAX);
 	struct curl_slist *l;
 
 	if (!v)
@@ -604,7 +604,7 @@ static int setup(struct registry *reg, struct registry_request *rq,
 					 reg->cred.password);
 		}
 	} else if (mode == AUTH_ON && bearer) {
-		struct buf h = BUF_INIT;
+		struct buf h = BUF_INIT(BUF_TEXT_MAX);
 		struct curl_slist *l;
 
 		buf_init(&h, TOKEN_MAX + 64);
@@ -854,7 +854,7 @@ static int get_token(struct registry *reg, const char *scope, const char **out,
 		     struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf url = BUF_INIT, form = BUF_INIT;
+	struct buf url = BUF_INIT(BUF_PATH_MAX), form = BUF_INIT(BUF_TEXT_MAX);
 	char *token = NULL;
 	double ttl, now = now_seconds();
 	int slot = 0, ret = -1;

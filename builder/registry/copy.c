@@ -73,7 +73,8 @@ int registry_manifest_get(struct registry *reg, const char *repo,
 			  struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT, scope = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX),
+		   scope = BUF_INIT(BUF_PATH_MAX);
 	int ret = -1;
 
 	fetched_release(out);
@@ -136,7 +137,8 @@ int registry_manifest_head(struct registry *reg, const char *repo,
 			   struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT, scope = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX),
+		   scope = BUF_INIT(BUF_PATH_MAX);
 	int ret = -1;
 
 	digest_out[0] = '\0';
@@ -171,7 +173,8 @@ int registry_manifest_put(struct registry *reg, const char *repo,
 			  const char *body, size_t len, struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT, scope = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX),
+		   scope = BUF_INIT(BUF_PATH_MAX);
 	char digest[72];
 	int ret = -1;
 
@@ -209,7 +212,8 @@ int registry_blob_exists(struct registry *reg, const char *repo,
 			 const char *digest, struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT, scope = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX),
+		   scope = BUF_INIT(BUF_PATH_MAX);
 	int ret = -1;
 
 	buf_addf(&path, "/v2/%s/blobs/%s", repo, digest);
@@ -257,7 +261,7 @@ static int start_upload(struct registry *reg, const char *repo,
 			const char *scope, char **location, struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	int ret = -1;
 
 	buf_addf(&path, "/v2/%s/blobs/uploads/", repo);
@@ -296,7 +300,8 @@ int registry_blob_mount(struct registry *reg, const char *repo,
 			struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT, scope = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX),
+		   scope = BUF_INIT(BUF_PATH_MAX);
 	int ret = -1;
 
 	buf_addf(&path, "/v2/%s/blobs/uploads/?mount=", repo);
@@ -336,7 +341,8 @@ int registry_blob_get(struct registry *reg, const char *repo,
 		      struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT, scope = BUF_INIT;
+	struct buf path = BUF_INIT(BUF_PATH_MAX),
+		   scope = BUF_INIT(BUF_PATH_MAX);
 	char got[72];
 	int ret = -1;
 
@@ -504,8 +510,10 @@ static int copy_chunked(struct registry *src, const char *src_repo,
 			struct error *err)
 {
 	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf gpath = BUF_INIT, gscope = BUF_INIT, dscope = BUF_INIT;
-	struct buf url = BUF_INIT;
+	struct buf gpath = BUF_INIT(BUF_PATH_MAX),
+		   gscope = BUF_INIT(BUF_PATH_MAX),
+		   dscope = BUF_INIT(BUF_PATH_MAX);
+	struct buf url = BUF_INIT(BUF_PATH_MAX);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char sum[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
@@ -634,8 +642,10 @@ static int copy_streamed(struct registry *src, const char *src_repo,
 {
 	struct registry_request get = REGISTRY_REQUEST_INIT;
 	struct registry_request put = REGISTRY_REQUEST_INIT;
-	struct buf gpath = BUF_INIT, gscope = BUF_INIT, dscope = BUF_INIT;
-	struct buf url = BUF_INIT;
+	struct buf gpath = BUF_INIT(BUF_PATH_MAX),
+		   gscope = BUF_INIT(BUF_PATH_MAX),
+		   dscope = BUF_INIT(BUF_PATH_MAX);
+	struct buf url = BUF_INIT(BUF_PATH_MAX);
 	struct stream s = { 0 };
 	char *location = NULL;
 	CURLM *m = NULL;

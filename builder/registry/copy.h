@@ -33,12 +33,12 @@ struct fetched {
 	char digest[80]; /* sha256 of body (checked against the registry's) */
 };
 
-#define FETCHED_INIT             \
-	{                        \
-		BUF_INIT, { 0 }, \
-		{                \
-			0        \
-		}                \
+#define FETCHED_INIT                           \
+	{                                      \
+		BUF_INIT(BUF_TEXT_MAX), { 0 }, \
+		{                              \
+			0                      \
+		}                              \
 	}
 
 void fetched_release(struct fetched *f);

@@ -160,7 +160,7 @@ int manifest_parse(struct manifest *out, const char *body, size_t len,
 	cJSON *root = NULL;
 	const cJSON *list, *it;
 	const char *mt = NULL;
-	struct buf ct = BUF_INIT;
+	struct buf ct = BUF_INIT(BUF_TEXT_MAX);
 	char where[64];
 	size_t i = 0;
 	int ret = -1;
@@ -276,7 +276,7 @@ out:
 
 char *platform_string(const struct platform *p)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	if (!p->os || !p->architecture)
 		return xstrdup("unknown");

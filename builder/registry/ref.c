@@ -363,7 +363,7 @@ int ref_parse(struct ref *out, const char *s, const char *what,
 		domain = xstrdup(REF_HUB_DOMAIN);
 	}
 	if (!strcmp(domain, REF_HUB_DOMAIN) && !strchr(rest, '/')) {
-		struct buf b = BUF_INIT;
+		struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 		buf_addstr(&b, "library/");
 		buf_addstr(&b, rest);
@@ -461,7 +461,7 @@ static int is_hub(const struct ref *r)
 
 char *ref_familiar_name(const struct ref *r)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	const char *p = familiar_path(r), *slash = strchr(p, '/');
 
 	/* Unlike Go's FamiliarName, keep "docker.io/" when the first path
@@ -476,7 +476,7 @@ char *ref_familiar_name(const struct ref *r)
 
 char *ref_full_name(const struct ref *r)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_addf(&b, "%s/%s", r->domain ? r->domain : REF_HUB_DOMAIN, r->path);
 	return buf_detach(&b);
@@ -484,7 +484,7 @@ char *ref_full_name(const struct ref *r)
 
 char *ref_familiar_string(const struct ref *r)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char *name = ref_familiar_name(r);
 
 	buf_addstr(&b, name);

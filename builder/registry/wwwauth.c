@@ -51,7 +51,7 @@ void www_challenge_release(struct www_challenge *c)
  * returns the owned value or NULL when the quoted string is not closed. */
 static char *param_value(const char *p, const char **end)
 {
-	struct buf v = BUF_INIT;
+	struct buf v = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_init(&v, WWWAUTH_MAX + 1);
 	if (*p != '"') {

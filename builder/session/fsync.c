@@ -255,7 +255,7 @@ static int walk_dir(struct fsync *f, const char *abs, const char *rel,
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0, alloc = 0;
-	struct buf ca = BUF_INIT, cr = BUF_INIT;
+	struct buf ca = BUF_INIT(BUF_TEXT_MAX), cr = BUF_INIT(BUF_TEXT_MAX);
 	int ret = -1;
 
 	if (!d)
@@ -300,7 +300,7 @@ out:
 static int compile(struct ignore **out, const struct strlist *a,
 		   const struct strlist *b, const char *what, struct error *err)
 {
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT(BUF_TEXT_MAX);
 	int ret;
 
 	*out = NULL;
@@ -418,7 +418,7 @@ static int file_step(struct fsync *f, struct buf *out, struct error *err)
 	ssize_t n;
 
 	if (f->fd < 0) {
-		struct buf path = BUF_INIT;
+		struct buf path = BUF_INIT(BUF_PATH_MAX);
 
 		buf_addf(&path, "%s/%s", f->root, e->path);
 		f->fd = open(path.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

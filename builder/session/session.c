@@ -644,7 +644,7 @@ static ssize_t read_out(nghttp2_session *h2, int32_t id, uint8_t *dst,
 		return (ssize_t)n;
 	}
 	if (st->closing) {
-		struct buf msg = BUF_INIT;
+		struct buf msg = BUF_INIT(BUF_TEXT_MAX);
 		char code[16];
 		nghttp2_nv tr[2];
 		size_t n = 1;
@@ -1061,7 +1061,7 @@ int session_start(struct engine *eng, const struct session_config *cfg,
 {
 	struct session *s = session_new(cfg);
 	struct strlist headers = STRLIST_INIT;
-	struct buf line = BUF_INIT;
+	struct buf line = BUF_INIT(BUF_TEXT_MAX);
 	const char **hv = NULL;
 	int ret = -1;
 

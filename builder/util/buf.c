@@ -37,7 +37,7 @@ void buf_reset(struct buf *b)
 
 static size_t ceiling(const struct buf *b)
 {
-	return b->max ? b->max : BUF_DEFAULT_MAX;
+	return b->max; /* 0: never set, so nothing fits */
 }
 
 static int grow(struct buf *b, size_t extra)

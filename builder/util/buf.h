@@ -7,22 +7,28 @@
 /*
  * struct buf: a growable byte buffer with a hard ceiling.
  *
- * Every buffer fed by something outside our control (the engine, a file, a
- * helper program) has a maximum size, set at init. Appending past it fails
- * with -1 and leaves the buffer as it was. The data is always NUL-terminated,
- * so b->data can be used as a C string when it holds text.
+ * Every buffer has a maximum size, always explicit: given to BUF_INIT()
+ * or buf_init(). Appending past it fails with -1 and leaves the buffer as it
+ * was. A buffer whose ceiling was never set (zeroed memory) refuses to grow:
+ * there is no implicit default. The data is always NUL-terminated, so
+ * b->data can be used as a C string when it holds text.
  *
- *	struct buf b = BUF_INIT;
- *	buf_init(&b, 64 * 1024);
+ *	struct buf b = BUF_INIT(64 * 1024);
  *	if (buf_add(&b, bytes, n) < 0)
  *		... too large ...
  *	buf_release(&b);
  *
- * A buffer initialized with BUF_INIT and never buf_init()ed has no ceiling
- * beyond BUF_DEFAULT_MAX.
+ * The named ceilings below cover most uses; a buffer with a ceiling of its
+ * own (a secret, a log line, a protocol frame) names it where it is used.
  */
 
-#define BUF_DEFAULT_MAX (16u * 1024 * 1024)
+/* Engine and registry request paths, URLs, object and image names, scopes,
+ * file paths: built from short values (ids, references, names). */
+#define BUF_PATH_MAX (64u * 1024)
+/* Everything else: engine answers, JSON bodies, a build query with many
+ * build args and labels, messages, files and text that users can make
+ * big. */
+#define BUF_TEXT_MAX (16u * 1024 * 1024)
 
 struct buf {
 	char *data;
@@ -31,12 +37,12 @@ struct buf {
 	size_t max;
 };
 
-#define BUF_INIT              \
-	{                     \
-		NULL, 0, 0, 0 \
+#define BUF_INIT(max)             \
+	{                         \
+		NULL, 0, 0, (max) \
 	}
 
-/* Sets the ceiling; the buffer must be empty or freshly BUF_INIT. */
+/* Sets the ceiling; the buffer must be empty or freshly BUF_INIT(). */
 void buf_init(struct buf *b, size_t max);
 
 /* Allocates room for n bytes at once, so that appending up to n bytes never
@@ -63,9 +69,9 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 int buf_add_urlencoded(struct buf *b, const char *s);
 
 /*
- * Reads the whole file at path into b, which must be empty (BUF_INIT or
- * released). max is the largest size accepted and must not be 0: there is
- * no implicit ceiling here.
+ * Reads the whole file at path into b, which must be empty (BUF_INIT() or
+ * released); the ceiling becomes the size reserved. max is the largest size
+ *accepted and must not be 0: there is no implicit ceiling here.
  *
  * The memory is reserved once, before the first read, and never grows, so
  * that a secret read this way leaves no stale copy behind in freed memory:
@@ -86,7 +92,7 @@ int buf_add_urlencoded(struct buf *b, const char *s);
  * On failure b may hold part of the file: release it as usual (zeroing it
  * first when it may hold a secret).
  *
- *	struct buf pw = BUF_INIT;
+ *	struct buf pw = BUF_INIT(64 * 1024);
  *	if (buf_read_file(&pw, path, 64 * 1024) < 0)
  *		return error("cannot read '%s': %s", path, strerror(errno));
  */

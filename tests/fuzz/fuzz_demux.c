@@ -54,7 +54,7 @@ static int run(const char *data, size_t size, size_t chunk, struct out *out,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct out a = { BUF_INIT, BUF_INIT }, b = { BUF_INIT, BUF_INIT };
+	struct out a = { BUF_INIT(BUF_TEXT_MAX), BUF_INIT(BUF_TEXT_MAX) }, b = { BUF_INIT(BUF_TEXT_MAX), BUF_INIT(BUF_TEXT_MAX) };
 	struct error ea = ERROR_INIT, eb = ERROR_INIT;
 	size_t chunk;
 	int ra, rb;

@@ -52,7 +52,7 @@ static int run(const uint8_t *data, size_t size, size_t chunk, struct buf *out,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct buf a = BUF_INIT(BUF_TEXT_MAX), b = BUF_INIT(BUF_TEXT_MAX);
 	struct error ea = ERROR_INIT, eb = ERROR_INIT;
 	size_t chunk;
 	int ra, rb;

@@ -107,7 +107,7 @@ static void test_base64_vectors(void)
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		char *e = base64_encode(v[i][0], strlen(v[i][0])), *d = NULL;
 		size_t n;
-		struct buf b = BUF_INIT;
+		struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 		CHECK_STR(e, v[i][1]);
 		CHECK(base64_decode(e, strlen(e), &d, &n) == 0);
@@ -125,7 +125,7 @@ static void test_base64_url_and_decode(void)
 	const unsigned char bin[] = { 0xfb, 0xff, 0xfe, 0x3e, 0x3f };
 	char *e, *d = NULL;
 	size_t n;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	e = base64url_encode(bin, sizeof(bin));
 	CHECK_STR(e, "-__-Pj8=");
@@ -141,7 +141,7 @@ static void test_base64_url_and_decode(void)
 	buf_init(&b, 3);
 	CHECK(base64_encode_buf(&b, "abcd", 4) == -1);
 	buf_release(&b);
-	b = (struct buf)BUF_INIT;
+	b = (struct buf)BUF_INIT(BUF_TEXT_MAX);
 
 	/* long input crosses the encoder's internal chunks */
 	{

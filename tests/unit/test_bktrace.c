@@ -104,7 +104,7 @@ static void put_msg(struct buf *b, unsigned num, struct buf *sub)
 /* A Timestamp at t seconds; t < 0 leaves it out. */
 static void put_ts(struct buf *b, unsigned num, double t)
 {
-	struct buf ts = BUF_INIT;
+	struct buf ts = BUF_INIT(BUF_TEXT_MAX);
 	int64_t sec = (int64_t)t;
 
 	if (t < 0)
@@ -119,7 +119,7 @@ static void vertex(struct buf *resp, const char *digest, const char *name,
 		   double started, double completed, int cached,
 		   const char *error)
 {
-	struct buf v = BUF_INIT;
+	struct buf v = BUF_INIT(BUF_TEXT_MAX);
 
 	put_str(&v, 1, digest);
 	put_str(&v, 2, "sha256:input");
@@ -136,7 +136,7 @@ static void vertex(struct buf *resp, const char *digest, const char *name,
 static void vlog(struct buf *resp, const char *digest, double at, int stream,
 		 const char *msg, size_t len)
 {
-	struct buf l = BUF_INIT;
+	struct buf l = BUF_INIT(BUF_TEXT_MAX);
 
 	put_str(&l, 1, digest);
 	put_ts(&l, 2, at);
@@ -149,7 +149,7 @@ static void status(struct buf *resp, const char *digest, const char *id,
 		   int64_t current, int64_t total, double started,
 		   double completed)
 {
-	struct buf s = BUF_INIT;
+	struct buf s = BUF_INIT(BUF_TEXT_MAX);
 
 	put_str(&s, 1, id);
 	put_str(&s, 2, digest);
@@ -164,7 +164,7 @@ static void status(struct buf *resp, const char *digest, const char *id,
 
 static void warning(struct buf *resp, const char *digest, const char *text)
 {
-	struct buf w = BUF_INIT;
+	struct buf w = BUF_INIT(BUF_TEXT_MAX);
 
 	put_str(&w, 1, digest);
 	put_int(&w, 2, 1);
@@ -194,7 +194,7 @@ static char *decode_all(struct buf *msgs, size_t n, int *ret)
 
 static char *slurp(const char *path)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char chunk[4096];
 	size_t n;
 	FILE *f = fopen(path, "rb");
@@ -339,7 +339,8 @@ static void test_recorded_failing(void)
 
 static void test_render(void)
 {
-	struct buf m[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
+	struct buf m[3] = { BUF_INIT(BUF_TEXT_MAX), BUF_INIT(BUF_TEXT_MAX),
+			    BUF_INIT(BUF_TEXT_MAX) };
 	char *out;
 	int ret;
 
@@ -374,7 +375,7 @@ static void test_render(void)
 
 static void test_failure_and_cancel(void)
 {
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
 	struct run r;
 
 	vertex(&m, "sha256:a", "[1/3] RUN sleep 9", 1, 2, 0,
@@ -399,7 +400,7 @@ static void test_failure_and_cancel(void)
 
 static void test_late_verdicts(void)
 {
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
 	struct run r;
 
 	run_start(&r);
@@ -427,7 +428,7 @@ static void test_late_verdicts(void)
  * and a malformed message prints nothing. */
 static void test_cut_at_every_offset(void)
 {
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
 	size_t bounds[8], nb = 0, k;
 
 	bounds[nb++] = 0;
@@ -469,7 +470,7 @@ static void test_cut_at_every_offset(void)
 static void test_log_split_at_every_byte(void)
 {
 	static const char text[] = "one\ntwo\r\n\nthree\nfour";
-	struct buf whole[1] = { BUF_INIT };
+	struct buf whole[1] = { BUF_INIT(BUF_TEXT_MAX) };
 	char *want;
 	size_t k;
 	int ret;
@@ -481,7 +482,8 @@ static void test_log_split_at_every_byte(void)
 	CHECK_STR(want, "#1 [1/1] RUN x\n#1 0.500 one\n#1 0.500 two\n"
 			"#1 0.500 \n#1 0.500 three\n#1 0.500 four\n");
 	for (k = 0; k <= sizeof(text) - 1; k++) {
-		struct buf m[2] = { BUF_INIT, BUF_INIT };
+		struct buf m[2] = { BUF_INIT(BUF_TEXT_MAX),
+				    BUF_INIT(BUF_TEXT_MAX) };
 		char *got;
 
 		vertex(&m[0], "sha256:a", "[1/1] RUN x", 1, -1, 0, NULL);
@@ -500,7 +502,7 @@ static void test_log_split_at_every_byte(void)
 
 static void test_stdout_stderr_partials(void)
 {
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
 	char *out;
 	int ret;
 
@@ -522,7 +524,7 @@ static void test_partial_cap(void)
 {
 	size_t len = 3 * BKTRACE_MAX_PARTIAL + 100, lines = 0;
 	char *big = malloc(len);
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
 	struct run r;
 	const char *p;
 
@@ -643,8 +645,10 @@ static void test_valid_edges(void)
 /* Unknown fields of every wire type, at every level, change nothing. */
 static void test_unknown_fields(void)
 {
-	struct buf plain[1] = { BUF_INIT }, extra[1] = { BUF_INIT };
-	struct buf v = BUF_INIT, l = BUF_INIT, ts = BUF_INIT, g = BUF_INIT;
+	struct buf plain[1] = { BUF_INIT(BUF_TEXT_MAX) },
+		   extra[1] = { BUF_INIT(BUF_TEXT_MAX) };
+	struct buf v = BUF_INIT(BUF_TEXT_MAX), l = BUF_INIT(BUF_TEXT_MAX),
+		   ts = BUF_INIT(BUF_TEXT_MAX), g = BUF_INIT(BUF_TEXT_MAX);
 	char *want, *got;
 	int ret;
 
@@ -692,7 +696,7 @@ static void test_unknown_fields(void)
 
 static void test_names_on_one_line(void)
 {
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
 	char *out;
 	int ret;
 
@@ -708,7 +712,7 @@ static void test_names_on_one_line(void)
 
 static void test_feed_base64(void)
 {
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
 	struct run r;
 	char *b64;
 
@@ -726,7 +730,7 @@ static void test_feed_base64(void)
 
 static void test_too_many_vertexes(void)
 {
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
 	struct run r;
 	char digest[32];
 	int i;

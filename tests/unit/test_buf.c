@@ -1,7 +1,8 @@
 /*
  * buf.c: buf_read_file()'s explicit ceiling and its one reservation, for
  * regular files and for FIFOs fed by a writer child in small pieces (the
- * case of REGISTRY_PASSWORD_FILE=/dev/stdin), where st_size says nothing.
+ * case of REGISTRY_PASSWORD_FILE=/dev/stdin), where st_size says nothing;
+ * and no implicit ceiling for any buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,7 +68,7 @@ static int all_x(const struct buf *b)
 
 static void test_read_fifo(void)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char fifo[512];
 	int status = -1;
 	pid_t pid;
@@ -110,7 +111,7 @@ static void test_read_fifo(void)
 
 static void test_read_regular(void)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char p[512];
 	FILE *f;
 
@@ -171,6 +172,24 @@ static void test_read_regular(void)
 	buf_release(&b);
 }
 
+/* The ceiling is always explicit: a buffer whose ceiling was never set
+ * (zeroed memory) refuses to grow; BUF_INIT(max) holds exactly max. */
+static void test_ceiling_explicit(void)
+{
+	struct buf zero, b = BUF_INIT(8);
+
+	memset(&zero, 0, sizeof(zero));
+	CHECK(buf_addch(&zero, 'x') < 0);
+	CHECK(zero.len == 0 && zero.data == NULL);
+	CHECK(buf_reserve(&zero, 1) < 0);
+	CHECK(buf_addstr(&b, "12345678") == 0);
+	CHECK(buf_addch(&b, '9') < 0);
+	CHECK(b.len == 8 && !strcmp(b.data, "12345678"));
+	buf_release(&b);
+	CHECK(b.max == 8); /* released, the ceiling stays */
+	CHECK(BUF_PATH_MAX >= 4096 && BUF_TEXT_MAX >= 16u * 1024 * 1024);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -181,6 +200,7 @@ int main(void)
 	}
 	RUN(test_read_fifo);
 	RUN(test_read_regular);
+	RUN(test_ceiling_explicit);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
 	if (system(cmd) != 0)

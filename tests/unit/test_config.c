@@ -73,7 +73,7 @@ static void set_env(const char *const *env)
 /* The list's items joined with '|'. */
 static char *joined(const struct strlist *l)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_addstr(&b, "");
 	for (size_t i = 0; i < l->n; i++)

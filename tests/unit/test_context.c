@@ -21,7 +21,7 @@ static char scratch[] = "/tmp/builder-unit-context-XXXXXX";
 
 static void put(const char *rel, const char *text)
 {
-	struct buf p = BUF_INIT;
+	struct buf p = BUF_INIT(BUF_TEXT_MAX);
 	FILE *f;
 
 	buf_addf(&p, "%s/%s", scratch, rel);
@@ -36,7 +36,7 @@ static void put(const char *rel, const char *text)
 
 static char *at(const char *rel)
 {
-	struct buf p = BUF_INIT;
+	struct buf p = BUF_INIT(BUF_TEXT_MAX);
 
 	buf_addf(&p, "%s/%s", scratch, rel);
 	return buf_detach(&p);
@@ -70,7 +70,7 @@ static void test_members_of_small_tree(void)
 {
 	struct context *ctx = NULL;
 	struct error err = ERROR_INIT;
-	struct buf tar = BUF_INIT, names = BUF_INIT;
+	struct buf tar = BUF_INIT(BUF_TEXT_MAX), names = BUF_INIT(BUF_TEXT_MAX);
 	char *dir = at("tree"), *sub = at("tree/sub");
 
 	CHECK(mkdir(dir, 0755) == 0);
@@ -103,7 +103,7 @@ static void test_one_path(void)
 {
 	struct context *ctx = NULL;
 	struct error err = ERROR_INIT;
-	struct buf tar = BUF_INIT, names = BUF_INIT;
+	struct buf tar = BUF_INIT(BUF_TEXT_MAX), names = BUF_INIT(BUF_TEXT_MAX);
 	char *dir = at("one"), *sub = at("one/sub"), *file = at("one/b.txt");
 
 	CHECK(mkdir(dir, 0755) == 0);

@@ -72,7 +72,7 @@ static struct outcome feed_cut(const struct buf *in, const size_t *cuts,
 			       size_t ncuts, size_t fail_after)
 {
 	struct demux d;
-	struct seen s = { BUF_INIT, 0, 0, fail_after };
+	struct seen s = { BUF_INIT(BUF_TEXT_MAX), 0, 0, fail_after };
 	struct error err = ERROR_INIT;
 	struct outcome o = { 0, 0, "", NULL };
 	size_t pos = 0;
@@ -176,7 +176,7 @@ static void check_all_splits(const struct buf *in, const char *want_text,
 
 static void test_empty(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	check_all_splits(&in, "", 0, NULL);
 	buf_release(&in);
@@ -184,7 +184,7 @@ static void test_empty(void)
 
 static void test_stdout_only(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frames(&in, 1, "hello\n");
 	frames(&in, 1, "world\n");
@@ -194,7 +194,7 @@ static void test_stdout_only(void)
 
 static void test_interleaved(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frames(&in, 1, "first line\n");
 	frames(&in, 2, "warning: x\n");
@@ -209,7 +209,7 @@ static void test_interleaved(void)
 
 static void test_stdin_type_is_stdout(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frames(&in, 0, "zero");
 	frames(&in, 1, "one");
@@ -219,7 +219,7 @@ static void test_stdin_type_is_stdout(void)
 
 static void test_zero_length_frames(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frame(&in, 1, "", 0);
 	frames(&in, 2, "x");
@@ -231,7 +231,7 @@ static void test_zero_length_frames(void)
 
 static void test_binary_payload(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 	const char bytes[] = { 0, 1, 2, '\n', 3, 0, (char)0xff };
 	struct outcome o;
 
@@ -246,7 +246,7 @@ static void test_binary_payload(void)
 
 static void test_large_frame(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 	size_t n = 70000; /* size needs the third header byte */
 	char *big = malloc(n);
 	struct outcome o;
@@ -269,7 +269,7 @@ static void test_large_frame(void)
 
 static void test_systemerr(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frames(&in, 1, "before\n");
 	frames(&in, 3, "error from daemon in stream: log file gone\nmore");
@@ -282,8 +282,8 @@ static void test_systemerr(void)
 
 static void test_systemerr_empty_and_long(void)
 {
-	struct buf in = BUF_INIT;
-	struct buf longmsg = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
+	struct buf longmsg = BUF_INIT(BUF_TEXT_MAX);
 	struct outcome o;
 
 	frame(&in, 3, "", 0);
@@ -304,7 +304,7 @@ static void test_systemerr_empty_and_long(void)
 
 static void test_unknown_type(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frames(&in, 1, "ok");
 	frames(&in, 4, "??");
@@ -314,7 +314,7 @@ static void test_unknown_type(void)
 
 static void test_raw_stream_rejected(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	/* What a Tty=true container sends: plain text. */
 	buf_addstr(&in, "\x01hello world\n");
@@ -327,8 +327,8 @@ static void test_raw_stream_rejected(void)
 
 static void test_truncated(void)
 {
-	struct buf in = BUF_INIT;
-	struct buf cut = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
+	struct buf cut = BUF_INIT(BUF_TEXT_MAX);
 
 	frames(&in, 1, "complete\n");
 	frames(&in, 2, "partial payload");
@@ -353,9 +353,9 @@ static void test_truncated(void)
 
 static void test_sink_failure_stops(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 	struct demux d;
-	struct seen s = { BUF_INIT, 0, 0, 2 };
+	struct seen s = { BUF_INIT(BUF_TEXT_MAX), 0, 0, 2 };
 	struct error err = ERROR_INIT;
 
 	frames(&in, 1, "a");
@@ -378,9 +378,9 @@ static void test_sink_failure_stops(void)
 
 static void test_frame_count_and_sink(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 	struct demux d;
-	struct seen s = { BUF_INIT, 0, 0, 0 };
+	struct seen s = { BUF_INIT(BUF_TEXT_MAX), 0, 0, 0 };
 	struct error err = ERROR_INIT;
 
 	frames(&in, 1, "x");
@@ -400,7 +400,7 @@ static void test_frame_count_and_sink(void)
 
 static void test_null_callback(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 	struct demux d;
 	struct error err = ERROR_INIT;
 

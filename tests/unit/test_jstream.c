@@ -36,7 +36,7 @@ static int count(const cJSON *msg, void *ctx, struct error *err)
 static char *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char block[4096];
 	size_t n;
 

@@ -430,7 +430,7 @@ static void test_ci_cases(void)
 		struct meta_facts f = META_FACTS_INIT;
 		struct meta_tagset ts = META_TAGSET_INIT;
 		struct error err = ERROR_INIT;
-		struct buf got = BUF_INIT;
+		struct buf got = BUF_INIT(BUF_TEXT_MAX);
 		size_t n = 0;
 		int rc;
 
@@ -549,7 +549,7 @@ static void test_github_labels(void)
 	/* what `builder tags` prints */
 	struct meta_tagset ts = META_TAGSET_INIT;
 	struct strlist from = STRLIST_INIT;
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT(BUF_TEXT_MAX);
 
 	CHECK(meta_tags("semver pr", &f, &ts, &err) == 0);
 	meta_labels(&f, NULL, &l, &from);
@@ -647,7 +647,7 @@ static void test_git_fallback(void)
 	CHECK_STR(f.tag.value, "v4.5.6"); /* a version wins over 'nightly' */
 	CHECK_STR(f.created.value, "1700000000");
 	struct meta_tagset ts = META_TAGSET_INIT;
-	struct buf got = BUF_INIT;
+	struct buf got = BUF_INIT(BUF_TEXT_MAX);
 
 	CHECK(meta_tags(RULES, &f, &ts, &err) == 0);
 	for (size_t k = 0; k < ts.tags.n; k++)

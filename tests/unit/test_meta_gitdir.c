@@ -151,7 +151,7 @@ static void test_detached_tags(void)
 {
 	struct git_info gi = GIT_INFO_INIT;
 	struct error err = ERROR_INIT;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	fresh();
 	puts_("r/.git/HEAD", SHA "\n");

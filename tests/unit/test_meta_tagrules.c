@@ -195,7 +195,7 @@ static void test_tag_cases(void)
 		struct meta_facts f = META_FACTS_INIT;
 		struct meta_tagset ts = META_TAGSET_INIT;
 		struct error err = ERROR_INIT;
-		struct buf got = BUF_INIT;
+		struct buf got = BUF_INIT(BUF_TEXT_MAX);
 		int rc;
 
 		make_facts(&f, &c->facts);
@@ -413,7 +413,7 @@ static void test_labels(void)
 	struct meta_facts f = META_FACTS_INIT;
 	struct strlist out = STRLIST_INIT, from = STRLIST_INIT,
 		       user = STRLIST_INIT;
-	struct buf got = BUF_INIT;
+	struct buf got = BUF_INIT(BUF_TEXT_MAX);
 
 	make_facts(&f, &in);
 	meta_fact_set(&f.created, "1700000000", "SOURCE_DATE_EPOCH");

@@ -87,7 +87,7 @@ static void teardown(void)
  * "F" lines. */
 static char *describe(const struct buf *b)
 {
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT(BUF_TEXT_MAX);
 	size_t pos = 0;
 
 	while (pos + GRPC_HEADER_LEN <= b->len) {
@@ -149,7 +149,7 @@ static int send_packet(struct fsync *f, int type, uint32_t id, const char *data,
 
 static char *all_out(struct fsync *f, struct error *err)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char *d;
 
 	while (fsync_pending(f))
@@ -232,7 +232,7 @@ static void test_vanished_file(void)
 {
 	struct fsync *f = NULL;
 	struct error err = ERROR_INIT;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	char path[256];
 	char *d;
 

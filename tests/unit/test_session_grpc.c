@@ -52,7 +52,7 @@ static struct outcome feed_cut(const struct buf *in, const size_t *cuts,
 			       size_t ncuts, size_t max, size_t fail_at)
 {
 	struct grpc_reader r;
-	struct seen s = { BUF_INIT, 0, fail_at };
+	struct seen s = { BUF_INIT(BUF_TEXT_MAX), 0, fail_at };
 	struct error err = ERROR_INIT;
 	struct outcome o = { 0, 0, "", NULL };
 	size_t pos = 0;
@@ -139,7 +139,7 @@ static void check_all_splits(const struct buf *in, size_t max,
 
 static void test_empty_stream(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	check_all_splits(&in, 64, "", 0, NULL);
 	buf_release(&in);
@@ -147,7 +147,7 @@ static void test_empty_stream(void)
 
 static void test_messages(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frame(&in, "hello", 5);
 	frame(&in, "", 0);
@@ -166,7 +166,7 @@ static void test_messages(void)
 
 static void test_limit(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	/* Exactly at the ceiling: fine; one over: refused. */
 	frame(&in, "12345678", 8);
@@ -177,7 +177,7 @@ static void test_limit(void)
 
 static void test_huge_length(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 	static const char h[] = { 0, (char)0xff, (char)0xff, (char)0xff,
 				  (char)0xff };
 
@@ -188,7 +188,7 @@ static void test_huge_length(void)
 
 static void test_compressed(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frame(&in, "ok", 2);
 	buf_add(&in, "\1\0\0\0\2zz", 7);
@@ -198,7 +198,7 @@ static void test_compressed(void)
 
 static void test_truncated(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 
 	frame(&in, "ok", 2);
 	buf_add(&in, "\0\0\0\0\5abc", 8);
@@ -212,10 +212,10 @@ static void test_truncated(void)
 
 static void test_sink_refuses(void)
 {
-	struct buf in = BUF_INIT;
+	struct buf in = BUF_INIT(BUF_TEXT_MAX);
 	struct outcome o;
 	struct grpc_reader r;
-	struct seen s = { BUF_INIT, 0, 2 };
+	struct seen s = { BUF_INIT(BUF_TEXT_MAX), 0, 2 };
 	struct error err = ERROR_INIT;
 
 	frame(&in, "one", 3);
@@ -240,7 +240,7 @@ static void test_sink_refuses(void)
 static void test_header_and_message_encoding(void)
 {
 	uint8_t h[GRPC_HEADER_LEN];
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 
 	grpc_frame_header(h, 0x01020304u);
 	CHECK(h[0] == 0 && h[1] == 1 && h[2] == 2 && h[3] == 3 && h[4] == 4);

@@ -215,6 +215,7 @@ static struct call *call_start(struct client *c, const char *path,
 		NV(meta[i], meta[i + 1]);
 #undef NV
 	call->status = -1;
+	buf_init(&call->req, 64u << 20);
 	buf_init(&call->resp, 64u << 20);
 	prd.source.ptr = call;
 	prd.read_callback = req_read;
