@@ -14,6 +14,7 @@
 
 #include "util/buf.h"
 #include "cli/config.h"
+#include "compose/hooks.h"
 #include "util/log.h"
 #include "meta/labels.h"
 #include "pipeline/report.h"
@@ -199,6 +200,91 @@ static int auth_settings_validate(struct config *cfg, struct error *err)
 
 /* --- end of credentials ------------------------------------------------- */
 
+/* --- compose autotest and hooks (issue 15) ------------------------------ */
+
+extern char **environ;
+
+static int autobuild_from_env(struct config *cfg, struct error *err)
+{
+	const char *v;
+	int hooks = 1;
+
+	if ((v = env("TEST_COMPOSE")))
+		strlist_split(&cfg->test_compose, v, " ,\n");
+	if ((v = env("HOOKS"))) {
+		if (parse_bool("HOOKS", v, &hooks, err) < 0)
+			return -1;
+		cfg->no_hooks = !hooks;
+	}
+	strlist_clear(&cfg->hook_env);
+	for (char **e = environ; e && *e; e++)
+		strlist_push(&cfg->hook_env, *e);
+	return 0;
+}
+
+/* The environment, then meta/'s facts (the CI detected, else the
+ * context's .git) for the branch or tag and the commit; hooks.c falls
+ * back on the CI's raw variables after that. */
+static const char *autobuild_lookup(const char *name, void *ctx)
+{
+	const struct config *cfg = ctx;
+	const char *v = env(name);
+
+	if (v)
+		return v;
+	if (!strcmp(name, "SOURCE_BRANCH"))
+		return cfg->facts.tag.value ? cfg->facts.tag.value
+					    : cfg->facts.branch.value;
+	if (!strcmp(name, "SOURCE_COMMIT"))
+		return cfg->facts.sha.value;
+	return NULL;
+}
+
+/* Docker Hub's BUILD_PATH and DOCKERFILE_PATH: the context as "/" or
+ * "/sub/dir" below the checkout (the current directory), the Dockerfile
+ * relative to the context. */
+static void autobuild_validate(struct config *cfg)
+{
+	struct autobuild_facts facts = { 0 };
+	struct buf bp = BUF_INIT(BUF_PATH_MAX), df = BUF_INIT(BUF_PATH_MAX);
+	const char *ctx = cfg->context ? cfg->context : ".";
+
+	while (ctx[0] == '.' && ctx[1] == '/')
+		ctx += 2;
+	if (!strcmp(ctx, ".") || !*ctx)
+		buf_addstr(&bp, "/");
+	else
+		buf_addf(&bp, "%s%s", ctx[0] == '/' ? "" : "/", ctx);
+	if (!cfg->dockerfile) {
+		buf_addstr(&df, "Dockerfile");
+	} else {
+		const char *d = cfg->dockerfile;
+		size_t n = strlen(ctx);
+
+		if (strcmp(ctx, ".") && *ctx && !strncmp(d, ctx, n) &&
+		    d[n] == '/')
+			d += n + 1;
+		buf_addstr(&df, d);
+	}
+	facts.repo = cfg->repository;
+	facts.tag = cfg->tag;
+	facts.dockerfile = df.data;
+	facts.build_path = bp.data;
+	strlist_clear(&cfg->autobuild);
+	hooks_autobuild_vars(&facts, autobuild_lookup, (void *)cfg,
+			     &cfg->autobuild);
+	buf_release(&bp);
+	buf_release(&df);
+}
+
+const char *config_lookup(const char *name, void *ctx)
+{
+	const struct config *cfg = ctx;
+	const char *v = hooks_strlist_lookup(name, (void *)&cfg->autobuild);
+
+	return v ? v : getenv(name);
+}
+
 int config_from_env(struct config *cfg, struct error *err)
 {
 	const char *v;
@@ -280,7 +366,7 @@ int config_from_env(struct config *cfg, struct error *err)
 	set_str(&cfg->platform, env("PLATFORM"));
 	if ((v = env("INSECURE_REGISTRIES")))
 		strlist_split(&cfg->insecure_registries, v, " ,\n");
-	return 0;
+	return autobuild_from_env(cfg, err);
 }
 
 enum {
@@ -315,6 +401,8 @@ enum {
 	OPT_TEST_RESULTS,
 	OPT_SUMMARY,
 	OPT_SAVE,
+	OPT_TEST_COMPOSE,
+	OPT_NO_HOOKS,
 };
 
 static const struct option long_options[] = {
@@ -350,6 +438,8 @@ static const struct option long_options[] = {
 	{ "test-results", required_argument, NULL, OPT_TEST_RESULTS },
 	{ "summary", required_argument, NULL, OPT_SUMMARY },
 	{ "save", required_argument, NULL, OPT_SAVE },
+	{ "test-compose", required_argument, NULL, OPT_TEST_COMPOSE },
+	{ "no-hooks", no_argument, NULL, OPT_NO_HOOKS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -472,6 +562,12 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_SAVE:
 			set_str(&cfg->save, optarg);
+			break;
+		case OPT_TEST_COMPOSE:
+			strlist_push(&cfg->test_compose, optarg);
+			break;
+		case OPT_NO_HOOKS:
+			cfg->no_hooks = 1;
 			break;
 		case 'q':
 			cfg->log_level = LOG_QUIET;
@@ -1035,6 +1131,7 @@ int config_validate(struct config *cfg, struct error *err)
 	buf_addf(&b, ":%s", cfg->tag);
 	free(cfg->image_ref);
 	cfg->image_ref = buf_detach(&b);
+	autobuild_validate(cfg);
 	return auth_settings_validate(cfg, err);
 }
 
@@ -1150,7 +1247,13 @@ void config_usage(void)
 	      "tests\n"
 	      "  TEST_SERVICES    --service NAME=IMG  sidecars reachable as "
 	      "NAME, space separated\n"
-	      "  TEST_TIMEOUT     --test-timeout SEC  default: none\n",
+	      "  TEST_TIMEOUT     --test-timeout SEC  default: none\n"
+	      "  TEST_COMPOSE     --test-compose FILE compose test files with "
+	      "a sut service\n"
+	      "                                       (default: "
+	      "*.test.yml next to the Dockerfile)\n"
+	      "  HOOKS            --no-hooks          run Docker Hub's hooks/ "
+	      "(default: true)\n",
 	      stdout);
 	fputs("  PUSH             --no-push           true or false (default: "
 	      "true)\n"
@@ -1259,5 +1362,8 @@ void config_release(struct config *cfg)
 	free(cfg->auth_registry);
 	free(cfg->platform);
 	strlist_clear(&cfg->insecure_registries);
+	strlist_clear(&cfg->test_compose);
+	strlist_clear(&cfg->autobuild);
+	strlist_clear(&cfg->hook_env);
 	strlist_clear(&cfg->args);
 }

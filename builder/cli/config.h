@@ -119,6 +119,18 @@ struct config {
 	struct strlist insecure_registries;
 	struct strlist args;
 
+	/* Compose autotest and Docker Hub hooks (issue 15). TEST_COMPOSE /
+	 * --test-compose FILE (repeatable; space, comma or newline separated)
+	 * names the compose test files; empty: those next to the Dockerfile.
+	 * HOOKS=false / --no-hooks sets no_hooks. config_validate() fills
+	 * autobuild ("NAME=value": SOURCE_BRANCH, ..., IMAGE_NAME, BUILD_PATH,
+	 * see compose/hooks.h) and hook_env (a copy of builder's environment,
+	 * "NAME=value", the base of every hook's environment). */
+	struct strlist test_compose;
+	int no_hooks;
+	struct strlist autobuild;
+	struct strlist hook_env;
+
 	/* Derived by config_validate() */
 	char *repository; /* "[REGISTRY/]ACCOUNT/IMAGE" */
 	char *image_ref; /* repository ":" tag */
@@ -143,5 +155,9 @@ int config_validate(struct config *cfg, struct error *err);
 void config_usage(void);
 
 void config_release(struct config *cfg);
+
+/* A compose_lookup_fn over cfg (ctx, a const struct config *): the
+ * autobuild variables first, then builder's environment. Borrowed. */
+const char *config_lookup(const char *name, void *ctx);
 
 #endif

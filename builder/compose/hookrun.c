@@ -89,6 +89,40 @@ static void stop_hook(pid_t pid)
 	}
 }
 
+int hooks_check(const char *dir, const struct strlist *found,
+		char *const envp[], struct error *err)
+{
+	struct strlist argv = STRLIST_INIT;
+	char head[HOOK_HEAD_MAX], *prog = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < found->n && ret == 0; i++) {
+		struct buf path = BUF_INIT(BUF_PATH_MAX);
+
+		buf_addf(&path, "%s/hooks/%s", dir, found->v[i]);
+		strlist_clear(&argv);
+		if (read_head(buf_str(&path), head, sizeof(head), &len, err) <
+			    0 ||
+		    hooks_interpreter(head, len, &argv, err) < 0) {
+			ret = err_wrap(err, "hook '%s'", found->v[i]);
+		} else if (!(prog = find_on_path(argv.v[0], envp))) {
+			ret = err_set(
+				err, EXIT_USAGE,
+				"hook '%s' needs '%s', which is not on the "
+				"PATH: in the builder image (FROM scratch, "
+				"no shell) use the builder-shell image, "
+				"install '%s', or set HOOKS=false",
+				found->v[i], argv.v[0], argv.v[0]);
+		}
+		free(prog);
+		prog = NULL;
+		buf_release(&path);
+	}
+	strlist_clear(&argv);
+	return ret;
+}
+
 int hooks_run(const char *dir, enum hook h, char *const envp[],
 	      struct error *err)
 {

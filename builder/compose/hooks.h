@@ -97,6 +97,13 @@ const char *hooks_strlist_lookup(const char *name, void *ctx);
 void hooks_env(char *const base[], const struct strlist *vars,
 	       struct strlist *out);
 
+/* Checks, before anything runs, that the interpreter of every hook in
+ * found (hooks_find()'s names) is on the PATH of envp: in the FROM scratch
+ * builder image there is no shell. EXIT_USAGE naming the hook and saying
+ * to use builder-shell. */
+int hooks_check(const char *dir, const struct strlist *found,
+		char *const envp[], struct error *err);
+
 /*
  * Runs hook h of dir (dir/hooks/<name>) to its end (hookrun.c): its first
  * line gives the interpreter (hooks_interpreter()), which is looked up on

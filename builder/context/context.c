@@ -36,6 +36,8 @@
 
 struct context {
 	char *root; /* absolute context directory */
+	char *prefix; /* context_open_path(): the name of root in the archive;
+			 NULL for a build context */
 	char *dockerfile; /* path inside the archive */
 	char *dockerfile_path; /* absolute path on disk */
 	int inject_dockerfile; /* the Dockerfile lives outside the context */
@@ -277,6 +279,8 @@ static int bad_context(const char *dir, const char *why, struct error *err)
 		       dir, why);
 }
 
+static int start_archive(struct context *ctx, struct error *err);
+
 int context_open(struct context **out, const char *dir, const char *dockerfile,
 		 struct error *err)
 {
@@ -296,9 +300,43 @@ int context_open(struct context **out, const char *dir, const char *dockerfile,
 		goto fail;
 	}
 	if (resolve_dockerfile(ctx, dockerfile, err) < 0 ||
-	    load_dockerignore(ctx, err) < 0)
+	    load_dockerignore(ctx, err) < 0 || start_archive(ctx, err) < 0)
 		goto fail;
+	*out = ctx;
+	return 0;
+fail:
+	context_close(ctx);
+	return -1;
+}
 
+int context_open_path(struct context **out, const char *path, const char *name,
+		      struct error *err)
+{
+	struct context *ctx = xcalloc(1, sizeof(*ctx));
+
+	*out = NULL;
+	ctx->fd = -1;
+	buf_init(&ctx->pending, PENDING_MAX);
+	while (*name == '/')
+		name++;
+	ctx->prefix = xstrdup(*name ? name : ".");
+	ctx->root = realpath(path, NULL);
+	if (!ctx->root) {
+		err_set(err, EXIT_USAGE, "cannot copy '%s': %s", path,
+			strerror(errno));
+		goto fail;
+	}
+	if (start_archive(ctx, err) < 0)
+		goto fail;
+	*out = ctx;
+	return 0;
+fail:
+	context_close(ctx);
+	return -1;
+}
+
+static int start_archive(struct context *ctx, struct error *err)
+{
 	ctx->ar = archive_write_new();
 	ctx->links = archive_entry_linkresolver_new();
 	archive_write_set_format_pax_restricted(ctx->ar);
@@ -309,16 +347,12 @@ int context_open(struct context **out, const char *dir, const char *dockerfile,
 	ctx->err = err;
 	if (archive_write_open2(ctx->ar, ctx, NULL, on_archive_write, NULL,
 				NULL) != ARCHIVE_OK) {
-		err_set(err, EXIT_BUILD, "cannot start the context archive: %s",
-			archive_error_string(ctx->ar));
-		goto fail;
+		return err_set(err, EXIT_BUILD,
+			       "cannot start the context archive: %s",
+			       archive_error_string(ctx->ar));
 	}
 	ctx->chunk = xmalloc(CHUNK);
-	*out = ctx;
 	return 0;
-fail:
-	context_close(ctx);
-	return -1;
 }
 
 const char *context_dockerfile(const struct context *ctx)
@@ -493,6 +527,39 @@ static int excluded_in_walk(struct context *ctx, short level, const char *rel)
 				    ctx->hits + l * n);
 }
 
+static int write_entry(struct context *ctx, FTSENT *f, const char *rel,
+		       struct error *err);
+
+/* context_open_path(): every entry, root included, under the prefix; no
+ * .dockerignore. FTS_DP entries are skipped by returning 0 with nothing
+ * written (produce() is simply called again). */
+static int path_step(struct context *ctx, FTSENT *f, struct error *err)
+{
+	const char *rel;
+	struct buf name = BUF_INIT(BUF_PATH_MAX);
+	int ret;
+
+	if (f->fts_info == FTS_DP)
+		return 0;
+	if (f->fts_info == FTS_DNR || f->fts_info == FTS_ERR ||
+	    f->fts_info == FTS_NS)
+		return err_set(err, EXIT_USAGE, "cannot read '%s': %s",
+			       f->fts_path, strerror(f->fts_errno));
+	if (S_ISSOCK(f->fts_statp->st_mode) ||
+	    S_ISFIFO(f->fts_statp->st_mode) || S_ISCHR(f->fts_statp->st_mode) ||
+	    S_ISBLK(f->fts_statp->st_mode))
+		return 0;
+	rel = f->fts_level == 0 ? NULL
+				: context_relpath(ctx->root, f->fts_path);
+	if (rel)
+		buf_addf(&name, "%s/%s", ctx->prefix, rel);
+	else
+		buf_addstr(&name, ctx->prefix);
+	ret = write_entry(ctx, f, name.data, err);
+	buf_release(&name);
+	return ret;
+}
+
 /* One step of the walk: at most one header. */
 static int walk_step(struct context *ctx, struct error *err)
 {
@@ -524,6 +591,8 @@ static int walk_step(struct context *ctx, struct error *err)
 			ctx->walked = 1;
 			return 0;
 		}
+		if (ctx->prefix)
+			return path_step(ctx, f, err);
 		if (f->fts_level == 0 || f->fts_info == FTS_DP)
 			continue;
 		rel = context_relpath(ctx->root, f->fts_path);
@@ -677,6 +746,7 @@ void context_close(struct context *ctx)
 		return;
 	if (ctx->fd >= 0)
 		close(ctx->fd);
+	free(ctx->prefix);
 	/* archive_write_free() of an unfinished archive writes the rest of
 	 * the current entry and the end: it must not touch the caller's
 	 * error, which may be gone or hold the real cause. */

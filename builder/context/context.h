@@ -33,6 +33,14 @@ struct context;
 int context_open(struct context **out, const char *dir, const char *dockerfile,
 		 struct error *err);
 
+/* A tar of one file or directory tree at path (symlinks stored, not
+ * followed), its entries named name ("app/tests", a leading '/' dropped)
+ * and name/..., owner root: for PUT /containers/{id}/archive?path=/, which
+ * creates missing parent directories. Read it with context_read(), end it
+ * with context_close(). A path that cannot be read is EXIT_USAGE. */
+int context_open_path(struct context **out, const char *path, const char *name,
+		      struct error *err);
+
 /* The value for POST /build?dockerfile=: the Dockerfile's path inside the
  * archive. Borrowed. */
 const char *context_dockerfile(const struct context *ctx);

@@ -1,7 +1,8 @@
 /*
  * Leftovers: engine objects labelled io.builder.run, found by listing, and
  * `builder cleanup`; see leftovers.h. Endpoints: GET /containers/json?all=1
- * and GET /networks filtered on the label, removal through cleanup.c.
+ * GET /networks and GET /volumes filtered on the label, removal through
+ * cleanup.c (volumes: DELETE /volumes/{name} here).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,9 @@ static int valid_run_id(const char *id)
 static long long created_at(const cJSON *item)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "Created");
+
+	if (!c) /* volumes: "CreatedAt", RFC 3339 */
+		c = cJSON_GetObjectItemCaseSensitive(item, "CreatedAt");
 	struct tm tm;
 	const char *p;
 	int sign, oh, om, n = 0;
@@ -78,6 +82,36 @@ static long long created_at(const cJSON *item)
 	return t - sign * (oh * 3600LL + om * 60LL);
 }
 
+/* A volume: DELETE /volumes/{name}; 404 counts as removed, 409 (still in
+ * use by a container being removed) is tried again a few times. */
+static int remove_volume(struct engine *eng, const char *name,
+			 struct error *err)
+{
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
+	long status = 0;
+	int ret;
+
+	buf_addstr(&path, "/volumes/");
+	buf_add_urlencoded(&path, name);
+	for (int tries = 1;; tries++) {
+		ret = engine_json_cleanup(eng, "DELETE", path.data, &status,
+					  err);
+		if (ret == 0 || status == 404) {
+			err_clear(err);
+			ret = 0;
+			break;
+		}
+		if (status != 409 || tries >= 20)
+			break;
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000L }, NULL);
+		err_clear(err);
+	}
+	buf_release(&path);
+	if (ret < 0)
+		return err_wrap(err, "cannot remove volume '%s'", name);
+	return 0;
+}
+
 /* Lists objects of one kind and removes each that is at least older_than
  * seconds old (any age when older_than < 0). *failures counts removals
  * that failed. */
@@ -90,7 +124,8 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 
 	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	cJSON *list = NULL;
-	const cJSON *item;
+	const cJSON *item, *items;
+	int volumes = !strcmp(what, "volume");
 	int ret = -1;
 
 	buf_addf(&path, "%s%sfilters=%s", list_path,
@@ -102,9 +137,13 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 			 CLEANUP_LABEL);
 		goto out;
 	}
-	cJSON_ArrayForEach(item, list)
+	/* GET /volumes answers {"Volumes": [...]}, each named, not Id'd. */
+	items = volumes ? cJSON_GetObjectItemCaseSensitive(list, "Volumes")
+			: list;
+	cJSON_ArrayForEach(item, items)
 	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "Id");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(
+			item, volumes ? "Name" : "Id");
 		const cJSON *labels =
 			cJSON_GetObjectItemCaseSensitive(item, "Labels");
 		const cJSON *run =
@@ -134,7 +173,9 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 			shown = cJSON_GetArrayItem(names, 0)->valuestring;
 		if (shown && *shown == '/')
 			shown++;
-		if (cleanup_remove(eng, what, id->valuestring, &one) < 0) {
+		if ((volumes ? remove_volume(eng, id->valuestring, &one)
+			     : cleanup_remove(eng, what, id->valuestring,
+					      &one)) < 0) {
 			log_warn("%s", one.msg);
 			(*failures)++;
 			continue;
@@ -164,6 +205,8 @@ int leftovers_sweep(struct engine *eng, const char *run_id, long older_than,
 	if (sweep(eng, "container", "/containers/json?all=1", filter,
 		  older_than, failures, err) < 0 ||
 	    sweep(eng, "network", "/networks", filter, older_than, failures,
+		  err) < 0 ||
+	    sweep(eng, "volume", "/volumes", filter, older_than, failures,
 		  err) < 0)
 		ret = -1;
 	free(filter);

@@ -12,14 +12,14 @@
 
 struct engine;
 
-/* Removes the containers, then the networks, labelled with run_id (any
- * run's when NULL) that are at least older_than seconds old (any age when
- * older_than < 0), logging each. *failures counts removals that failed;
- * -1 when listing failed. */
+/* Removes the containers, then the networks, then the volumes, labelled with
+ * run_id (any run's when NULL) that are at least older_than seconds old (any
+ * age when older_than < 0), logging each. *failures counts removals that
+ * failed; -1 when listing failed. */
 int leftovers_sweep(struct engine *eng, const char *run_id, long older_than,
 		    int *failures, struct error *err);
 
-/* `builder cleanup`: removes the containers and networks labelled by
+/* `builder cleanup`: removes the containers, networks and volumes labelled by
  * run_id's run (any age), or without run_id those labelled by any builder
  * run that were created at least older_than seconds ago (any age when
  * older_than < 0, `--all`), logging each. Younger objects may belong to a

@@ -11,7 +11,9 @@
 
 #include "registry/auth.h"
 #include "util/buf.h"
+#include "pipeline/autotest.h"
 #include "pipeline/build.h"
+#include "pipeline/hookstage.h"
 #include "pipeline/cleanup.h"
 #include "pipeline/leftovers.h"
 #include "cli/config.h"
@@ -163,6 +165,66 @@ static int save_stage(struct engine *eng, const struct config *cfg,
 	return ret;
 }
 
+/* hooks/build in place of the build: the image it leaves as IMAGE_NAME
+ * is the one builder tests, tags and pushes. */
+static int build_by_hook(struct engine *eng, const struct config *cfg,
+			 struct hookstage *hs, struct build_result *res,
+			 struct error *err)
+{
+	const char *name = config_lookup("IMAGE_NAME", (void *)cfg);
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
+	cJSON *img = NULL;
+	const cJSON *id;
+	long status = 0;
+	int ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (hookstage_run(hs, HOOK_BUILD, err) < 0)
+		goto out;
+	buf_addstr(&path, "/images/");
+	buf_add_urlencoded(&path, name);
+	buf_addstr(&path, "/json");
+	if (engine_json(eng, "GET", path.data, NULL, &img, &status, err) < 0) {
+		if (status == 404)
+			err_set(err, EXIT_BUILD,
+				"hook 'build' left no image named IMAGE_NAME "
+				"'%s' on the engine; build it with docker "
+				"build -t \"$IMAGE_NAME\" .",
+				name);
+		goto out;
+	}
+	id = cJSON_GetObjectItemCaseSensitive(img, "Id");
+	if (!cJSON_IsString(id)) {
+		err_set(err, EXIT_ENGINE, "the image '%s' has no Id", name);
+		goto out;
+	}
+	snprintf(res->image_id, sizeof(res->image_id), "%s", id->valuestring);
+	log_info("hook 'build' built %s as %.19s", name, res->image_id);
+	ret = 0;
+out:
+	cJSON_Delete(img);
+	buf_release(&path);
+	return ret;
+}
+
+/* The test stage: hooks/test, compose test files, or TEST_CMD. */
+static int run_tests(struct engine *eng, struct run *run,
+		     const struct test_options *topt, struct hookstage *hs,
+		     struct autotest *at, const char *image_id,
+		     struct test_result *tested, struct error *err)
+{
+	if (hookstage_has(hs, HOOK_TEST)) {
+		log_stage("test", "hooks/test");
+		return hookstage_run(hs, HOOK_TEST, err);
+	}
+	if (at) {
+		log_stage("test", "compose test files with %.19s", image_id);
+		return autotest_run(at, image_id, tested, err);
+	}
+	log_stage("test", "TEST_CMD in a container of %.19s", image_id);
+	return test_stage_run(eng, run, topt, image_id, tested, err);
+}
+
 int pipeline_run(const struct config *cfg, struct report *rep,
 		 struct error *err)
 {
@@ -172,6 +234,8 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	struct test_result tested;
 	struct push_result pushed = PUSH_RESULT_INIT;
 	struct strlist tags = STRLIST_INIT;
+	struct hookstage *hs = NULL;
+	struct autotest *at = NULL;
 	struct run run;
 	double t0;
 	int ret = -1;
@@ -189,17 +253,43 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		goto out;
 	snprintf(rep->credential_source, sizeof(rep->credential_source), "%s",
 		 cred.source);
+	/* Hooks and compose files are read before anything runs: a YAML
+	 * mistake or a missing shell stops the run at once (exit 2). */
+	if (hookstage_open(&hs, cfg, eng, err) < 0 ||
+	    autotest_open(&at, eng, &run, cfg, &cred, err) < 0)
+		goto out;
 
 	t0 = now_seconds();
-	log_stage("build", "%s from '%s'", cfg->image_ref, cfg->context);
-	if (stage_end(rep, STAGE_BUILD,
-		      build_image(eng, &run, cfg, &cred, &built, err), t0,
-		      err) < 0)
+	if (hookstage_run(hs, HOOK_POST_CHECKOUT, err) < 0 ||
+	    hookstage_run(hs, HOOK_PRE_BUILD, err) < 0) {
+		stage_end(rep, STAGE_BUILD, -1, t0, err);
 		goto out;
+	}
+	/* Sidecars that do not need the image start while it builds. */
+	if (at && !hookstage_has(hs, HOOK_TEST) && autotest_start(at, err) < 0)
+		goto out;
+	if (hookstage_has(hs, HOOK_BUILD)) {
+		log_stage("build", "hooks/build");
+		ret = build_by_hook(eng, cfg, hs, &built, err);
+	} else {
+		log_stage("build", "%s from '%s'", cfg->image_ref,
+			  cfg->context);
+		ret = build_image(eng, &run, cfg, &cred, &built, err);
+	}
+	if (ret == 0)
+		ret = hookstage_run(hs, HOOK_POST_BUILD, err);
+	if (stage_end(rep, STAGE_BUILD, ret, t0, err) < 0)
+		goto out;
+	ret = -1;
 	snprintf(rep->image_id, sizeof(rep->image_id), "%s", built.image_id);
 
-	if (!cfg->test_cmd) {
-		stage_skip(rep, STAGE_TEST, "TEST_CMD is not set");
+	if (!cfg->test_cmd && !at && !hookstage_has(hs, HOOK_TEST)) {
+		stage_skip(rep, STAGE_TEST,
+			   "TEST_CMD is not set and there is no "
+			   "compose test file");
+		if (hookstage_run(hs, HOOK_PRE_TEST, err) < 0 ||
+		    hookstage_run(hs, HOOK_POST_TEST, err) < 0)
+			goto out;
 	} else {
 		const struct test_options topt = {
 			.cmd = cfg->test_cmd,
@@ -211,12 +301,14 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		};
 
 		t0 = now_seconds();
-		log_stage("test", "TEST_CMD in a container of %.19s",
-			  built.image_id);
 		rep->results_wanted = cfg->test_results.n > 0;
 		tested.results = &rep->results;
-		ret = test_stage_run(eng, &run, &topt, built.image_id, &tested,
-				     err);
+		ret = hookstage_run(hs, HOOK_PRE_TEST, err);
+		if (ret == 0)
+			ret = run_tests(eng, &run, &topt, hs, at,
+					built.image_id, &tested, err);
+		if (ret == 0)
+			ret = hookstage_run(hs, HOOK_POST_TEST, err);
 		rep->tests_ran = tested.ran;
 		rep->test_exit_code = tested.exit_code;
 		if (stage_end(rep, STAGE_TEST, ret, t0, err) < 0)
@@ -245,19 +337,27 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		goto out;
 	}
 	t0 = now_seconds();
-	log_stage("push", "%s", cfg->repository);
-	if (stage_end(rep, STAGE_PUSH,
-		      push_image(eng, built.image_id, cfg->repository, &tags,
-				 &cred, cfg->push_retries, &pushed, err),
-		      t0, err) < 0)
+	ret = hookstage_run(hs, HOOK_PRE_PUSH, err);
+	if (ret == 0 && hookstage_has(hs, HOOK_PUSH)) {
+		log_stage("push", "hooks/push");
+		ret = hookstage_run(hs, HOOK_PUSH, err);
+	} else if (ret == 0) {
+		log_stage("push", "%s", cfg->repository);
+		ret = push_image(eng, built.image_id, cfg->repository, &tags,
+				 &cred, cfg->push_retries, &pushed, err);
+		for (size_t i = 0; ret == 0 && i < pushed.pushed.n; i++)
+			strlist_push(&rep->tags, pushed.pushed.v[i]);
+		snprintf(rep->digest, sizeof(rep->digest), "%s", pushed.digest);
+		if (ret == 0)
+			ret = verify_pushed(cfg, &cred, &pushed, err);
+	}
+	if (ret == 0)
+		ret = hookstage_run(hs, HOOK_POST_PUSH, err);
+	if (stage_end(rep, STAGE_PUSH, ret, t0, err) < 0)
 		goto out;
-	for (size_t i = 0; i < pushed.pushed.n; i++)
-		strlist_push(&rep->tags, pushed.pushed.v[i]);
-	snprintf(rep->digest, sizeof(rep->digest), "%s", pushed.digest);
-	if (verify_pushed(cfg, &cred, &pushed, err) < 0)
-		goto out;
-	ret = 0;
 out:
+	autotest_free(at);
+	hookstage_free(hs);
 	if (eng) {
 		if (rep->image_id[0])
 			image_size(eng, rep);

@@ -237,6 +237,8 @@ match GET /containers/json
 hold
 match GET /networks
 hold
+match GET /volumes
+hold
 EOF
 }
 
@@ -305,6 +307,8 @@ match GET /containers/json
 reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${#body}\r\n\r\n$body
 match GET /networks
 reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]
+match GET /volumes
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{"Volumes":[]}
 match DELETE /containers/
 reply HTTP/1.1 204 No Content\r\n\r\n
 EOF

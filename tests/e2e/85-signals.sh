@@ -307,6 +307,8 @@ t_cleanup_age() {
 		reply_json '[{"Id":"c0ld","Names":["/builder-b0ld-test"],"Created":'$old',"Labels":{"io.builder.run":"b0ld"}},{"Id":"cnew","Names":["/builder-bnew-test"],"Created":'$new',"Labels":{"io.builder.run":"bnew"}}]'
 		echo 'match GET /networks'
 		reply_json '[{"Name":"builder-b0ld","Id":"n0ld","Created":"'"$(TZ=Etc/GMT-1 date -d "@$old" +%Y-%m-%dT%H:%M:%S.5%:z)"'","Labels":{"io.builder.run":"b0ld"}},{"Name":"builder-bnew","Id":"nnew","Created":"'"$(date -u -d "@$new" +%Y-%m-%dT%H:%M:%S.123456789Z)"'","Labels":{"io.builder.run":"bnew"}}]'
+		echo 'match GET /volumes'
+		reply_json '{"Volumes":[{"Name":"v0ld","CreatedAt":"'"$(date -u -d "@$old" +%Y-%m-%dT%H:%M:%SZ)"'","Labels":{"io.builder.run":"b0ld"}},{"Name":"vnew","CreatedAt":"'"$(date -u -d "@$new" +%Y-%m-%dT%H:%M:%SZ)"'","Labels":{"io.builder.run":"bnew"}}],"Warnings":null}'
 		echo 'match DELETE /'
 		echo 'reply HTTP/1.1 204 No Content\r\n\r\n'
 	} >fe.script
@@ -317,14 +319,14 @@ t_cleanup_age() {
 		: >"$FAKE_LOG"
 	}
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup
-	assert_eq "$(deleted)" "c0ld n0ld " "removed by plain builder cleanup (1 h)"
+	assert_eq "$(deleted)" "c0ld n0ld v0ld " "removed by plain builder cleanup (1 h)"
 	assert_contains "$STDERR" "kept 1 container younger than 3600 s"
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --older-than 3h
 	assert_eq "$(deleted)" "" "removed with --older-than 3h"
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --older-than 30s
-	assert_eq "$(deleted)" "c0ld cnew n0ld nnew " "removed with --older-than 30s"
+	assert_eq "$(deleted)" "c0ld cnew n0ld nnew v0ld vnew " "removed with --older-than 30s"
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --all
-	assert_eq "$(deleted)" "c0ld cnew n0ld nnew " "removed with --all"
+	assert_eq "$(deleted)" "c0ld cnew n0ld nnew v0ld vnew " "removed with --all"
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER" cleanup --all --run b0ld
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER" cleanup --older-than 1x
 	assert_contains "$STDERR" "--older-than '1x' is not an age"

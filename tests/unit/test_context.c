@@ -97,6 +97,50 @@ static void test_members_of_small_tree(void)
 	free(sub);
 }
 
+/* context_open_path(): one directory or file under a new name, for
+ * PUT /containers/{id}/archive?path=/ (compose binds on remote engines). */
+static void test_one_path(void)
+{
+	struct context *ctx = NULL;
+	struct error err = ERROR_INIT;
+	struct buf tar = BUF_INIT(BUF_TEXT_MAX), names = BUF_INIT(BUF_TEXT_MAX);
+	char *dir = at("one"), *sub = at("one/sub"), *file = at("one/b.txt");
+
+	CHECK(mkdir(dir, 0755) == 0);
+	put("one/.dockerignore", "*\n");
+	put("one/b.txt", "b\n");
+	CHECK(mkdir(sub, 0755) == 0);
+	put("one/sub/a.txt", "a\n");
+	CHECK(context_open_path(&ctx, dir, "/app/tests", &err) == 0);
+	if (ctx) {
+		CHECK(read_all(ctx, &tar, &err) == 0);
+		members(&tar, &names);
+		CHECK_STR(names.data, "app/tests/\napp/tests/.dockerignore\n"
+				      "app/tests/b.txt\napp/tests/sub/\n"
+				      "app/tests/sub/a.txt\n");
+	}
+	context_close(ctx);
+	ctx = NULL;
+	buf_reset(&tar);
+	buf_reset(&names);
+	CHECK(context_open_path(&ctx, file, "/etc/b.conf", &err) == 0);
+	if (ctx) {
+		CHECK(read_all(ctx, &tar, &err) == 0);
+		members(&tar, &names);
+		CHECK_STR(names.data, "etc/b.conf\n");
+	}
+	CHECK_STR(err.msg, "");
+	context_close(ctx);
+	ctx = NULL;
+	CHECK(context_open_path(&ctx, "/nonexistent/x", "x", &err) < 0);
+	CHECK(err.code == EXIT_USAGE);
+	buf_release(&tar);
+	buf_release(&names);
+	free(dir);
+	free(sub);
+	free(file);
+}
+
 /* The engine goes away while a large file is half sent: the caller's error
  * (exit 3) must survive context_close(), which pads the rest of the entry. */
 static void test_close_keeps_first_error(void)
@@ -214,6 +258,7 @@ int main(void)
 	}
 	RUN(test_relpath);
 	RUN(test_members_of_small_tree);
+	RUN(test_one_path);
 	RUN(test_close_keeps_first_error);
 	RUN(test_shrinking_file_named);
 	RUN(test_dockerfile_resolution);
