@@ -415,11 +415,13 @@ static int start_session(struct engine *eng, const struct config *cfg,
 	scfg->name = cfg->image;
 	scfg->ssh = &cfg->ssh_sockets;
 	scfg->auth = &cfg->auth;
+	scfg->output_dest = cfg->output_dest;
+	scfg->output_tar = cfg->output_tar;
 	if (session_start(eng, scfg, sess, err) < 0) {
-		if (cfg->secrets.n || cfg->ssh_sockets.n)
+		if (cfg->secrets.n || cfg->ssh_sockets.n || cfg->output_dest)
 			return err_wrap(err, "cannot open a BuildKit session, "
-					     "which build secrets and --ssh "
-					     "need");
+					     "which build secrets, --ssh and "
+					     "--output need");
 		/* Without secrets the tar context still works. */
 		log_warn("no BuildKit session (%s); sending the context as a "
 			 "tar instead",
@@ -445,6 +447,12 @@ static int start_session(struct engine *eng, const struct config *cfg,
 	}
 	buf_addf(query, "&session=%s&remote=client-session&buildid=%s",
 		 session_id(*sess), buildid);
+	/* The files go to the session's FileSend; DEST stays ours. */
+	if (cfg->output_dest)
+		buf_addf(query, "&outputs=%s",
+			 cfg->output_tar
+				 ? "%5B%7B%22Type%22%3A%22tar%22%2C%22Attrs%22%3A%7B%7D%7D%5D"
+				 : "%5B%7B%22Type%22%3A%22local%22%2C%22Attrs%22%3A%7B%7D%7D%5D");
 	return 0;
 }
 
@@ -498,6 +506,12 @@ int build_image(struct engine *eng, const struct config *cfg,
 		goto out;
 	buildkit = use_buildkit(eng, cfg);
 	res->buildkit = buildkit;
+	if (cfg->output_dest && !buildkit) {
+		err_set(err, EXIT_USAGE,
+			"OUTPUT/--output needs BuildKit, which this engine "
+			"does not offer");
+		goto out;
+	}
 	pull_cache_images(eng, cfg, &cache);
 	build_query(&query, cfg, context_dockerfile(ctx), &cache, buildkit);
 
@@ -570,6 +584,14 @@ int build_image(struct engine *eng, const struct config *cfg,
 		sess ? session_files_sent(sess) : context_files(ctx);
 	res->context_bytes =
 		sess ? session_bytes_sent(sess) : context_bytes(ctx);
+	if (cfg->output_dest) {
+		log_info("wrote the build's output to '%s' (%zu %s, %.1f MB)",
+			 cfg->output_dest, session_output_files(sess),
+			 cfg->output_tar ? "tar" : "files",
+			 (double)session_output_bytes(sess) / 1e6);
+		ret = 0;
+		goto out;
+	}
 	if (!res->image_id[0]) {
 		err_set(err, EXIT_BUILD,
 			"the build finished but the engine sent no image ID; "

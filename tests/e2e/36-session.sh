@@ -200,7 +200,7 @@ EOF
 	fake_engine_stop
 	assert_contains "$OUT" "refused POST /session (HTTP 404: page not found 42)"
 	assert_contains "$OUT" "BUILDER=classic"
-	assert_contains "$OUT" "which build secrets and --ssh need"
+	assert_contains "$OUT" "which build secrets, --ssh and --output need"
 	assert_not_contains "$FAKE_LOG" "/build"
 }
 
@@ -310,6 +310,65 @@ t_session_over_tls() {
 	assert_contains theirs "$(cat ours)"
 }
 
+# out_app DIR EXTRA: a scratch stage holding files made by a busybox stage;
+# EXTRA is more shell for that stage.
+out_app() {
+	mkdir -p "$1"
+	cat >"$1/Dockerfile" <<EOF
+FROM busybox:latest AS build
+RUN mkdir -p /out/sub && echo hi-$T_UNIQ >/out/sub/a.txt && ln -s sub/a.txt /out/link && ln /out/sub/a.txt /out/hard && chmod 751 /out/sub $2
+FROM scratch
+COPY --from=build /out/ /
+EOF
+}
+
+t_output_local() {
+	need_builder
+	out_app app
+	bk assert_exit 0 "$BUILDER" --output "type=local,dest=$T_DIR/dest/deep" app
+	assert_contains "$OUT" "wrote the build's output to '$T_DIR/dest/deep'"
+	assert_contains "$OUT" "tag: skipped: OUTPUT is set"
+	assert_contains dest/deep/sub/a.txt "hi-$T_UNIQ"
+	assert_contains dest/deep/hard "hi-$T_UNIQ"
+	assert_eq "$(readlink dest/deep/link)" "sub/a.txt" "symlink target"
+	assert_eq "$(stat -c %a dest/deep/sub)" 751 "directory mode"
+	assert_eq "$(find dest -name '.builder-output-*' | wc -l)" 0 "temporary files"
+	! docker image inspect "t$T_UNIQ/app:1" >/dev/null 2>&1 || t_fail "an image was tagged"
+}
+
+t_output_tar() {
+	need_builder
+	out_app app
+	OUTPUT="type=tar,dest=$T_DIR/o.tar" bk assert_exit 0 "$BUILDER" app
+	tar -tf o.tar >list
+	assert_contains list "sub/a.txt"
+	mkdir x && tar -xf o.tar -C x
+	assert_contains x/sub/a.txt "hi-$T_UNIQ"
+	assert_eq "$(ls | grep -c builder-output)" 0 "temporary files"
+}
+
+t_output_link_out_refused() {
+	need_builder
+	out_app app "&& ln -s /etc/passwd /out/evil && ln -s ../../x /out/sub/up"
+	mkdir dest
+	bk assert_exit 1 "$BUILDER" --output "type=local,dest=$T_DIR/dest" app
+	assert_contains "$OUT" "is a symlink to"
+	assert_contains "$OUT" "outside '$T_DIR/dest'; refused"
+	[ ! -e x ] || t_fail "something was written outside DEST"
+	assert_eq "$(find dest -name '.builder-output-*' | wc -l)" 0 "temporary files"
+	assert_eq "$(find dest -type l | wc -l)" 0 "links written"
+}
+
+t_output_usage() {
+	need_builder
+	bk assert_exit 2 "$BUILDER" --output type=image app
+	assert_contains "$OUT" "type=local (a directory) or type=tar (a file)"
+	bk assert_exit 2 "$BUILDER" --output type=tar app
+	assert_contains "$OUT" "dest= names the file"
+	BUILDER=classic OUTPUT=dir ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false assert_exit 2 "$BUILDER" app
+	assert_contains "$OUT" "needs BuildKit"
+}
+
 run_test "a secret from a file reaches RUN --mount=type=secret, and nothing else" t_secret_from_file
 run_test "a secret from a variable, and id=ID alone" t_secret_from_env
 run_test "a missing secret file or variable exits 2 before the engine" t_secret_missing_source
@@ -322,4 +381,8 @@ run_test "/session refused with a secret to serve: a clear error" t_session_refu
 run_test "SIGTERM mid-build exits 143 and the build stops on the engine" t_sigterm_cancels
 run_test "RUN --mount=type=ssh reaches a forwarded ssh-agent" t_ssh_agent_forwarded
 run_test "the session over tcp+TLS: context and secret" t_session_over_tls
+run_test "--output type=local writes a scratch stage's files, no image" t_output_local
+run_test "OUTPUT type=tar writes the stage as a tar file" t_output_tar
+run_test "--output refuses a symlink out of DEST, writes nothing outside" t_output_link_out_refused
+run_test "--output: bad specs and BUILDER=classic exit 2" t_output_usage
 t_summary
