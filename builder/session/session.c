@@ -928,6 +928,38 @@ static int produce(struct session *s)
 	return more;
 }
 
+/* The daemon closed the connection: any FileSync or FileSend stream not
+ * finished is the session's failure, named. */
+static void dropped(struct session *s)
+{
+	struct error e = ERROR_INIT;
+
+	for (struct stream *st = s->streams; st; st = st->next) {
+		const char *name = st->dir_name.n ? st->dir_name.v[0] : "";
+
+		if (st->closing)
+			continue;
+		if (st->fs && !fsync_done(st->fs)) {
+			err_set(&e, EXIT_ENGINE,
+				"session: the engine closed the session while "
+				"'%.200s' was being sent (%zu of its files "
+				"sent); the engine's log says why",
+				name, fsync_files_sent(st->fs));
+			fail(s, &e);
+			return;
+		}
+		if (st->fo && !fsend_done(st->fo)) {
+			err_set(&e, EXIT_ENGINE,
+				"session: the engine closed the session while "
+				"the build's output was being received (%zu "
+				"files written)",
+				fsend_files(st->fo));
+			fail(s, &e);
+			return;
+		}
+	}
+}
+
 static void *session_main(void *arg)
 {
 	struct session *s = arg;
@@ -1013,8 +1045,12 @@ static void *session_main(void *arg)
 				fail(s, &e);
 				goto out;
 			}
-			if (n == 0)
-				goto out; /* the daemon closed the session */
+			if (n == 0) {
+				/* The daemon closed the session: a failure
+				 * when a transfer was still under way. */
+				dropped(s);
+				goto out;
+			}
 			used = nghttp2_session_mem_recv(s->h2, rbuf, (size_t)n);
 			if (used < 0) {
 				err_set(&e, EXIT_ENGINE,
