@@ -755,12 +755,14 @@ static int check_output(struct config *cfg, struct error *err)
 		err_set(err, EXIT_USAGE,
 			"OUTPUT/--output '%s': dest= names the %s to write "
 			"(standard output is not supported)",
-			cfg->output, strcmp(type, "tar") ? "directory" : "file");
+			cfg->output,
+			strcmp(type, "tar") ? "directory" : "file");
 		goto out;
 	}
 	if (cfg->builder == BUILDER_CLASSIC) {
 		err_set(err, EXIT_USAGE,
-			"OUTPUT/--output needs BuildKit; unset BUILDER=classic");
+			"OUTPUT/--output needs BuildKit; unset "
+			"BUILDER=classic");
 		goto out;
 	}
 	set_str(&cfg->output_dest, dest);

@@ -501,11 +501,14 @@ static int start_session(struct engine *eng, const struct config *cfg,
 	buf_addf(query, "&session=%s&remote=client-session&buildid=%s",
 		 session_id(*sess), buildid);
 	/* The files go to the session's FileSend; DEST stays ours. */
-	if (cfg->output_dest)
-		buf_addf(query, "&outputs=%s",
-			 cfg->output_tar
-				 ? "%5B%7B%22Type%22%3A%22tar%22%2C%22Attrs%22%3A%7B%7D%7D%5D"
-				 : "%5B%7B%22Type%22%3A%22local%22%2C%22Attrs%22%3A%7B%7D%7D%5D");
+	if (cfg->output_dest) {
+		char json[48];
+
+		snprintf(json, sizeof(json), "[{\"Type\":\"%s\",\"Attrs\":{}}]",
+			 cfg->output_tar ? "tar" : "local");
+		buf_addstr(query, "&outputs=");
+		buf_add_urlencoded(query, json);
+	}
 	return 0;
 }
 
@@ -574,12 +577,13 @@ int build_image(struct engine *eng, const struct config *cfg,
 	if (buildkit && !sess && cfg->builder == BUILDER_AUTO &&
 	    !buildkit_tar_ok(eng)) {
 		/* auto, and the engine refused the session: classic. */
-		log_info("builder: classic (no session, and the engine does not "
-			 "build a tar context with BuildKit%s)",
-			 strcmp(engine_builder_version(eng), "2")
-				 ? ""
-				 : ": on the containerd image store that "
-				   "needs Docker 27.5 or newer");
+		log_info(
+			"builder: classic (no session, and the engine does not "
+			"build a tar context with BuildKit%s)",
+			strcmp(engine_builder_version(eng), "2")
+				? ""
+				: ": on the containerd image store that "
+				  "needs Docker 27.5 or newer");
 		buildkit = res->buildkit = 0;
 		buf_reset(&query);
 		build_query(&query, cfg, context_dockerfile(ctx), &cache, 0);

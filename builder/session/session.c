@@ -770,8 +770,7 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			st->method = M_SSH_CHECK_AGENT;
 		else if (!strcmp(st->path, M_SSH_FORWARD))
 			st->method = M_SSH_FORWARD_AGENT;
-		else if (!strcmp(st->path, M_FILESEND) &&
-			 s->cfg->output_dest)
+		else if (!strcmp(st->path, M_FILESEND) && s->cfg->output_dest)
 			st->method = M_FILE_SEND;
 		respond(s, st);
 		if (st->method == M_NONE) {
@@ -1264,8 +1263,7 @@ int session_finish(struct session *s, struct error *err)
 		err_set(&s->err, EXIT_BUILD,
 			"build output: the engine did not send the build's "
 			"output for '%s'%s",
-			s->cfg->output_dest,
-			s->outputs ? " completely" : "");
+			s->cfg->output_dest, s->outputs ? " completely" : "");
 		s->failed = 1;
 	}
 	if (s->failed) {
