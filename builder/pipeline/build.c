@@ -528,7 +528,13 @@ static void secret_hint(struct error *err)
 		 "%s; give the secret with --secret id=%.*s,src=PATH (or "
 		 "env=VAR), or a line of SECRETS",
 		 err->msg, (int)(q - p), p);
-	err_set(err, err->code, "%s", msg.data);
+	{
+		int code = err->code;
+
+		/* err_set() keeps a first failure: clear it to replace it. */
+		err_clear(err);
+		err_set(err, code, "%s", msg.data);
+	}
 	buf_release(&msg);
 }
 
