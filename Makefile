@@ -140,7 +140,7 @@ bin/builder-static: $(SRCS) $(HDRS) $(PROTO_GEN) $(STATIC_DEPS)
 	$(CC) $(ALL_CFLAGS) -Os -ffunction-sections -fdata-sections -static \
 	  -Ibuilder -Ibuild/proto -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
 	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lyaml -lnghttp2 \
-	  -lprotobuf-c -lssl -lcrypto -lz
+	  -lprotobuf-c -lssl -lcrypto -lz -lm
 	strip $@
 
 image: bin/builder bin/builder-static
