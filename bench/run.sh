@@ -574,9 +574,11 @@ session_side() {
 case_session() {
 	local i side order line
 	local spairs=${BENCH_SESSION_PAIRS:-$pairs}
-	[ -x "$session_cli" ] && "$session_cli" version --format '{{.Client.Version}}' >/dev/null 2>&1 ||
+	# "Docker version 20.10.24+dfsg1, build 297e128": the client's own.
+	session_cli_version=$("$session_cli" --version 2>/dev/null |
+		sed -n 's/^Docker version \([^,]*\),.*/\1/p') || true
+	[ -n "$session_cli_version" ] ||
 		die "[session] $session_cli is not a docker CLI: apt-get install docker.io"
-	session_cli_version=$("$session_cli" version --format '{{.Client.Version}}')
 	ensure_ctx
 	printf 'FROM busybox:latest\nCOPY . /ctx\n' >"$work/session.Dockerfile"
 	say "[session] $spairs pairs: $ctx_files files, $((ctx_bytes / 1000000)) MB, COPY . /ctx; builder (BUILDER=buildkit, a session) against DOCKER_BUILDKIT=1 $session_cli $session_cli_version; a cold first build, then a rebuild after one file changed"
