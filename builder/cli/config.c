@@ -293,6 +293,7 @@ int config_from_env(struct config *cfg, struct error *err)
 	 * wrong. */
 	set_str(&cfg->report, env("REPORT"));
 	set_str(&cfg->buildkit_shared_key, env("BUILDKIT_SHARED_KEY"));
+	set_str(&cfg->output, env("OUTPUT"));
 	engine_from_env(cfg);
 	auth_settings_from_env(&cfg->auth);
 	cfg->push = 1;
@@ -396,6 +397,7 @@ enum {
 	OPT_ALL,
 	OPT_SECRET,
 	OPT_SSH,
+	OPT_OUTPUT,
 	OPT_PLATFORM,
 	OPT_INSECURE_REGISTRY,
 	OPT_TEST_RESULTS,
@@ -433,6 +435,7 @@ static const struct option long_options[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "ssh", required_argument, NULL, OPT_SSH },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
 	{ "test-results", required_argument, NULL, OPT_TEST_RESULTS },
@@ -536,6 +539,9 @@ int config_parse_args(struct config *cfg, int argc, char **argv,
 			break;
 		case OPT_SSH:
 			strlist_push(&cfg->ssh, optarg);
+			break;
+		case OPT_OUTPUT:
+			set_str(&cfg->output, optarg);
 			break;
 		case OPT_RUN:
 			set_str(&cfg->cleanup_run, optarg);
@@ -857,6 +863,65 @@ static int resolve_build_args(struct strlist *l, struct error *err)
 	return 0;
 }
 
+/* OUTPUT/--output: "type=local,dest=DIR", "type=tar,dest=FILE", or a
+ * plain DIR (local), as docker build -o takes them. */
+static int check_output(struct config *cfg, struct error *err)
+{
+	struct strlist parts = STRLIST_INIT;
+	const char *type = NULL, *dest = NULL;
+	int ret = -1;
+
+	if (!strchr(cfg->output, '=')) {
+		dest = cfg->output;
+		type = "local";
+	} else {
+		strlist_split(&parts, cfg->output, ",");
+		for (size_t i = 0; i < parts.n; i++) {
+			const char *p = parts.v[i];
+
+			if (!strncmp(p, "type=", 5))
+				type = p + 5;
+			else if (!strncmp(p, "dest=", 5))
+				dest = p + 5;
+			else {
+				err_set(err, EXIT_USAGE,
+					"OUTPUT/--output '%s': unknown key in "
+					"'%s'; give type=local,dest=DIR or "
+					"type=tar,dest=FILE",
+					cfg->output, p);
+				goto out;
+			}
+		}
+	}
+	if (!type || (strcmp(type, "local") && strcmp(type, "tar"))) {
+		err_set(err, EXIT_USAGE,
+			"OUTPUT/--output '%s': builder writes type=local "
+			"(a directory) or type=tar (a file)",
+			cfg->output);
+		goto out;
+	}
+	if (!dest || !*dest || !strcmp(dest, "-")) {
+		err_set(err, EXIT_USAGE,
+			"OUTPUT/--output '%s': dest= names the %s to write "
+			"(standard output is not supported)",
+			cfg->output,
+			strcmp(type, "tar") ? "directory" : "file");
+		goto out;
+	}
+	if (cfg->builder == BUILDER_CLASSIC) {
+		err_set(err, EXIT_USAGE,
+			"OUTPUT/--output needs BuildKit; unset "
+			"BUILDER=classic");
+		goto out;
+	}
+	set_str(&cfg->output_dest, dest);
+	cfg->output_tar = !strcmp(type, "tar");
+	ret = 0;
+out:
+	strlist_clear(&parts);
+	return ret;
+}
+
 /* SSH/--ssh: "default" or "ID" (SSH_AUTH_SOCK), or "ID=PATH"; each
  * socket must exist. */
 static int check_ssh(struct config *cfg, struct error *err)
@@ -1100,6 +1165,8 @@ int config_validate(struct config *cfg, struct error *err)
 	}
 	if (!cfg->ssh_sockets.n && check_ssh(cfg, err) < 0)
 		return -1;
+	if (cfg->output && !cfg->output_dest && check_output(cfg, err) < 0)
+		return -1;
 	if (check_pairs("BUILD_ARGS", &cfg->build_args, 0, err) < 0 ||
 	    check_pairs("LABELS", &cfg->labels, 1, err) < 0 ||
 	    check_pairs("TEST_ENV", &cfg->test_env, 1, err) < 0 ||
@@ -1235,6 +1302,10 @@ void config_usage(void)
 	      "(default: from the\n"
 	      "                                       repository and the "
 	      "context's path)\n"
+	      "  OUTPUT           --output type=local,dest=DIR | "
+	      "type=tar,dest=FILE\n"
+	      "                                       write the build's files; "
+	      "no image is tagged or pushed\n"
 	      "  PULL             --pull              always pull base images "
 	      "(default: false)\n"
 	      "  NO_CACHE         --no-cache          build without the layer "
@@ -1342,6 +1413,8 @@ void config_release(struct config *cfg)
 	free(cfg->github_output);
 	free(cfg->save);
 	free(cfg->buildkit_shared_key);
+	free(cfg->output);
+	free(cfg->output_dest);
 	free(cfg->cleanup_run);
 	free(cfg->engine.host);
 	free(cfg->engine.tls_verify);

@@ -64,6 +64,12 @@ struct config {
 	/* BUILDKIT_SHARED_KEY: the key under which the engine keeps an
 	 * earlier context; NULL: derived from the repository and context. */
 	char *buildkit_shared_key;
+	/* OUTPUT/--output: the spec; config_validate() fills output_dest
+	 * (a directory, or with output_tar a tar file). BuildKit only: the
+	 * build's files are written there, no image is made. */
+	char *output;
+	char *output_dest;
+	int output_tar;
 
 	char *test_cmd; /* NULL: the test stage is skipped */
 	struct strlist test_env; /* "K=V" */

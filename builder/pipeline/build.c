@@ -204,6 +204,51 @@ static int containerd_store_without_tar_builds(struct engine *eng)
 	return major < 27 || (major == 27 && minor < 5);
 }
 
+/* BUILDER=auto: BuildKit with a session wherever the engine has one: a
+ * Linux Docker engine at API 1.39 or later, where BuildKit is built in
+ * whatever Builder-Version /_ping shows (Docker 18.09 to 29; /session is
+ * deprecated, not removed, from API 1.53). Classic on Podman (Buildah),
+ * non-Linux engines and older APIs. 1 BuildKit, 0 classic, -1 unknown (no
+ * /version). Says which and why. */
+static int auto_session(struct engine *eng)
+{
+	struct error ignored = ERROR_INIT;
+	char version[64] = "", platform[64] = "";
+	const char *api = engine_api_version(eng);
+	long minor = strncmp(api, "1.", 2) ? 0 : strtol(api + 2, NULL, 10);
+
+	if (engine_version(eng, version, sizeof(version), platform,
+			   sizeof(platform), &ignored) < 0)
+		return -1;
+	if (strstr(version, "(Podman)")) {
+		log_info("builder: classic (auto: Podman builds with Buildah, "
+			 "it has no BuildKit session)");
+		return 0;
+	}
+	if (strncmp(platform, "linux/", 6)) {
+		log_info("builder: classic (auto: a %s engine has no BuildKit)",
+			 platform);
+		return 0;
+	}
+	if (minor < 39) {
+		log_info("builder: classic (auto: API %s; BuildKit sessions "
+			 "need 1.39 or later)",
+			 api);
+		return 0;
+	}
+	log_info("builder: BuildKit with a session (auto: a Linux Docker "
+		 "engine at API %s, which has BuildKit built in)",
+		 api);
+	return 1;
+}
+
+/* Without a session, whether BuildKit takes a tar context here. */
+static int buildkit_tar_ok(struct engine *eng)
+{
+	return !strcmp(engine_builder_version(eng), "2") &&
+	       !containerd_store_without_tar_builds(eng);
+}
+
 static int use_buildkit(struct engine *eng, const struct config *cfg)
 {
 	switch (cfg->builder) {
@@ -215,6 +260,14 @@ static int use_buildkit(struct engine *eng, const struct config *cfg)
 		return 0;
 	case BUILDER_AUTO:
 		break;
+	}
+	switch (auto_session(eng)) {
+	case 1:
+		return 1;
+	case 0:
+		return 0;
+	default:
+		break; /* no /version: decide on /_ping alone */
 	}
 	if (strcmp(engine_builder_version(eng), "2")) {
 		log_info("builder: classic (the engine does not advertise "
@@ -405,11 +458,13 @@ static int start_session(struct engine *eng, const struct config *cfg,
 	scfg->name = cfg->image;
 	scfg->ssh = &cfg->ssh_sockets;
 	scfg->auth = &cfg->auth;
+	scfg->output_dest = cfg->output_dest;
+	scfg->output_tar = cfg->output_tar;
 	if (session_start(eng, scfg, sess, err) < 0) {
-		if (cfg->secrets.n || cfg->ssh_sockets.n)
+		if (cfg->secrets.n || cfg->ssh_sockets.n || cfg->output_dest)
 			return err_wrap(err, "cannot open a BuildKit session, "
-					     "which build secrets and --ssh "
-					     "need");
+					     "which build secrets, --ssh and "
+					     "--output need");
 		/* Without secrets the tar context still works. */
 		log_warn("no BuildKit session (%s); sending the context as a "
 			 "tar instead",
@@ -435,6 +490,15 @@ static int start_session(struct engine *eng, const struct config *cfg,
 	}
 	buf_addf(query, "&session=%s&remote=client-session&buildid=%s",
 		 session_id(*sess), buildid);
+	/* The files go to the session's FileSend; DEST stays ours. */
+	if (cfg->output_dest) {
+		char json[48];
+
+		snprintf(json, sizeof(json), "[{\"Type\":\"%s\",\"Attrs\":{}}]",
+			 cfg->output_tar ? "tar" : "local");
+		buf_addstr(query, "&outputs=");
+		buf_add_urlencoded(query, json);
+	}
 	return 0;
 }
 
@@ -486,12 +550,32 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 		goto out;
 	buildkit = use_buildkit(eng, cfg);
 	res->buildkit = buildkit;
+	if (cfg->output_dest && !buildkit) {
+		err_set(err, EXIT_USAGE,
+			"OUTPUT/--output needs BuildKit, which this engine "
+			"does not offer");
+		goto out;
+	}
 	pull_cache_images(eng, cfg, &cache);
 	build_query(&query, cfg, context_dockerfile(ctx), &cache, buildkit);
 
 	if (buildkit && start_session(eng, cfg, ctx, &scfg, dirs, key, &sess,
 				      buildid, &query, err) < 0)
 		goto out;
+	if (buildkit && !sess && cfg->builder == BUILDER_AUTO &&
+	    !buildkit_tar_ok(eng)) {
+		/* auto, and the engine refused the session: classic. */
+		log_info(
+			"builder: classic (no session, and the engine does not "
+			"build a tar context with BuildKit%s)",
+			strcmp(engine_builder_version(eng), "2")
+				? ""
+				: ": on the containerd image store that "
+				  "needs Docker 27.5 or newer");
+		buildkit = res->buildkit = 0;
+		buf_reset(&query);
+		build_query(&query, cfg, context_dockerfile(ctx), &cache, 0);
+	}
 	if (base_image_auth(eng, cfg, ctx, cred, buildkit, sess != NULL,
 			    &registry_config, err) < 0)
 		goto out;
@@ -558,6 +642,14 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 		sess ? session_files_sent(sess) : context_files(ctx);
 	res->context_bytes =
 		sess ? session_bytes_sent(sess) : context_bytes(ctx);
+	if (cfg->output_dest) {
+		log_info("wrote the build's output to '%s' (%zu %s, %.1f MB)",
+			 cfg->output_dest, session_output_files(sess),
+			 cfg->output_tar ? "tar" : "files",
+			 (double)session_output_bytes(sess) / 1e6);
+		ret = 0;
+		goto out;
+	}
 	if (!res->image_id[0]) {
 		err_set(err, EXIT_BUILD,
 			"the build finished but the engine sent no image ID; "

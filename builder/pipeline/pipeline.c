@@ -282,6 +282,14 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		goto out;
 	ret = -1;
 	snprintf(rep->image_id, sizeof(rep->image_id), "%s", built.image_id);
+	if (cfg->output_dest) {
+		/* --output: the build's files, no image to test or push. */
+		stage_skip(rep, STAGE_TEST, "OUTPUT is set");
+		stage_skip(rep, STAGE_TAG, "OUTPUT is set");
+		stage_skip(rep, STAGE_PUSH, "OUTPUT is set");
+		ret = 0;
+		goto out;
+	}
 
 	if (!cfg->test_cmd && !at && !hookstage_has(hs, HOOK_TEST)) {
 		stage_skip(rep, STAGE_TEST,

@@ -29,6 +29,7 @@
 
 #include "engine/engine.h"
 #include "registry/auth.h"
+#include "session/fsend.h"
 #include "session/fsync.h"
 #include "session/grpc.h"
 #include "session/secrets.h"
@@ -56,6 +57,8 @@
 #define M_CREDS "/moby.filesync.v1.Auth/Credentials"
 #define M_SSH_CHECK "/moby.sshforward.v1.SSH/CheckAgent"
 #define M_SSH_FORWARD "/moby.sshforward.v1.SSH/ForwardAgent"
+/* Offered only when the run has an output (--output). */
+#define M_FILESEND "/moby.filesync.v1.FileSend/DiffCopy"
 
 static const char *const methods[] = { M_HEALTH, M_DIFFCOPY,  M_SECRET,
 				       M_CREDS,	 M_SSH_CHECK, M_SSH_FORWARD };
@@ -67,7 +70,8 @@ enum method {
 	M_GET_SECRET,
 	M_CREDENTIALS,
 	M_SSH_CHECK_AGENT,
-	M_SSH_FORWARD_AGENT
+	M_SSH_FORWARD_AGENT,
+	M_FILE_SEND
 };
 
 struct stream {
@@ -87,6 +91,8 @@ struct stream {
 	struct strlist dir_name, include, exclude, follow;
 	int include_enc, exclude_enc, follow_enc;
 	struct fsync *fs;
+	struct fsend *fo; /* FileSend: the build's output */
+	int fo_counted;
 	char ssh_id[128]; /* buildkit.ssh.id */
 	int agent_fd; /* ForwardAgent: the local agent, or -1 */
 };
@@ -106,6 +112,10 @@ struct session {
 	int ended; /* the thread left its loop (atomic) */
 	unsigned long long bytes_sent;
 	unsigned long files_sent;
+	int outputs; /* FileSend streams opened */
+	int outputs_done; /* ... and completed */
+	size_t output_files;
+	unsigned long long output_bytes;
 };
 
 void session_random_id(char out[26])
@@ -159,6 +169,7 @@ static void stream_free(struct stream *st)
 	strlist_clear(&st->exclude);
 	strlist_clear(&st->follow);
 	fsync_free(st->fs);
+	fsend_free(st->fo);
 	if (st->agent_fd >= 0)
 		close(st->agent_fd);
 	free(st);
@@ -503,6 +514,40 @@ static void start_diffcopy(struct session *s, struct stream *st)
 		  st->follow.n);
 }
 
+/* FileSend.DiffCopy: the build's output (--output), written below the
+ * configured DEST. One per build. */
+static void start_filesend(struct session *s, struct stream *st)
+{
+	struct error e = ERROR_INIT;
+
+	if (!s->cfg->output_dest || s->outputs) {
+		stream_close(s, st, GRPC_FAILED_PRECONDITION,
+			     s->cfg->output_dest
+				     ? "builder takes one output per build"
+				     : "builder was not asked for an output");
+		return;
+	}
+	s->outputs++;
+	if (fsend_open(&st->fo, s->cfg->output_tar ? FSEND_TAR : FSEND_LOCAL,
+		       s->cfg->output_dest, &e) < 0) {
+		fail(s, &e);
+		stream_close(s, st, GRPC_INTERNAL, e.msg);
+		return;
+	}
+	log_debug("session: receiving the build's output into '%s'",
+		  s->cfg->output_dest);
+}
+
+static void filesend_closed(struct session *s, struct stream *st)
+{
+	if (!st->fo)
+		return;
+	s->output_files += fsend_files(st->fo);
+	s->output_bytes += fsend_bytes(st->fo);
+	if (fsend_done(st->fo))
+		s->outputs_done++;
+}
+
 /* The gRPC reader's context: the stream and its session. */
 struct msg_ctx {
 	struct session *s;
@@ -535,6 +580,14 @@ static int dispatch(struct session *s, struct stream *st, const uint8_t *msg,
 		return serve_ssh_check(s, st, msg, len);
 	case M_SSH_FORWARD_AGENT:
 		ssh_to_agent(s, st, msg, len);
+		return 0;
+	case M_FILE_SEND:
+		if (!st->fo)
+			return 0;
+		if (fsend_receive(st->fo, msg, len, &e) < 0) {
+			fail(s, &e);
+			stream_close(s, st, GRPC_INTERNAL, e.msg);
+		}
 		return 0;
 	case M_DIFF_COPY:
 		if (!st->fs)
@@ -717,6 +770,8 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			st->method = M_SSH_CHECK_AGENT;
 		else if (!strcmp(st->path, M_SSH_FORWARD))
 			st->method = M_SSH_FORWARD_AGENT;
+		else if (!strcmp(st->path, M_FILESEND) && s->cfg->output_dest)
+			st->method = M_FILE_SEND;
 		respond(s, st);
 		if (st->method == M_NONE) {
 			char why[200];
@@ -729,6 +784,8 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			start_diffcopy(s, st);
 		} else if (st->method == M_SSH_FORWARD_AGENT) {
 			start_ssh_forward(s, st);
+		} else if (st->method == M_FILE_SEND) {
+			start_filesend(s, st);
 		}
 	}
 	if ((frame->hd.type == NGHTTP2_HEADERS ||
@@ -744,6 +801,14 @@ static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *frame,
 			   !st->answered) {
 			stream_close(s, st, GRPC_INVALID_ARGUMENT,
 				     "no request message");
+		} else if (st->method == M_FILE_SEND && st->fo &&
+			   !st->closing) {
+			if (fsend_end(st->fo, &e) < 0) {
+				fail(s, &e);
+				stream_close(s, st, GRPC_INTERNAL, e.msg);
+			} else {
+				stream_close(s, st, GRPC_OK, NULL);
+			}
 		} else if (st->method == M_SSH_FORWARD_AGENT) {
 			if (st->agent_fd >= 0) {
 				close(st->agent_fd);
@@ -798,6 +863,8 @@ static int on_stream_close(nghttp2_session *h2, int32_t id, uint32_t code,
 				s->bytes_sent += fsync_bytes_sent(st->fs);
 				s->files_sent += fsync_files_sent(st->fs);
 			}
+			filesend_closed(s, st);
+			st->fo_counted = 1;
 			free(st->in.ctx);
 			stream_free(st);
 			break;
@@ -818,6 +885,18 @@ static int produce(struct session *s)
 	for (struct stream *st = s->streams; st; st = st->next) {
 		struct error e = ERROR_INIT;
 
+		if (st->fo && !st->closing) {
+			if (fsend_produce(st->fo, &st->out, &e) < 0) {
+				fail(s, &e);
+				stream_close(s, st, GRPC_INTERNAL, e.msg);
+				continue;
+			}
+			if (st->out.len > st->out_pos)
+				resume(s, st);
+			if (fsend_done(st->fo))
+				stream_close(s, st, GRPC_OK, NULL);
+			continue;
+		}
 		if (!st->fs || st->closing)
 			continue;
 		if (st->out.len - st->out_pos < OUT_LOW &&
@@ -846,6 +925,38 @@ static int produce(struct session *s)
 			more = 1;
 	}
 	return more;
+}
+
+/* The daemon closed the connection: any FileSync or FileSend stream not
+ * finished is the session's failure, named. */
+static void dropped(struct session *s)
+{
+	struct error e = ERROR_INIT;
+
+	for (struct stream *st = s->streams; st; st = st->next) {
+		const char *name = st->dir_name.n ? st->dir_name.v[0] : "";
+
+		if (st->closing)
+			continue;
+		if (st->fs && !fsync_done(st->fs)) {
+			err_set(&e, EXIT_ENGINE,
+				"session: the engine closed the session while "
+				"'%.200s' was being sent (%zu of its files "
+				"sent); the engine's log says why",
+				name, fsync_files_sent(st->fs));
+			fail(s, &e);
+			return;
+		}
+		if (st->fo && !fsend_done(st->fo)) {
+			err_set(&e, EXIT_ENGINE,
+				"session: the engine closed the session while "
+				"the build's output was being received (%zu "
+				"files written)",
+				fsend_files(st->fo));
+			fail(s, &e);
+			return;
+		}
+	}
 }
 
 static void *session_main(void *arg)
@@ -933,8 +1044,12 @@ static void *session_main(void *arg)
 				fail(s, &e);
 				goto out;
 			}
-			if (n == 0)
-				goto out; /* the daemon closed the session */
+			if (n == 0) {
+				/* The daemon closed the session: a failure
+				 * when a transfer was still under way. */
+				dropped(s);
+				goto out;
+			}
 			used = nghttp2_session_mem_recv(s->h2, rbuf, (size_t)n);
 			if (used < 0) {
 				err_set(&e, EXIT_ENGINE,
@@ -1082,6 +1197,12 @@ int session_start(struct engine *eng, const struct session_config *cfg,
 			 methods[i]);
 		strlist_push(&headers, line.data);
 	}
+	if (cfg->output_dest) {
+		buf_reset(&line);
+		buf_addf(&line, "X-Docker-Expose-Session-Grpc-Method: %s",
+			 M_FILESEND);
+		strlist_push(&headers, line.data);
+	}
 	hv = xcalloc(headers.n + 1, sizeof(*hv));
 	for (size_t i = 0; i < headers.n; i++)
 		hv[i] = headers.v[i];
@@ -1133,7 +1254,17 @@ int session_finish(struct session *s, struct error *err)
 				s->bytes_sent += fsync_bytes_sent(st->fs);
 				s->files_sent += fsync_files_sent(st->fs);
 			}
+			if (!st->fo_counted)
+				filesend_closed(s, st);
+			st->fo_counted = 1;
 		}
+	}
+	if (s->cfg->output_dest && !s->failed && s->outputs_done != 1) {
+		err_set(&s->err, EXIT_BUILD,
+			"build output: the engine did not send the build's "
+			"output for '%s'%s",
+			s->cfg->output_dest, s->outputs ? " completely" : "");
+		s->failed = 1;
 	}
 	if (s->failed) {
 		*err = s->err;
@@ -1151,6 +1282,16 @@ unsigned long long session_bytes_sent(const struct session *s)
 unsigned long session_files_sent(const struct session *s)
 {
 	return s->files_sent;
+}
+
+size_t session_output_files(const struct session *s)
+{
+	return s->output_files;
+}
+
+unsigned long long session_output_bytes(const struct session *s)
+{
+	return s->output_bytes;
 }
 
 void session_free(struct session *s)

@@ -12,6 +12,8 @@
  *	/moby.filesync.v1.Auth/Credentials           registry/auth.h's
  *	/moby.sshforward.v1.SSH/CheckAgent           the --ssh ids
  *	/moby.sshforward.v1.SSH/ForwardAgent         bytes to and from the agent
+ *	/moby.filesync.v1.FileSend/DiffCopy          the output (--output), when
+ *	                                             one is configured (fsend.h)
  *
  * and answer UNIMPLEMENTED to anything else (the token-authority calls of
  * Auth among them, so the daemon falls back to Credentials).
@@ -57,6 +59,10 @@ struct session_config {
 	/* credentials for the engine's own pulls (Auth.Credentials); may be
 	 * NULL: anonymous. Borrowed. */
 	const struct auth_settings *auth;
+	/* --output: the directory (or, output_tar, the tar file) that
+	 * FileSend writes; NULL: no output offered. */
+	const char *output_dest;
+	int output_tar;
 };
 
 struct session;
@@ -107,6 +113,9 @@ int session_finish(struct session *s, struct error *err);
 /* Counts for the log, valid after session_finish(). */
 unsigned long long session_bytes_sent(const struct session *s);
 unsigned long session_files_sent(const struct session *s);
+/* What FileSend wrote (files; for a tar, 1) and its bytes. */
+size_t session_output_files(const struct session *s);
+unsigned long long session_output_bytes(const struct session *s);
 
 void session_free(struct session *s);
 

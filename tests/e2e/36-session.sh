@@ -200,7 +200,7 @@ EOF
 	fake_engine_stop
 	assert_contains "$OUT" "refused POST /session (HTTP 404: page not found 42)"
 	assert_contains "$OUT" "BUILDER=classic"
-	assert_contains "$OUT" "which build secrets and --ssh need"
+	assert_contains "$OUT" "which build secrets, --ssh and --output need"
 	assert_not_contains "$FAKE_LOG" "/build"
 }
 
@@ -310,6 +310,177 @@ t_session_over_tls() {
 	assert_contains theirs "$(cat ours)"
 }
 
+# out_app DIR EXTRA: a scratch stage holding files made by a busybox stage;
+# EXTRA is more shell for that stage.
+out_app() {
+	mkdir -p "$1"
+	cat >"$1/Dockerfile" <<EOF
+FROM busybox:latest AS build
+RUN mkdir -p /out/sub && echo hi-$T_UNIQ >/out/sub/a.txt && ln -s sub/a.txt /out/link && ln /out/sub/a.txt /out/hard && chmod 751 /out/sub $2
+FROM scratch
+COPY --from=build /out/ /
+EOF
+}
+
+t_output_local() {
+	need_builder
+	out_app app
+	bk assert_exit 0 "$BUILDER" --output "type=local,dest=$T_DIR/dest/deep" app
+	assert_contains "$OUT" "wrote the build's output to '$T_DIR/dest/deep'"
+	assert_contains "$OUT" "tag: skipped: OUTPUT is set"
+	assert_contains dest/deep/sub/a.txt "hi-$T_UNIQ"
+	assert_contains dest/deep/hard "hi-$T_UNIQ"
+	assert_eq "$(readlink dest/deep/link)" "sub/a.txt" "symlink target"
+	assert_eq "$(stat -c %a dest/deep/sub)" 751 "directory mode"
+	assert_eq "$(find dest -name '.builder-output-*' | wc -l)" 0 "temporary files"
+	! docker image inspect "t$T_UNIQ/app:1" >/dev/null 2>&1 || t_fail "an image was tagged"
+}
+
+t_output_tar() {
+	need_builder
+	out_app app
+	OUTPUT="type=tar,dest=$T_DIR/o.tar" bk assert_exit 0 "$BUILDER" app
+	tar -tf o.tar >list
+	assert_contains list "sub/a.txt"
+	mkdir x && tar -xf o.tar -C x
+	assert_contains x/sub/a.txt "hi-$T_UNIQ"
+	assert_eq "$(ls | grep -c builder-output)" 0 "temporary files"
+}
+
+t_output_link_out_refused() {
+	need_builder
+	out_app app "&& ln -s /etc/passwd /out/evil && ln -s ../../x /out/sub/up"
+	mkdir dest
+	bk assert_exit 1 "$BUILDER" --output "type=local,dest=$T_DIR/dest" app
+	assert_contains "$OUT" "is a symlink to"
+	assert_contains "$OUT" "outside '$T_DIR/dest'; refused"
+	[ ! -e x ] || t_fail "something was written outside DEST"
+	assert_eq "$(find dest -name '.builder-output-*' | wc -l)" 0 "temporary files"
+	assert_eq "$(find dest -type l | wc -l)" 0 "links written"
+}
+
+t_output_usage() {
+	need_builder
+	bk assert_exit 2 "$BUILDER" --output type=image app
+	assert_contains "$OUT" "type=local (a directory) or type=tar (a file)"
+	bk assert_exit 2 "$BUILDER" --output type=tar app
+	assert_contains "$OUT" "dest= names the file"
+	BUILDER=classic OUTPUT=dir ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false assert_exit 2 "$BUILDER" app
+	assert_contains "$OUT" "needs BuildKit"
+}
+
+# fake_docker_session API VERSION SESSION [PING_EXTRA]: a Docker engine at
+# API 1.API, release VERSION, whose /session is SESSION: "ok" (101, the
+# daemon's HTTP/2 preface and SETTINGS, then held open, as a real engine
+# does while the build runs) or "refused" (404). POST /build answers an
+# image ID; tag and inspect work.
+fake_docker_session() {
+	local version="{\"Version\":\"$2\",\"ApiVersion\":\"1.$1\",\"Os\":\"${FAKE_OS:-linux}\",\"Arch\":\"amd64\"}"
+	{
+		printf 'match /_ping\n'
+		printf 'reply HTTP/1.1 200 OK\\r\\nApi-Version: 1.%s\\r\\nOstype: linux\\r\\n%sContent-Length: 2\\r\\n\\r\\nOK\n' "$1" "${4:-}"
+		printf 'match GET /version\n'
+		printf 'reply HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n%s\n' ${#version} "$version"
+		printf 'match POST /session\n'
+		if [ "$3" = ok ]; then
+			printf 'send HTTP/1.1 101 Switching Protocols\\r\\nConnection: Upgrade\\r\\nUpgrade: h2c\\r\\n\\r\\nPRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\\x00\\x00\\x00\\x04\\x00\\x00\\x00\\x00\\x00\n'
+			printf 'hold\n'
+		else
+			printf 'reply HTTP/1.1 404 Not Found\\r\\nContent-Type: application/json\\r\\nContent-Length: 29\\r\\n\\r\\n{"message":"page not found"}\n'
+		fi
+		printf 'match POST /build\n'
+		printf 'reply HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n\\r\\n{"id":"moby.image.id","aux":{"ID":"sha256:%s"}}\\r\\n\n' "$(printf 'ab%.0s' $(seq 32))"
+		printf 'close\n'
+		printf 'match /tag\n'
+		printf 'reply HTTP/1.1 201 Created\\r\\nContent-Length: 0\\r\\n\\r\\n\n'
+		printf 'match GET /images/\n'
+		printf 'reply HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: 12\\r\\n\\r\\n{"Size":123}\n'
+	} >"$T_DIR/fake-engine.script"
+	fake_engine_start "$T_DIR/fake-engine.script"
+}
+
+fake_app() {
+	mkdir -p app
+	printf 'FROM scratch\nCOPY a /a\n' >app/Dockerfile
+	echo a >app/a
+}
+
+t_auto_session_on_api_1_53() {
+	need_builder
+	fake_app
+	fake_docker_session 53 29.2.0 ok
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
+		assert_exit 0 "$BUILDER" app
+	fake_engine_stop
+	# builder speaks API 1.47 at most; the engine's deprecation of
+	# /session at 1.53 does not remove it.
+	assert_contains "$OUT" "version 29.2.0, API 1.47"
+	assert_contains "$OUT" "builder: BuildKit with a session (auto: a Linux Docker engine"
+	assert_contains "$FAKE_LOG" "POST /session "
+	grep -q "POST /v1.47/build?.*version=2.*&session=.*&remote=client-session" "$FAKE_LOG" ||
+		t_fail "the build did not name the session"
+	assert_not_contains "$OUT" "warning"
+}
+
+t_auto_session_refused_falls_back() {
+	need_builder
+	fake_app
+	# Docker 23 with the BuildKit feature off: no Builder-Version.
+	fake_docker_session 42 23.0.6 refused
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
+		assert_exit 0 "$BUILDER" app
+	fake_engine_stop
+	assert_contains "$OUT" "builder: BuildKit with a session (auto:"
+	assert_contains "$OUT" "refused POST /session (HTTP 404: page not found)"
+	assert_contains "$OUT" "BUILDER=classic"
+	assert_contains "$OUT" "builder: classic (no session"
+	grep -q "POST /v1.42/build?.*version=1" "$FAKE_LOG" || t_fail "no classic build"
+	assert_not_contains "$FAKE_LOG" "session="
+}
+
+t_auto_session_refused_buildkit_tar() {
+	need_builder
+	fake_app
+	# Docker 28 advertising BuildKit but refusing /session: BuildKit
+	# through a tar context, as before sessions.
+	fake_docker_session 48 28.5.1 refused 'Builder-Version: 2\r\n'
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
+		assert_exit 0 "$BUILDER" app
+	fake_engine_stop
+	assert_contains "$OUT" "sending the context as a tar instead"
+	grep -q "POST /v1.47/build?.*version=2" "$FAKE_LOG" || t_fail "no BuildKit build"
+}
+
+t_auto_classic_where_no_session() {
+	need_builder
+	fake_app
+	FAKE_OS=windows fake_docker_session 41 20.10.9 ok
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
+		assert_exit 0 "$BUILDER" app
+	fake_engine_stop
+	assert_contains "$OUT" "builder: classic (auto: a windows/amd64 engine has no BuildKit)"
+	assert_not_contains "$FAKE_LOG" "/session"
+	fake_docker_session 41 4.3.1 ok 'Libpod-Api-Version: 4.3.1\r\n'
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
+		assert_exit 0 "$BUILDER" app
+	fake_engine_stop
+	assert_contains "$OUT" "builder: classic (auto: Podman"
+	assert_not_contains "$FAKE_LOG" "/session"
+}
+
+t_buildkit_refused_output_says_classic() {
+	need_builder
+	fake_app
+	fake_docker_session 44 25.0.5 refused 'Builder-Version: 2\r\n'
+	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false BUILDER=buildkit \
+		assert_exit 3 "$BUILDER" --output "type=local,dest=$T_DIR/dest" app
+	fake_engine_stop
+	assert_contains "$OUT" "refused POST /session"
+	assert_contains "$OUT" "BUILDER=classic builds without one"
+	assert_not_contains "$FAKE_LOG" "/build"
+	[ ! -e dest ] || t_fail "DEST was created"
+}
+
 run_test "a secret from a file reaches RUN --mount=type=secret, and nothing else" t_secret_from_file
 run_test "a secret from a variable, and id=ID alone" t_secret_from_env
 run_test "a missing secret file or variable exits 2 before the engine" t_secret_missing_source
@@ -322,4 +493,13 @@ run_test "/session refused with a secret to serve: a clear error" t_session_refu
 run_test "SIGTERM mid-build exits 143 and the build stops on the engine" t_sigterm_cancels
 run_test "RUN --mount=type=ssh reaches a forwarded ssh-agent" t_ssh_agent_forwarded
 run_test "the session over tcp+TLS: context and secret" t_session_over_tls
+run_test "--output type=local writes a scratch stage's files, no image" t_output_local
+run_test "OUTPUT type=tar writes the stage as a tar file" t_output_tar
+run_test "--output refuses a symlink out of DEST, writes nothing outside" t_output_link_out_refused
+run_test "--output: bad specs and BUILDER=classic exit 2" t_output_usage
+run_test "auto: BuildKit with a session on API 1.53 (Docker 29.2, /session deprecated)" t_auto_session_on_api_1_53
+run_test "auto: /session refused, no BuildKit advertised: classic, and says why" t_auto_session_refused_falls_back
+run_test "auto: /session refused, BuildKit advertised: BuildKit from a tar" t_auto_session_refused_buildkit_tar
+run_test "auto: classic on a Windows engine and on Podman, no /session tried" t_auto_classic_where_no_session
+run_test "BUILDER=buildkit, /session refused, --output: exit 3 naming BUILDER=classic" t_buildkit_refused_output_says_classic
 t_summary

@@ -594,6 +594,112 @@ static void test_not_http2(void)
 	CHECK(strstr(err.msg, "bad HTTP/2") != NULL);
 }
 
+/* A 16 MiB file "big" in the fixture's directory. */
+static void write_big(struct fixture *f)
+{
+	static char block[1024];
+	char path[128];
+	FILE *out;
+
+	snprintf(path, sizeof(path), "%s/big", f->dir);
+	out = fopen(path, "w");
+	memset(block, 'b', sizeof(block));
+	for (int i = 0; out && i < 16 * 1024; i++)
+		if (fwrite(block, sizeof(block), 1, out) != 1)
+			break;
+	if (out)
+		fclose(out);
+}
+
+/* The daemon drops the session in the middle of a file: the session ends
+ * with an error naming what was being sent, and frees everything. */
+static void test_dropped_mid_transfer(void)
+{
+	struct fixture f;
+	struct error err = ERROR_INIT;
+	static const char *const meta[] = { "dir-name", "context", NULL };
+	Fsutil__Types__Packet req = FSUTIL__TYPES__PACKET__INIT;
+	struct dc d = { 0 };
+
+	fixture_start(&f);
+	write_big(&f);
+	d.call = call_start(&f.c, "/moby.filesync.v1.FileSync/DiffCopy", meta);
+	d.file_id = UINT32_MAX;
+	CHECK(pump(&f.c, dc_stats, &d, 5000));
+	req.type = FSUTIL__TYPES__PACKET__PACKET_TYPE__PACKET_REQ;
+	req.id = d.file_id;
+	call_send(&f.c, d.call, &req.base, 0);
+	CHECK(pump(&f.c, dc_some_data, &d, 5000));
+	shutdown(f.sv[1], SHUT_RDWR);
+	for (int i = 0; i < 500 && session_running(f.s); i++)
+		usleep(10 * 1000);
+	CHECK(!session_running(f.s));
+	CHECK(fixture_finish(&f, &err) < 0);
+	CHECK(err.code == EXIT_ENGINE);
+	CHECK(strstr(err.msg, "closed the session while 'context' was being "
+			      "sent") != NULL);
+}
+
+/* The daemon stops reading for a while in the middle of 16 MiB: the
+ * session waits (its output stays bounded, nothing fails), then the file
+ * arrives whole and health is answered. */
+static void test_slow_reader(void)
+{
+	struct fixture f;
+	struct error err = ERROR_INIT;
+	static const char *const meta[] = { "dir-name", "context", NULL };
+	Fsutil__Types__Packet req = FSUTIL__TYPES__PACKET__INIT;
+	Grpc__Health__V1__HealthCheckRequest hq =
+		GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+	struct dc d = { 0 };
+	struct call *health;
+
+	fixture_start(&f);
+	write_big(&f);
+	d.call = call_start(&f.c, "/moby.filesync.v1.FileSync/DiffCopy", meta);
+	d.file_id = UINT32_MAX;
+	CHECK(pump(&f.c, dc_stats, &d, 5000));
+	req.type = FSUTIL__TYPES__PACKET__PACKET_TYPE__PACKET_REQ;
+	req.id = d.file_id;
+	call_send(&f.c, d.call, &req.base, 0);
+	CHECK(pump(&f.c, dc_some_data, &d, 5000));
+	sleep(2); /* reads nothing: the socket and the window fill up */
+	CHECK(session_running(f.s));
+	health = call_start(&f.c, "/grpc.health.v1.Health/Check", NULL);
+	call_send(&f.c, health, &hq.base, 1);
+	CHECK(pump(&f.c, closed, health, 5000));
+	CHECK(health->status == 0);
+	CHECK(pump(&f.c, dc_file_done, &d, 20000));
+	CHECK(d.file_bytes == 16u * 1024 * 1024);
+	req.type = FSUTIL__TYPES__PACKET__PACKET_TYPE__PACKET_FIN;
+	req.id = 0;
+	call_send(&f.c, d.call, &req.base, 1);
+	CHECK(pump(&f.c, closed, d.call, 5000));
+	CHECK(d.call->status == 0);
+	CHECK(fixture_finish(&f, &err) == 0);
+}
+
+/* A message longer than the session takes (16 MiB): the call fails with
+ * a clear status and the session says why. */
+static void test_oversized_message(void)
+{
+	struct fixture f;
+	struct error err = ERROR_INIT;
+	static const char *const meta[] = { "dir-name", "context", NULL };
+	struct call *call;
+	static const uint8_t head[] = { 0, 0x04, 0, 0, 0 }; /* 64 MiB */
+
+	fixture_start(&f);
+	call = call_start(&f.c, "/moby.filesync.v1.FileSync/DiffCopy", meta);
+	buf_add(&call->req, head, sizeof(head));
+	buf_add(&call->req, "xxxx", 4);
+	nghttp2_session_resume_data(f.c.h2, call->id);
+	CHECK(pump(&f.c, has_status, call, 5000));
+	CHECK(call->status == 3);
+	CHECK(fixture_finish(&f, &err) < 0);
+	CHECK(strstr(err.msg, "67108864") != NULL);
+}
+
 int main(void)
 {
 	RUN(test_health);
@@ -601,5 +707,8 @@ int main(void)
 	RUN(test_diffcopy_with_health_in_between);
 	RUN(test_bad_request_id);
 	RUN(test_not_http2);
+	RUN(test_dropped_mid_transfer);
+	RUN(test_slow_reader);
+	RUN(test_oversized_message);
 	return unit_summary();
 }
