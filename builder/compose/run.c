@@ -58,7 +58,15 @@ struct compose_run {
 	char *image; /* the image builder built, once known */
 };
 
-static unsigned file_counter;
+/* FNV-1a of a test file's path: its networks' and containers' names. */
+static unsigned path_hash(const char *path)
+{
+	unsigned h = 2166136261u;
+
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * 16777619u;
+	return h;
+}
 
 static void sleep_poll(void)
 {
@@ -859,7 +867,8 @@ int compose_run_start(struct compose_run **out, struct engine *eng,
 	r->opt = opt;
 	r->ops = ops;
 	r->label = opt->label ? opt->label : "io.builder.run";
-	buf_addf(&prefix, "builder-%s-c%u", opt->run_id, ++file_counter);
+	/* Unique per test file within the run: a hash of its path. */
+	buf_addf(&prefix, "builder-%s-c%08x", opt->run_id, path_hash(cf->path));
 	r->prefix = buf_detach(&prefix);
 	if (compose_sut_order(cf, &order, &n, err) < 0)
 		goto out;

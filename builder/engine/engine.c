@@ -94,8 +94,6 @@ struct engine_stream {
 	int result;
 };
 
-static int curl_ready;
-
 static int parse_api_version(const char *s, int *out)
 {
 	char *end;
@@ -244,13 +242,11 @@ int engine_open(struct engine **out, const struct engine_settings *set,
 	int v;
 
 	*out = NULL;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			free(eng);
-			return err_set(err, EXIT_ENGINE,
-				       "cannot initialise libcurl");
-		}
-		curl_ready = 1;
+	/* Reference-counted and thread-safe since libcurl 7.84 (Debian 12
+	 * has 7.88): no flag of our own. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(eng);
+		return err_set(err, EXIT_ENGINE, "cannot initialise libcurl");
 	}
 	if (choose_host(eng, set, err) < 0)
 		goto fail;

@@ -418,18 +418,14 @@ static int get_token(struct registry *reg, const char *scope, const char **out,
 int registry_open(struct registry **out, const char *domain,
 		  const struct registry_settings *s, struct error *err)
 {
-	static int curl_ready;
 	struct registry *reg;
 	struct buf b = BUF_INIT(BUF_TEXT_MAX);
 	const char *host = domain;
 
 	*out = NULL;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return err_set(err, EXIT_PUSH,
-				       "cannot initialize libcurl");
-		curl_ready = 1;
-	}
+	/* Reference-counted and thread-safe since libcurl 7.84. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return err_set(err, EXIT_PUSH, "cannot initialise libcurl");
 	if (!domain || !strcmp(domain, REF_HUB_DOMAIN) ||
 	    !strcmp(domain, "index.docker.io"))
 		host = "registry-1.docker.io";
