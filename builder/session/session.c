@@ -996,6 +996,7 @@ static void *session_main(void *arg)
 			if (n == SESSION_IO_AGAIN)
 				break;
 			if (n < 0) {
+				dropped(s); /* names the transfer, if any */
 				fail(s, &e);
 				goto out;
 			}
@@ -1041,6 +1042,7 @@ static void *session_main(void *arg)
 			if (n == SESSION_IO_AGAIN)
 				break;
 			if (n < 0) {
+				dropped(s);
 				fail(s, &e);
 				goto out;
 			}
