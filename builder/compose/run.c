@@ -23,6 +23,7 @@
 #include "engine/demux.h"
 #include "engine/engine.h"
 #include "engine/json.h"
+#include "engine/logs.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/signals.h"
@@ -32,7 +33,6 @@
 #define READY_TIMEOUT_S 120
 #define LOG_TAIL 50
 #define POLL_NS (250L * 1000 * 1000)
-#define LOG_LINE_MAX 4096u
 #define WAIT_BODY_MAX (64u * 1024)
 
 struct svc_run {
@@ -358,93 +358,13 @@ static int start_container(struct compose_run *r, struct svc_run *sr,
 	return 0;
 }
 
-/* --- logs
- * ---------------------------------------------------------------------- */
-
-static int to_terminal(enum demux_stream stream, const char *data, size_t len,
-		       void *ctx, struct error *err)
-{
-	FILE *f = stream == DEMUX_STDERR ? stderr : stdout;
-
-	(void)ctx, (void)err;
-	if (fwrite(data, 1, len, f) == len)
-		fflush(f);
-	return 0;
-}
-
-struct prefixed {
-	const char *name;
-	struct buf line;
-};
-
-static void prefixed_flush(struct prefixed *p)
-{
-	if (!p->line.len)
-		return;
-	fprintf(stderr, "    [%s] %s\n", p->name, p->line.data);
-	buf_reset(&p->line);
-}
-
-static int to_prefixed(enum demux_stream stream, const char *data, size_t len,
-		       void *ctx, struct error *err)
-{
-	struct prefixed *p = ctx;
-
-	(void)stream, (void)err;
-	while (len) {
-		const char *nl = memchr(data, '\n', len);
-		size_t take = nl ? (size_t)(nl - data) : len;
-		size_t room = LOG_LINE_MAX - p->line.len;
-
-		if (take > room)
-			take = room;
-		buf_add(&p->line, data, take);
-		data += take;
-		len -= take;
-		if (len && *data == '\n') {
-			data++, len--;
-			if (!p->line.len)
-				buf_addch(&p->line, ' ');
-			prefixed_flush(p);
-		} else if (p->line.len >= LOG_LINE_MAX) {
-			prefixed_flush(p);
-		}
-	}
-	return 0;
-}
+/* --- logs --------------------------------------------------------------- */
 
 /* Best effort: this comes on top of another error. */
 static void print_log(struct compose_run *r, const struct svc_run *sr)
 {
-	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct prefixed p = { sr->svc->name, BUF_INIT(BUF_TEXT_MAX) };
-	struct error err = ERROR_INIT;
-	struct buf path = BUF_INIT(BUF_PATH_MAX);
-	int tail = r->opt->log_tail > 0 ? r->opt->log_tail : LOG_TAIL;
-	struct demux d;
-
-	if (!sr->id)
-		return;
-	buf_init(&p.line, LOG_LINE_MAX + 1);
-	demux_init(&d, to_prefixed, &p);
-	buf_addf(&path, "/containers/%s/logs?stdout=1&stderr=1&tail=%d", sr->id,
-		 tail);
-	req.method = "GET";
-	req.path = buf_str(&path);
-	req.on_data = demux_sink;
-	req.data_ctx = &d;
-	req.ignore_interrupt = 1;
-	fflush(stdout);
-	fprintf(stderr, "    --- last %d log lines of service '%s' (%s) ---\n",
-		tail, sr->svc->name, sr->image);
-	if (engine_do(r->eng, &req, &err) < 0 || demux_finish(&d, &err) < 0)
-		log_warn("cannot read the log of service '%s': %s",
-			 sr->svc->name, err.msg);
-	prefixed_flush(&p);
-	fflush(stderr);
-	demux_release(&d);
-	buf_release(&p.line);
-	buf_release(&path);
+	logs_print_tail(r->eng, sr->id, sr->svc->name, sr->image,
+			r->opt->log_tail > 0 ? r->opt->log_tail : LOG_TAIL);
 }
 
 static void print_other_logs(struct compose_run *r,
@@ -652,7 +572,7 @@ static int run_sut(struct compose_run *r, struct svc_run *sut,
 	int timed_out = 0, ret = -1;
 	struct demux d;
 
-	demux_init(&d, to_terminal, NULL);
+	demux_init(&d, logs_to_terminal, NULL);
 	if (start_container(r, sut, err) < 0)
 		goto out;
 	started = now_seconds();

@@ -33,6 +33,7 @@
 #include "engine/demux.h"
 #include "engine/engine.h"
 #include "engine/json.h"
+#include "engine/logs.h"
 #include "util/log.h"
 #include "pipeline/pull.h"
 #include "pipeline/results.h"
@@ -45,7 +46,6 @@
 #define SERVICE_SETTLE_S 0.4
 #define POLL_NS (500L * 1000 * 1000)
 #define SERVICE_LOG_TAIL 50
-#define LOG_LINE_MAX 4096u
 #define WAIT_BODY_MAX (64u * 1024)
 
 struct service {
@@ -155,95 +155,10 @@ static int start_container(struct engine *eng, const char *name, const char *id,
 
 /* --- output ----------------------------------------------------------- */
 
-/* The test container's output, to our stdout and stderr as it comes. */
-static int to_terminal(enum demux_stream stream, const char *data, size_t len,
-		       void *ctx, struct error *err)
-{
-	FILE *f = stream == DEMUX_STDERR ? stderr : stdout;
-
-	(void)ctx, (void)err;
-	/* A closed or full stdout must not change the tests' verdict. */
-	if (fwrite(data, 1, len, f) == len)
-		fflush(f);
-	return 0;
-}
-
-/* A service's log lines, each prefixed with its name, to stderr. */
-struct prefixed {
-	const char *name;
-	struct buf line;
-};
-
-static void prefixed_flush(struct prefixed *p)
-{
-	if (!p->line.len)
-		return;
-	fprintf(stderr, "    [%s] %s\n", p->name, p->line.data);
-	buf_reset(&p->line);
-}
-
-static int to_prefixed(enum demux_stream stream, const char *data, size_t len,
-		       void *ctx, struct error *err)
-{
-	struct prefixed *p = ctx;
-
-	(void)stream, (void)err;
-	while (len) {
-		const char *nl = memchr(data, '\n', len);
-		size_t take = nl ? (size_t)(nl - data) : len;
-		size_t room = LOG_LINE_MAX - p->line.len;
-
-		if (take > room)
-			take = room;
-		buf_add(&p->line, data, take);
-		data += take;
-		len -= take;
-		if (len && *data == '\n') {
-			data++, len--;
-			if (!p->line.len)
-				buf_addch(&p->line, ' ');
-			prefixed_flush(p);
-		} else if (p->line.len >= LOG_LINE_MAX) {
-			prefixed_flush(p);
-		}
-	}
-	return 0;
-}
-
-/* Prints the last lines of a service's log. Best effort: failures are
- * logged, never returned, because they come on top of another error. */
+/* Prints the last lines of a service's log (engine/logs.h). */
 static void print_service_log(struct engine *eng, const struct service *s)
 {
-	struct engine_request req = ENGINE_REQUEST_INIT;
-	struct prefixed p = { s->name, BUF_INIT(BUF_TEXT_MAX) };
-	struct error err = ERROR_INIT;
-	struct buf path = BUF_INIT(BUF_PATH_MAX);
-	struct demux d;
-
-	if (!s->id)
-		return;
-	buf_init(&p.line, LOG_LINE_MAX + 1);
-	demux_init(&d, to_prefixed, &p);
-	buf_addf(&path, "/containers/%s/logs?stdout=1&stderr=1&tail=%d", s->id,
-		 SERVICE_LOG_TAIL);
-	req.method = "GET";
-	req.path = path.data;
-	req.on_data = demux_sink;
-	req.data_ctx = &d;
-	/* We are usually here because something failed; a pending signal
-	 * should not hide why. */
-	req.ignore_interrupt = 1;
-	fflush(stdout);
-	fprintf(stderr, "    --- last %d log lines of service '%s' (%s) ---\n",
-		SERVICE_LOG_TAIL, s->name, s->image);
-	if (engine_do(eng, &req, &err) < 0 || demux_finish(&d, &err) < 0)
-		log_warn("cannot read the log of service '%s': %s", s->name,
-			 err.msg);
-	prefixed_flush(&p);
-	fflush(stderr);
-	demux_release(&d);
-	buf_release(&p.line);
-	buf_release(&path);
+	logs_print_tail(eng, s->id, s->name, s->image, SERVICE_LOG_TAIL);
 }
 
 static void print_service_logs(const struct stage *st)
@@ -683,7 +598,7 @@ static int run_container(struct stage *st, const char *image,
 	int timed_out = 0;
 	int ret = -1;
 
-	demux_init(&d, to_terminal, NULL);
+	demux_init(&d, logs_to_terminal, NULL);
 	buf_addf(&name, "builder-%s-test", st->run->id);
 	if (create_container(st->eng, st->run, name.data, body, &st->test_id,
 			     NULL, err) < 0)
