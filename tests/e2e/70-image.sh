@@ -14,7 +14,7 @@ E2E_TIME_LIMIT=${E2E_TIME_LIMIT:-900}
 . "$(dirname "$0")/../lib.sh"
 
 MAX_IMAGE=8000000  # bytes, builder:latest
-MAX_STATIC=6000000 # bytes, bin/builder-static stripped
+MAX_STATIC=6500000 # bytes, bin/builder-static stripped (issue 14: <= 6.5 MB)
 
 # The sizes measured, shown after the test (its own log is shown only when
 # it fails).

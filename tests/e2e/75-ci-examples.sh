@@ -636,7 +636,8 @@ t_github_multiplatform() {
 		check_no_secrets github-actions-multiplatform.yml
 		run_mp_job CI=true GITHUB_ACTIONS=true GITHUB_RUN_NUMBER=45 GITHUB_SHA=$T_SHA \
 			REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
-		assert_contains "$OUT" "verified on the registry"
+		assert_contains "$OUT" "on the registry"
+		assert_contains "$OUT" "verified: '$REGISTRY_ADDR/$repo:45-$arch' is sha256:"
 		# The image's config says the platform it was built for.
 		assert_eq "$(docker image inspect -f '{{.Os}}/{{.Architecture}}' "$REGISTRY_ADDR/$repo:45-$arch")" \
 			"linux/$arch" "platform of the $arch image"
