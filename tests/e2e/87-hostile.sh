@@ -8,13 +8,15 @@
 . "$(dirname "$0")/../lib.sh"
 
 # pipeline CODE DIR [VAR=VALUE...]: builds DIR (and runs TEST_CMD if given),
-# no push, within 240 s.
+# no push, within 240 s. These are the tar upload's cases (context.c), so
+# the classic builder; the session's walk has its own in 36-session.sh and
+# tests/unit/test_session_*.c.
 pipeline() {
 	local want=$1 dir=$2
 	shift 2
 	assert_exit "$want" timeout 240 env TEST_CMD= TEST_ENV= TEST_SERVICES= \
 		TEST_TIMEOUT= BUILD_ARGS= LABELS= ACCOUNT="t$T_UNIQ" IMAGE=app \
-		TAG=1 PUSH=false "$@" "$BUILDER" "$dir"
+		TAG=1 PUSH=false BUILDER=classic "$@" "$BUILDER" "$dir"
 }
 
 # ctx DIR: a context whose Dockerfile copies it all to /ctx.
@@ -100,14 +102,14 @@ t_unreadable() {
 	unprivileged cat app/secret.txt >/dev/null 2>&1 &&
 		t_skip "setpriv cannot drop CAP_DAC_OVERRIDE here"
 	assert_exit 1 unprivileged env ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
-		PUSH=false "$BUILDER" app
+		PUSH=false BUILDER=classic "$BUILDER" app
 	assert_contains "$STDERR" "cannot read 'secret.txt' in the context"
 	assert_contains "$STDERR" "Permission denied"
 	assert_contains "$STDERR" ".dockerignore"
 	# Listed in .dockerignore, it is not read at all.
 	echo secret.txt >app/.dockerignore
 	assert_exit 0 unprivileged env ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
-		PUSH=false "$BUILDER" app
+		PUSH=false BUILDER=classic "$BUILDER" app
 	# An unreadable directory.
 	rm app/.dockerignore
 	chmod 644 app/secret.txt
@@ -115,7 +117,7 @@ t_unreadable() {
 	echo x >app/private/f
 	chmod 000 app/private
 	assert_exit 1 unprivileged env ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
-		PUSH=false "$BUILDER" app
+		PUSH=false BUILDER=classic "$BUILDER" app
 	assert_contains "$STDERR" "cannot read 'private' in the context"
 	chmod 755 app/private
 }
