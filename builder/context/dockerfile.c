@@ -161,27 +161,20 @@ int dockerfile_base_images_of(const char *path,
 			      const struct strlist *build_args,
 			      struct strlist *out, struct error *err)
 {
-	FILE *f = fopen(path, "r");
-	struct buf text = BUF_INIT(BUF_TEXT_MAX);
-	char block[4096];
-	size_t n;
+	struct buf text = BUF_INIT(DOCKERFILE_MAX);
 	int ret = 0;
 
-	if (!f)
-		return err_set(err, EXIT_USAGE,
-			       "cannot read the Dockerfile "
-			       "'%s': %s",
-			       path, strerror(errno));
-	buf_init(&text, DOCKERFILE_MAX);
-	while ((n = fread(block, 1, sizeof(block), f)) > 0)
-		if (buf_add(&text, block, n) < 0) {
+	if (buf_read_file(&text, path, DOCKERFILE_MAX) < 0) {
+		if (errno == EFBIG)
 			ret = err_set(err, EXIT_USAGE,
 				      "the Dockerfile '%s' is larger than "
 				      "%u MiB; shorten it",
 				      path, DOCKERFILE_MAX >> 20);
-			break;
-		}
-	fclose(f);
+		else
+			ret = err_set(err, EXIT_USAGE,
+				      "cannot read the Dockerfile '%s': %s",
+				      path, strerror(errno));
+	}
 	if (!ret)
 		dockerfile_base_images(buf_str(&text), text.len, build_args,
 				       out);

@@ -554,38 +554,24 @@ int ignore_parse(struct ignore **out, const char *text, size_t len,
 
 int ignore_load(struct ignore **out, const char *path, struct error *err)
 {
-	struct buf b = BUF_INIT(BUF_TEXT_MAX);
-	FILE *f = NULL;
-	char chunk[8192];
-	size_t n;
+	struct buf b = BUF_INIT(IGNORE_FILE_MAX);
 	int ret = -1;
 
 	*out = NULL;
-	buf_init(&b, IGNORE_FILE_MAX);
-	f = fopen(path, "rb");
-	if (!f) {
+	if (buf_read_file(&b, path, IGNORE_FILE_MAX) < 0) {
 		if (errno == ENOENT)
-			return ignore_parse(out, "", 0, path, err);
-		return err_set(err, EXIT_USAGE, "cannot open '%s': %s", path,
-			       strerror(errno));
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_add(&b, chunk, n) < 0) {
+			ret = ignore_parse(out, "", 0, path, err);
+		else if (errno == EFBIG)
 			err_set(err, EXIT_USAGE,
 				"'%s' is larger than %u MiB; shorten it", path,
 				IGNORE_FILE_MAX >> 20);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		err_set(err, EXIT_USAGE, "cannot read '%s': %s", path,
-			strerror(errno));
+		else
+			err_set(err, EXIT_USAGE, "cannot read '%s': %s", path,
+				strerror(errno));
 		goto out;
 	}
 	ret = ignore_parse(out, b.data ? b.data : "", b.len, path, err);
 out:
-	if (f)
-		fclose(f);
 	buf_release(&b);
 	return ret;
 }

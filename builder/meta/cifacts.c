@@ -178,25 +178,21 @@ static const char *json_str(const cJSON *o, const char *a, const char *b,
 
 static int read_event(const char *path, cJSON **out, struct error *err)
 {
-	struct buf b = BUF_INIT(BUF_TEXT_MAX);
-	char chunk[8192];
-	FILE *fp = fopen(path, "rb");
-	size_t n;
+	struct buf b = BUF_INIT(EVENT_FILE_MAX);
 	int ret = -1;
 
 	*out = NULL;
-	if (!fp)
-		return err_set(err, EXIT_USAGE,
-			       "cannot read GITHUB_EVENT_PATH '%s': %s", path,
-			       strerror(errno));
-	buf_init(&b, EVENT_FILE_MAX);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (buf_add(&b, chunk, n) < 0) {
+	if (buf_read_file(&b, path, EVENT_FILE_MAX) < 0) {
+		if (errno == EFBIG)
 			err_set(err, EXIT_USAGE,
 				"GITHUB_EVENT_PATH '%s' is larger than %u MiB",
 				path, EVENT_FILE_MAX >> 20);
-			goto out;
-		}
+		else
+			err_set(err, EXIT_USAGE,
+				"cannot read GITHUB_EVENT_PATH '%s': %s", path,
+				strerror(errno));
+		goto out;
+	}
 	*out = cJSON_ParseWithLength(buf_str(&b), b.len);
 	if (!*out || !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
@@ -207,7 +203,6 @@ static int read_event(const char *path, cJSON **out, struct error *err)
 	}
 	ret = 0;
 out:
-	fclose(fp);
 	buf_release(&b);
 	return ret;
 }

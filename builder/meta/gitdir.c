@@ -80,28 +80,8 @@ int git_valid_refname(const char *name)
  */
 static int read_file(const char *path, size_t max, struct buf *b)
 {
-	FILE *fp = fopen(path, "rb");
-	char chunk[8192];
-	size_t n;
-	int ret = -1;
-
-	buf_reset(b);
-	if (!fp)
-		return -1;
-	buf_init(b, max + 1);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (buf_add(b, chunk, n) < 0 || b->len > max) {
-			errno = EFBIG;
-			goto out;
-		}
-	if (ferror(fp)) {
-		errno = EIO;
-		goto out;
-	}
-	ret = 0;
-out:
-	fclose(fp);
-	return ret;
+	buf_release(b);
+	return buf_read_file(b, path, max);
 }
 
 static char *path_join(const char *dir, const char *name)
