@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "session/secrets.h"
+#include "util/buf.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -20,40 +21,28 @@ static void wipe(void *p, size_t len)
 		*v++ = 0;
 }
 
+/* The file's bytes, read once into memory of their size (util/buf.h). */
 static int read_file(const char *path, const char *id, char **out, size_t *len,
 		     struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *data = NULL;
-	size_t got = 0;
+	struct buf b = BUF_INIT(SECRET_MAX);
 
-	if (fd < 0)
+	if (buf_read_file(&b, path, SECRET_MAX) < 0) {
+		int saved = errno;
+
+		wipe(b.data, b.alloc);
+		buf_release(&b);
+		if (saved == EFBIG)
+			return err_set(err, EXIT_USAGE,
+				       "the secret '%s' at '%s' is larger "
+				       "than %u bytes",
+				       id, path, SECRET_MAX);
 		return err_set(err, EXIT_USAGE,
 			       "cannot read the secret '%s' from '%s': %s", id,
-			       path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (unsigned long long)st.st_size > SECRET_MAX) {
-		close(fd);
-		return err_set(err, EXIT_USAGE,
-			       "the secret '%s' at '%s' is not a file of at "
-			       "most %u bytes",
-			       id, path, SECRET_MAX);
+			       path, strerror(saved));
 	}
-	data = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	data[got] = '\0';
-	*out = data;
-	*len = got;
+	*len = b.len;
+	*out = buf_detach(&b);
 	return 0;
 }
 
