@@ -240,7 +240,7 @@ static int parse_vertex(struct bytes b, struct vertex_msg *m, struct error *err)
 {
 	struct pb r;
 	struct pb_field f;
-	int64_t cached;
+	int64_t cached = 0;
 	int n = 0, ret = 0;
 
 	memset(m, 0, sizeof(*m));

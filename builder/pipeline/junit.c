@@ -425,9 +425,7 @@ struct junit_reader *junit_reader_new(struct junit *j, const char *source)
 	current = saved;
 	if (!r->xp) {
 		/* Only on out of memory: treated as xmalloc would. */
-		free(r->source);
-		free(r);
-		return xmalloc(SIZE_MAX);
+		xalloc_die(sizeof(XML_Parser));
 	}
 	XML_SetUserData(r->xp, r);
 	XML_SetElementHandler(r->xp, on_start, on_end);

@@ -238,7 +238,7 @@ static int serve_secret(struct session *s, struct stream *st,
 	Moby__Buildkit__Secrets__V1__GetSecretResponse r =
 		MOBY__BUILDKIT__SECRETS__V1__GET_SECRET_RESPONSE__INIT;
 	const struct secret *sec;
-	char why[300];
+	char why[400];
 
 	q = moby__buildkit__secrets__v1__get_secret_request__unpack(NULL, len,
 								    msg);

@@ -10,7 +10,7 @@
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
-static void die_oom(size_t size)
+_Noreturn void xalloc_die(size_t size)
 {
 	fprintf(stderr, "builder: error: out of memory allocating %zu bytes\n",
 		size);
@@ -22,7 +22,7 @@ void *xmalloc(size_t size)
 	void *p = malloc(size ? size : 1);
 
 	if (!p)
-		die_oom(size);
+		xalloc_die(size);
 	return p;
 }
 
@@ -31,7 +31,7 @@ void *xcalloc(size_t nmemb, size_t size)
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 
 	if (!p)
-		die_oom(nmemb * size);
+		xalloc_die(nmemb * size);
 	return p;
 }
 
@@ -40,7 +40,7 @@ void *xrealloc(void *ptr, size_t size)
 	void *p = realloc(ptr, size ? size : 1);
 
 	if (!p)
-		die_oom(size);
+		xalloc_die(size);
 	return p;
 }
 

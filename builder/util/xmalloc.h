@@ -14,6 +14,9 @@ void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* For allocations made by a library: the same line and exit 3. */
+_Noreturn void xalloc_die(size_t size);
+
 /* Grows *arr (of *alloc elements of elem_size) to hold at least nr. */
 #define ALLOC_GROW(arr, nr, alloc)                                         \
 	do {                                                               \

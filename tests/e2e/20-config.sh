@@ -157,9 +157,15 @@ t_report_on_usage_error() {
 
 t_make_cflags() {
 	# make CFLAGS=... replaced -D_GNU_SOURCE and the version define.
+	# Each level warns differently (-O0 format truncation, -O1
+	# maybe-uninitialized); CI=true makes any warning an error.
 	mkdir src
 	cp -r "$REPO_ROOT/Makefile" "$REPO_ROOT/builder" "$REPO_ROOT/scripts" src/
-	assert_exit 0 make -C src -j2 CFLAGS=-O0 bin/builder
+	for level in -O0 -O1 -O3 -Os; do
+		rm -rf src/build src/bin
+		assert_exit 0 make -C src -j2 CI=true CFLAGS="$level" bin/builder
+		assert_not_contains "$OUT" "warning:"
+	done
 	assert_exit 0 src/bin/builder --version
 	assert_contains "$STDOUT" "builder dev"
 }
@@ -292,7 +298,7 @@ run_test "DOCKER_API_VERSION forces the version" t_api_version_forced
 run_test "TAG defaults to the CI build number" t_tag_from_ci
 run_test "permission denied names the socket and its group" t_socket_permission_denied
 run_test "a usage error writes the report too" t_report_on_usage_error
-run_test "make CFLAGS=-O0 builds" t_make_cflags
+run_test "make CFLAGS=-O0, -O1, -O3, -Os builds without a warning" t_make_cflags
 run_test "a REPORT in a missing directory exits 2 before the engine" t_report_missing_dir_before_engine
 run_test "a REPORT symlink is written through" t_report_through_symlink
 run_test "a REPORT FIFO and /dev/stdout are written, not replaced" t_report_to_fifo_and_stdout
