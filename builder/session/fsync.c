@@ -37,6 +37,7 @@ struct entry {
 	int64_t mtime_ns;
 	char *linkname;
 	int regular;
+	int requested; /* a REQ came for it: fsutil asks once per file */
 };
 
 struct fsync {
@@ -51,6 +52,7 @@ struct fsync {
 	uint32_t cur; /* its ID */
 	int64_t cur_left; /* bytes still to send of it */
 	int fin_received, fin_sent;
+	int stat_turn; /* 1: a STAT goes next when data waits too */
 	size_t files_sent;
 	unsigned long long bytes_sent;
 	uint8_t *scratch; /* a packed packet */
@@ -136,6 +138,7 @@ static void add_entry(struct fsync *f, const struct entry *e)
 	f->entries[f->n].mtime_ns = e->mtime_ns;
 	f->entries[f->n].linkname = e->linkname ? xstrdup(e->linkname) : NULL;
 	f->entries[f->n].regular = e->regular;
+	f->entries[f->n].requested = 0;
 	f->n++;
 }
 
@@ -456,20 +459,30 @@ static int file_step(struct fsync *f, struct buf *out, struct error *err)
 	return add_data(f, out, f->cur, chunk, (size_t)n, err);
 }
 
+/*
+ * STATs and file data alternate, one packet each, while both are waiting.
+ * The daemon reads the stream in order on one goroutine and stops reading
+ * while its file-creating walk is 128 STATs behind, so a stream of every
+ * STAT first would hold each file's data back until nearly all files were
+ * created: the two would run one after the other instead of together.
+ */
 int fsync_produce(struct fsync *f, struct buf *out, size_t want,
 		  struct error *err)
 {
 	while (out->len < want) {
-		if (f->stats_sent <= f->n) {
+		int stats_left = f->stats_sent <= f->n;
+		int data_left = f->fd >= 0 || f->reqpos < f->nreq;
+
+		if (stats_left && (!data_left || f->stat_turn)) {
 			if (add_stat(f, out, err) < 0)
 				return -1;
-		} else if (f->fd >= 0) {
+			f->stat_turn = 0;
+		} else if (data_left) {
+			if (f->fd < 0)
+				f->cur = f->reqs[f->reqpos++];
 			if (file_step(f, out, err) < 0)
 				return -1;
-		} else if (f->reqpos < f->nreq) {
-			f->cur = f->reqs[f->reqpos++];
-			if (file_step(f, out, err) < 0)
-				return -1;
+			f->stat_turn = 1;
 		} else if (f->fin_received && !f->fin_sent) {
 			Fsutil__Types__Packet p = FSUTIL__TYPES__PACKET__INIT;
 
@@ -502,6 +515,15 @@ int fsync_receive(struct fsync *f, const uint8_t *msg, size_t len,
 				p.id, f->name, f->n);
 			goto out;
 		}
+		if (f->entries[p.id].requested) {
+			/* Also what bounds the queue: at most one per file. */
+			err_set(err, EXIT_ENGINE,
+				"the engine asked twice for file ID %u of "
+				"'%s' ('%s')",
+				p.id, f->name, f->entries[p.id].path);
+			goto out;
+		}
+		f->entries[p.id].requested = 1;
 		ALLOC_GROW(f->reqs, f->nreq + 1, f->reqalloc);
 		f->reqs[f->nreq++] = p.id;
 		break;

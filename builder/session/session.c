@@ -43,9 +43,11 @@
 /* The daemon's own limit on messages it sends is 4 MiB (BuildKit 0.8) to
  * 16 MiB; ours are requests of a few bytes. */
 #define MESSAGE_MAX (16u * 1024 * 1024)
-/* Output held per stream: refilled below LOW up to HIGH. */
-#define OUT_LOW (256u * 1024)
-#define OUT_HIGH (1u * 1024 * 1024)
+/* Output held per stream: refilled below LOW up to HIGH. Small, because
+ * what is held is what a file the daemon just asked for waits behind
+ * (fsync.c's interleaving decides the order only of what is produced). */
+#define OUT_LOW (32u * 1024)
+#define OUT_HIGH (64u * 1024)
 #define OUT_MAX (OUT_HIGH + 2 * FSYNC_CHUNK + 4096)
 #define RECV_CHUNK (64u * 1024)
 /* ssh-agent connections served at once. */

@@ -199,6 +199,34 @@ static void test_stat_list_and_data(void)
 	fsync_free(f);
 }
 
+/* A REQ that comes while STATs are still going out is answered between
+ * them, one packet each, not after the whole list. */
+static void test_data_between_stats(void)
+{
+	struct fsync *f = NULL;
+	struct error err = ERROR_INIT;
+	struct buf b = BUF_INIT(BUF_TEXT_MAX);
+	char *d;
+
+	CHECK(fsync_open(&f, "context", root, NULL, NULL, NULL, &err) == 0);
+	if (!f)
+		return;
+	/* Two STATs out (Dockerfile, a), then the daemon asks for 0. */
+	CHECK(fsync_produce(f, &b, 1, &err) == 0);
+	CHECK(fsync_produce(f, &b, b.len + 1, &err) == 0);
+	CHECK(send_packet(f, FSYNC_REQ, 0, NULL, &err) == 0);
+	CHECK(fsync_produce(f, &b, b.len + 1, &err) == 0);
+	CHECK(fsync_produce(f, &b, b.len + 1, &err) == 0);
+	CHECK(fsync_produce(f, &b, b.len + 1, &err) == 0);
+	CHECK(fsync_produce(f, &b, b.len + 1, &err) == 0);
+	d = describe(&b);
+	CHECK_STR(d, "S:Dockerfile:644\nS:a:755:dir\nD:0:FROM scratch\n\n"
+		     "S:a/sub:755:dir\nD:0:\nS:a/sub/deep:644\n");
+	free(d);
+	buf_release(&b);
+	fsync_free(f);
+}
+
 static void test_bad_requests(void)
 {
 	struct fsync *f = NULL;
@@ -221,6 +249,14 @@ static void test_bad_requests(void)
 	err_clear(&err);
 	CHECK(send_packet(f, FSYNC_STAT, 0, NULL, &err) < 0);
 	CHECK(strstr(err.msg, "type 0") != NULL);
+	err_clear(&err);
+	/* The same file twice: fsutil never does, and the queue of
+	 * requests is bounded by it. */
+	CHECK(send_packet(f, FSYNC_REQ, 5, NULL, &err) == 0);
+	CHECK(send_packet(f, FSYNC_REQ, 5, NULL, &err) < 0);
+	CHECK(strstr(err.msg, "asked twice for file ID 5 of 'context' "
+			      "('a.txt')") != NULL);
+	CHECK(err.code == EXIT_ENGINE);
 	err_clear(&err);
 	CHECK(send_packet(f, FSYNC_ERR, 0, "disk full", &err) < 0);
 	CHECK(strstr(err.msg, "disk full") != NULL);
@@ -449,6 +485,7 @@ int main(void)
 {
 	setup();
 	RUN(test_stat_list_and_data);
+	RUN(test_data_between_stats);
 	RUN(test_bad_requests);
 	RUN(test_vanished_file);
 	RUN(test_filters);
