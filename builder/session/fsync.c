@@ -58,6 +58,15 @@ struct fsync {
 	uint8_t *scratch; /* a packed packet */
 	size_t scratch_len;
 
+	/* hard links: (dev, ino) of a sent file with more than one link ->
+	 * its entry, open addressing, at most half full */
+	struct inode_slot {
+		dev_t dev;
+		ino_t ino;
+		size_t entry; /* + 1; 0: a free slot */
+	} *inodes;
+	size_t inodes_cap, inodes_n;
+
 	/* walk state */
 	struct ignore *exclude;
 	struct ignore *include;
@@ -142,6 +151,46 @@ static void add_entry(struct fsync *f, const struct entry *e)
 	f->n++;
 }
 
+static size_t inode_hash(dev_t dev, ino_t ino, size_t cap)
+{
+	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15u ^ (uint64_t)dev;
+
+	return (size_t)(h ^ h >> 29) & (cap - 1);
+}
+
+/* The slot for (dev, ino): its entry, or the free slot where it goes. */
+static struct inode_slot *inode_slot(struct fsync *f, dev_t dev, ino_t ino)
+{
+	size_t i = inode_hash(dev, ino, f->inodes_cap);
+
+	while (f->inodes[i].entry &&
+	       (f->inodes[i].dev != dev || f->inodes[i].ino != ino))
+		i = (i + 1) & (f->inodes_cap - 1);
+	return &f->inodes[i];
+}
+
+static void inode_grow(struct fsync *f)
+{
+	struct inode_slot *old = f->inodes;
+	size_t old_cap = f->inodes_cap;
+
+	f->inodes_cap = old_cap ? old_cap * 2 : 64;
+	f->inodes = xcalloc(f->inodes_cap, sizeof(*f->inodes));
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].entry)
+			*inode_slot(f, old[i].dev, old[i].ino) = old[i];
+	free(old);
+}
+
+/* The slot of a file with more links than one: holding the entry already
+ * sent for its inode, or free for the entry about to be sent. */
+static struct inode_slot *hard_link(struct fsync *f, const struct stat *st)
+{
+	if (2 * (f->inodes_n + 1) > f->inodes_cap)
+		inode_grow(f);
+	return inode_slot(f, st->st_dev, st->st_ino);
+}
+
 /* Sends the directories above the entry that are still held back. */
 static void emit(struct fsync *f, const struct entry *e)
 {
@@ -224,8 +273,26 @@ static int walk_entry(struct fsync *f, const char *abs, const char *rel,
 	}
 
 	if (!S_ISDIR(st.st_mode)) {
-		if (!excluded && included)
-			emit(f, &e);
+		if (excluded || !included)
+			return 0;
+		/* A second path of a file goes as a link to the first, as
+		 * fsutil sends it: size 0, never asked for. */
+		if (e.regular && st.st_nlink > 1) {
+			struct inode_slot *slot = hard_link(f, &st);
+
+			if (slot->entry) {
+				e.linkname = f->entries[slot->entry - 1].path;
+				e.size = 0;
+				e.regular = 0;
+			} else {
+				emit(f, &e);
+				*slot = (struct inode_slot){ st.st_dev,
+							     st.st_ino, f->n };
+				f->inodes_n++;
+				return 0;
+			}
+		}
+		emit(f, &e);
 		return 0;
 	}
 	/* A directory: descend when something below may be sent; send it
@@ -586,6 +653,7 @@ void fsync_free(struct fsync *f)
 	for (size_t i = 0; i < f->depth; i++)
 		free(f->stack[i].e.path);
 	free(f->entries);
+	free(f->inodes);
 	free(f->reqs);
 	if (f->fd >= 0)
 		close(f->fd);

@@ -24,7 +24,12 @@
  * when it matches no exclude pattern (exceptions '!' allowed) and, if
  * include patterns or follow paths are given, matches one of them or lies
  * under a match; the directories above a sent entry are sent too. Symlinks
- * are sent as links, never followed.
+ * are sent as links, never followed. A file's second path (a hard link) is
+ * sent as a link to the first path sent, size 0, as fsutil does.
+ *
+ * Order on the wire: STATs and file data alternate, one packet each, while
+ * both wait (fsync_produce), so the daemon creates files and writes the
+ * requested ones at the same time.
  *
  * Output goes into a caller's struct buf as gRPC-framed messages, a little
  * at a time (fsync_produce), so a big file never sits in memory and the

@@ -400,6 +400,57 @@ static void test_decode(void)
 
 /* 100,000 files in 100 directories: every one listed, in order, the output
  * produced a bounded step at a time, a file in the middle served. */
+/* Hard links: the second path of a file goes as a link to the first sent
+ * (size 0, not requestable), as fsutil sends it; when the first path is
+ * excluded, the next one is the file. */
+static void test_hard_links(void)
+{
+	struct fsync *f = NULL;
+	struct error err = ERROR_INIT;
+	struct strlist ex = STRLIST_INIT;
+	char a[256], b[256], c[256];
+	char *d;
+
+	setup();
+	dir("h");
+	dir("h/sub");
+	put("h/a", "shared");
+	snprintf(a, sizeof(a), "%s/h/a", root);
+	snprintf(b, sizeof(b), "%s/h/b", root);
+	snprintf(c, sizeof(c), "%s/h/sub/c", root);
+	CHECK(link(a, b) == 0);
+	CHECK(link(a, c) == 0);
+	strlist_push(&ex, "*");
+	strlist_push(&ex, "!h");
+	CHECK(fsync_open(&f, "context", root, NULL, &ex, NULL, &err) == 0);
+	if (f) {
+		d = all_out(f, &err);
+		CHECK_STR(d, "S:h:755:dir\nS:h/a:644\nS:h/b:644h/a\n"
+			     "S:h/sub:755:dir\nS:h/sub/c:644h/a\nS-end\n");
+		free(d);
+		CHECK(send_packet(f, FSYNC_REQ, 2, NULL, &err) < 0);
+		CHECK(strstr(err.msg, "file ID 2") != NULL);
+		err_clear(&err);
+		CHECK(send_packet(f, FSYNC_REQ, 1, NULL, &err) == 0);
+		d = all_out(f, &err);
+		CHECK_STR(d, "D:1:shared\nD:1:\n");
+		free(d);
+		fsync_free(f);
+		f = NULL;
+	}
+	strlist_push(&ex, "h/a");
+	CHECK(fsync_open(&f, "context", root, NULL, &ex, NULL, &err) == 0);
+	if (f) {
+		d = all_out(f, &err);
+		CHECK_STR(d, "S:h:755:dir\nS:h/b:644\nS:h/sub:755:dir\n"
+			     "S:h/sub/c:644h/b\nS-end\n");
+		free(d);
+		fsync_free(f);
+	}
+	strlist_clear(&ex);
+	teardown();
+}
+
 static void test_hundred_thousand_files(void)
 {
 	struct fsync *f = NULL;
@@ -492,6 +543,7 @@ int main(void)
 	RUN(test_missing_dir);
 	RUN(test_decode);
 	teardown();
+	RUN(test_hard_links);
 	RUN(test_hundred_thousand_files);
 	return unit_summary();
 }
