@@ -97,9 +97,10 @@ tree_app() {
 	cat >"$1/Dockerfile" <<'EOF'
 FROM busybox:latest
 COPY . /ctx/
-RUN cd /ctx && find . | sort | while read -r f; do stat -c '%n %s %a %F' "$f"; done >/listing
+RUN cd /ctx && find . | sort | while read -r f; do stat -c '%n %s %a %F %h' "$f"; done >/listing
 EOF
 	printf 'hello\n' >"$1/a.txt"
+	ln "$1/a.txt" "$1/src/hard" # sent as a link, as the CLI does
 	printf '#!/bin/sh\necho run\n' >"$1/src/run.sh"
 	chmod 755 "$1/src/run.sh"
 	printf 'deep\n' >"$1/src/deep/er/file"
@@ -119,7 +120,8 @@ t_copy_same_as_docker_cli() {
 	assert_not_contains "$OUT" "sending the context as a tar"
 	docker run --rm "t$T_UNIQ/app:1" cat /listing >ours
 	docker run --rm "t$T_UNIQ/app:1" md5sum /ctx/src/big.bin >ours.md5
-	DOCKER_BUILDKIT=1 /usr/bin/docker build -q -t "t$T_UNIQ/cli:1" app >/dev/null
+	# --no-cache: else the CLI build reuses ours when the cache keys agree
+	DOCKER_BUILDKIT=1 /usr/bin/docker build --no-cache -q -t "t$T_UNIQ/cli:1" app >/dev/null
 	docker run --rm "t$T_UNIQ/cli:1" cat /listing >theirs
 	docker run --rm "t$T_UNIQ/cli:1" md5sum /ctx/src/big.bin >theirs.md5
 	diff -u theirs ours || t_fail "the context differs from the docker CLI's"
