@@ -619,6 +619,9 @@ static int run_sut(struct compose_run *r, struct svc_run *sut,
 	log_info("'%s': sut passed in %.1fs", r->cf->path, res->seconds);
 	ret = 0;
 out:
+	/* Before the teardown: what sut wrote lives in its container. */
+	if (res->ran && r->ops->sut_ended)
+		r->ops->sut_ended(r->ops->ctx, sut->id);
 	demux_release(&d);
 	buf_release(&path);
 	return ret;

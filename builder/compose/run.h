@@ -71,6 +71,11 @@ struct compose_run_ops {
 	 * (signals, `builder cleanup`). May be NULL. */
 	void (*created)(void *ctx, enum compose_object kind, const char *id);
 	void (*removed)(void *ctx, enum compose_object kind, const char *id);
+	/* Called once sut was started and has ended (passed, failed or timed
+	 * out), before its container is removed: what it wrote is still
+	 * there (TEST_RESULTS). Not called when sut never started. May be
+	 * NULL. */
+	void (*sut_ended)(void *ctx, const char *container_id);
 };
 
 struct compose_run_options {

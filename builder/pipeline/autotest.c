@@ -20,6 +20,7 @@
 #include "pipeline/build.h"
 #include "pipeline/cleanup.h"
 #include "pipeline/pull.h"
+#include "pipeline/results.h"
 #include "pipeline/test.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -41,6 +42,7 @@ struct autotest {
 	struct compose_run *first; /* autotest_start()'s run of files[0] */
 	struct strlist
 		built; /* image IDs ops_build() made, removed at the end */
+	struct results *results; /* TEST_RESULTS go here, or NULL */
 };
 
 /* --- what the runner needs from the pipeline ------------------------- */
@@ -166,6 +168,17 @@ static void ops_removed(void *ctx, enum compose_object kind, const char *id)
 		cleanup_forget(at->run, id);
 }
 
+/* TEST_RESULTS out of sut, as test.c does for TEST_CMD's container; with
+ * several files, each sut's results add to the same totals. */
+static void ops_sut_ended(void *ctx, const char *container_id)
+{
+	struct autotest *at = ctx;
+
+	if (at->results && at->cfg->test_results.n)
+		results_collect_all(at->eng, container_id,
+				    &at->cfg->test_results, at->results);
+}
+
 /* --- the stage ------------------------------------------------------- */
 
 /* The Dockerfile's directory and path relative to the context, resolved
@@ -254,6 +267,7 @@ int autotest_open(struct autotest **out, struct engine *eng, struct run *run,
 	at->ops.copy_in = ops_copy_in;
 	at->ops.created = ops_created;
 	at->ops.removed = ops_removed;
+	at->ops.sut_ended = ops_sut_ended;
 	*out = at;
 	at = NULL;
 	ret = 0;
@@ -285,10 +299,13 @@ int autotest_run(struct autotest *at, const char *image_id,
 		 struct test_result *res, struct error *err)
 {
 	struct compose_run_result r;
+	struct results *results = res->results;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
+	res->results = results;
 	res->exit_code = -1;
+	at->results = results;
 	at->ropt.image = image_id;
 	for (size_t i = 0; i < at->nfiles; i++) {
 		memset(&r, 0, sizeof(r));

@@ -44,7 +44,10 @@ int autotest_open(struct autotest **out, struct engine *eng, struct run *run,
 int autotest_start(struct autotest *at, struct error *err);
 
 /* Runs every file in turn with image_id as the built image; the first
- * failing one stops the stage. res describes the last sut that ran. */
+ * failing one stops the stage. res describes the last sut that ran. Once
+ * each sut has run, passed or failed, cfg's TEST_RESULTS are copied out
+ * of its container into res->results when the caller set it (see
+ * results.h; the totals add up over the files). */
 int autotest_run(struct autotest *at, const char *image_id,
 		 struct test_result *res, struct error *err);
 

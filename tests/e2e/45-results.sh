@@ -5,7 +5,9 @@
 # hostile results directory (links to / and out, a FIFO, a device, a 2 GB
 # sparse file beyond the cap) writes nothing outside LOCAL_DIR and says
 # what it refused; GITHUB_STEP_SUMMARY, SUMMARY and GITHUB_OUTPUT contents;
-# SAVE output loaded back with `docker load`, tags and all. Names absolute
+# SAVE output loaded back with `docker load`, tags and all; the same
+# TEST_RESULTS out of compose autotest's sut, passing and failing. (SAVE
+# loaded on a clean engine: 60-remote-engine.sh.) Names absolute
 # or with '..' cannot come from a real engine's archive: the unit tests
 # (tests/unit/test_extract.c) feed those as crafted tar streams.
 . "$(dirname "$0")/../lib.sh"
@@ -16,7 +18,7 @@ pipeline() {
 	local want=$1 dir=$2
 	shift 2
 	assert_exit "$want" env TEST_CMD= TEST_ENV= TEST_SERVICES= TEST_TIMEOUT= \
-		TEST_RESULTS= SUMMARY= SAVE= GITHUB_STEP_SUMMARY= GITHUB_OUTPUT= \
+		TEST_COMPOSE= HOOKS= TEST_RESULTS= SUMMARY= SAVE= GITHUB_STEP_SUMMARY= GITHUB_OUTPUT= \
 		GITHUB_ACTIONS= ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 PUSH=false "$@" \
 		"$BUILDER" "$dir"
 }
@@ -165,10 +167,68 @@ t_save_bad_path_is_usage() {
 	assert_contains "$STDERR" "SAVE"
 }
 
+# make_sut_app DIR SUT_SHELL: make_app's app with /app/results.sh (the
+# JUnit report and coverage file above) and a docker-compose.test.yml whose
+# sut, built from the app, runs SUT_SHELL.
+make_sut_app() {
+	make_app "$1"
+	printf '#!/bin/sh\n%s\n' "$JUNIT_CMD" >"$1/results.sh"
+	chmod 755 "$1/results.sh"
+	echo 'COPY results.sh /app/' >>"$1/Dockerfile"
+	cat >"$1/docker-compose.test.yml" <<YML
+sut:
+  build: .
+  command: ["sh", "-c", "$2"]
+YML
+}
+
+# The run id builder named in $OUT.
+run_id() {
+	grep -o 'run b[0-9a-f]\{10\}' "$OUT" | head -n 1 | sed 's/^run //'
+}
+
+# Compose autotest: sut's results, copied out before its container goes,
+# also when it fails; the hostile-entry rules are the same.
+t_sut_results_when_sut_fails() {
+	need_builder
+	make_sut_app app '/app/results.sh && ln -s / /out/root-link && mkfifo /out/fifo; echo sut-ran; exit 1'
+	pipeline 4 app TEST_RESULTS=/out:res REPORT=report.json SUMMARY=summary.md
+	assert_contains "$STDOUT" "sut-ran"
+	assert_contains "$STDERR" "sut failed (exit 1)"
+	[ -f res/junit.xml ] || t_fail "junit.xml was not copied out of sut"
+	assert_contains res/cov/coverage.txt "lines: 81.5%"
+	assert_contains "$STDERR" "tests: 4 tests, 1 failure, 1 error, 1 skipped in 2.0s (1 JUnit file)"
+	assert_contains "$STDERR" "tests: failure app.Math.divides: expected 2 but was 3"
+	assert_contains "$STDERR" "refused 'out/root-link: symbolic link pointing outside the results'"
+	assert_contains "$STDERR" "refused 'out/fifo: a FIFO'"
+	[ ! -e res/root-link ] && [ ! -L res/root-link ] || t_fail "the link to / was written"
+	assert_eq "$(jq -r .test_results.tests report.json)" 4
+	assert_eq "$(jq -r '.test_results.failing[0].name' report.json)" app.Math.divides
+	assert_contains summary.md "| app.Math.divides (failure) | expected 2 but was 3 |"
+	assert_contains summary.md "| test | failed |"
+	id=$(run_id)
+	[ -n "$id" ] || t_fail "no run id in the output"
+	assert_no_leftovers "$id"
+}
+
+t_sut_results_when_sut_passes() {
+	need_builder
+	make_sut_app app '/app/results.sh'
+	pipeline 0 app TEST_RESULTS=/out/junit.xml REPORT=report.json
+	[ -f test-results/junit.xml ] || t_fail "not copied out of sut to test-results/"
+	assert_contains "$STDERR" "tests: 4 tests, 1 failure"
+	assert_eq "$(jq -r .test_results.failures report.json)" 1
+	id=$(run_id)
+	[ -n "$id" ] || t_fail "no run id in the output"
+	assert_no_leftovers "$id"
+}
+
 run_test "JUnit and coverage copied out of failed tests" t_junit_and_coverage
 run_test "passing tests, default test-results/" t_passing_tests_results_default_dir
 run_test "a missing PATH is a warning" t_missing_path_is_a_warning
 run_test "a hostile results directory" t_hostile_results
+run_test "compose sut: results copied out when sut fails" t_sut_results_when_sut_fails
+run_test "compose sut: results copied out when sut passes" t_sut_results_when_sut_passes
 run_test "GITHUB_OUTPUT and the summary after a push" t_github_output_and_push
 run_test "SAVE loads with docker load, tags and all" t_save_loads_with_tags
 run_test "SAVE to a missing directory is a usage error" t_save_bad_path_is_usage

@@ -7,6 +7,7 @@
 # names the address and the likely cause; GitLab's DOCKER_TLS_CERTDIR
 # fallback to tcp://docker:2376 is tried in a mount namespace where
 # /var/run/docker.sock is hidden and 'docker' resolves to 127.0.0.1.
+# SAVE's tarball from the main engine loads on this clean one.
 #
 # Needs openssl, socat and unshare (util-linux); the first two are
 # installed here when missing.
@@ -159,6 +160,31 @@ t_results_over_tls() {
 		"containers left on the TLS engine"
 }
 
+# SAVE's tarball, written by a run on the main engine, loads on a clean
+# one: the TLS engine (its own data root) emptied of every image, so that
+# no busybox layer there hides one missing from the tarball; every tag,
+# the same image ID, and it runs. busybox goes back for the other tests.
+t_save_loads_on_a_clean_engine() {
+	need_remote
+	local ref=$REGISTRY_ADDR/t$T_UNIQ/app
+	pipeline assert_exit 0 env -u DOCKER_HOST -u DOCKER_TLS_VERIFY \
+		-u DOCKER_CERT_PATH PUSH=false EXTRA_TAGS=extra SAVE=img.tar \
+		"$BUILDER" app
+	[ -s img.tar ] || t_fail "SAVE wrote nothing"
+	trap 'docker save busybox:latest | rdocker load >/dev/null' EXIT
+	rdocker image prune -af >/dev/null
+	assert_eq "$(rdocker image ls -aq)" "" "images on the clean engine"
+	assert_exit 0 rdocker load -i img.tar
+	assert_eq "$(rdocker image ls --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ')" \
+		"$ref:1 $ref:extra " "tags loaded on the clean engine"
+	assert_eq "$(rdocker image inspect -f '{{.Id}}' "$ref:1")" \
+		"$(docker image inspect -f '{{.Id}}' "$ref:1")" "image ID"
+	assert_eq "$(rdocker run --rm --network none "$ref:extra" /app/app.sh)" \
+		"hello from app" "the loaded image's output"
+	rdocker rmi "$ref:1" "$ref:extra" >/dev/null
+	assert_eq "$(rdocker image ls -q)" "" "images left on the TLS engine"
+}
+
 # DOCKER_TLS=1 without DOCKER_TLS_VERIFY: TLS with a client certificate,
 # but the engine's certificate is not checked (no ca.pem needed).
 t_tls_without_verify() {
@@ -284,6 +310,7 @@ t_tls_certdir_fallback() {
 	assert_contains out "socket '/var/run/docker.sock' does not exist"
 }
 
+run_test "SAVE's tarball loads on a clean engine, tags and all" t_save_loads_on_a_clean_engine
 run_test "the whole pipeline on a TLS engine over tcp" t_pipeline_over_tls
 run_test "failing tests on a TLS engine: exit 4 with their output" t_test_failure_over_tls
 run_test "test results copied out of a TLS engine" t_results_over_tls

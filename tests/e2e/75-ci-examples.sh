@@ -404,45 +404,103 @@ t_shapes() {
 	check_no_secrets bamboo-specs.yml
 }
 
-# Each example publishes the test results with its CI's own mechanism,
-# from the directory TEST_RESULTS names, also when the job failed.
+# Each example whose job runs tests (TEST_CMD) publishes the test results
+# with its CI's own mechanism, from the directory TEST_RESULTS names, also
+# when the job failed: GitHub's upload-artifact (if: always(), one name per
+# matrix job), GitLab's artifacts:reports:junit (when: always), CircleCI's
+# store_test_results (it runs after a failed step too), Bamboo's JUnit
+# parser as a final task. Every example but promote-on-release runs tests.
 t_publish_results() {
 	need_yaml
 	"$PY" - "$CI_DIR" <<'PYEOF' || t_fail "an example does not publish its test results (above)"
-import sys, yaml
+import os, shlex, sys, yaml
 d = sys.argv[1]
-bad = []
-def load(f):
-    return yaml.safe_load(open(d + "/" + f))
+bad, checked = [], set()
 def local_dir(env):
     v = (env or {}).get("TEST_RESULTS", "")
     return v.split(":", 1)[1] if ":" in v else ("test-results" if v else "")
-gh = load("github-actions.yml")
-job = next(iter(gh["jobs"].values()))
-ld = local_dir(job.get("env"))
-up = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
-if not ld or not up or up[0].get("if") != "always()" or \
-        up[0]["with"]["path"].rstrip("/") != ld:
-    bad.append("github-actions.yml: upload-artifact of TEST_RESULTS' dir, if: always()")
-gl = load("gitlab-ci.yml")
-job = gl["build"]
-ld = local_dir(job.get("variables"))
-art = job.get("artifacts", {})
-if not ld or art.get("when") != "always" or \
-        not str(art.get("reports", {}).get("junit", "")).startswith(ld + "/"):
-    bad.append("gitlab-ci.yml: artifacts:reports:junit under TEST_RESULTS' dir, when: always")
-for f in ("circleci-docker.yml", "circleci-machine.yml"):
-    c = load(f)
-    job = next(iter(c["jobs"].values()))
-    ld = local_dir(job.get("environment"))
-    st = [s["store_test_results"] for s in job["steps"]
-          if isinstance(s, dict) and "store_test_results" in s]
-    if not ld or not st or st[0]["path"].rstrip("/") != ld:
-        bad.append(f + ": store_test_results of TEST_RESULTS' dir")
+def check(f, name, env, ok, what):
+    if "TEST_CMD" not in env:
+        return
+    checked.add(f)
+    ld = local_dir(env)
+    if not ld:
+        bad.append("%s: job '%s' runs tests but sets no TEST_RESULTS" % (f, name))
+    elif not ok(ld):
+        bad.append("%s: job '%s': %s of TEST_RESULTS' dir '%s'" % (f, name, what, ld))
+for f in sorted(os.listdir(d)):
+    doc = yaml.safe_load(open(os.path.join(d, f)))
+    if "jobs" in doc and ("on" in doc or True in doc):          # GitHub
+        for name, j in doc["jobs"].items():
+            env = dict(doc.get("env") or {}, **(j.get("env") or {}))
+            for st in j.get("steps", []):
+                env.update(st.get("env") or {})
+            matrix = bool((j.get("strategy") or {}).get("matrix"))
+            def gh_ok(ld, j=j, matrix=matrix):
+                up = [st for st in j["steps"]
+                      if st.get("uses", "").startswith("actions/upload-artifact@")]
+                return up and up[0].get("if") == "always()" and \
+                    up[0]["with"]["path"].rstrip("/") == ld and \
+                    (not matrix or "${{ matrix." in up[0]["with"].get("name", ""))
+            check(f, name, env, gh_ok,
+                  "upload-artifact, if: always(), a name per matrix job")
+    elif "jobs" in doc and "version" in doc:                       # CircleCI
+        for name, j in doc["jobs"].items():
+            def cc_ok(ld, j=j):
+                st = [s["store_test_results"] for s in j["steps"]
+                      if isinstance(s, dict) and "store_test_results" in s]
+                return st and st[0]["path"].rstrip("/") == ld
+            check(f, name, j.get("environment") or {}, cc_ok,
+                  "store_test_results")
+    elif doc.get("version") == 2 and "plan" in doc:                # Bamboo
+        for stage in doc["stages"]:
+            for name in next(iter(stage.values())):
+                j, env = doc[name], {}
+                for t in j.get("tasks", []):
+                    if isinstance(t, dict) and "script" in t:
+                        env.update(w.split("=", 1) for w in
+                                   shlex.split(t["script"].get("environment", "")))
+                def bb_ok(ld, j=j):
+                    tp = [t["test-parser"] for t in j.get("final-tasks", [])
+                          if isinstance(t, dict) and "test-parser" in t]
+                    return tp and tp[0].get("type") == "junit" and \
+                        str(tp[0].get("test-results", "")).startswith(ld + "/")
+                check(f, name, env, bb_ok, "a junit test-parser in final-tasks")
+    else:                                                          # GitLab
+        for name, j in doc.items():
+            if not isinstance(j, dict) or "script" not in j:
+                continue
+            env = dict(doc.get("variables") or {}, **(j.get("variables") or {}))
+            def gl_ok(ld, j=j):
+                art = j.get("artifacts") or {}
+                return art.get("when") == "always" and \
+                    str((art.get("reports") or {}).get("junit", "")).startswith(ld + "/")
+            check(f, name, env, gl_ok, "artifacts:reports:junit, when: always")
+want = {"bamboo-specs.yml", "circleci-docker.yml", "circleci-machine.yml",
+        "github-actions-multiplatform.yml", "github-actions.yml",
+        "gitlab-ci.yml", "gitlab-multiplatform.yml"}
+for f in sorted(want - checked):
+    bad.append("%s: no job with TEST_CMD found: the check did not run" % f)
 for b in bad:
     print(b)
 sys.exit(1 if bad else 0)
 PYEOF
+}
+
+# check_results_out: after the job ran, the directory its publishing step
+# reads (TEST_RESULTS' LOCAL_DIR, in the job's directory) holds the JUnit
+# report examples/hello's tests wrote in the test container, and the log
+# has its totals.
+check_results_out() {
+	local v ld
+	v=$(job_env TEST_RESULTS)
+	[ -n "$v" ] || t_fail "the job sets no TEST_RESULTS"
+	ld=${v#*:}
+	[ "$ld" != "$v" ] || ld=test-results
+	[ -f "$APP/$ld/junit.xml" ] ||
+		t_fail "no '$ld/junit.xml' in the job's directory: nothing to publish"
+	assert_contains "$APP/$ld/junit.xml" '<testsuite name="calc" tests="3" failures="0">'
+	assert_contains "$OUT" "tests: 3 tests, 0 failures, 0 errors, 0 skipped"
 }
 
 # --- the jobs, run -------------------------------------------------------
@@ -455,6 +513,7 @@ t_circleci_machine() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 41
 	assert_contains "$OUT" "CIRCLE_BUILD_NUM"
+	check_results_out
 	assert_run_left_nothing
 }
 
@@ -466,6 +525,7 @@ t_circleci_docker() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 41
 	assert_contains "$OUT" "CIRCLE_BUILD_NUM"
+	check_results_out
 	assert_run_left_nothing
 }
 
@@ -477,6 +537,7 @@ t_github_actions() {
 	run_host_job CI=true GITHUB_ACTIONS=true GITHUB_RUN_NUMBER=42 \
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 42
+	check_results_out
 	assert_contains "$OUT" "GITHUB_RUN_NUMBER"
 	assert_run_left_nothing
 }
@@ -489,6 +550,7 @@ t_gitlab() {
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 43
 	assert_contains "$OUT" "CI_PIPELINE_IID"
+	check_results_out
 	assert_run_left_nothing
 }
 
@@ -501,6 +563,7 @@ t_bamboo() {
 		bamboo_REGISTRY_USER="$REGISTRY_USER_T" \
 		bamboo_REGISTRY_PASSWORD="$REGISTRY_PASS_T"
 	check_pushed 44
+	check_results_out
 	assert_contains "$OUT" "bamboo_buildNumber"
 	assert_run_left_nothing
 }
