@@ -50,7 +50,7 @@ assert_clean() {
 }
 
 # make_web DIR: an app serving "hello from app" on port 8080, with
-# /app/test.sh checking it in-image.
+# /app/test.sh checking it in-image; its image is the test's own.
 make_web() {
 	mkdir -p "$1"
 	cat >"$1/Dockerfile" <<'DF'
@@ -62,6 +62,10 @@ DF
 	printf '#!/bin/sh\ngrep -q "hello from app" /www/index.html && echo "tests passed"\n' \
 		>"$1/test.sh"
 	chmod 755 "$1/test.sh"
+	# An image ID of the test's own: the same ID in two tests running at
+	# once (other worktrees share the engine) lets one's cleanup (docker
+	# rmi of its tag) delete the other's image between build and tag.
+	echo "LABEL io.builder.test=$T_UNIQ" >>"$1/Dockerfile"
 }
 
 t_sut_built_from_dot() {
