@@ -11,6 +11,10 @@
 #   session    the large context, COPY . /ctx, BuildKit with a session,
 #              against DOCKER_BUILDKIT=1 docker 20.10: a cold first build
 #              and a rebuild after one file changed: wall, CPU, peak RSS
+#   autotest   Docker Hub's autotest: the app and a docker-compose.test.yml
+#              whose sut waits for a sidecar healthy after 3 s, against
+#              docker build + docker-compose run sut + down: wall time
+#              (bench/cases/autotest.sh)
 #   image      builder:latest against the smallest docker-CLI image
 #   startup    builder --version and a configuration error, in microseconds
 #   ignore     the .dockerignore matcher on 100,000 paths, in ns per path
@@ -26,9 +30,11 @@
 # /tmp/builder-bench-cache), BENCH_DOC and BENCH_PNG (the outputs),
 # BUILDER_BIN (bin/builder), BENCH_SESSION_PAIRS (BENCH_PAIRS),
 # BENCH_SESSION_PRUNE=1 (prune the engine's build cache before each side
-# of a session pair), BENCH_DOCKER_CLI (/usr/bin/docker, Debian's 20.10);
+# of a session pair), BENCH_DOCKER_CLI (/usr/bin/docker, Debian's 20.10),
+# BENCH_AUTOTEST_PAIRS (BENCH_PAIRS);
 # for working on this script, BENCH_CASES or BENCH_ONLY (a subset of
-# "pipeline context rebuild buildkit session image startup ignore"; no
+# "pipeline context rebuild buildkit session autotest image startup
+# ignore"; no
 # document then, unless BENCH_DOC names one) and
 # BENCH_KEEP=1 (keep the work directory with every run's output).
 set -euo pipefail
@@ -718,13 +724,20 @@ case_ignore() {
 	fi
 }
 
+# --- cases in files of their own ------------------------------------------------------
+
+for f in "$repo"/bench/cases/*.sh; do
+	# shellcheck source=/dev/null
+	. "$f"
+done
+
 # --- run ---------------------------------------------------------------------------
 
 # The shared libraries bin/builder loads before main().
 builder_libs=$(ldd "$builder" | grep -c '=>' || true)
 builder_needed=$(readelf -d "$builder" 2>/dev/null | grep -c NEEDED || true)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-for c in ${BENCH_CASES:-pipeline context rebuild buildkit session image startup ignore}; do
+for c in ${BENCH_CASES:-pipeline context rebuild buildkit session autotest image startup ignore}; do
 	"case_$c"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -791,6 +804,7 @@ ss_first_wall=$(ratio "$(median session_first builder wall)" "$(median session_f
 ss_first_cpu=$(ratio "$(median session_first builder cpu)" "$(median session_first cli cpu)")
 ss_re_wall=$(ratio "$(median session_rebuild builder wall)" "$(median session_rebuild cli wall)")
 ss_re_cpu=$(ratio "$(median session_rebuild builder cpu)" "$(median session_rebuild cli cpu)")
+at_wall=$(ratio "$(median autotest builder wall)" "$(median autotest baseline wall)")
 ss_rss_static=$(stats session_first static rss | awk '{ print $3 }')
 [ "$ss_rss_static" != nan ] || ss_rss_static=$(median session_first builder rss)
 ss_rss_static_mib=$(awk -v k="$ss_rss_static" 'BEGIN { if (k == "nan") print "nan"; else print k / 1024 }')
@@ -876,6 +890,7 @@ parentheses; ratios are builder's median over the baseline's.
 | session, first build | client CPU, builder / docker 20.10 | $ss_first_cpu | <= 0.5 | $(goal "$ss_first_cpu" "<=" 0.5) |
 | session, rebuild | client CPU, builder / docker 20.10 | $ss_re_cpu | <= 0.5 | $(goal "$ss_re_cpu" "<=" 0.5) |
 | session | peak RSS, static binary (bin/builder if none) | $(mib "$ss_rss_static") | <= 10 MiB | $(goal "$ss_rss_static_mib" "<=" 10) |
+| autotest, sidecar healthy after 3 s | wall time, builder / docker build + docker-compose | $at_wall | <= 0.8 | $(goal "$at_wall" "<=" 0.8) |
 | image size | builder:latest / docker-CLI image | $img_ratio ($img_inv) | <= 1/5 | $(goal "$img_ratio" "<=" 0.2) |
 | start-up | \`builder --version\` | $(median startup builder_version us) us | reported | |
 | start-up | configuration error (exit 2) | $(median startup builder_config_error us) us | reported | |
@@ -1006,6 +1021,37 @@ is user + system time of the client process (GNU time).
 Context builder sent (its log): first build $(median session_first builder ctx_mb) MB, rebuild $(median session_rebuild builder ctx_mb) MB.
 Static binary (builder:latest), one pair: peak RSS $(mib_stat session_first static rss) (first), $(mib_stat session_rebuild static rss) (rebuild).
 
+## Autotest
+
+Docker Hub's autotest ([bench/cases/autotest.sh](../bench/cases/autotest.sh)):
+the app of the pipeline case (a file of its own per run, so each run really
+builds) with a \`docker-compose.test.yml\` whose \`sut\` (\`image:
+\${IMAGE_NAME}\`) waits for a sidecar (\`depends_on: condition:
+service_healthy\`): busybox httpd, serving its page 3 s after it starts,
+with a health check every 500 ms that fetches it. \`sut\` fetches the
+sidecar's page, then runs the app's tests. builder runs with \`PUSH=false\`
+and no \`TEST_CMD\`: it finds the file, starts the sidecar while the image
+builds, runs \`sut\` and removes everything. The baseline is the script a CI
+ran for such a repository: \`DOCKER_BUILDKIT=0 docker build\` (the same
+steps as builder's build: builder adds no labels here), then
+\`docker-compose -f docker-compose.test.yml run --rm -T sut\` and
+\`docker-compose ... down -v\` (docker-compose ${autotest_cli_version:-?}, a
+project name of its own per run). The sidecar leaves at once on SIGTERM, as
+a database does, so that \`down\` pays no stop timeout. Each run is checked
+afterwards: \`sut\` reached the sidecar and the tests passed, and no
+container or network of the run is left. Wall time from start to exit, in
+alternating pairs; client CPU from GNU time (the baseline's includes
+docker-compose's Python).
+
+| | builder | docker build + docker-compose | ratio | per-pair ratios |
+| --- | --- | --- | --- | --- |
+| wall time | $(sec autotest builder wall) | $(sec autotest baseline wall) | $at_wall | $(pair_ratios autotest builder baseline wall) |
+| client CPU (user + sys) | $(sec autotest builder cpu) | $(sec autotest baseline cpu) | $(ratio "$(median autotest builder cpu)" "$(median autotest baseline cpu)") | $(pair_ratios autotest builder baseline cpu) |
+
+builder's test stage by its own stage line (\`<== test done in\`), median
+$(median autotest stage_test wall) s: \`sut\` and the teardown, plus whatever of the sidecar's
+3 s the build did not cover.
+
 ## Image size
 
 builder:latest (\`make image\`: the static binary and a CA bundle, FROM scratch$( [ -z "${image_builder_created:-}" ] || printf ', built %s UTC' "${image_builder_created/T/ }")) against the
@@ -1107,6 +1153,7 @@ bar() { # LABEL RATIO GOAL
 	bar 'session first\nwall' "$ss_first_wall" 0.9
 	bar 'session rebuild\nwall' "$ss_re_wall" 0.9
 	bar 'session first\nclient CPU' "$ss_first_cpu" 0.5
+	bar 'autotest\nwall' "$at_wall" 0.8
 } >"$work/chart.dat"
 if [ "$have_gnuplot" = 1 ]; then
 	say "drawing $png"
@@ -1151,6 +1198,7 @@ printf '%-34s %-22s %-10s %s\n' \
 	"session first client CPU" "$ss_first_cpu" "<= 0.5" "$(goal "$ss_first_cpu" "<=" 0.5 | tr -d '*')" \
 	"session rebuild client CPU" "$ss_re_cpu" "<= 0.5" "$(goal "$ss_re_cpu" "<=" 0.5 | tr -d '*')" \
 	"session peak RSS (static)" "$(mib "$ss_rss_static")" "<= 10 MiB" "$(goal "$ss_rss_static_mib" "<=" 10 | tr -d '*')" \
+	"autotest wall (builder/compose)" "$at_wall" "<= 0.8" "$(goal "$at_wall" "<=" 0.8 | tr -d '*')" \
 	"image size (builder/docker CLI)" "$img_ratio ($img_inv)" "<= 1/5" "$(goal "$img_ratio" "<=" 0.2 | tr -d '*')" \
 	"start-up --version" "$(median startup builder_version us) us" "reported" "-" \
 	"start-up configuration error" "$(median startup builder_config_error us) us" "reported" "-" \
@@ -1158,6 +1206,10 @@ printf '%-34s %-22s %-10s %s\n' \
 if [ "$(median session_first builder wall)" != nan ]; then
 	printf '\nsession case:\n'
 	session_report
+fi
+if [ "$(median autotest builder wall)" != nan ]; then
+	printf '\nautotest case:\n'
+	autotest_report
 fi
 if [ "$write_doc" = 1 ]; then
 	printf '\nbench: done in %s: %s, %s\n' "$(fmt_s "$elapsed")" "$doc" "$png"

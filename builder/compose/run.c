@@ -344,12 +344,31 @@ static int start_container(struct compose_run *r, struct svc_run *sr,
 			   struct error *err)
 {
 	struct buf path = BUF_INIT(BUF_PATH_MAX);
+	long status = 0;
 	int ret;
 
 	buf_addf(&path, "/containers/%s/start", sr->id);
-	ret = engine_json(r->eng, "POST", buf_str(&path), NULL, NULL, NULL,
+	ret = engine_json(r->eng, "POST", buf_str(&path), NULL, NULL, &status,
 			  err);
 	buf_release(&path);
+	/* A 400 is the image's fault: its command cannot be run (not found,
+	 * not executable), e.g. 'exec: "sh": executable file not found in
+	 * $PATH'. The tests could not run: EXIT_TESTS, as for TEST_CMD. */
+	if (ret < 0 && status == 400) {
+		err_recode(err, EXIT_TESTS);
+		err_wrap(err,
+			 "service '%s' cannot run its command in image %.*s",
+			 sr->svc->name,
+			 strncmp(sr->image, "sha256:", 7)
+				 ? (int)strlen(sr->image)
+				 : 7 + 12,
+			 sr->image);
+		return err_hint(err,
+				"check that the program is in the image; an "
+				"image FROM scratch has no shell, so a "
+				"command like 'sh -c ...' needs an image "
+				"that has one");
+	}
 	if (ret < 0)
 		return err_wrap(err, "cannot start service '%s'",
 				sr->svc->name);

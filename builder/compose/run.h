@@ -134,7 +134,9 @@ void compose_run_free(struct compose_run *run);
 /* Runs the file in one go (start, finish, free); see above. 0 when sut exited
  * with 0. sut failing is EXIT_TESTS "'FILE': sut failed (exit N)"; a dependency
  * that exits, turns unhealthy or is not ready in time is EXIT_TESTS too, naming
- * it; engine errors keep their code, signals 130/143. */
+ * it, and so is a service whose command cannot start (the engine's 400 on
+ * start: not in the image, e.g. sh in an image FROM scratch); engine errors
+ * keep their code, signals 130/143. */
 int compose_run_file(struct engine *eng, const struct compose_file *cf,
 		     const struct compose_run_options *opt,
 		     const struct compose_run_ops *ops,

@@ -7,9 +7,10 @@
 # hooks/build replacing the build, a failing pre_push stopping the push,
 # post_push pushing one more tag with the docker CLI, SIGTERM during sut,
 # YAML mistakes (exit 2 with the line), no shell for hooks (exit 2,
-# builder-shell), and `builder cleanup` removing labelled volumes. After
-# each run nothing labelled with its run id is left: containers, networks,
-# volumes.
+# builder-shell; also builder itself in a FROM scratch image), a sut FROM
+# scratch whose command needs a shell (exit 4), and `builder cleanup`
+# removing labelled volumes. After each run nothing labelled with its run
+# id is left: containers, networks, volumes.
 . "$(dirname "$0")/../lib.sh"
 
 # pipeline CODE DIR [VAR=VALUE...]: the whole pipeline on DIR, pushing to
@@ -49,7 +50,7 @@ assert_clean() {
 }
 
 # make_web DIR: an app serving "hello from app" on port 8080, with
-# /app/test.sh checking it in-image.
+# /app/test.sh checking it in-image; its image is the test's own.
 make_web() {
 	mkdir -p "$1"
 	cat >"$1/Dockerfile" <<'DF'
@@ -61,6 +62,10 @@ DF
 	printf '#!/bin/sh\ngrep -q "hello from app" /www/index.html && echo "tests passed"\n' \
 		>"$1/test.sh"
 	chmod 755 "$1/test.sh"
+	# An image ID of the test's own: the same ID in two tests running at
+	# once (other worktrees share the engine) lets one's cleanup (docker
+	# rmi of its tag) delete the other's image between build and tag.
+	echo "LABEL io.builder.test=$T_UNIQ" >>"$1/Dockerfile"
 }
 
 t_sut_built_from_dot() {
@@ -288,6 +293,83 @@ t_no_shell_for_hooks() {
 	assert_contains "$STDERR" "pre_build"
 }
 
+# scratch_builder NAME: a FROM scratch image with bin/builder and the
+# shared libraries it loads, nothing else: no /bin/sh, no sh on PATH, as
+# in builder's own image (make image), but running the code under test.
+scratch_builder() {
+	local root=$T_DIR/scratch-root bin=$REPO_ROOT/bin/builder lib
+	[ -x "$bin" ] || t_fail "'$bin' was not built: run 'make bin/builder'"
+	mkdir -p "$root/bin" "$root/tmp"
+	cp "$bin" "$root/bin/builder"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		cp -L --parents "$lib" "$root/"
+	done
+	printf '%s\n' 'FROM scratch' 'COPY . /' 'ENV PATH=/bin HOME=/tmp' \
+		'WORKDIR /app' 'ENTRYPOINT ["/bin/builder"]' >"$T_DIR/scratch.Dockerfile"
+	DOCKER_BUILDKIT=0 docker build -q -t "$1" -f "$T_DIR/scratch.Dockerfile" \
+		"$root" >/dev/null || t_fail "cannot build the scratch image '$1'"
+	if docker run --rm --entrypoint /bin/sh "$1" -c true >/dev/null 2>&1; then
+		t_fail "the scratch image '$1' has a shell"
+	fi
+}
+
+# run_scratch IMAGE VAR=VALUE...: IMAGE on $T_DIR/app (mounted as /app)
+# with the engine's socket, as README's `docker run` of builder does.
+run_scratch() {
+	local image=$1 a envs=()
+	shift
+	for a in ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 PUSH=false "$@"; do
+		envs+=(-e "$a")
+	done
+	docker run --rm -v /var/run/docker.sock:/var/run/docker.sock \
+		-v "$T_DIR/app:/app" "${envs[@]}" "$image"
+}
+
+# builder in a FROM scratch image: a repository with hooks fails before
+# anything runs (exit 2) and says to use builder-shell; without the hooks
+# (HOOKS=false) the same image runs the compose autotest, which needs no
+# shell on builder's side.
+t_scratch_image_with_hooks() {
+	need_builder
+	make_web app
+	printf 'sut:\n  image: busybox:latest\n  command: echo "compose sut ran"\n' \
+		>app/docker-compose.test.yml
+	make_hooks app pre_build
+	scratch_builder "scratch-builder-$T_UNIQ"
+	assert_exit 2 run_scratch "scratch-builder-$T_UNIQ"
+	assert_contains "$STDERR" "hook 'pre_build' needs 'sh', which is not on the PATH"
+	assert_contains "$STDERR" "use the builder-shell image"
+	assert_not_contains "$OUT" "compose sut ran"
+	assert_not_contains "$OUT" "<== build done"
+	assert_exit 0 run_scratch "scratch-builder-$T_UNIQ" HOOKS=false
+	assert_contains "$STDOUT" "compose sut ran"
+	assert_clean "$OUT"
+}
+
+# A sut whose image has no shell (FROM scratch) and a command that needs
+# one: the tests could not run, exit 4 as for TEST_CMD, with the engine's
+# message and what to do; no push, nothing left.
+t_scratch_sut() {
+	need_builder
+	make_web app
+	mkdir -p app/scratch
+	printf 'FROM scratch\nCOPY hello.txt /\n' >app/scratch/Dockerfile
+	echo hello >app/scratch/hello.txt
+	cat >app/docker-compose.test.yml <<'YML'
+services:
+  sut:
+    build: ./scratch
+    command: sh -c 'echo "sut ran"'
+YML
+	pipeline 4 app
+	assert_not_contains "$STDOUT" "sut ran"
+	assert_contains "$STDERR" "service 'sut' cannot run its command in image sha256:"
+	assert_contains "$STDERR" '"sh"'
+	assert_contains "$STDERR" "an image FROM scratch has no shell"
+	assert_eq "$(registry_tags "t$T_UNIQ/app")" "" "tags pushed"
+	assert_clean
+}
+
 t_sigterm_during_sut() {
 	need_builder
 	make_web app
@@ -417,6 +499,8 @@ run_test "a failing pre_push stops the push (exit 5)" t_failing_pre_push
 run_test "hooks/test replaces the tests; its failure is exit 4" t_test_hook_replaces_tests
 run_test "HOOKS=false skips the hooks" t_no_hooks_skips
 run_test "hooks without a shell: exit 2, builder-shell" t_no_shell_for_hooks
+run_test "builder in a FROM scratch image: hooks are exit 2, builder-shell" t_scratch_image_with_hooks
+run_test "a sut FROM scratch whose command needs a shell: exit 4" t_scratch_sut
 run_test "SIGTERM during sut leaves nothing behind" t_sigterm_during_sut
 run_test "YAML errors and unsupported keys: exit 2 with the line" t_yaml_errors
 run_test "builder cleanup removes labelled volumes" t_cleanup_removes_volumes

@@ -3,7 +3,8 @@
 # A remote engine: a second dockerd on tcp://127.0.0.1:PORT with
 # --tlsverify (scripts/tls-engine.sh), reached only through DOCKER_HOST,
 # DOCKER_TLS_VERIFY and DOCKER_CERT_PATH. The whole pipeline runs on it and
-# pushes to the test registry; every way TLS goes wrong is an exit 3 that
+# pushes to the test registry; a compose autotest binds context paths,
+# copied into its containers; every way TLS goes wrong is an exit 3 that
 # names the address and the likely cause; GitLab's DOCKER_TLS_CERTDIR
 # fallback to tcp://docker:2376 is tried in a mount namespace where
 # /var/run/docker.sock is hidden and 'docker' resolves to 127.0.0.1.
@@ -196,6 +197,49 @@ t_tls_without_verify() {
 	assert_contains "$STDOUT" "engine:       $TLS_ENGINE_HOST"
 }
 
+# Docker Hub autotest on the TLS engine (issue 15): the engine cannot see
+# the job's files, so binds of context paths in docker-compose.test.yml
+# (the whole context, a directory, one file read-only) are copied into the
+# containers before they start (PUT /containers/{id}/archive, over TLS);
+# sut reads them, and its writes do not come back. Nothing is left on the
+# TLS engine.
+t_autotest_context_bind_over_tls() {
+	need_remote
+	make_app app
+	mkdir -p app/testdata
+	echo "context dir $T_UNIQ" >app/testdata/in.txt
+	echo "context file $T_UNIQ" >app/single.txt
+	cat >app/docker-compose.test.yml <<'YML'
+services:
+  sut:
+    build: .
+    volumes:
+      - .:/src
+      - ./testdata:/data/td
+      - ./single.txt:/etc/single.txt:ro
+    command: >-
+      sh -c 'cat /data/td/in.txt /etc/single.txt &&
+      test -f /src/docker-compose.test.yml && echo "whole context there" &&
+      /app/test.sh && echo changed >/data/td/in.txt && echo changed >/src/app.sh'
+YML
+	assert_exit 0 remote env TEST_CMD= TEST_SERVICES= TEST_COMPOSE= HOOKS= \
+		ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 PUSH=false "$BUILDER" app
+	assert_contains "$STDOUT" "context dir $T_UNIQ"
+	assert_contains "$STDOUT" "context file $T_UNIQ"
+	assert_contains "$STDOUT" "whole context there"
+	assert_contains "$STDOUT" "tests passed"
+	assert_contains "$STDERR" "engine: $TLS_ENGINE_HOST"
+	assert_eq "$(cat app/testdata/in.txt)" "context dir $T_UNIQ" \
+		"the host's file after sut wrote to its copy"
+	assert_contains app/app.sh "hello from app"
+	assert_eq "$(rdocker ps -aq --filter label=io.builder.run)" "" \
+		"containers left on the TLS engine"
+	assert_eq "$(rdocker network ls -q --filter label=io.builder.run)" "" \
+		"networks left on the TLS engine"
+	assert_eq "$(rdocker volume ls -q --filter label=io.builder.run)" "" \
+		"volumes left on the TLS engine"
+}
+
 # --- TLS failures: exit 3, the address, the likely cause ---------------------
 
 t_wrong_ca() {
@@ -314,6 +358,7 @@ run_test "SAVE's tarball loads on a clean engine, tags and all" t_save_loads_on_
 run_test "the whole pipeline on a TLS engine over tcp" t_pipeline_over_tls
 run_test "failing tests on a TLS engine: exit 4 with their output" t_test_failure_over_tls
 run_test "test results copied out of a TLS engine" t_results_over_tls
+run_test "autotest: context bind mounts copied into a TLS engine" t_autotest_context_bind_over_tls
 run_test "DOCKER_TLS=1: TLS without verifying the engine" t_tls_without_verify
 run_test "wrong CA: exit 3 naming the CA file" t_wrong_ca
 run_test "no client certificate: exit 3 saying so" t_missing_client_certificate
