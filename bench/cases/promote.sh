@@ -162,6 +162,7 @@ case_promote() {
 			if [ "$side" = builder ]; then
 				run_builder "$log" DOCKER_CONFIG="$promote_cfg" \
 					"$builder" promote "$src" "$target"
+				p="" m="" c="" b=""
 				read -r p m c b < <(promote_blobs "$log") || true
 				[ "${c:-0}" = 5 ] ||
 					die "[promote] builder copied ${c:-no} blobs, not 5: see $log"
@@ -201,6 +202,7 @@ case_promote() {
 				fi
 				run_builder "$log" DOCKER_CONFIG="$promote_cfg" \
 					"$builder" promote "$src" "$target"
+				p="" m="" c="" b=""
 				read -r p m c b < <(promote_blobs "$log") || true
 				[ -n "${b:-}" ] ||
 					die "[promote] no 'promoted' line in $log"
@@ -213,6 +215,7 @@ case_promote() {
 		done
 		say "[promote] $line"
 	done
+	rm -rf "$promote_cfg"
 	trap cleanup EXIT
 }
 
@@ -285,12 +288,14 @@ of its own, started empty and removed after the run, so that nothing of an
 earlier run is there to skip or mount. Both sides read the same
 \`DOCKER_CONFIG\`, with the bench registry's credentials: no login is timed.
 Client CPU and peak RSS are the client processes' (GNU time), not the
-engine's or the registries'.
+engine's or the registries': the docker CLI's CPU is small because the
+engine pulls, unpacks, compresses and pushes, while builder itself hashes
+every byte it streams.
 
 | | builder | docker CLI | ratio | per-pair ratios |
 | --- | --- | --- | --- | --- |
 | wall time | $(sec promote_across builder wall) | $(sec promote_across cli wall) | $pm_across | $(pair_ratios promote_across builder cli wall) |
-| client CPU (user + sys) | $(sec promote_across builder cpu) | $(sec promote_across cli cpu) | $(ratio "$(median promote_across builder cpu)" "$(median promote_across cli cpu)") | |
+| client CPU (user + sys) | $(sec promote_across builder cpu) | $(sec promote_across cli cpu) | | |
 | peak RSS | $(mib_stat promote_across builder rss) | $(mib_stat promote_across cli rss) | | |
 
 The image in the registry (its config and compressed layers): $(mb "$(median promote_src 200 bytes)").
