@@ -15,6 +15,9 @@
 #              whose sut waits for a sidecar healthy after 3 s, against
 #              docker build + docker-compose run sut + down: wall time
 #              (bench/cases/autotest.sh)
+#   promote    builder promote of a 200 MB image to a second registry
+#              against docker pull, tag, push; within one registry, 10 MB
+#              against 200 MB (bench/cases/promote.sh)
 #   image      builder:latest against the smallest docker-CLI image
 #   startup    builder --version and a configuration error, in microseconds
 #   ignore     the .dockerignore matcher on 100,000 paths, in ns per path
@@ -33,10 +36,10 @@
 # of a session pair), BENCH_DOCKER_CLI (/usr/bin/docker, Debian's 20.10),
 # BENCH_AUTOTEST_PAIRS (BENCH_PAIRS);
 # for working on this script, BENCH_CASES or BENCH_ONLY (a subset of
-# "pipeline context rebuild buildkit session autotest image startup
-# ignore"; no
-# document then, unless BENCH_DOC names one) and
-# BENCH_KEEP=1 (keep the work directory with every run's output).
+# "pipeline context rebuild buildkit session promote autotest image
+# startup ignore"; no document then, unless BENCH_DOC names one) and
+# BENCH_KEEP=1 (keep the work directory with every run's output);
+# BENCH_PROMOTE_LOCAL_RUNS (2 x BENCH_PAIRS).
 set -euo pipefail
 export LC_ALL=C
 
@@ -737,7 +740,7 @@ done
 builder_libs=$(ldd "$builder" | grep -c '=>' || true)
 builder_needed=$(readelf -d "$builder" 2>/dev/null | grep -c NEEDED || true)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-for c in ${BENCH_CASES:-pipeline context rebuild buildkit session autotest image startup ignore}; do
+for c in ${BENCH_CASES:-pipeline context rebuild buildkit session promote autotest image startup ignore}; do
 	"case_$c"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -823,6 +826,7 @@ if [ "$(median ignore patternmatcher excluded)" != nan ]; then
 		ig_agree="NO: builder excludes $(median ignore builder excluded), patternmatcher $(median ignore patternmatcher excluded)"
 	fi
 fi
+promote_figures
 img_inv=$(awk -v r="$img_ratio" 'BEGIN { if (r == "nan" || r == 0) print "n/a"; else printf "1/%.1f\n", 1 / r }')
 
 us() { # NAME: "median us (min-max)"
@@ -843,6 +847,9 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # A subset of the cases (BENCH_CASES/BENCH_ONLY) has no document: the
 # figures of the other cases are missing. BENCH_DOC asks for it anyway.
 write_doc=1
+# What the cases that did not run would have set (a subset with BENCH_DOC).
+: "${ctx_files:=?}" "${ctx_bytes:=nan}" "${docker_cli_version:=n/a}" \
+	"${ignore_patterns:=?}" "${session_cli_version:=}"
 [ -z "${BENCH_CASES:-}" ] || [ -n "${BENCH_DOC:-}" ] || write_doc=0
 if [ "$write_doc" = 1 ]; then
 say "writing $doc"
@@ -895,6 +902,9 @@ parentheses; ratios are builder's median over the baseline's.
 | start-up | \`builder --version\` | $(median startup builder_version us) us | reported | |
 | start-up | configuration error (exit 2) | $(median startup builder_config_error us) us | reported | |
 | .dockerignore | ns per path, 100,000 paths | $(median ignore builder ns) ns | reported | |
+EOF
+promote_goal_rows
+cat <<EOF
 
 ## Full pipeline: build, test, tag, push
 
@@ -1020,6 +1030,9 @@ is user + system time of the client process (GNU time).
 
 Context builder sent (its log): first build $(median session_first builder ctx_mb) MB, rebuild $(median session_rebuild builder ctx_mb) MB.
 Static binary (builder:latest), one pair: peak RSS $(mib_stat session_first static rss) (first), $(mib_stat session_rebuild static rss) (rebuild).
+EOF
+promote_doc
+cat <<EOF
 
 ## Autotest
 
@@ -1153,6 +1166,7 @@ bar() { # LABEL RATIO GOAL
 	bar 'session first\nwall' "$ss_first_wall" 0.9
 	bar 'session rebuild\nwall' "$ss_re_wall" 0.9
 	bar 'session first\nclient CPU' "$ss_first_cpu" 0.5
+	bar 'promote across\nregistries' "$pm_across" 0.3
 	bar 'autotest\nwall' "$at_wall" 0.8
 } >"$work/chart.dat"
 if [ "$have_gnuplot" = 1 ]; then
@@ -1203,9 +1217,14 @@ printf '%-34s %-22s %-10s %s\n' \
 	"start-up --version" "$(median startup builder_version us) us" "reported" "-" \
 	"start-up configuration error" "$(median startup builder_config_error us) us" "reported" "-" \
 	".dockerignore per path" "$(median ignore builder ns) ns" "reported" "-"
+promote_summary_rows
 if [ "$(median session_first builder wall)" != nan ]; then
 	printf '\nsession case:\n'
 	session_report
+fi
+if [ "$(median promote_across builder wall)" != nan ]; then
+	printf '\npromote case:\n'
+	promote_report
 fi
 if [ "$(median autotest builder wall)" != nan ]; then
 	printf '\nautotest case:\n'
