@@ -7,6 +7,7 @@
  * POST /v2/<name>/blobs/uploads/[?mount=&from=], PATCH and PUT on the
  * upload's Location, DELETE of an upload we do not use.
  */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,44 @@ static void scope_of(struct buf *b, const char *repo, const char *actions)
 	buf_addf(b, "repository:%s:%s", repo, actions);
 }
 
+/* One request to a repository: the path and the token scope live with it,
+ * so that a function making one says only what is its own. */
+struct call {
+	struct registry_request rq;
+	struct buf path, scope;
+};
+
+/* Starts a call: METHOD on the path that fmt makes, with pull or pull,push
+ * on repo. */
+__attribute__((format(printf, 5, 6))) static void
+call_init(struct call *c, const char *method, const char *repo,
+	  const char *actions, const char *fmt, ...)
+{
+	va_list ap;
+
+	*c = (struct call){ .path = BUF_INIT(BUF_PATH_MAX),
+			    .scope = BUF_INIT(BUF_PATH_MAX) };
+	va_start(ap, fmt);
+	buf_vaddf(&c->path, fmt, ap);
+	va_end(ap);
+	scope_of(&c->scope, repo, actions);
+	c->rq.method = method;
+}
+
+static int call_do(struct registry *reg, struct call *c, struct error *err)
+{
+	c->rq.path = c->path.data;
+	c->rq.scope = c->scope.data;
+	return registry_do(reg, &c->rq, err);
+}
+
+static void call_release(struct call *c)
+{
+	registry_request_release(&c->rq);
+	buf_release(&c->path);
+	buf_release(&c->scope);
+}
+
 static const long ok_200[] = { 200, 0 };
 static const long ok_201[] = { 201, 0 };
 static const long ok_202[] = { 202, 0 };
@@ -72,22 +111,17 @@ int registry_manifest_get(struct registry *reg, const char *repo,
 			  const char *reference, struct fetched *out,
 			  struct error *err)
 {
-	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT(BUF_PATH_MAX),
-		   scope = BUF_INIT(BUF_PATH_MAX);
+	struct call c;
 	int ret = -1;
 
 	fetched_release(out);
-	buf_addf(&path, "/v2/%s/manifests/%s", repo, reference);
-	scope_of(&scope, repo, "pull");
-	rq.method = "GET";
-	rq.path = path.data;
-	rq.scope = scope.data;
-	rq.accept = MT_ACCEPT_ALL;
-	rq.response_max = MANIFEST_MAX;
-	if (registry_do(reg, &rq, err) < 0)
+	call_init(&c, "GET", repo, "pull", "/v2/%s/manifests/%s", repo,
+		  reference);
+	c.rq.accept = MT_ACCEPT_ALL;
+	c.rq.response_max = MANIFEST_MAX;
+	if (call_do(reg, &c, err) < 0)
 		goto out;
-	if (rq.status == 404) {
+	if (c.rq.status == 404) {
 		err_set(err, EXIT_PUSH,
 			"'%s/%s%s%s' does not exist on registry '%s' (manifest "
 			"unknown); check the name and that it was pushed",
@@ -96,12 +130,12 @@ int registry_manifest_get(struct registry *reg, const char *repo,
 			registry_domain(reg));
 		goto out;
 	}
-	if (registry_expect(&rq, ok_200, "get the manifest", err) < 0) {
+	if (registry_expect(&c.rq, ok_200, "get the manifest", err) < 0) {
 		err_wrap(err, "'%s/%s' on '%s'", repo, reference,
 			 registry_domain(reg));
 		goto out;
 	}
-	registry_sha256(rq.response.data, rq.response.len, out->digest);
+	registry_sha256(c.rq.response.data, c.rq.response.len, out->digest);
 	if (ref_valid_digest(reference) &&
 	    strncmp(reference, "sha256:", 7) == 0 &&
 	    strcmp(reference, out->digest)) {
@@ -111,24 +145,23 @@ int registry_manifest_get(struct registry *reg, const char *repo,
 			registry_domain(reg), repo, reference, out->digest);
 		goto out;
 	}
-	if (rq.digest[0] && !strncmp(rq.digest, "sha256:", 7) &&
-	    strcmp(rq.digest, out->digest)) {
+	if (c.rq.digest[0] && !strncmp(c.rq.digest, "sha256:", 7) &&
+	    strcmp(c.rq.digest, out->digest)) {
 		err_set(err, EXIT_PUSH,
 			"registry '%s' says '%s:%s' is %s, but the manifest "
 			"it sent hashes to %s",
-			registry_domain(reg), repo, reference, rq.digest,
+			registry_domain(reg), repo, reference, c.rq.digest,
 			out->digest);
 		goto out;
 	}
 	snprintf(out->media_type, sizeof(out->media_type), "%.*s",
-		 (int)strcspn(rq.content_type_out, "; "), rq.content_type_out);
-	out->body = rq.response;
-	memset(&rq.response, 0, sizeof(rq.response));
+		 (int)strcspn(c.rq.content_type_out, "; "),
+		 c.rq.content_type_out);
+	out->body = c.rq.response;
+	memset(&c.rq.response, 0, sizeof(c.rq.response));
 	ret = 0;
 out:
-	registry_request_release(&rq);
-	buf_release(&path);
-	buf_release(&scope);
+	call_release(&c);
 	return ret;
 }
 
@@ -136,35 +169,28 @@ int registry_manifest_head(struct registry *reg, const char *repo,
 			   const char *reference, char *digest_out,
 			   struct error *err)
 {
-	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT(BUF_PATH_MAX),
-		   scope = BUF_INIT(BUF_PATH_MAX);
+	struct call c;
 	int ret = -1;
 
 	digest_out[0] = '\0';
-	buf_addf(&path, "/v2/%s/manifests/%s", repo, reference);
-	scope_of(&scope, repo, "pull");
-	rq.method = "HEAD";
-	rq.path = path.data;
-	rq.scope = scope.data;
-	rq.accept = MT_ACCEPT_ALL;
-	if (registry_do(reg, &rq, err) < 0)
+	call_init(&c, "HEAD", repo, "pull", "/v2/%s/manifests/%s", repo,
+		  reference);
+	c.rq.accept = MT_ACCEPT_ALL;
+	if (call_do(reg, &c, err) < 0)
 		goto out;
-	if (rq.status == 404) {
+	if (c.rq.status == 404) {
 		ret = 0;
 		goto out;
 	}
-	if (registry_expect(&rq, ok_200, "look the manifest up", err) < 0) {
+	if (registry_expect(&c.rq, ok_200, "look the manifest up", err) < 0) {
 		err_wrap(err, "'%s:%s' on '%s'", repo, reference,
 			 registry_domain(reg));
 		goto out;
 	}
-	snprintf(digest_out, 80, "%.79s", rq.digest);
+	snprintf(digest_out, 80, "%.79s", c.rq.digest);
 	ret = 1;
 out:
-	registry_request_release(&rq);
-	buf_release(&path);
-	buf_release(&scope);
+	call_release(&c);
 	return ret;
 }
 
@@ -172,71 +198,56 @@ int registry_manifest_put(struct registry *reg, const char *repo,
 			  const char *reference, const char *media_type,
 			  const char *body, size_t len, struct error *err)
 {
-	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT(BUF_PATH_MAX),
-		   scope = BUF_INIT(BUF_PATH_MAX);
+	struct call c;
 	char digest[72];
 	int ret = -1;
 
 	registry_sha256(body, len, digest);
-	buf_addf(&path, "/v2/%s/manifests/%s", repo, reference);
-	scope_of(&scope, repo, "pull,push");
-	rq.method = "PUT";
-	rq.path = path.data;
-	rq.scope = scope.data;
-	rq.content_type = media_type;
-	rq.body = body;
-	rq.body_len = len;
-	if (registry_do(reg, &rq, err) < 0 ||
-	    registry_expect(&rq, ok_201, "put the manifest", err) < 0) {
+	call_init(&c, "PUT", repo, "pull,push", "/v2/%s/manifests/%s", repo,
+		  reference);
+	c.rq.content_type = media_type;
+	c.rq.body = body;
+	c.rq.body_len = len;
+	if (call_do(reg, &c, err) < 0 ||
+	    registry_expect(&c.rq, ok_201, "put the manifest", err) < 0) {
 		err_wrap(err, "'%s/%s:%s'", registry_domain(reg), repo,
 			 reference);
 		goto out;
 	}
-	if (rq.digest[0] && strcmp(rq.digest, digest)) {
+	if (c.rq.digest[0] && strcmp(c.rq.digest, digest)) {
 		err_set(err, EXIT_PUSH,
 			"registry '%s' stored '%s:%s' as %s, not %s as sent",
-			registry_domain(reg), repo, reference, rq.digest,
+			registry_domain(reg), repo, reference, c.rq.digest,
 			digest);
 		goto out;
 	}
 	ret = 0;
 out:
-	registry_request_release(&rq);
-	buf_release(&path);
-	buf_release(&scope);
+	call_release(&c);
 	return ret;
 }
 
 int registry_blob_exists(struct registry *reg, const char *repo,
 			 const char *digest, struct error *err)
 {
-	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT(BUF_PATH_MAX),
-		   scope = BUF_INIT(BUF_PATH_MAX);
+	struct call c;
 	int ret = -1;
 
-	buf_addf(&path, "/v2/%s/blobs/%s", repo, digest);
-	scope_of(&scope, repo, "pull");
-	rq.method = "HEAD";
-	rq.path = path.data;
-	rq.scope = scope.data;
-	if (registry_do(reg, &rq, err) < 0)
+	call_init(&c, "HEAD", repo, "pull", "/v2/%s/blobs/%s", repo, digest);
+	if (call_do(reg, &c, err) < 0)
 		goto out;
-	if (rq.status == 404) {
+	if (c.rq.status == 404) {
 		ret = 0;
 		goto out;
 	}
-	if (registry_expect(&rq, ok_200, "look the blob up", err) < 0) {
+	if (registry_expect(&c.rq, ok_200, "look the blob up", err) < 0) {
 		err_wrap(err, "'%s@%s' on '%s'", repo, digest,
 			 registry_domain(reg));
 		goto out;
 	}
 	ret = 1;
 out:
-	registry_request_release(&rq);
-	buf_release(&path);
-	buf_release(&scope);
+	call_release(&c);
 	return ret;
 }
 
@@ -299,40 +310,33 @@ int registry_blob_mount(struct registry *reg, const char *repo,
 			const char *digest, const char *from_repo,
 			struct error *err)
 {
-	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT(BUF_PATH_MAX),
-		   scope = BUF_INIT(BUF_PATH_MAX);
+	struct call c;
 	int ret = -1;
 
-	buf_addf(&path, "/v2/%s/blobs/uploads/?mount=", repo);
-	buf_add_urlencoded(&path, digest);
-	buf_addstr(&path, "&from=");
-	buf_add_urlencoded(&path, from_repo);
-	buf_addf(&scope, "repository:%s:pull,push repository:%s:pull", repo,
-		 from_repo);
-	rq.method = "POST";
-	rq.path = path.data;
-	rq.scope = scope.data;
-	if (registry_do(reg, &rq, err) < 0)
+	call_init(&c, "POST", repo, "pull,push",
+		  "/v2/%s/blobs/uploads/?mount=", repo);
+	buf_add_urlencoded(&c.path, digest);
+	buf_addstr(&c.path, "&from=");
+	buf_add_urlencoded(&c.path, from_repo);
+	buf_addf(&c.scope, " repository:%s:pull", from_repo);
+	if (call_do(reg, &c, err) < 0)
 		goto out;
-	if (rq.status == 201) {
+	if (c.rq.status == 201) {
 		ret = 1;
 		goto out;
 	}
-	if (rq.status == 202) {
+	if (c.rq.status == 202) {
 		/* The registry could not mount and opened an upload. */
-		if (rq.location[0])
-			cancel_upload(reg, rq.location, scope.data);
+		if (c.rq.location[0])
+			cancel_upload(reg, c.rq.location, c.scope.data);
 		ret = 0;
 		goto out;
 	}
-	registry_expect(&rq, ok_201, "mount the blob", err);
+	registry_expect(&c.rq, ok_201, "mount the blob", err);
 	err_wrap(err, "'%s@%s' from '%s' on '%s'", repo, digest, from_repo,
 		 registry_domain(reg));
 out:
-	registry_request_release(&rq);
-	buf_release(&path);
-	buf_release(&scope);
+	call_release(&c);
 	return ret;
 }
 
@@ -340,25 +344,19 @@ int registry_blob_get(struct registry *reg, const char *repo,
 		      const char *digest, size_t max, struct buf *out,
 		      struct error *err)
 {
-	struct registry_request rq = REGISTRY_REQUEST_INIT;
-	struct buf path = BUF_INIT(BUF_PATH_MAX),
-		   scope = BUF_INIT(BUF_PATH_MAX);
+	struct call c;
 	char got[72];
 	int ret = -1;
 
-	buf_addf(&path, "/v2/%s/blobs/%s", repo, digest);
-	scope_of(&scope, repo, "pull");
-	rq.method = "GET";
-	rq.path = path.data;
-	rq.scope = scope.data;
-	rq.response_max = max;
-	if (registry_do(reg, &rq, err) < 0 ||
-	    registry_expect(&rq, ok_200, "get the blob", err) < 0) {
+	call_init(&c, "GET", repo, "pull", "/v2/%s/blobs/%s", repo, digest);
+	c.rq.response_max = max;
+	if (call_do(reg, &c, err) < 0 ||
+	    registry_expect(&c.rq, ok_200, "get the blob", err) < 0) {
 		err_wrap(err, "'%s@%s' on '%s'", repo, digest,
 			 registry_domain(reg));
 		goto out;
 	}
-	registry_sha256(rq.response.data, rq.response.len, got);
+	registry_sha256(c.rq.response.data, c.rq.response.len, got);
 	if (strcmp(got, digest)) {
 		err_set(err, EXIT_PUSH,
 			"blob '%s@%s' from registry '%s' hashes to %s: it was "
@@ -367,13 +365,11 @@ int registry_blob_get(struct registry *reg, const char *repo,
 		goto out;
 	}
 	buf_release(out);
-	*out = rq.response;
-	memset(&rq.response, 0, sizeof(rq.response));
+	*out = c.rq.response;
+	memset(&c.rq.response, 0, sizeof(c.rq.response));
 	ret = 0;
 out:
-	registry_request_release(&rq);
-	buf_release(&path);
-	buf_release(&scope);
+	call_release(&c);
 	return ret;
 }
 
