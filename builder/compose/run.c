@@ -32,7 +32,9 @@
 
 #define READY_TIMEOUT_S 120
 #define LOG_TAIL 50
-#define POLL_NS (250L * 1000 * 1000)
+/* How often a dependency's state is asked for: sut starts at most this
+ * long after its dependency is ready, and each poll is one GET. */
+#define POLL_NS (100L * 1000 * 1000)
 #define WAIT_BODY_MAX (64u * 1024)
 
 struct svc_run {
