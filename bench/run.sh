@@ -552,6 +552,10 @@ session_side() {
 		# first: a stamp no build has seen; rebuild: that one file
 		# changed again.
 		printf '%s %s %s %s\n' "$run_id" "$i" "$side" "$phase" >"$stamp"
+		# Each build writes about a GB (the engine's copy of the
+		# context, the COPY layer, the image): the writeback of one
+		# must not throttle the next, whichever side that is.
+		sync
 		if [ "$side" = cli ]; then
 			# A fresh DOCKER_CONFIG per pair: a fresh build node ID,
 			# so a fresh shared key for the CLI too.
