@@ -64,7 +64,7 @@ struct fsync {
 		dev_t dev;
 		ino_t ino;
 		size_t entry; /* + 1; 0: a free slot */
-	} *inodes;
+	} * inodes;
 	size_t inodes_cap, inodes_n;
 
 	/* walk state */
@@ -526,6 +526,18 @@ static int file_step(struct fsync *f, struct buf *out, struct error *err)
 	return add_data(f, out, f->cur, chunk, (size_t)n, err);
 }
 
+/* STATs still to send (the empty one that ends them included). */
+static int stats_left(const struct fsync *f)
+{
+	return f->stats_sent <= f->n;
+}
+
+/* A file being sent, or requested and not begun. */
+static int data_left(const struct fsync *f)
+{
+	return f->fd >= 0 || f->reqpos < f->nreq;
+}
+
 /*
  * STATs and file data alternate, one packet each, while both are waiting.
  * The daemon reads the stream in order on one goroutine and stops reading
@@ -537,14 +549,11 @@ int fsync_produce(struct fsync *f, struct buf *out, size_t want,
 		  struct error *err)
 {
 	while (out->len < want) {
-		int stats_left = f->stats_sent <= f->n;
-		int data_left = f->fd >= 0 || f->reqpos < f->nreq;
-
-		if (stats_left && (!data_left || f->stat_turn)) {
+		if (stats_left(f) && (!data_left(f) || f->stat_turn)) {
 			if (add_stat(f, out, err) < 0)
 				return -1;
 			f->stat_turn = 0;
-		} else if (data_left) {
+		} else if (data_left(f)) {
 			if (f->fd < 0)
 				f->cur = f->reqs[f->reqpos++];
 			if (file_step(f, out, err) < 0)
@@ -618,7 +627,7 @@ out:
 
 int fsync_pending(const struct fsync *f)
 {
-	return f->stats_sent <= f->n || f->fd >= 0 || f->reqpos < f->nreq ||
+	return stats_left(f) || data_left(f) ||
 	       (f->fin_received && !f->fin_sent);
 }
 
