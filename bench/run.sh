@@ -1048,7 +1048,9 @@ service_healthy\`): busybox httpd, serving its page 3 s after it starts,
 with a health check every 500 ms that fetches it. \`sut\` fetches the
 sidecar's page, then runs the app's tests. builder runs with \`PUSH=false\`
 and no \`TEST_CMD\`: it finds the file, starts the sidecar while the image
-builds, runs \`sut\` and removes everything. The baseline is the script a CI
+builds, runs the sidecar's health check itself while \`sut\` waits (as
+well as Docker's every 500 ms: README, "Waiting for \`healthy\`"), runs
+\`sut\` and removes everything. The baseline is the script a CI
 ran for such a repository: \`DOCKER_BUILDKIT=0 docker build\` (the same
 steps as builder's build: builder adds no labels here), then
 \`docker-compose -f docker-compose.test.yml run --rm -T sut\` and
@@ -1067,7 +1069,8 @@ docker-compose's Python).
 
 builder's test stage by its own stage line (\`<== test done in\`), median
 $(median autotest stage_test wall) s: \`sut\` and the teardown, plus whatever of the sidecar's
-3 s the build did not cover.
+3 s the build did not cover, and the time from the sidecar's readiness to a
+passing run of its check.
 
 ## Image size
 

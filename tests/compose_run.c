@@ -57,6 +57,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signals_install();
+	if (getenv("VERBOSE"))
+		log_set_level(LOG_VERBOSE);
 	copt.lookup = env_lookup;
 	copt.context_dir = argc > 3 ? argv[3] : NULL;
 	set.host = getenv("DOCKER_HOST");

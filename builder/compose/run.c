@@ -5,7 +5,8 @@
  * Endpoints: POST /networks/create, /volumes/create, /containers/create,
  * /containers/{id}/start, /containers/{id}/wait, /containers/{id}/kill;
  * GET /containers/{id}/json, /containers/{id}/logs; DELETE
- * /containers/{id}?force=1&v=1, /networks/{id}, /volumes/{name}.
+ * /containers/{id}?force=1&v=1, /networks/{id}, /volumes/{name}; and
+ * engine/probe.c's while a dependency is not yet healthy.
  *
  * sut's output is read as pipeline/test.c reads the test container's: the
  * container is kept after it exits (no AutoRemove), followed with
@@ -24,6 +25,7 @@
 #include "engine/engine.h"
 #include "engine/json.h"
 #include "engine/logs.h"
+#include "engine/probe.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/signals.h"
@@ -44,6 +46,8 @@ struct svc_run {
 	char *id; /* NULL until created */
 	struct strlist aliases;
 	int launched; /* created (and started, but for sut) */
+	int healthy; /* seen healthy once: dependants need not ask again */
+	struct probe probe; /* our runs of its health check */
 };
 
 struct compose_run {
@@ -450,8 +454,8 @@ static int check_condition(struct compose_run *r, struct svc_run *dep,
 		ret = 0;
 		break;
 	case COMPOSE_HEALTHY:
-		if (!strcmp(hs, "healthy")) {
-			ret = 1;
+		if (dep->healthy || !strcmp(hs, "healthy")) {
+			ret = dep->healthy = 1;
 		} else if (!strcmp(hs, "unhealthy")) {
 			err_set(err, EXIT_TESTS, "service '%s' is unhealthy",
 				dep->svc->name);
@@ -466,6 +470,11 @@ static int check_condition(struct compose_run *r, struct svc_run *dep,
 				"dependency waits for service_healthy: add a "
 				"healthcheck",
 				dep->svc->name);
+		} else if (probe_step(r->eng, dep->id, info, &dep->probe) > 0) {
+			log_info("service '%s' is healthy: its health check "
+				 "passed when builder ran it",
+				 dep->svc->name);
+			ret = dep->healthy = 1;
 		} else {
 			ret = 0;
 		}
@@ -755,6 +764,7 @@ static void run_release(struct compose_run *r)
 		free(r->s[i].container);
 		free(r->s[i].id);
 		strlist_clear(&r->s[i].aliases);
+		probe_release(&r->s[i].probe);
 	}
 	free(r->s);
 	free(r->prefix);

@@ -20,7 +20,8 @@
  * id> (opt.label) and reported to ops.created the moment they exist.
  * Services start in compose_sut_order()'s order; before a service starts,
  * each of its dependencies must meet its condition (started: running or
- * exited; healthy: its health check says healthy; completed: exited with
+ * exited; healthy: Docker says healthy, or the health check passes when
+ * we run it (engine/probe.h); completed: exited with
  * 0) within opt.ready_timeout. sut's output streams to our stdout and
  * stderr; when sut fails (or a dependency does), the last 50 lines of
  * every other started service's log follow on stderr. Everything is

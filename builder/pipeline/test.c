@@ -34,6 +34,7 @@
 #include "engine/engine.h"
 #include "engine/json.h"
 #include "engine/logs.h"
+#include "engine/probe.h"
 #include "util/log.h"
 #include "pipeline/pull.h"
 #include "pipeline/results.h"
@@ -57,6 +58,7 @@ struct service {
 	int ready;
 	double running_since; /* when first seen running, 0 before */
 	int announced; /* "waiting for ... healthy" was logged */
+	struct probe probe; /* our runs of its health check */
 };
 
 struct stage {
@@ -407,6 +409,14 @@ static int check_service(struct stage *st, struct service *s, struct error *err)
 			why[0] ? "')" : "");
 		goto out;
 	}
+	if (probe_step(st->eng, s->id, info, &s->probe) > 0) {
+		s->ready = 1;
+		log_info("service '%s' is healthy: its health check passed "
+			 "when builder ran it",
+			 s->name);
+		ret = 0;
+		goto out;
+	}
 	if (!s->announced) {
 		log_info("waiting for service '%s' to become healthy", s->name);
 		s->announced = 1;
@@ -717,6 +727,7 @@ static void stage_release(struct stage *st)
 		free(st->svc[i].spec);
 		free(st->svc[i].container);
 		free(st->svc[i].id);
+		probe_release(&st->svc[i].probe);
 	}
 	free(st->svc);
 	free(st->network);

@@ -204,7 +204,62 @@ YML
 	assert_clean
 }
 
-for t in sidecar_starts_during_build healthy_app_by_name failing_sut_shows_logs volumes_and_completed \
+# Docker checks health once per interval, the first one an interval after
+# the start: with an hour's interval it would never say healthy within the
+# runner's 30 s. builder runs the check itself while sut waits (probe.c).
+t_health_check_run_by_builder() {
+	need_runner
+	cat >docker-compose.test.yml <<'YML'
+services:
+  sut:
+    image: busybox:latest
+    command: wget -qO- http://db:7000/i
+    depends_on:
+      db:
+        condition: service_healthy
+  db:
+    image: busybox:latest
+    command: sh -c 'sleep 1; mkdir /w; echo db-says-up >/w/i; exec httpd -f -p 7000 -h /w'
+    healthcheck:
+      test: ["CMD-SHELL", "wget -qO- http://localhost:7000/i | grep -q up"]
+      interval: 1h
+YML
+	assert_exit 0 "$RUNNER" docker-compose.test.yml busybox:latest "$T_DIR"
+	assert_contains "$STDOUT" "db-says-up"
+	assert_contains "$STDERR" "service 'db' is healthy: its health check passed when builder ran it"
+	assert_clean
+}
+
+# Only a pass of ours counts: a check that fails is Docker's to call
+# unhealthy (retries), and one that hangs past its timeout ends our runs
+# (an exec cannot be stopped; it goes with the container).
+t_health_check_failures_are_dockers() {
+	need_runner
+	cat >docker-compose.test.yml <<'YML'
+services:
+  sut:
+    image: busybox:latest
+    command: echo sut-ran
+    depends_on:
+      slow:
+        condition: service_healthy
+  slow:
+    image: busybox:latest
+    command: sleep 600
+    healthcheck:
+      test: ["CMD", "sleep", "600"]
+      timeout: 1s
+      interval: 2s
+      retries: 1
+YML
+	VERBOSE=1 assert_exit 4 "$RUNNER" docker-compose.test.yml busybox:latest "$T_DIR"
+	assert_contains "$STDERR" "no more health checks of our own (a check outlived its timeout)"
+	assert_contains "$STDERR" "service 'slow' is unhealthy"
+	assert_not_contains "$STDOUT" "sut-ran"
+	assert_clean
+}
+
+for t in health_check_run_by_builder health_check_failures_are_dockers sidecar_starts_during_build healthy_app_by_name failing_sut_shows_logs volumes_and_completed \
 	dependency_fails sigterm_leaves_nothing; do
 	run_test "compose run: $t" "t_$t"
 done

@@ -381,6 +381,26 @@ DF
 	assert_clean
 }
 
+# An hour between Docker's checks: healthy within the stage's 120 s only
+# because builder runs the check itself (engine/probe.c).
+t_service_healthcheck_run_by_builder() {
+	need_builder
+	make_app app
+	mkdir hc
+	cat >hc/Dockerfile <<'DF'
+FROM busybox:latest
+RUN mkdir /www && echo up >/www/index.html
+HEALTHCHECK --interval=1h CMD test -f /www/ready
+CMD ["sh", "-c", "httpd -p 8080 -h /www; sleep 1; echo ready >/www/ready; exec sleep 600"]
+DF
+	service_image hc hc
+	pipeline 0 app TEST_SERVICES="cache=t$T_UNIQ-hc:1" \
+		TEST_CMD="wget -qO- http://$(addr_of cache):8080/ready"
+	assert_contains "$STDOUT" "ready"
+	assert_contains "$STDERR" "service 'cache' is healthy: its health check passed when builder ran it"
+	assert_clean
+}
+
 t_service_unhealthy_or_exited() {
 	need_builder
 	make_app app
@@ -514,6 +534,7 @@ run_test "failed tests show the last 50 lines of every service log" t_service_lo
 run_test "an image without /bin/sh exits 4" t_image_without_shell_exit_4
 run_test "a service without CMD exits 4" t_service_without_cmd_exit_4
 run_test "a service HEALTHCHECK is waited for" t_service_healthcheck_waited_for
+run_test "a service HEALTHCHECK is run by builder between Docker's" t_service_healthcheck_run_by_builder
 run_test "a service that exits or is unhealthy fails the stage" t_service_unhealthy_or_exited
 run_test "a service image is pulled with credentials" t_service_pulled_with_credentials
 run_test "SIGTERM during the tests exits 143 and cleans up" t_sigterm_during_tests
