@@ -46,7 +46,7 @@ struct svc_run {
 	char *id; /* NULL until created */
 	struct strlist aliases;
 	int launched; /* created (and started, but for sut) */
-	int healthy; /* seen healthy once: dependants need not ask again */
+	int healthy; /* a run of ours passed: dependants need not run it */
 	struct probe probe; /* our runs of its health check */
 };
 
@@ -454,8 +454,8 @@ static int check_condition(struct compose_run *r, struct svc_run *dep,
 		ret = 0;
 		break;
 	case COMPOSE_HEALTHY:
-		if (dep->healthy || !strcmp(hs, "healthy")) {
-			ret = dep->healthy = 1;
+		if (!strcmp(hs, "healthy")) {
+			ret = 1;
 		} else if (!strcmp(hs, "unhealthy")) {
 			err_set(err, EXIT_TESTS, "service '%s' is unhealthy",
 				dep->svc->name);
@@ -470,6 +470,9 @@ static int check_condition(struct compose_run *r, struct svc_run *dep,
 				"dependency waits for service_healthy: add a "
 				"healthcheck",
 				dep->svc->name);
+		} else if (dep->healthy) {
+			ret = 1; /* our run passed; Docker has not run its own
+				  */
 		} else if (probe_step(r->eng, dep->id, info, &dep->probe) > 0) {
 			log_info("service '%s' is healthy: its health check "
 				 "passed when builder ran it",

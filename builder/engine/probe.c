@@ -17,6 +17,9 @@
 
 /* Docker's default when the check names none. */
 #define DEFAULT_TIMEOUT_S 30.0
+/* Runs start at least this far apart: a check that logs on the service's
+ * side (pg_isready does) adds a few lines a second, not a flood. */
+#define RUN_GAP_S 0.25
 
 static int add_strings(struct strlist *argv, const cJSON *arr, int from)
 {
@@ -67,27 +70,35 @@ int probe_command(const cJSON *config, struct strlist *argv, double *timeout)
 	return ok;
 }
 
-static int turn_off(struct probe *p, const char *id, const char *why,
-		    const struct error *err)
+static void turn_off(struct probe *p, const char *id, const char *why,
+		     const struct error *err)
 {
 	log_debug("container %.12s: no more health checks of our own (%s%s%s); "
 		  "Docker's status decides",
 		  id, why, err && err->msg[0] ? ": " : "", err ? err->msg : "");
 	p->off = 1;
-	return 0;
 }
 
 /* Starts a run: POST /containers/{id}/exec, then /exec/{id}/start
  * detached (its output is not kept: only the exit code counts). */
-static int start_run(struct engine *eng, const char *id, const cJSON *info,
-		     struct probe *p)
+static void start_run(struct engine *eng, const char *id, const cJSON *info,
+		      struct probe *p)
 {
 	struct strlist argv = STRLIST_INIT;
 	struct buf path = BUF_INIT(BUF_PATH_MAX);
 	struct error err = ERROR_INIT;
 	cJSON *body = NULL, *resp = NULL, *start = NULL;
 	const cJSON *eid;
-	double timeout;
+	const cJSON *platform =
+		cJSON_GetObjectItemCaseSensitive(info, "Platform");
+	double timeout, started;
+
+	/* Docker runs CMD-SHELL there with cmd /S /C: left to Docker. */
+	if (cJSON_IsString(platform) &&
+	    !strcmp(platform->valuestring, "windows")) {
+		turn_off(p, id, "a Windows container", NULL);
+		goto out;
+	}
 
 	if (!probe_command(cJSON_GetObjectItemCaseSensitive(info, "Config"),
 			   &argv, &timeout)) {
@@ -117,21 +128,22 @@ static int start_run(struct engine *eng, const char *id, const cJSON *info,
 	cJSON_AddTrueToObject(start, "Detach");
 	buf_reset(&path);
 	buf_addf(&path, "/exec/%s/start", eid->valuestring);
+	/* Taken before the start: a run's time counts from no later than
+	 * Docker would count it. */
+	started = now_seconds();
 	if (engine_json(eng, "POST", buf_str(&path), start, NULL, NULL, &err) <
 	    0) {
 		turn_off(p, id, "cannot start the exec", &err);
 		goto out;
 	}
 	p->exec_id = xstrdup(eid->valuestring);
-	p->started = now_seconds();
-	p->runs++;
+	p->started = started;
 out:
 	cJSON_Delete(body);
 	cJSON_Delete(resp);
 	cJSON_Delete(start);
 	buf_release(&path);
 	strlist_clear(&argv);
-	return 0;
 }
 
 /* The run in progress: 1 passed, 0 failed or still running (p->exec_id
@@ -152,11 +164,15 @@ static int check_run(struct engine *eng, const char *id, struct probe *p)
 	}
 	running = cJSON_GetObjectItemCaseSensitive(resp, "Running");
 	code = cJSON_GetObjectItemCaseSensitive(resp, "ExitCode");
-	if (cJSON_IsTrue(running)) {
-		if (now_seconds() - p->started > p->timeout)
-			turn_off(p, id, "a check outlived its timeout", NULL);
+	/* Docker stops a run at its timeout and counts it as failed; ours
+	 * cannot be stopped, and one seen ended after the timeout may have
+	 * ended after it: no pass either way, and no more runs. */
+	if (now_seconds() - p->started > p->timeout) {
+		turn_off(p, id, "a check outlived its timeout", NULL);
 		goto out;
 	}
+	if (cJSON_IsTrue(running))
+		goto out;
 	if (!cJSON_IsFalse(running) || !cJSON_IsNumber(code)) {
 		turn_off(p, id,
 			 "the engine's answer has no Running or ExitCode",
@@ -179,7 +195,10 @@ int probe_step(struct engine *eng, const char *id, const cJSON *info,
 		return 0;
 	if (p->exec_id)
 		return check_run(eng, id, p);
-	return start_run(eng, id, info, p);
+	if (p->started && now_seconds() - p->started < RUN_GAP_S)
+		return 0;
+	start_run(eng, id, info, p);
+	return 0;
 }
 
 void probe_release(struct probe *p)

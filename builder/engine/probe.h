@@ -21,10 +21,11 @@
  *
  * Only a pass counts: failures stay Docker's to count (retries, start
  * period), so a failing check fails no sooner than Docker says it does.
- * One run at a time. A run that outlives the check's timeout (an exec
- * cannot be stopped through the API; it ends with the container), a check
- * with nothing to run, and any error of the engine's turn our runs off
- * for good: Docker's own checks go on, and its status decides.
+ * One run at a time, at most four a second. A run that outlives the
+ * check's timeout (an exec cannot be stopped through the API; it ends with
+ * the container), a check with nothing to run, a Windows container (cmd
+ * /S /C there) and any error of the engine's turn our runs off for good:
+ * Docker's own checks go on, and its status decides.
  *
  * Endpoints: POST /containers/{id}/exec, POST /exec/{id}/start (detached),
  * GET /exec/{id}/json.
@@ -40,12 +41,11 @@ struct probe {
 	double started; /* when it started (now_seconds()) */
 	double timeout; /* the check's, in seconds */
 	int off; /* no more runs: Docker's status decides */
-	unsigned runs; /* started so far */
 };
 
-#define PROBE_INIT               \
-	{                        \
-		NULL, 0, 0, 0, 0 \
+#define PROBE_INIT            \
+	{                     \
+		NULL, 0, 0, 0 \
 	}
 
 /* One step, given the container's inspect (GET /containers/{id}/json):
@@ -60,8 +60,9 @@ void probe_release(struct probe *p);
  * config (inspect's Config): Test ["CMD", args...] runs args; Test
  * ["CMD-SHELL", line] runs Config.Shell (default /bin/sh -c) with line.
  * Fills argv and returns 1, or returns 0 when there is nothing to run (no
- * check, ["NONE"], a malformed one). *timeout: the check's timeout in
- * seconds (30 when unset, as Docker's). */
+ * check, ["NONE"]) or nothing we run (a malformed one; a CMD-SHELL with
+ * more than one line, which Docker would join: left to Docker). *timeout: the
+ * check's timeout in seconds (30 when unset, as Docker's). */
 int probe_command(const struct cJSON *config, struct strlist *argv,
 		  double *timeout);
 
