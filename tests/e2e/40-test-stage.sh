@@ -361,44 +361,37 @@ t_service_without_cmd_exit_4() {
 	assert_clean
 }
 
-t_service_healthcheck_waited_for() {
+# healthcheck_service HEALTHCHECK_OPTIONS DELAY WANT: a service healthy only
+# once /www/ready exists, DELAY s after its start; the tests fetch that
+# file, so they pass only if they waited; the log says WANT.
+healthcheck_service() {
 	need_builder
 	make_app app
 	mkdir hc
-	# Healthy only once /www/ready exists, 3 s after the start; the
-	# tests fetch that file, so they pass only if they waited.
-	cat >hc/Dockerfile <<'DF'
+	cat >hc/Dockerfile <<DF
 FROM busybox:latest
 RUN mkdir /www && echo up >/www/index.html
-HEALTHCHECK --interval=1s --timeout=2s --retries=60 CMD test -f /www/ready
-CMD ["sh", "-c", "httpd -p 8080 -h /www; sleep 3; echo ready >/www/ready; exec sleep 600"]
+HEALTHCHECK $1 CMD test -f /www/ready
+CMD ["sh", "-c", "httpd -p 8080 -h /www; sleep $2; echo ready >/www/ready; exec sleep 600"]
 DF
 	service_image hc hc
 	pipeline 0 app TEST_SERVICES="cache=t$T_UNIQ-hc:1" \
 		TEST_CMD="wget -qO- http://$(addr_of cache):8080/ready"
 	assert_contains "$STDOUT" "ready"
-	assert_contains "$STDERR" "service 'cache' is healthy"
+	assert_contains "$STDERR" "$3"
 	assert_clean
+}
+
+t_service_healthcheck_waited_for() {
+	healthcheck_service "--interval=1s --timeout=2s --retries=60" 3 \
+		"service 'cache' is healthy"
 }
 
 # An hour between Docker's checks: healthy within the stage's 120 s only
 # because builder runs the check itself (engine/probe.c).
 t_service_healthcheck_run_by_builder() {
-	need_builder
-	make_app app
-	mkdir hc
-	cat >hc/Dockerfile <<'DF'
-FROM busybox:latest
-RUN mkdir /www && echo up >/www/index.html
-HEALTHCHECK --interval=1h CMD test -f /www/ready
-CMD ["sh", "-c", "httpd -p 8080 -h /www; sleep 1; echo ready >/www/ready; exec sleep 600"]
-DF
-	service_image hc hc
-	pipeline 0 app TEST_SERVICES="cache=t$T_UNIQ-hc:1" \
-		TEST_CMD="wget -qO- http://$(addr_of cache):8080/ready"
-	assert_contains "$STDOUT" "ready"
-	assert_contains "$STDERR" "service 'cache' is healthy: its health check passed when builder ran it"
-	assert_clean
+	healthcheck_service --interval=1h 1 \
+		"service 'cache' is healthy: its health check passed when builder ran it"
 }
 
 t_service_unhealthy_or_exited() {
