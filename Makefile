@@ -22,7 +22,7 @@ WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 # CFLAGS is the user's (make CFLAGS=-O0 replaces only it); what the code
 # needs to compile at all is in BASE_CFLAGS, which every rule adds.
 CFLAGS  ?= -O2 -g
-BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) -DBUILDER_VERSION='"$(VERSION)"'
+BASE_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN)
 ifeq ($(CI),true)
 BASE_CFLAGS += -Werror
 endif
@@ -67,6 +67,17 @@ build/obj/%.o: %.c $(HDRS) $(PROTO_GEN)
 build/proto/%.pb-c.c build/proto/%.pb-c.h: builder/session/%.proto
 	@mkdir -p build/proto
 	$(PROTOC_C) --c_out=build/proto -Ibuilder/session $<
+
+# The version goes into util/version.o alone, rebuilt whenever it changes
+# (build/version.stamp holds the last one built), so that no object built
+# at an older commit keeps an older version in the binary.
+VERSION_DEFINE = -DBUILDER_VERSION='"$(VERSION)"'
+build/version.stamp: FORCE
+	@mkdir -p build
+	@echo '$(VERSION)' | cmp -s - $@ 2>/dev/null || echo '$(VERSION)' >$@
+build/obj/version.o build/asan/version.o: build/version.stamp
+build/obj/version.o build/asan/version.o: BASE_CFLAGS += $(VERSION_DEFINE)
+FORCE:
 
 # The binary the end-to-end tests run: same code, with sanitizers.
 bin/builder-asan: $(ASAN_OBJS) build/asan/main.o
@@ -135,9 +146,9 @@ static: bin/builder-static
 # (no nsswitch.conf) glibc's built-in files and dns lookups do the work, and
 # the other two are in OpenSSL code (BIO lookups, engine loading) that
 # builder never reaches.
-bin/builder-static: $(SRCS) $(HDRS) $(PROTO_GEN) $(STATIC_DEPS)
+bin/builder-static: $(SRCS) $(HDRS) $(PROTO_GEN) $(STATIC_DEPS) build/version.stamp
 	@mkdir -p bin
-	$(CC) $(ALL_CFLAGS) -Os -ffunction-sections -fdata-sections -static \
+	$(CC) $(ALL_CFLAGS) $(VERSION_DEFINE) -Os -ffunction-sections -fdata-sections -static \
 	  -Ibuilder -Ibuild/proto -I.deps/include -DCURL_STATICLIB -o $@ $(SRCS) \
 	  -L.deps/lib -Wl,--gc-sections -lcurl -lcjson -larchive -lyaml -lnghttp2 \
 	  -lprotobuf-c -lexpat -lssl -lcrypto -lz
@@ -164,4 +175,4 @@ format-check:
 clean:
 	rm -rf build bin
 
-.PHONY: all unit unit-bins check check-env test static image demo bench fuzz format format-check clean
+.PHONY: FORCE all unit unit-bins check check-env test static image demo bench fuzz format format-check clean

@@ -17,6 +17,7 @@
 #include "pipeline/promote.h"
 #include "pipeline/report.h"
 #include "util/signals.h"
+#include "util/version.h"
 #include "util/banned.h"
 
 /* `builder tags`: what config resolved from TAGS and the CI's facts, one
@@ -40,7 +41,7 @@ static int run(struct config *cfg, struct report *rep, struct error *err)
 		config_usage();
 		return 0;
 	case CMD_VERSION:
-		printf("builder %s\n", BUILDER_VERSION);
+		printf("builder %s\n", builder_version);
 		return 0;
 	case CMD_CHECK:
 		return pipeline_check(cfg, err);

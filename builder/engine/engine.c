@@ -33,6 +33,7 @@
 #include "util/log.h"
 #include "util/signals.h"
 #include "util/xmalloc.h"
+#include "util/version.h"
 #include "util/banned.h"
 
 #define CONNECT_TIMEOUT_S 30L
@@ -846,7 +847,7 @@ static int transfer_begin(struct transfer *t, struct engine *eng, CURL *c,
 	if (!strcmp(req->path, "/_ping"))
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, CONNECT_TIMEOUT_S);
 	t->last_active = t->started;
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "builder/" BUILDER_VERSION);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, builder_user_agent);
 	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
@@ -1355,7 +1356,7 @@ int engine_upgrade(struct engine *eng, const char *path, const char *proto,
 		 "POST %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: builder/%s\r\n"
 		 "Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: %s\r\n",
 		 path, end ? (int)(end - host_start) : (int)strlen(host_start),
-		 host_start, BUILDER_VERSION, proto);
+		 host_start, builder_version, proto);
 	for (size_t i = 0; headers && headers[i]; i++)
 		buf_addf(&req, "%s\r\n", headers[i]);
 	if (buf_addstr(&req, "\r\n") < 0) {

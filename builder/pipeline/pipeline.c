@@ -30,6 +30,7 @@
 #include "pipeline/tag.h"
 #include "util/signals.h"
 #include "util/xmalloc.h"
+#include "util/version.h"
 #include "util/banned.h"
 
 static int connect_engine(struct engine **eng, const struct config *cfg,
@@ -243,7 +244,7 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	memset(&tested, 0, sizeof(tested));
 	run_init(&run, rep);
 	rep->image = xstrdup(cfg->image_ref);
-	log_info("builder %s: %s (tag from %s)", BUILDER_VERSION,
+	log_info("builder %s: %s (tag from %s)", builder_version,
 		 cfg->image_ref, cfg->tag_source);
 	/* Names the run before anything can be left on the engine. */
 	log_info("run %s: what it creates on the engine is labelled %s=%s",
@@ -394,7 +395,7 @@ int pipeline_check(const struct config *cfg, struct error *err)
 	    engine_version(eng, version, sizeof(version), platform,
 			   sizeof(platform), err) < 0)
 		goto out;
-	printf("builder:      %s\n", BUILDER_VERSION);
+	printf("builder:      %s\n", builder_version);
 	printf("engine:       %s\n", engine_host(eng));
 	printf("version:      %s\n", version);
 	printf("api version:  %s (negotiated; builder speaks %s to %s)\n",

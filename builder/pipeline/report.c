@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "pipeline/report.h"
 #include "util/xmalloc.h"
+#include "util/version.h"
 #include "util/banned.h"
 
 static const char *const stage_names[STAGE_COUNT] = {
@@ -59,7 +60,7 @@ static cJSON *to_json(const struct report *r)
 	cJSON *engine = cJSON_AddObjectToObject(root, "engine");
 	const char *failed = NULL;
 
-	cJSON_AddStringToObject(root, "builder_version", BUILDER_VERSION);
+	cJSON_AddStringToObject(root, "builder_version", builder_version);
 	cJSON_AddBoolToObject(root, "success", r->exit_code == 0);
 	cJSON_AddNumberToObject(root, "exit_code", r->exit_code);
 	cJSON_AddStringToObject(root, "image", r->image ? r->image : "");

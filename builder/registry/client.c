@@ -28,6 +28,7 @@
 #include "util/log.h"
 #include "util/signals.h"
 #include "util/xmalloc.h"
+#include "util/version.h"
 #include "util/banned.h"
 
 #define CONNECT_TIMEOUT_S 30L
@@ -570,7 +571,7 @@ static int setup(struct registry *reg, struct registry_request *rq,
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, IDLE_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "builder/" BUILDER_VERSION);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, builder_user_agent);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024);
 	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);

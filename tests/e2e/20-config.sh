@@ -168,6 +168,15 @@ t_make_cflags() {
 	done
 	assert_exit 0 src/bin/builder --version
 	assert_contains "$STDOUT" "builder dev"
+	# A new version (a new commit) reaches the binary, though no other
+	# source changed: it lives in util/version.o alone, rebuilt for it.
+	assert_exit 0 make -C src -j2 CI=true VERSION=v-one bin/builder
+	assert_exit 0 make -C src -j2 CI=true VERSION=v-two bin/builder
+	assert_exit 0 src/bin/builder --version
+	assert_eq "$(cat "$STDOUT")" "builder v-two" "--version"
+	assert_exit 0 strings src/bin/builder
+	assert_not_contains "$STDOUT" "v-one"
+	assert_contains "$STDOUT" "builder/v-two"
 }
 
 t_report_missing_dir_before_engine() {
