@@ -34,7 +34,8 @@
 # BUILDER_BIN (bin/builder), BENCH_SESSION_PAIRS (BENCH_PAIRS),
 # BENCH_SESSION_PRUNE=1 (prune the engine's build cache before each side
 # of a session pair), BENCH_DOCKER_CLI (/usr/bin/docker, Debian's 20.10),
-# BENCH_AUTOTEST_PAIRS (BENCH_PAIRS);
+# BENCH_AUTOTEST_PAIRS (2 x BENCH_PAIRS: short too, and two slow runs
+# of five, which a busy engine gives, moved its median);
 # for working on this script, BENCH_CASES or BENCH_ONLY (a subset of
 # "pipeline context rebuild buildkit session promote autotest image
 # startup ignore"; no document then, unless BENCH_DOC names one) and
@@ -871,7 +872,7 @@ number below was measured by that run. Do not edit: run \`make bench\` again.
 | docker CLI | $client (\`DOCKER_BUILDKIT=0\`) |
 | machine | $(nproc) CPUs, $cpu_model, $mem, Linux $(uname -r) |
 | load average | $load_before at the start, $load_after at the end |
-| run | $pipe_pairs alternating pairs for the pipeline, $pairs for the other cases (the order swapped every pair), $(fmt_s "$elapsed") in all; $retries failed runs tried again |
+| run | $pipe_pairs alternating pairs for the pipeline, ${autotest_pairs:-$pairs} for autotest, $pairs for the other cases (the order swapped every pair), $(fmt_s "$elapsed") in all; $retries failed runs tried again |
 
 The baseline is [bench/baseline.sh](../bench/baseline.sh): the same job as
 plain docker CLI commands, the way a CI script writes it:

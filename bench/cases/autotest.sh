@@ -76,7 +76,9 @@ autotest_assert_clean() {
 
 case_autotest() {
 	local i side order line ctx log project run
-	local apairs=${BENCH_AUTOTEST_PAIRS:-$pairs}
+	local apairs=${BENCH_AUTOTEST_PAIRS:-$((pairs * 2))}
+	# shellcheck disable=SC2034 # the document's run line: bench/run.sh
+	autotest_pairs=$apairs
 	command -v docker-compose >/dev/null || apt_install docker-compose ||
 		die "[autotest] docker-compose is missing and cannot be installed: apt-get install docker-compose"
 	autotest_cli_version=$(docker-compose version --short 2>/dev/null || echo unknown)
