@@ -471,8 +471,7 @@ static int check_condition(struct compose_run *r, struct svc_run *dep,
 				"healthcheck",
 				dep->svc->name);
 		} else if (dep->healthy) {
-			ret = 1; /* our run passed; Docker has not run its own
-				  */
+			ret = 1; /* our run passed before */
 		} else if (probe_step(r->eng, dep->id, info, &dep->probe) > 0) {
 			log_info("service '%s' is healthy: its health check "
 				 "passed when builder ran it",

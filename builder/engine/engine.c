@@ -1353,10 +1353,10 @@ int engine_upgrade(struct engine *eng, const char *path, const char *proto,
 	host_start = host_start ? host_start + 3 : eng->base_url;
 	end = strchr(host_start, '/');
 	buf_addf(&req,
-		 "POST %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: builder/%s\r\n"
+		 "POST %s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: %s\r\n"
 		 "Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: %s\r\n",
 		 path, end ? (int)(end - host_start) : (int)strlen(host_start),
-		 host_start, builder_version, proto);
+		 host_start, builder_user_agent, proto);
 	for (size_t i = 0; headers && headers[i]; i++)
 		buf_addf(&req, "%s\r\n", headers[i]);
 	if (buf_addstr(&req, "\r\n") < 0) {
