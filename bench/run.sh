@@ -31,7 +31,8 @@
 # (200), BENCH_SLOW_STEP (10: seconds of the rebuild case's slow step),
 # BENCH_CACHE (where the large context is generated once,
 # /tmp/builder-bench-cache), BENCH_DOC and BENCH_PNG (the outputs),
-# BUILDER_BIN (bin/builder), BENCH_SESSION_PAIRS (BENCH_PAIRS),
+# BUILDER_BIN (bin/builder), BENCH_SESSION_PAIRS (2 x BENCH_PAIRS: the
+# engine's own work is most of each build and swings by 2x on this disk),
 # BENCH_SESSION_PRUNE=1 (prune the engine's build cache before each side
 # of a session pair), BENCH_DOCKER_CLI (/usr/bin/docker, Debian's 20.10),
 # BENCH_AUTOTEST_PAIRS (2 x BENCH_PAIRS: short too, and two slow runs
@@ -519,7 +520,7 @@ case_buildkit() {
 # --- case: BuildKit with a session, against the docker CLI ---------------------------
 
 # ensure_ctx: the 20,000-file, 330 MB tree, generated once (shared with the
-# context case).
+# context case), and in the page cache.
 ensure_ctx() {
 	# The stamp (gentree's "files=N bytes=N") says the tree is complete.
 	if [ ! -s "$ctx_dir.complete" ] || [ ! -d "$ctx_dir" ]; then
@@ -530,11 +531,31 @@ ensure_ctx() {
 		mv "$work/gentree.out" "$ctx_dir.complete"
 	fi
 	read -r ctx_files ctx_bytes < <(sed 's/[a-z]*=//g' "$ctx_dir.complete")
+	# Read the tree once, untimed: the first side of pair 1 would
+	# otherwise read it from the disk and every later side from the page
+	# cache (builder's first session build in pair 1 took 22 s against
+	# 8-13 s for every other).
+	find "$ctx_dir" -type f -exec cat {} + >/dev/null
 }
 
 # The docker CLI that streams a context over a session: Debian's 20.10
 # (docker.io), not a newer CLI earlier in PATH that wants buildx.
 session_cli=${BENCH_DOCKER_CLI:-/usr/bin/docker}
+
+# settle_memory: each session build writes a GB or more (the engine's copy
+# of the context, the COPY layer, the image) and the memory fills up within
+# a few pairs; a full page cache made every build on this machine 2-3x
+# slower (transfers of 8-27 s against 3-5 s), and more so the later a side
+# ran. So before each build: write back what is dirty and, where we may
+# (root), empty the page cache and read the context back in, so that every
+# side starts from the same memory: the context cached, the rest cold.
+settle_memory() {
+	sync
+	if [ -w /proc/sys/vm/drop_caches ]; then
+		echo 3 >/proc/sys/vm/drop_caches
+		find "$ctx_dir" -type f -exec cat {} + >/dev/null
+	fi
+}
 
 # One side of a session pair: a first build of the context, cold (a shared
 # key and a stamp file this engine has never seen, so the whole context is
@@ -543,7 +564,7 @@ session_cli=${BENCH_DOCKER_CLI:-/usr/bin/docker}
 # a rebuild after one file changed. session_side PAIR SIDE BIN
 session_side() {
 	local i=$1 side=$2 bin=${3:-} key stamp=$ctx_dir/bench-session-stamp
-	local cfg=$work/session-cli-$i-$side tag=bench/sess-$side-$run_id:$i
+	local cfg=$work/session-cli-$i-$side tag=bench/sess-$side-$run_id
 	key=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	mkdir -p "$cfg"
 	if [ "${BENCH_SESSION_PRUNE:-0}" = 1 ]; then
@@ -551,24 +572,24 @@ session_side() {
 	fi
 	for phase in first rebuild; do
 		# first: a stamp no build has seen; rebuild: that one file
-		# changed again.
+		# changed again. A tag per phase: a rebuild that took the
+		# first build's tag would leave that image dangling, out of
+		# reach of the cleanup by name (330 MB a side and pair).
 		printf '%s %s %s %s\n' "$run_id" "$i" "$side" "$phase" >"$stamp"
-		# Each build writes about a GB (the engine's copy of the
-		# context, the COPY layer, the image): the writeback of one
-		# must not throttle the next, whichever side that is.
-		sync
+		settle_memory
 		if [ "$side" = cli ]; then
 			# A fresh DOCKER_CONFIG per pair: a fresh build node ID,
 			# so a fresh shared key for the CLI too.
 			run_baseline "$work/session-$i-$side-$phase.log" \
 				DOCKER_CONFIG="$cfg" DOCKER_BUILDKIT=1 \
 				"$session_cli" build --progress=plain \
-				-f "$work/session.Dockerfile" -t "$tag" "$ctx_dir"
+				-f "$work/session.Dockerfile" -t "$tag:$i-$phase" \
+				"$ctx_dir"
 		else
 			run_builder "$work/session-$i-$side-$phase.log" \
 				BUILDER=buildkit BUILDKIT_SHARED_KEY="$key" \
 				DOCKERFILE="$work/session.Dockerfile" ACCOUNT=bench \
-				IMAGE="sess-$side-$run_id" TAG="$i" PUSH=false \
+				IMAGE="sess-$side-$run_id" TAG="$i-$phase" PUSH=false \
 				"$bin" "$ctx_dir"
 			grep -q 'context: [0-9]* files' "$work/session-$i-$side-$phase.log" ||
 				die "[session] $side: no context line in $work/session-$i-$side-$phase.log"
@@ -584,21 +605,27 @@ session_side() {
 	rm -f "$stamp"
 }
 
+# build_cache_ids: the IDs of the engine's build cache records, one a line.
+build_cache_ids() {
+	docker system df -v --format '{{json .BuildCache}}' | jq -r '.[]?.ID' | sort
+}
+
 case_session() {
-	local i side order line
-	local spairs=${BENCH_SESSION_PAIRS:-$pairs}
+	local i side order line cache_before out
+	session_pairs=${BENCH_SESSION_PAIRS:-$((pairs * 2))}
 	# "Docker version 20.10.24+dfsg1, build 297e128": the client's own.
 	session_cli_version=$("$session_cli" --version 2>/dev/null |
 		sed -n 's/^Docker version \([^,]*\),.*/\1/p') || true
 	[ -n "$session_cli_version" ] ||
 		die "[session] $session_cli is not a docker CLI: apt-get install docker.io"
 	ensure_ctx
+	cache_before=$(build_cache_ids)
 	printf 'FROM busybox:latest\nCOPY . /ctx\n' >"$work/session.Dockerfile"
-	say "[session] $spairs pairs: $ctx_files files, $((ctx_bytes / 1000000)) MB, COPY . /ctx; builder (BUILDER=buildkit, a session) against DOCKER_BUILDKIT=1 $session_cli $session_cli_version; a cold first build, then a rebuild after one file changed"
-	for i in $(seq "$spairs"); do
+	say "[session] $session_pairs pairs: $ctx_files files, $((ctx_bytes / 1000000)) MB, COPY . /ctx; builder (BUILDER=buildkit, a session) against DOCKER_BUILDKIT=1 $session_cli $session_cli_version; a cold first build, then a rebuild after one file changed"
+	for i in $(seq "$session_pairs"); do
 		order="builder cli"
 		[ $((i % 2)) = 1 ] || order="cli builder"
-		line="pair $i/$spairs:"
+		line="pair $i/$session_pairs:"
 		for side in $order; do
 			session_side "$i" "$side" "$builder"
 		done
@@ -614,6 +641,17 @@ case_session() {
 	docker image ls --format '{{.Repository}}:{{.Tag}}' |
 		{ grep -F -- "-$run_id:" | grep -F bench/sess- || true; } |
 		xargs -r docker rmi -f >/dev/null
+	# The build cache this case added (every side's copy of the context
+	# and its COPY layer, 7 GB), record by record: left behind, it grew
+	# to 22 GB over a few runs and every later build paid for it. What
+	# was there before stays.
+	comm -13 <(printf '%s\n' "$cache_before") <(build_cache_ids) |
+		while read -r id; do
+			# (2>&1: a newer CLI's notice on the legacy builder
+			# stays out of the log unless the prune fails.)
+			out=$(docker builder prune -af --filter "id=$id" 2>&1) ||
+				say "[session] could not remove build cache record $id: $out"
+		done
 }
 
 # session_report: the section's numbers as text (the document, and the
@@ -872,7 +910,7 @@ number below was measured by that run. Do not edit: run \`make bench\` again.
 | docker CLI | $client (\`DOCKER_BUILDKIT=0\`) |
 | machine | $(nproc) CPUs, $cpu_model, $mem, Linux $(uname -r) |
 | load average | $load_before at the start, $load_after at the end |
-| run | $pipe_pairs alternating pairs for the pipeline, ${autotest_pairs:-$pairs} for autotest, $pairs for the other cases (the order swapped every pair), $(fmt_s "$elapsed") in all; $retries failed runs tried again |
+| run | $pipe_pairs alternating pairs for the pipeline, ${autotest_pairs:-$pairs} for autotest, ${session_pairs:-$pairs} for session, $pairs for the other cases (the order swapped every pair), $(fmt_s "$elapsed") in all; $retries failed runs tried again |
 
 The baseline is [bench/baseline.sh](../bench/baseline.sh): the same job as
 plain docker CLI commands, the way a CI script writes it:
@@ -1021,8 +1059,12 @@ The context of the context case ($(printf '%s' "${ctx_files:-?}") files, $(mb "$
 engine, in alternating pairs. Each side: a cold first build (a shared key
 and a stamp file the engine has not seen: the whole context is sent and
 COPY runs, as after a build-cache prune, without pruning a shared engine),
-then a rebuild after that one file changed (only it is sent). Client CPU
-is user + system time of the client process (GNU time).
+then a rebuild after that one file changed (only it is sent). Before each
+build the page cache is written back and, where the bench runs as root,
+emptied and the context read back in: every side starts with the context
+cached and the rest cold, however full earlier builds left the memory.
+The case removes the images and build cache records it made.
+Client CPU is user + system time of the client process (GNU time).
 
 | | builder | docker CLI | ratio | per-pair ratios |
 | --- | --- | --- | --- | --- |
