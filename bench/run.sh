@@ -558,6 +558,20 @@ settle_memory() {
 	fi
 }
 
+# engine_phases LOG CASE SIDE: records the seconds BuildKit itself reported
+# for the context transfer (xfer) and the COPY step (copy), where LOG has
+# them: builder prints the same lines as the CLI's plain progress. They
+# show how much of a build is the engine's work, the same for both sides.
+engine_phases() {
+	local x c="" id
+	x=$(sed -n 's/.*transferring context: [0-9.]*[a-zA-Z]*B \([0-9.]*\)s done.*/\1/p' \
+		"$1" | tail -1)
+	id=$(sed -n 's/^\(#[0-9]*\) \[[0-9]*\/[0-9]*\] COPY \. \/ctx$/\1/p' "$1" | tail -1)
+	[ -z "$id" ] || c=$(sed -n "s/^$id DONE \([0-9.]*\)s\$/\1/p" "$1" | tail -1)
+	[ -z "$x" ] || record "$2" "$3" xfer "$x"
+	[ -z "$c" ] || record "$2" "$3" copy "$c"
+}
+
 # One side of a session pair: a first build of the context, cold (a shared
 # key and a stamp file this engine has never seen, so the whole context is
 # sent and COPY runs: what a pruned build cache gives, without pruning an
@@ -605,6 +619,8 @@ session_side() {
 				's/.*(context: [0-9]* files, \([0-9.]*\) MB).*/\1/p' \
 				"$work/session-$i-$side-$phase.log" | tail -1)"
 		fi
+		engine_phases "$work/session-$i-$side-$phase.log" \
+			"session_$phase" "$side"
 		record "session_$phase" "$side" wall "$wall"
 		record "session_$phase" "$side" cpu "$cpu"
 		record "session_$phase" "$side" rss "$rss"
@@ -667,7 +683,7 @@ case_session() {
 session_report() {
 	local phase
 	for phase in first rebuild; do
-		printf '%s: wall builder %s, cli %s, ratio %s (pairs %s); client cpu builder %s, cli %s, ratio %s; peak rss builder %s, cli %s, static %s; context sent by builder %s MB\n' \
+		printf '%s: wall builder %s, cli %s, ratio %s (pairs %s); client cpu builder %s, cli %s, ratio %s; peak rss builder %s, cli %s, static %s; context sent by builder %s MB; engine: transfer builder %s, cli %s, COPY builder %s, cli %s\n' \
 			"$phase" \
 			"$(sec "session_$phase" builder wall)" "$(sec "session_$phase" cli wall)" \
 			"$(ratio "$(median "session_$phase" builder wall)" "$(median "session_$phase" cli wall)")" \
@@ -676,7 +692,9 @@ session_report() {
 			"$(ratio "$(median "session_$phase" builder cpu)" "$(median "session_$phase" cli cpu)")" \
 			"$(mib_stat "session_$phase" builder rss)" "$(mib_stat "session_$phase" cli rss)" \
 			"$(mib_stat "session_$phase" static rss)" \
-			"$(median "session_$phase" builder ctx_mb)"
+			"$(median "session_$phase" builder ctx_mb)" \
+			"$(sec "session_$phase" builder xfer)" "$(sec "session_$phase" cli xfer)" \
+			"$(sec "session_$phase" builder copy)" "$(sec "session_$phase" cli copy)"
 	done
 }
 
@@ -1085,6 +1103,16 @@ Client CPU is user + system time of the client process (GNU time).
 | rebuild, peak RSS | $(mib_stat session_rebuild builder rss) | $(mib_stat session_rebuild cli rss) | | |
 
 Context builder sent (its log): first build $(median session_first builder ctx_mb) MB, rebuild $(median session_rebuild builder ctx_mb) MB.
+
+The engine's own phases, as BuildKit reported them in each client's
+progress (medians; the rest of a build is mostly the image export):
+
+| | builder | docker CLI |
+| --- | --- | --- |
+| first build, context transfer | $(sec session_first builder xfer) | $(sec session_first cli xfer) |
+| first build, COPY | $(sec session_first builder copy) | $(sec session_first cli copy) |
+| rebuild, context transfer | $(sec session_rebuild builder xfer) | $(sec session_rebuild cli xfer) |
+| rebuild, COPY | $(sec session_rebuild builder copy) | $(sec session_rebuild cli copy) |
 Static binary (builder:latest), one pair: peak RSS $(mib_stat session_first static rss) (first), $(mib_stat session_rebuild static rss) (rebuild).
 EOF
 promote_doc
