@@ -1113,6 +1113,7 @@ progress (medians; the rest of a build is mostly the image export):
 | first build, COPY | $(sec session_first builder copy) | $(sec session_first cli copy) |
 | rebuild, context transfer | $(sec session_rebuild builder xfer) | $(sec session_rebuild cli xfer) |
 | rebuild, COPY | $(sec session_rebuild builder copy) | $(sec session_rebuild cli copy) |
+
 Static binary (builder:latest), one pair: peak RSS $(mib_stat session_first static rss) (first), $(mib_stat session_rebuild static rss) (rebuild).
 EOF
 promote_doc
