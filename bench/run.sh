@@ -534,8 +534,11 @@ ensure_ctx() {
 	# otherwise read it from the disk and every later side from the page
 	# cache (builder's first session build in pair 1 took 22 s against
 	# 8-13 s for every other).
-	find "$ctx_dir" -type f -exec cat {} + >/dev/null
+	cache_ctx
 }
+
+# cache_ctx: every file of the context read once, into the page cache.
+cache_ctx() { find "$ctx_dir" -type f -exec cat {} + >/dev/null; }
 
 # The docker CLI that streams a context over a session: Debian's 20.10
 # (docker.io), not a newer CLI earlier in PATH that wants buildx.
@@ -545,16 +548,16 @@ session_cli=${BENCH_DOCKER_CLI:-/usr/bin/docker}
 # of the context, the COPY layer, the image) and the memory fills up within
 # a few pairs; a full page cache made every build on this machine 2-3x
 # slower (transfers of 8-27 s against 3-5 s), and more so the later a side
-# ran. So before each build: write back what is dirty and, where we may
-# (root), empty the page cache and read the context back in, so that every
-# side starts from the same memory: the context cached, the rest cold.
-# (Before a rebuild as well, it made the engine read its copy of the
+# ran. So before each first build: write back what is dirty and, where we
+# may (root), empty the page cache and read the context back in, so that
+# every side starts from the same memory: the context cached, the rest
+# cold. (Before a rebuild as well, it made the engine read its copy of the
 # context back from the disk, 2 s more for both sides.)
 settle_memory() {
 	sync
 	if [ -w /proc/sys/vm/drop_caches ]; then
 		echo 3 >/proc/sys/vm/drop_caches
-		find "$ctx_dir" -type f -exec cat {} + >/dev/null
+		cache_ctx
 	fi
 }
 
