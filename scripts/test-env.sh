@@ -162,15 +162,20 @@ EOF
 	setsid docker-registry serve "$STATE/registry.yml" \
 		>"$STATE/registry.log" 2>&1 </dev/null 9>&- &
 	echo $! >"$STATE/registry.pid"
+	# Only 'kill -0' while it starts: until setsid has exec'd the registry,
+	# its /proc cmdline is this script's (or empty), which pid_alive's name
+	# check takes for a dead registry on a busy machine.
 	for _ in $(seq 100); do
 		if registry_answers "$addr"; then
 			write_env "$addr" "$dir"
 			return 0
 		fi
-		pid_alive "$STATE/registry.pid" docker-registry || break
+		kill -0 "$(cat "$STATE/registry.pid")" 2>/dev/null || break
 		sleep 0.2
 	done
 	tail -30 "$STATE/registry.log" >&2
+	kill -0 "$(cat "$STATE/registry.pid")" 2>/dev/null ||
+		die "the registry on '$addr' exited while starting: see its log above"
 	die "the registry did not answer on '$addr' within 20 s: see its log above"
 }
 

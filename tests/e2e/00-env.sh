@@ -83,6 +83,28 @@ t_leftovers_helpers() {
 	assert_eq "$(leftovers "$run")" "" "leftovers after the clean-up"
 }
 
+# A second environment whose registry takes a second to exec: its cmdline
+# does not name docker-registry until then, as on a busy CI machine where
+# setsid has not yet exec'd it. 'up' must wait for it, not take it for dead.
+t_env_up_waits_for_a_slow_registry() {
+	local real state="$T_DIR/state"
+	real=$(command -v docker-registry) || t_skip "no docker-registry"
+	mkdir -p "$T_DIR/shim"
+	cat >"$T_DIR/shim/docker-registry" <<'EOF_SHIM'
+#!/usr/bin/env bash
+exec -a slow-start bash -c 'sleep 1; exec "$REAL_REGISTRY" "$@"' slow-start "$@"
+EOF_SHIM
+	chmod +x "$T_DIR/shim/docker-registry"
+	assert_exit 0 env BUILDER_TEST_STATE="$state" REAL_REGISTRY="$real" \
+		PATH="$T_DIR/shim:$PATH" bash "$REPO_ROOT/scripts/test-env.sh" up
+	assert_contains "$OUT" "ready: engine, registry"
+	assert_exit 0 env BUILDER_TEST_STATE="$state" bash "$REPO_ROOT/scripts/test-env.sh" status
+	assert_contains "$STDOUT" "registry: 127.0.0.1:"
+	assert_exit 0 env BUILDER_TEST_STATE="$state" bash "$REPO_ROOT/scripts/test-env.sh" down
+	assert_exit 1 env BUILDER_TEST_STATE="$state" bash "$REPO_ROOT/scripts/test-env.sh" status
+	assert_contains "$STDOUT" "registry: down"
+}
+
 # run_test removes images named with T_UNIQ: one test leaves an image, the
 # next checks it is gone.
 t_leave_an_image() {
@@ -101,6 +123,7 @@ run_test "engine answers" t_engine_answers
 run_test "registry requires authentication" t_registry_needs_auth
 run_test "busybox:latest runs" t_busybox_runs
 run_test "docker push lands; registry_tags and registry_digest see it" t_push_and_registry_helpers
+run_test "test-env.sh up waits for a registry that is slow to start" t_env_up_waits_for_a_slow_registry
 run_test "make_app builds and its test passes" t_make_app_builds_and_tests
 run_test "leftovers and assert_no_leftovers" t_leftovers_helpers
 run_test "a test leaves an image named with T_UNIQ" t_leave_an_image
