@@ -262,11 +262,15 @@ registry_digest() {
 # --- the engine -----------------------------------------------------------
 
 # leftovers [RUNID]: containers and networks labelled io.builder.run (=RUNID
-# when given), one a line: "container ID NAME" or "network ID NAME".
+# when given), and the build's image name builder-run:RUNID (any run's
+# without RUNID), one a line: "container ID NAME", "network ID NAME" or
+# "image NAME -".
 leftovers() {
 	local f="label=io.builder.run${1:+=$1}"
 	docker ps -a --filter "$f" --format 'container {{.ID}} {{.Names}}'
 	docker network ls --filter "$f" --format 'network {{.ID}} {{.Name}}'
+	docker images --filter "reference=builder-run${1:+:$1}" \
+		--format 'image {{.Repository}}:{{.Tag}} -'
 }
 
 # assert_no_leftovers [RUNID]: none at all (of that run). What is found is
@@ -279,6 +283,7 @@ assert_no_leftovers() {
 		case $kind in
 		container) docker rm -f "$id" >/dev/null 2>&1 ;;
 		network) docker network rm "$id" >/dev/null 2>&1 ;;
+		image) docker rmi "$id" >/dev/null 2>&1 ;;
 		esac
 	done
 	t_fail "left behind: $(echo "$left" | tr '\n' ';')"

@@ -285,9 +285,10 @@ static int use_buildkit(struct engine *eng, const struct config *cfg)
 	return 1;
 }
 
+/* name: the run's name for the image (cleanup.h), or NULL. */
 static void build_query(struct buf *q, const struct config *cfg,
 			const char *dockerfile, const struct strlist *cache,
-			int buildkit)
+			const char *name, int buildkit)
 {
 	cJSON *args = cJSON_CreateObject();
 	cJSON *labels = cJSON_CreateObject();
@@ -295,6 +296,10 @@ static void build_query(struct buf *q, const struct config *cfg,
 	buf_addstr(q, "/build?rm=1&forcerm=1&dockerfile=");
 	buf_add_urlencoded(q, dockerfile);
 	buf_addstr(q, buildkit ? "&version=2" : "&version=1");
+	if (name) {
+		buf_addstr(q, "&t=");
+		buf_add_urlencoded(q, name);
+	}
 	/* BuildKit images carry their cache metadata, so that a later
 	 * CACHE_FROM of the pushed image finds its layers (the user's own
 	 * BUILD_ARGS below may turn it off). */
@@ -535,6 +540,8 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 	struct session_config scfg = { 0 };
 	char *dirs[2] = { NULL, NULL };
 	char key[17], buildid[26] = "";
+	/* OUTPUT: the files are the result, and no image is made. */
+	const char *name = cfg->output_dest ? NULL : run->image_ref;
 	int buildkit, ret = -1;
 
 	memset(&st, 0, sizeof(st));
@@ -557,7 +564,8 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 		goto out;
 	}
 	pull_cache_images(eng, cfg, &cache);
-	build_query(&query, cfg, context_dockerfile(ctx), &cache, buildkit);
+	build_query(&query, cfg, context_dockerfile(ctx), &cache, name,
+		    buildkit);
 
 	if (buildkit && start_session(eng, cfg, ctx, &scfg, dirs, key, &sess,
 				      buildid, &query, err) < 0)
@@ -574,13 +582,16 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 				  "needs Docker 27.5 or newer");
 		buildkit = res->buildkit = 0;
 		buf_reset(&query);
-		build_query(&query, cfg, context_dockerfile(ctx), &cache, 0);
+		build_query(&query, cfg, context_dockerfile(ctx), &cache, name,
+			    0);
 	}
 	if (base_image_auth(eng, cfg, ctx, cred, buildkit, sess != NULL,
 			    &registry_config, err) < 0)
 		goto out;
 	headers[0] = registry_config;
 
+	if (name)
+		cleanup_add_image(run);
 	req.method = "POST";
 	req.path = query.data;
 	if (!sess) {

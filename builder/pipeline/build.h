@@ -3,8 +3,10 @@
 
 /*
  * The build stage: POST /build with the context streamed as the body.
- * The image is not tagged here; tag.c does that after the tests passed, so
- * that a failed test leaves no tag behind.
+ * The image gets only the run's own name here (RUN_IMAGE_REPO:<run id>,
+ * cleanup.h, removed by the cleanup), so that no prune takes it before the
+ * tag stage; tag.c tags it after the tests passed, so that a failed test
+ * leaves no tag behind.
  */
 
 #include "util/error.h"
@@ -21,8 +23,9 @@ struct build_result {
 	int buildkit; /* built with BuildKit (version=2) */
 };
 
-/* Builds cfg's context. run: where a classic builder's RUN container left
- * by a failed step is registered for removal (cleanup.h). cred: credentials for
+/* Builds cfg's context. run: the image's name (none with OUTPUT), and
+ * where it and a classic builder's RUN container left by a failed step are
+ * registered for removal (cleanup.h). cred: credentials for
  * cfg's registry, sent as X-Registry-Config for private base images (may be
  * anonymous). Errors: EXIT_USAGE (no Dockerfile), EXIT_BUILD (the build or the
  * context failed), EXIT_ENGINE (transport). */

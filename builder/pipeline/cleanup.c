@@ -1,7 +1,8 @@
 /*
  * The registry of engine objects this run created, and their removal; see
- * cleanup.h. Endpoints: DELETE /containers/{id}?force=1&v=1 and
- * DELETE /networks/{id}; the search by label is leftovers.c's.
+ * cleanup.h. Endpoints: DELETE /containers/{id}?force=1&v=1,
+ * DELETE /images/{ref}?noprune=1 and DELETE /networks/{id}; the search by
+ * label (and by name, for images) is leftovers.c's.
  *
  * Every removal goes through engine_json_cleanup(), which finishes even
  * when a signal is pending: the signal that interrupted the pipeline must
@@ -55,6 +56,8 @@ void run_init(struct run *run, struct report *rep)
 	}
 	snprintf(run->id, sizeof(run->id), "b%02x%02x%02x%02x%02x", r[0], r[1],
 		 r[2], r[3], r[4]);
+	snprintf(run->image_ref, sizeof(run->image_ref), "%s:%s",
+		 RUN_IMAGE_REPO, run->id);
 	{
 		struct buf hint = BUF_INIT(BUF_TEXT_MAX);
 
@@ -99,6 +102,11 @@ void cleanup_add_network(struct run *run, const char *id)
 	add(&run->networks, id);
 }
 
+void cleanup_add_image(struct run *run)
+{
+	run->image_named = 1;
+}
+
 void cleanup_add_step_container(struct run *run, const char *id)
 {
 	add(&run->containers, id);
@@ -135,6 +143,8 @@ int cleanup_remove(struct engine *eng, const char *what, const char *id,
 
 	if (!strcmp(what, "container"))
 		buf_addf(&path, "/containers/%s?force=1&v=1", id);
+	else if (!strcmp(what, "image")) /* the parents are the build cache */
+		buf_addf(&path, "/images/%s?noprune=1", id);
 	else
 		buf_addf(&path, "/networks/%s", id);
 	for (int tries = 1;; tries++) {
@@ -156,7 +166,9 @@ int cleanup_remove(struct engine *eng, const char *what, const char *id,
 	}
 	buf_release(&path);
 	if (ret < 0)
-		return err_wrap(err, "cannot remove %s '%.12s'", what, id);
+		return err_wrap(err, "cannot remove %s '%.*s'", what,
+				strcmp(what, "image") ? 12 : (int)strlen(id),
+				id);
 	return 0;
 }
 
@@ -226,6 +238,17 @@ int cleanup_run(struct run *run, struct engine *eng)
 		return 0;
 	failures += remove_all(run, eng, &run->containers, "container",
 			       &unlabelled_failures);
+	/* After the containers: one of the tests' would hold the image. */
+	if (run->image_named) {
+		struct error err = ERROR_INIT;
+
+		if (cleanup_remove(eng, "image", run->image_ref, &err) < 0) {
+			log_warn("%s", err.msg);
+			failures++;
+		} else {
+			run->image_named = 0;
+		}
+	}
 	failures += remove_all(run, eng, &run->networks, "network",
 			       &unlabelled_failures);
 	strlist_clear(&run->containers);

@@ -12,6 +12,10 @@
  *
  * Every such object also carries the label CLEANUP_LABEL=<run id>, so that
  * leftovers of a run killed with SIGKILL can be found by `builder cleanup`.
+ * The built image cannot (a label would change its ID): the build names
+ * it RUN_IMAGE_REPO:<run id> instead, so that no `docker image prune` can
+ * take it before the tag stage, and the cleanup removes that name (and
+ * with it the image, when the tests failed and nothing else names it).
  */
 
 #include "util/error.h"
@@ -21,6 +25,7 @@ struct engine;
 struct report;
 
 #define CLEANUP_LABEL "io.builder.run"
+#define RUN_IMAGE_REPO "builder-run"
 
 struct run {
 	/* "b" and 10 lower-case hex digits (40 random bits from getrandom(),
@@ -30,6 +35,8 @@ struct run {
 	struct strlist containers;
 	struct strlist networks;
 	struct strlist unlabelled; /* also in containers */
+	char image_ref[32]; /* RUN_IMAGE_REPO ":" id, the build's name */
+	int image_named; /* a build was asked to name its image so */
 	struct report *rep; /* the run's report; not owned */
 };
 
@@ -54,6 +61,8 @@ void cleanup_add_network(struct run *run, const char *id);
  * label: removed like the others, but `builder cleanup` cannot find it,
  * so a failure to remove it suggests `docker rm -f ID` only. */
 void cleanup_add_step_container(struct run *run, const char *id);
+/* The build is about to name its image run->image_ref. */
+void cleanup_add_image(struct run *run);
 /* Forgets an object removed by its owner. */
 void cleanup_forget(struct run *run, const char *id);
 
@@ -67,15 +76,18 @@ int cleanup_remove_network(struct run *run, struct engine *eng, const char *id,
 			   struct error *err);
 
 /* Removes what is registered, containers first (force, with anonymous
- * volumes), then networks; then, after a signal or when anything was
- * registered, whatever else carries this run's label (a create whose
- * answer a signal cut short). Logs what it could not remove, with the
+ * volumes), then the image's run name (DELETE /images/{ref}?noprune=1:
+ * the image goes with it when no other name holds it), then networks;
+ * then, after a signal or when a container or network was registered,
+ * whatever else carries this run's label (a create whose answer a signal
+ * cut short) or its image name. Logs what it could not remove, with the
  * `builder cleanup --run ID` line. Returns the number of failures. After a
  * signal, the removals share SIGNAL_CLEANUP_S seconds (signals.h). */
 int cleanup_run(struct run *run, struct engine *eng);
 
-/* Removes one container (what "container") or network now, as the two
- * above but outside any run's bookkeeping; for leftovers.c. */
+/* Removes one container (what "container"), network or image name
+ * ("image", e.g. "builder-run:b1a2b3c4d5e") now, as the two above but
+ * outside any run's bookkeeping; for leftovers.c. */
 int cleanup_remove(struct engine *eng, const char *what, const char *id,
 		   struct error *err);
 

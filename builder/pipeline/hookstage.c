@@ -23,7 +23,31 @@ struct hookstage {
 	struct strlist found; /* hook names, in the autobuild order */
 	struct strlist env; /* "NAME=value" */
 	char **envp; /* env.v, NULL-terminated */
+	size_t image_at; /* env's IMAGE_NAME entry, when builder set it */
+	char *image_name; /* its value, DOCKER_REPO:DOCKER_TAG */
 };
+
+#define IMAGE_NAME_EQ "IMAGE_NAME="
+
+/* Where builder's own IMAGE_NAME is in hs->env: not where the environment
+ * gave one (hooks.c keeps a non-empty value), nor where there is none. */
+static void find_image_name(struct hookstage *hs, const struct config *cfg)
+{
+	size_t n = strlen(IMAGE_NAME_EQ);
+
+	hs->image_at = hs->env.n;
+	for (size_t i = 0; i < cfg->hook_env.n; i++)
+		if (!strncmp(cfg->hook_env.v[i], IMAGE_NAME_EQ, n) &&
+		    cfg->hook_env.v[i][n])
+			return;
+	for (size_t i = 0; i < hs->env.n; i++) {
+		if (!strncmp(hs->env.v[i], IMAGE_NAME_EQ, n)) {
+			hs->image_at = i;
+			hs->image_name = xstrdup(hs->env.v[i] + n);
+			return;
+		}
+	}
+}
 
 static int dockerfile_dir(const struct config *cfg, char **dir,
 			  struct error *err)
@@ -94,6 +118,7 @@ int hookstage_open(struct hookstage **out, const struct config *cfg,
 	hs->envp = xcalloc(hs->env.n + 1, sizeof(*hs->envp));
 	for (size_t i = 0; i < hs->env.n; i++)
 		hs->envp[i] = hs->env.v[i];
+	find_image_name(hs, cfg);
 	if (hooks_check(hs->dir, &hs->found, hs->envp, err) < 0)
 		goto out;
 	for (size_t i = 0; i < hs->found.n; i++)
@@ -123,10 +148,23 @@ int hookstage_run(struct hookstage *hs, enum hook h, struct error *err)
 	return hooks_run(hs->dir, h, hs->envp, err);
 }
 
+void hookstage_name_image(struct hookstage *hs, const char *name)
+{
+	struct buf b = BUF_INIT(BUF_PATH_MAX);
+
+	if (!hs || hs->image_at >= hs->env.n)
+		return;
+	buf_addf(&b, "%s%s", IMAGE_NAME_EQ, name ? name : hs->image_name);
+	free(hs->env.v[hs->image_at]);
+	hs->env.v[hs->image_at] = buf_detach(&b);
+	hs->envp[hs->image_at] = hs->env.v[hs->image_at];
+}
+
 void hookstage_free(struct hookstage *hs)
 {
 	if (!hs)
 		return;
+	free(hs->image_name);
 	free(hs->dir);
 	strlist_clear(&hs->found);
 	strlist_clear(&hs->env);

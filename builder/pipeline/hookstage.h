@@ -38,6 +38,14 @@ int hookstage_has(const struct hookstage *hs, enum hook h);
  * hook fails with its stage's code (build 1, test 4, push 5), naming it. */
 int hookstage_run(struct hookstage *hs, enum hook h, struct error *err);
 
+/* Between builder's own build and the tag stage the image has only the
+ * run's name (cleanup.h). IMAGE_NAME gives that name to the hooks in
+ * between (post_build, pre_test, test, post_test), so that `docker run
+ * "$IMAGE_NAME"` runs the image just built, not an older one that still
+ * holds DOCKER_REPO:DOCKER_TAG; NULL gives DOCKER_REPO:DOCKER_TAG back (the
+ * tag stage has moved it). An IMAGE_NAME set in the environment stays. */
+void hookstage_name_image(struct hookstage *hs, const char *name);
+
 void hookstage_free(struct hookstage *hs);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * Leftovers: engine objects labelled io.builder.run, found by listing, and
  * `builder cleanup`; see leftovers.h. Endpoints: GET /containers/json?all=1
- * GET /networks and GET /volumes filtered on the label, removal through
- * cleanup.c (volumes: DELETE /volumes/{name} here).
+ * GET /networks and GET /volumes filtered on the label, GET /images/json
+ * filtered on the run name (and GET /images/{ref}/json for its age),
+ * removal through cleanup.c (volumes: DELETE /volumes/{name} here).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,34 +45,25 @@ static int valid_run_id(const char *id)
 	return 1;
 }
 
-/* The creation time of a listed object, in Unix seconds: a number for
- * containers ("Created": 1733090000), RFC 3339 for networks
- * ("2026-12-01T22:01:45.123456789Z" or "...+01:00"). -1 if unreadable. */
-static long long created_at(const cJSON *item)
+/* An RFC 3339 time ("2026-12-01T22:01:45.123456789Z" or "...+01:00") in
+ * Unix seconds; -1 if unreadable, or before 1971 (Go's zero time, which
+ * means "never"). */
+static long long rfc3339_seconds(const char *s)
 {
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "Created");
-
-	if (!c) /* volumes: "CreatedAt", RFC 3339 */
-		c = cJSON_GetObjectItemCaseSensitive(item, "CreatedAt");
 	struct tm tm;
 	const char *p;
 	int sign, oh, om, n = 0;
 	long long t;
 
-	if (cJSON_IsNumber(c))
-		return (long long)c->valuedouble;
-	if (!cJSON_IsString(c))
-		return -1;
 	memset(&tm, 0, sizeof(tm));
-	if (sscanf(c->valuestring, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
-		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-		   &n) != 6 ||
-	    !n)
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    !n || tm.tm_year < 1971)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	t = (long long)timegm(&tm);
-	p = c->valuestring + n;
+	p = s + n;
 	if (*p == '.')
 		p += 1 + strspn(p + 1, "0123456789");
 	if (*p == 'Z' || *p == 'z')
@@ -80,6 +72,20 @@ static long long created_at(const cJSON *item)
 		return -1;
 	sign = *p == '+' ? 1 : -1;
 	return t - sign * (oh * 3600LL + om * 60LL);
+}
+
+/* The creation time of a listed object, in Unix seconds: a number for
+ * containers ("Created": 1733090000), RFC 3339 for networks and volumes
+ * ("CreatedAt"). -1 if unreadable. */
+static long long created_at(const cJSON *item)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(item, "Created");
+
+	if (!c)
+		c = cJSON_GetObjectItemCaseSensitive(item, "CreatedAt");
+	if (cJSON_IsNumber(c))
+		return (long long)c->valuedouble;
+	return cJSON_IsString(c) ? rfc3339_seconds(c->valuestring) : -1;
 }
 
 /* A volume: DELETE /volumes/{name}; 404 counts as removed, 409 (still in
@@ -195,6 +201,108 @@ out:
 	return ret;
 }
 
+/* The run name of a listed image's tag t (RUN_IMAGE_REPO ":" run id, or
+ * Podman's "localhost/" form), or NULL when t is not one. */
+static const char *run_of_tag(const char *t)
+{
+	size_t n = strlen(RUN_IMAGE_REPO);
+
+	if (!strncmp(t, "localhost/", 10))
+		t += 10;
+	if (strncmp(t, RUN_IMAGE_REPO, n) || t[n] != ':' || !t[n + 1])
+		return NULL;
+	return t + n + 1;
+}
+
+/* When image name ref was last set (Metadata.LastTagTime), in Unix
+ * seconds; -1 when unknown. */
+static long long tagged_at(struct engine *eng, const char *ref)
+{
+	struct buf path = BUF_INIT(BUF_PATH_MAX);
+	struct error err = ERROR_INIT;
+	cJSON *img = NULL;
+	const cJSON *t;
+	long long when = -1;
+
+	buf_addf(&path, "/images/%s/json", ref);
+	if (engine_json_uninterrupted(eng, "GET", path.data, NULL, &img, NULL,
+				      &err) == 0) {
+		t = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(img, "Metadata"),
+			"LastTagTime");
+		if (cJSON_IsString(t))
+			when = rfc3339_seconds(t->valuestring);
+	}
+	cJSON_Delete(img);
+	buf_release(&path);
+	return when;
+}
+
+/* The built images' run names (cleanup.h): an image carries no label, so
+ * it is found by its name, RUN_IMAGE_REPO:<run id>, and aged by when the
+ * build named it. Removing the name removes an image nothing else names. */
+static int sweep_images(struct engine *eng, const char *run_id,
+			long older_than, int *failures, struct error *err)
+{
+	long long now = (long long)time(NULL);
+	struct buf json = BUF_INIT(BUF_TEXT_MAX), path = BUF_INIT(BUF_PATH_MAX);
+	cJSON *list = NULL;
+	const cJSON *item, *tag;
+	int kept = 0, ret = -1;
+
+	buf_addf(&json, "{\"reference\":[\"%s%s%s\"]}", RUN_IMAGE_REPO,
+		 run_id ? ":" : "", run_id ? run_id : "");
+	buf_addstr(&path, "/images/json?filters=");
+	buf_add_urlencoded(&path, json.data);
+	if (engine_json_uninterrupted(eng, "GET", path.data, NULL, &list, NULL,
+				      err) < 0) {
+		err_wrap(err, "cannot list images named '%s:*'",
+			 RUN_IMAGE_REPO);
+		goto out;
+	}
+	cJSON_ArrayForEach(item, list)
+	{
+		cJSON_ArrayForEach(tag, cJSON_GetObjectItemCaseSensitive(
+						item, "RepoTags"))
+		{
+			const char *run;
+			struct error one = ERROR_INIT;
+
+			if (!cJSON_IsString(tag) ||
+			    !(run = run_of_tag(tag->valuestring)) ||
+			    (run_id && strcmp(run, run_id)))
+				continue;
+			if (older_than >= 0) {
+				long long born =
+					tagged_at(eng, tag->valuestring);
+
+				if (born < 0 || now - born < older_than) {
+					kept++;
+					continue;
+				}
+			}
+			if (cleanup_remove(eng, "image", tag->valuestring,
+					   &one) < 0) {
+				log_warn("%s", one.msg);
+				(*failures)++;
+				continue;
+			}
+			log_info("removed image name '%s' (run %s)",
+				 tag->valuestring, run);
+		}
+	}
+	if (kept)
+		log_info("kept %d image name%s younger than %ld s (possibly a "
+			 "live run's); see --older-than, --all",
+			 kept, kept == 1 ? "" : "s", older_than);
+	ret = 0;
+out:
+	cJSON_Delete(list);
+	buf_release(&json);
+	buf_release(&path);
+	return ret;
+}
+
 int leftovers_sweep(struct engine *eng, const char *run_id, long older_than,
 		    int *failures, struct error *err)
 {
@@ -207,7 +315,8 @@ int leftovers_sweep(struct engine *eng, const char *run_id, long older_than,
 	    sweep(eng, "network", "/networks", filter, older_than, failures,
 		  err) < 0 ||
 	    sweep(eng, "volume", "/volumes", filter, older_than, failures,
-		  err) < 0)
+		  err) < 0 ||
+	    sweep_images(eng, run_id, older_than, failures, err) < 0)
 		ret = -1;
 	free(filter);
 	return ret;

@@ -276,6 +276,8 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		log_stage("build", "%s from '%s'", cfg->image_ref,
 			  cfg->context);
 		ret = build_image(eng, &run, cfg, &cred, &built, err);
+		if (ret == 0)
+			hookstage_name_image(hs, run.image_ref);
 	}
 	if (ret == 0)
 		ret = hookstage_run(hs, HOOK_POST_BUILD, err);
@@ -336,6 +338,7 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 		    tag_image(eng, built.image_id, cfg->repository, &tags, err),
 		    t0, err) < 0)
 		goto out;
+	hookstage_name_image(hs, NULL);
 
 	if (cfg->save && save_stage(eng, cfg, &tags, rep, err) < 0)
 		goto out;

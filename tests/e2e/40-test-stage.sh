@@ -83,8 +83,12 @@ t_no_test_cmd_skips() {
 }
 
 t_failing_tests_exit_4() {
+	local built
 	need_builder
 	make_app app
+	# An image of this test's own: nothing else may name it.
+	echo "$T_UNIQ" >app/uniq
+	echo 'COPY uniq /uniq' >>app/Dockerfile
 	pipeline 4 app TEST_CMD='echo "about to fail"; echo "oops" >&2; exit 7'
 	assert_contains "$OUT" "tests failed (exit 7)"
 	assert_contains "$STDOUT" "about to fail"
@@ -93,6 +97,13 @@ t_failing_tests_exit_4() {
 	assert_not_contains "$OUT" "==> tag"
 	if docker image inspect "t$T_UNIQ/app:1" >/dev/null 2>&1; then
 		t_fail "the image was tagged although its tests failed"
+	fi
+	# The build named the image builder-run:<run id> only; the cleanup
+	# removed that name and, nothing else naming it, the image.
+	built=$(grep -o 'built sha256:[0-9a-f]*' "$OUT" | head -1 | cut -d' ' -f2)
+	[ -n "$built" ] || t_fail "no 'built sha256:' line in the output"
+	if docker image inspect "$built" >/dev/null 2>&1; then
+		t_fail "the failed image $built is still on the engine"
 	fi
 	assert_clean
 }

@@ -203,6 +203,7 @@ login_registry() {
 }
 
 t_hooks_in_order() {
+	local img run
 	need_builder
 	make_web app
 	printf 'sut:\n  build: .\n  command: /app/test.sh\n' >app/docker-compose.test.yml
@@ -214,15 +215,42 @@ SH
 	export HOOK_LOG=$T_DIR/hooks.log
 	pipeline 0 app GITHUB_ACTIONS=true GITHUB_REF_NAME=feature-x
 	img="$REGISTRY_ADDR/t$T_UNIQ/app:1"
+	# Between the build and the tag stage, IMAGE_NAME is the only name
+	# the image has then: the run's.
+	run=builder-run:$(run_ids | head -1)
 	assert_eq "$(cat "$HOOK_LOG")" "post_checkout feature-x 1 $img Dockerfile
 pre_build feature-x 1 $img Dockerfile
-post_build feature-x 1 $img Dockerfile
-pre_test feature-x 1 $img Dockerfile
-post_test feature-x 1 $img Dockerfile
+post_build feature-x 1 $run Dockerfile
+pre_test feature-x 1 $run Dockerfile
+post_test feature-x 1 $run Dockerfile
 pre_push feature-x 1 $img Dockerfile
 post_push feature-x 1 $img Dockerfile" "hooks run"
 	assert_contains "$STDOUT" "tests passed"
 	assert_eq "$(registry_tags "t$T_UNIQ/app" | tr '\n' ' ')" "1 extra " "tags pushed"
+	assert_clean
+}
+
+# Between builder's build and the tag stage the image has only its run
+# name: hooks find it as IMAGE_NAME (not an older image that still holds
+# DOCKER_REPO:DOCKER_TAG), and a `docker image prune` cannot take it.
+t_hooks_get_the_image_just_built() {
+	local img="$REGISTRY_ADDR/t$T_UNIQ/app:1" run
+	need_builder
+	make_web app
+	make_hooks app post_build test pre_push
+	# What a runner that built this repository before still has.
+	assert_exit 0 docker tag busybox:latest "$img"
+	printf 'docker image prune -f >/dev/null\n' >>app/hooks/post_build
+	printf 'docker run --rm "$IMAGE_NAME" cat /www/index.html\n' >>app/hooks/test
+	login_registry
+	export HOOK_LOG=$T_DIR/hooks.log
+	pipeline 0 app
+	assert_contains "$STDOUT" "hello from app"
+	run=$(run_ids | head -1)
+	assert_eq "$(awk '{ print $1, $(NF - 1) }' "$HOOK_LOG")" "post_build builder-run:$run
+test builder-run:$run
+pre_push $img" "IMAGE_NAME in the hooks"
+	assert_eq "$(registry_tags "t$T_UNIQ/app")" "1" "tags pushed"
 	assert_clean
 }
 
@@ -504,4 +532,5 @@ run_test "a sut FROM scratch whose command needs a shell: exit 4" t_scratch_sut
 run_test "SIGTERM during sut leaves nothing behind" t_sigterm_during_sut
 run_test "YAML errors and unsupported keys: exit 2 with the line" t_yaml_errors
 run_test "builder cleanup removes labelled volumes" t_cleanup_removes_volumes
+run_test "hooks before the tag stage get the image just built, safe from prune" t_hooks_get_the_image_just_built
 t_summary

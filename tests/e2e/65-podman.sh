@@ -166,6 +166,8 @@ t_podman_pipeline() {
 		t_fail "the local engine has the image: the pipeline ran there"
 	assert_eq "$(pod ps -aq --filter label=io.builder.run)" "" \
 		"containers left in podman"
+	assert_eq "$(pod images --format '{{.Repository}}:{{.Tag}}' | grep builder-run)" "" \
+		"run image names left in podman"
 }
 
 t_podman_build_failure() {
@@ -178,6 +180,8 @@ t_podman_build_failure() {
 	assert_eq "$(registry_tags "t$T_UNIQ/app")" "" "tags pushed"
 	assert_eq "$(pod ps -aq --filter label=io.builder.run)" "" \
 		"containers left in podman"
+	assert_eq "$(pod images --format '{{.Repository}}:{{.Tag}}' | grep builder-run)" "" \
+		"run image names left in podman"
 }
 
 t_podman_test_failure() {
@@ -190,6 +194,8 @@ t_podman_test_failure() {
 	assert_eq "$(registry_tags "t$T_UNIQ/app")" "" "tags pushed"
 	assert_eq "$(pod ps -aq --filter label=io.builder.run)" "" \
 		"containers left in podman"
+	assert_eq "$(pod images --format '{{.Repository}}:{{.Tag}}' | grep builder-run)" "" \
+		"run image names left in podman"
 }
 
 # Without the registries.conf entry Podman talks HTTPS to the plain-HTTP

@@ -239,6 +239,8 @@ match GET /networks
 hold
 match GET /volumes
 hold
+match /images/
+hold
 EOF
 }
 
@@ -309,6 +311,8 @@ match GET /networks
 reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]
 match GET /volumes
 reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{"Volumes":[]}
+match GET /images/json
+reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]
 match DELETE /containers/
 reply HTTP/1.1 204 No Content\r\n\r\n
 EOF
@@ -328,6 +332,10 @@ EOF
 	assert_contains "$FAKE_LOG" "GET /v1.41/containers/json?all=1&filters="
 	assert_contains "$FAKE_LOG" "DELETE /v1.41/containers/l0st?force=1"
 	assert_contains "$STDERR" "removed container 'builder-lost-test'"
+	# The build's image name, and a search for it by name.
+	assert_contains "$FAKE_LOG" "DELETE /v1.41/images/builder-run:b"
+	assert_contains "$FAKE_LOG" "GET /v1.41/images/json?filters="
+	assert_not_contains "$STDERR" "cleanup of run"
 }
 
 t_second_signal_hung_engine() {
