@@ -514,6 +514,10 @@ case_buildkit() {
 	done
 	docker image ls --format '{{.Repository}}:{{.Tag}}' |
 		{ grep -F "bench/multistage-$run_id:" || true; } | xargs -r docker rmi -f >/dev/null
+	# The classic builder's stage images (no name; labelled by the
+	# Dockerfile): 2 MB a stage and run were left behind.
+	docker image ls -q --filter "label=io.builder.bench=$run_id" |
+		sort -u | xargs -r docker rmi -f >/dev/null
 }
 
 # --- case: BuildKit with a session, against the docker CLI ---------------------------

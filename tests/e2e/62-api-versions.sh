@@ -13,7 +13,7 @@
 # to API only, refusing the others with the engine's own messages
 # (daemon/server/middleware/version.go). Accepted: GET /version, and a
 # classic build of a tiny image (POST /build, GET /images/.../json,
-# POST /images/.../tag).
+# POST /images/.../tag, and DELETE /images/... of the run's name for it).
 fake_docker() {
 	local api=${1#1.} min=${2#1.} bv=${3:-1} m v body
 	printf 'match /_ping\n'
@@ -41,6 +41,8 @@ fake_docker() {
 				$((${#body} + 1)) "$body"
 			printf 'match POST /v%s/images/\n' "$v"
 			printf 'reply HTTP/1.1 201 Created\\r\\nContent-Length: 0\\r\\n\\r\\n\n'
+			printf 'match DELETE /v%s/images/\n' "$v"
+			printf 'reply HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: 2\\r\\n\\r\\n[]\n'
 			continue
 		fi
 		printf 'match /v%s/\n' "$v"
@@ -87,6 +89,7 @@ t_docker29_pipeline() {
 	assert_contains "$OUT" "API 1.47"
 	assert_eq "$(versions_used)" "1.47 " "versions in the request log"
 	assert_contains "$FAKE_LOG" "POST /v1.47/build"
+	assert_contains "$FAKE_LOG" "DELETE /v1.47/images/builder-run:b"
 	assert_not_contains "$FAKE_LOG" "=> no rule"
 }
 
