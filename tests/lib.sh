@@ -262,14 +262,14 @@ registry_digest() {
 # --- the engine -----------------------------------------------------------
 
 # leftovers [RUNID]: containers and networks labelled io.builder.run (=RUNID
-# when given), and the build's image name builder-run:RUNID (any run's
-# without RUNID), one a line: "container ID NAME", "network ID NAME" or
-# "image NAME -".
+# when given), and with RUNID the build's image name builder-run:RUNID (not
+# without: a live run's name is not a leftover), one a line: "container ID
+# NAME", "network ID NAME" or "image NAME -".
 leftovers() {
 	local f="label=io.builder.run${1:+=$1}"
 	docker ps -a --filter "$f" --format 'container {{.ID}} {{.Names}}'
 	docker network ls --filter "$f" --format 'network {{.ID}} {{.Name}}'
-	docker images --filter "reference=builder-run${1:+:$1}" \
+	[ -z "${1:-}" ] || docker images --filter "reference=builder-run:$1" \
 		--format 'image {{.Repository}}:{{.Tag}} -'
 }
 

@@ -80,7 +80,9 @@ static int ops_build(void *ctx, const struct compose_service *svc, char **image,
 	c.build_args = svc->build_args;
 	c.target = svc->build_target;
 	log_info("service '%s': building '%s'", svc->name, svc->build_context);
-	ret = build_image(at->eng, at->run, &c, at->cred, &built, err);
+	/* Unnamed: the run's name stays with the image under test. */
+	ret = build_image(at->eng, at->run, BUILD_UNNAMED, &c, at->cred,
+			  &built, err);
 	buf_release(&df);
 	if (ret < 0)
 		return err_wrap(err, "cannot build the image of service '%s'",

@@ -524,9 +524,9 @@ static void secret_hint(struct error *err)
 		 (int)(q - p), p);
 }
 
-int build_image(struct engine *eng, struct run *run, const struct config *cfg,
-		const struct credential *cred, struct build_result *res,
-		struct error *err)
+int build_image(struct engine *eng, struct run *run, enum build_naming naming,
+		const struct config *cfg, const struct credential *cred,
+		struct build_result *res, struct error *err)
 {
 	struct context *ctx = NULL;
 	struct strlist cache = STRLIST_INIT;
@@ -541,7 +541,9 @@ int build_image(struct engine *eng, struct run *run, const struct config *cfg,
 	char *dirs[2] = { NULL, NULL };
 	char key[17], buildid[26] = "";
 	/* OUTPUT: the files are the result, and no image is made. */
-	const char *name = cfg->output_dest ? NULL : run->image_ref;
+	const char *name = naming == BUILD_NAMED && !cfg->output_dest
+				   ? run->image_ref
+				   : NULL;
 	int buildkit, ret = -1;
 
 	memset(&st, 0, sizeof(st));

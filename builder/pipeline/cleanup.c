@@ -156,8 +156,11 @@ int cleanup_remove(struct engine *eng, const char *what, const char *id,
 			break;
 		}
 		/* 403: a network's endpoints linger; 409: a removal
-		 * already under way (a run that exited during it). */
-		if ((status != 403 || strcmp(what, "network")) && status != 409)
+		 * already under way (a run that exited during it). An
+		 * image's 409 is a container of someone else's that uses
+		 * it: waiting does not end that. */
+		if ((status != 403 || strcmp(what, "network")) &&
+		    (status != 409 || !strcmp(what, "image")))
 			break;
 		if (tries >= REMOVE_TRIES)
 			break;

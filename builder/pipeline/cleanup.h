@@ -13,8 +13,8 @@
  * Every such object also carries the label CLEANUP_LABEL=<run id>, so that
  * leftovers of a run killed with SIGKILL can be found by `builder cleanup`.
  * The built image cannot (a label would change its ID): the build names
- * it RUN_IMAGE_REPO:<run id> instead, so that no `docker image prune` can
- * take it before the tag stage, and the cleanup removes that name (and
+ * it RUN_IMAGE_REPO:<run id> instead, so that no prune of dangling images
+ * can take it before the tag stage, and the cleanup removes that name (and
  * with it the image, when the tests failed and nothing else names it).
  */
 

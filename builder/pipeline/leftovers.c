@@ -118,6 +118,15 @@ static int remove_volume(struct engine *eng, const char *name,
 	return 0;
 }
 
+/* What a sweep left for being too young, if anything. */
+static void say_kept(int kept, const char *what, long older_than)
+{
+	if (kept)
+		log_info("kept %d %s%s younger than %ld s (possibly a live "
+			 "run's); see --older-than, --all",
+			 kept, what, kept == 1 ? "" : "s", older_than);
+}
+
 /* Lists objects of one kind and removes each that is at least older_than
  * seconds old (any age when older_than < 0). *failures counts removals
  * that failed. */
@@ -190,10 +199,7 @@ static int sweep(struct engine *eng, const char *what, const char *list_path,
 			 shown ? shown : id->valuestring,
 			 cJSON_IsString(run) ? run->valuestring : "unknown");
 	}
-	if (kept)
-		log_info("kept %d %s%s younger than %ld s (possibly a live "
-			 "run's); see --older-than, --all",
-			 kept, what, kept == 1 ? "" : "s", older_than);
+	say_kept(kept, what, older_than);
 	ret = 0;
 out:
 	cJSON_Delete(list);
@@ -201,17 +207,23 @@ out:
 	return ret;
 }
 
-/* The run name of a listed image's tag t (RUN_IMAGE_REPO ":" run id, or
- * Podman's "localhost/" form), or NULL when t is not one. */
+/* The run id of a listed image's tag t (RUN_IMAGE_REPO ":" run id, or
+ * Podman's "localhost/" form), or NULL when t is not one: only ids as
+ * run_init() makes them, so that a user's own "builder-run:latest" stays. */
 static const char *run_of_tag(const char *t)
 {
 	size_t n = strlen(RUN_IMAGE_REPO);
+	const char *id;
 
 	if (!strncmp(t, "localhost/", 10))
 		t += 10;
-	if (strncmp(t, RUN_IMAGE_REPO, n) || t[n] != ':' || !t[n + 1])
+	if (strncmp(t, RUN_IMAGE_REPO, n) || t[n] != ':')
 		return NULL;
-	return t + n + 1;
+	id = t + n + 1;
+	if (id[0] != 'b' || strlen(id) != 11 ||
+	    strspn(id + 1, "0123456789abcdef") != 10)
+		return NULL;
+	return id;
 }
 
 /* When image name ref was last set (Metadata.LastTagTime), in Unix
@@ -291,10 +303,7 @@ static int sweep_images(struct engine *eng, const char *run_id,
 				 tag->valuestring, run);
 		}
 	}
-	if (kept)
-		log_info("kept %d image name%s younger than %ld s (possibly a "
-			 "live run's); see --older-than, --all",
-			 kept, kept == 1 ? "" : "s", older_than);
+	say_kept(kept, "image name", older_than);
 	ret = 0;
 out:
 	cJSON_Delete(list);

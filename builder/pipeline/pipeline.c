@@ -275,8 +275,9 @@ int pipeline_run(const struct config *cfg, struct report *rep,
 	} else {
 		log_stage("build", "%s from '%s'", cfg->image_ref,
 			  cfg->context);
-		ret = build_image(eng, &run, cfg, &cred, &built, err);
-		if (ret == 0)
+		ret = build_image(eng, &run, BUILD_NAMED, cfg, &cred, &built,
+				  err);
+		if (ret == 0 && !cfg->output_dest)
 			hookstage_name_image(hs, run.image_ref);
 	}
 	if (ret == 0)

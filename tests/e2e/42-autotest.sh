@@ -232,7 +232,20 @@ post_push feature-x 1 $img Dockerfile" "hooks run"
 
 # Between builder's build and the tag stage the image has only its run
 # name: hooks find it as IMAGE_NAME (not an older image that still holds
-# DOCKER_REPO:DOCKER_TAG), and a `docker image prune` cannot take it.
+# DOCKER_REPO:DOCKER_TAG), and it is not dangling, which is what `docker
+# image prune` takes (not run here: other tests share the engine).
+# record_image_hook FILE: a post_build hook that checks that and writes the
+# image's ID to $HOOK_LOG.id.
+record_image_hook() {
+	cat >>"$1" <<'SH'
+id=$(docker image inspect -f '{{.Id}}' "$IMAGE_NAME") || exit 1
+if docker images -q --no-trunc --filter dangling=true | grep -qx "$id"; then
+	echo "the image just built is dangling: a prune would take it"; exit 1
+fi
+echo "$id" >"$HOOK_LOG.id"
+SH
+}
+
 t_hooks_get_the_image_just_built() {
 	local img="$REGISTRY_ADDR/t$T_UNIQ/app:1" run
 	need_builder
@@ -240,7 +253,7 @@ t_hooks_get_the_image_just_built() {
 	make_hooks app post_build test pre_push
 	# What a runner that built this repository before still has.
 	assert_exit 0 docker tag busybox:latest "$img"
-	printf 'docker image prune -f >/dev/null\n' >>app/hooks/post_build
+	record_image_hook app/hooks/post_build
 	printf 'docker run --rm "$IMAGE_NAME" cat /www/index.html\n' >>app/hooks/test
 	login_registry
 	export HOOK_LOG=$T_DIR/hooks.log
@@ -251,6 +264,27 @@ t_hooks_get_the_image_just_built() {
 test builder-run:$run
 pre_push $img" "IMAGE_NAME in the hooks"
 	assert_eq "$(registry_tags "t$T_UNIQ/app")" "1" "tags pushed"
+	assert_clean
+}
+
+# A compose service built from a context of its own is not the image under
+# test: the run's name stays with the pipeline's image.
+t_service_build_keeps_the_run_name() {
+	need_builder
+	make_web app
+	make_hooks app post_build post_test
+	record_image_hook app/hooks/post_build
+	cat >>app/hooks/post_test <<'SH'
+[ "$(docker image inspect -f '{{.Id}}' "$IMAGE_NAME")" = "$(cat "$HOOK_LOG.id")" ] ||
+	{ echo "IMAGE_NAME is not the image under test after the tests"; exit 1; }
+SH
+	mkdir app/tests
+	printf 'FROM busybox:latest\nRUN echo "sut of %s" >/sut\n' "$T_UNIQ" >app/tests/Dockerfile
+	printf 'sut:\n  build: ./tests\n  command: cat /sut\n' >app/docker-compose.test.yml
+	export HOOK_LOG=$T_DIR/hooks.log
+	pipeline 0 app PUSH=false
+	assert_contains "$STDOUT" "sut of $T_UNIQ"
+	assert_contains "$HOOK_LOG" "post_test"
 	assert_clean
 }
 
@@ -533,4 +567,5 @@ run_test "SIGTERM during sut leaves nothing behind" t_sigterm_during_sut
 run_test "YAML errors and unsupported keys: exit 2 with the line" t_yaml_errors
 run_test "builder cleanup removes labelled volumes" t_cleanup_removes_volumes
 run_test "hooks before the tag stage get the image just built, safe from prune" t_hooks_get_the_image_just_built
+run_test "a service built from its own context leaves the run's name alone" t_service_build_keeps_the_run_name
 t_summary

@@ -180,6 +180,26 @@ EOF
 	assert_not_contains "$FAKE_LOG" "/tag?"
 }
 
+# The run's image name held by a container that is not builder's (a hook's
+# `docker run` without --rm): the engine's 409 names it; waiting would not
+# end it, so one DELETE only, and the run's own result stands.
+t_image_name_held_by_a_container() {
+	need_builder
+	local msg='conflict: unable to remove repository reference (must force) - container 0123456789ab is using its referenced image'
+	fe_start <<EOF
+match POST /build
+$FE_STREAM_HEAD$STEP1$STEP2$BUILT
+close
+match DELETE /images/
+$(fe_reply '409 Conflict' "{\"message\":\"$msg\"}")
+EOF
+	fake_run 0
+	assert_eq "$(grep -c '^DELETE /v1.41/images/builder-run:b' "$FAKE_LOG")" 1 "DELETEs of the run's image name"
+	assert_contains "$STDERR" "cannot remove image 'builder-run:b"
+	assert_contains "$STDERR" "container 0123456789ab is using its referenced image"
+	assert_contains "$STDERR" "builder cleanup --run b"
+}
+
 t_one_byte_chunks() {
 	need_builder
 	fe_start <<EOF
@@ -645,6 +665,7 @@ run_test "a message over the 1 MiB cap exits 3" t_line_over_the_cap
 run_test "malformed JSON exits 3" t_malformed_json
 run_test "unknown fields and messages are ignored" t_unknown_fields
 run_test "dockerd restarted (SIGTERM) during a RUN step: exit 1 (137), nothing pushed" t_restart_during_build
+run_test "the run's image name held by another container: one try, a warning" t_image_name_held_by_a_container
 run_test "dockerd restarted (SIGTERM) during the tests: exit 4 (137), nothing pushed or left" t_restart_during_tests
 run_test "dockerd killed (SIGKILL) during a RUN step: exit 3, nothing pushed" t_engine_killed_during_build
 run_test "dockerd killed (SIGKILL) during the tests: exit 3, cleanup removes the rest" t_engine_killed_during_tests

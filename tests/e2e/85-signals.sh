@@ -310,15 +310,16 @@ t_cleanup_age() {
 		echo 'match GET /volumes'
 		reply_json '{"Volumes":[{"Name":"v0ld","CreatedAt":"'"$(date -u -d "@$old" +%Y-%m-%dT%H:%M:%SZ)"'","Labels":{"io.builder.run":"b0ld"}},{"Name":"vnew","CreatedAt":"'"$(date -u -d "@$new" +%Y-%m-%dT%H:%M:%SZ)"'","Labels":{"io.builder.run":"bnew"}}],"Warnings":null}'
 		# Images have no label: a build's run name, aged by when the
-		# build named it (Metadata.LastTagTime); a name that is not a
-		# run's, and one never tagged (Go's zero time), are kept.
+		# build named it (Metadata.LastTagTime); one never tagged (Go's
+		# zero time) is kept unless --all, and names builder does not
+		# make (builder-run:latest, builder-runner:...) always.
 		echo 'match GET /images/json'
-		reply_json '[{"Id":"sha256:i0ld","RepoTags":["builder-run:b0ld","acme/app:1"]},{"Id":"sha256:inew","RepoTags":["localhost/builder-run:bnew"]},{"Id":"sha256:izero","RepoTags":["builder-run:bzero","builder-runner:b0ld"]}]'
-		echo 'match GET /images/builder-run:b0ld/json'
+		reply_json '[{"Id":"sha256:i0ld","RepoTags":["builder-run:b0123456789","acme/app:1"]},{"Id":"sha256:inew","RepoTags":["localhost/builder-run:b0123456abc"]},{"Id":"sha256:izero","RepoTags":["builder-run:b00000000ff","builder-runner:b0123456789","builder-run:latest"]}]'
+		echo 'match GET /images/builder-run:b0123456789/json'
 		reply_json '{"Id":"sha256:i0ld","Metadata":{"LastTagTime":"'"$(date -u -d "@$old" +%Y-%m-%dT%H:%M:%S.123456789Z)"'"}}'
-		echo 'match GET /images/localhost/builder-run:bnew/json'
+		echo 'match GET /images/localhost/builder-run:b0123456abc/json'
 		reply_json '{"Id":"sha256:inew","Metadata":{"LastTagTime":"'"$(date -u -d "@$new" +%Y-%m-%dT%H:%M:%SZ)"'"}}'
-		echo 'match GET /images/builder-run:bzero/json'
+		echo 'match GET /images/builder-run:b00000000ff/json'
 		reply_json '{"Id":"sha256:izero","Metadata":{"LastTagTime":"0001-01-01T00:00:00Z"}}'
 		echo 'match DELETE /'
 		echo 'reply HTTP/1.1 204 No Content\r\n\r\n'
@@ -330,20 +331,20 @@ t_cleanup_age() {
 		: >"$FAKE_LOG"
 	}
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup
-	assert_eq "$(deleted)" "builder-run:b0ld c0ld n0ld v0ld " "removed by plain builder cleanup (1 h)"
+	assert_eq "$(deleted)" "builder-run:b0123456789 c0ld n0ld v0ld " "removed by plain builder cleanup (1 h)"
 	assert_contains "$STDERR" "kept 1 container younger than 3600 s"
 	assert_contains "$STDERR" "kept 2 image names younger than 3600 s"
-	assert_contains "$STDERR" "removed image name 'builder-run:b0ld' (run b0ld)"
+	assert_contains "$STDERR" "removed image name 'builder-run:b0123456789' (run b0123456789)"
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --older-than 3h
 	assert_eq "$(deleted)" "" "removed with --older-than 3h"
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --older-than 30s
-	assert_eq "$(deleted)" "builder-run:b0ld c0ld cnew localhost/builder-run:bnew n0ld nnew v0ld vnew " "removed with --older-than 30s"
+	assert_eq "$(deleted)" "builder-run:b0123456789 c0ld cnew localhost/builder-run:b0123456abc n0ld nnew v0ld vnew " "removed with --older-than 30s"
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --all
-	assert_eq "$(deleted)" "builder-run:b0ld builder-run:bzero c0ld cnew localhost/builder-run:bnew n0ld nnew v0ld vnew " "removed with --all"
+	assert_eq "$(deleted)" "builder-run:b00000000ff builder-run:b0123456789 c0ld cnew localhost/builder-run:b0123456abc n0ld nnew v0ld vnew " "removed with --all"
 	# The fake engine ignores the filters (the label's are the engine's
 	# work); builder itself keeps other runs' image names.
-	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --run bnew
-	assert_eq "$(deleted)" "c0ld cnew localhost/builder-run:bnew n0ld nnew v0ld vnew " "removed with --run bnew"
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --run b0123456abc
+	assert_eq "$(deleted)" "c0ld cnew localhost/builder-run:b0123456abc n0ld nnew v0ld vnew " "removed with --run b0123456abc"
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER" cleanup --all --run b0ld
 	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER" cleanup --older-than 1x
 	assert_contains "$STDERR" "--older-than '1x' is not an age"
