@@ -87,13 +87,24 @@ esac
 source_url=${source_url%.git}
 [ -z "$source_url" ] || build_args="$build_args,SOURCE_URL=$source_url"
 
-# build IMAGE DOCKERFILE NAME: build local/IMAGE:latest, tag it NAME.
+# build IMAGE DOCKERFILE NAME: build local/IMAGE:latest, tag it NAME. The
+# image NAME held before goes when nothing else names it: each build has
+# new file times, so a new ID, and the old one was left dangling (6-8 MB a
+# `make image`).
 build() {
+	local old new
 	say "building $3 from $2"
+	old=$(docker image inspect -f '{{.Id}}' "$3" 2>/dev/null || true)
 	(cd "$ctx" && ACCOUNT=local IMAGE=$1 TAG=latest PUSH=false \
 		BUILD_ARGS=$build_args "$builder" --no-push -f "$2" .)
 	docker tag "local/$1:latest" "$3"
 	docker rmi "local/$1:latest" >/dev/null
+	new=$(docker image inspect -f '{{.Id}}' "$3")
+	if [ -n "$old" ] && [ "$old" != "$new" ] &&
+		[ "$(docker image inspect -f '{{len .RepoTags}}' "$old" 2>/dev/null)" = 0 ]; then
+		docker rmi "$old" >/dev/null 2>&1 ||
+			say "the previous $3 ($old) is still used by a container: kept"
+	fi
 }
 
 build builder Dockerfile builder:latest

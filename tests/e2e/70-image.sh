@@ -107,6 +107,34 @@ t_make_image() {
 		"$stripped" "$MAX_STATIC" >>"$T_SIZES"
 }
 
+# A `make image` whose images differ (here by their licenses label; a new
+# binary does it in real life) removes the ones it moved the names off,
+# instead of leaving them dangling; the second run puts the usual ones back.
+t_make_image_again() {
+	local name old new licenses
+	declare -A before
+	for licenses in "test-$T_UNIQ" ""; do
+		for name in builder:latest builder-shell:latest; do
+			before[$name]=$(docker image inspect -f '{{.Id}}' "$name") ||
+				t_fail "no $name: see the first test"
+		done
+		IMAGE_LICENSES=$licenses bash "$REPO_ROOT/scripts/make-image.sh" \
+			>"$T_DIR/make.log" 2>&1 || {
+			tail -20 "$T_DIR/make.log"
+			t_fail "scripts/make-image.sh failed"
+		}
+		for name in builder:latest builder-shell:latest; do
+			old=${before[$name]}
+			new=$(docker image inspect -f '{{.Id}}' "$name")
+			[ "$old" != "$new" ] ||
+				t_fail "$name kept its ID although its label changed"
+			if docker image inspect "$old" >/dev/null 2>&1; then
+				t_fail "the previous $name ($old) is still on the engine"
+			fi
+		done
+	done
+}
+
 # The README's command, verbatim but for the values.
 t_docker_run_pushes() {
 	need_image
@@ -195,6 +223,7 @@ t_run_sh_elsewhere() {
 }
 
 run_test "make image: small images, static stripped binary" t_make_image
+run_test "make image again: the previous images go" t_make_image_again
 sed 's/^/# sizes: /' "$T_SIZES"
 run_test "docker run builder:latest builds, tests and pushes" t_docker_run_pushes
 run_test "docker stop during the tests: 143, nothing left" t_docker_stop
