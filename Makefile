@@ -103,7 +103,7 @@ build/registry-proxy: tests/registry-proxy.c
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
-	@sh tests/run-unit.sh $(UNIT_BINS)
+	@bash tests/run-unit.sh $(UNIT_BINS)
 
 # The environment is read only in builder/cli/config.c (issue 13): every
 # input in one place, checked before any engine call.
@@ -124,7 +124,7 @@ check-env:
 # "N passed, N failed" lines.
 CHECK_E2E = tests/e2e/05-fuzz-replay.sh tests/e2e/10-fake-engine.sh
 check: check-env $(UNIT_BINS) build/fake-engine
-	@rc=0; sh tests/run-unit.sh $(UNIT_BINS) || rc=1; \
+	@rc=0; bash tests/run-unit.sh $(UNIT_BINS) || rc=1; \
 	for f in $(CHECK_E2E); do \
 	  BUILDER_TEST_HERMETIC=1 bash $$f </dev/null || rc=1; \
 	done; exit $$rc

@@ -8,7 +8,7 @@
 #
 #	t_push_works() {
 #		make_app app
-#		assert_exit 0 "$BUILDER" ... app
+#		assert_exit 0 "$BUILDER_BIN" ... app
 #		assert_contains "$OUT" "pushed"
 #		[ "$(registry_tags "t$T_UNIQ/app")" = 1 ] || t_fail "no tag"
 #	}
@@ -25,14 +25,18 @@
 # T_UNIQ (a token unique to the test) are removed: use T_UNIQ in every name.
 #
 # TEST_ONLY=REGEX runs only the tests whose name matches; TEST_KEEP=1 keeps
-# the scratch directories of failed tests.
+# the scratch directories of failed tests; BUILDER_TEST_BIN=PATH tests
+# another binary than bin/builder-asan. Nothing else of the caller's
+# environment reaches a test but PATH, HOME, TMPDIR, the locale and the
+# engine's DOCKER_HOST and TLS settings (tests/clean-env.sh).
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILDER=${BUILDER:-$REPO_ROOT/bin/builder-asan}
-# The binary under test; never exported, since builder itself reads BUILDER
-# (auto, buildkit or classic).
-export -n BUILDER
-FAKE_ENGINE=${FAKE_ENGINE:-$REPO_ROOT/build/fake-engine}
+# shellcheck source=tests/clean-env.sh
+. "$REPO_ROOT/tests/clean-env.sh"
+clean_env
+# The binary under test (BUILDER_TEST_BIN to test another one).
+BUILDER_BIN=${BUILDER_TEST_BIN:-$REPO_ROOT/bin/builder-asan}
+FAKE_ENGINE=$REPO_ROOT/build/fake-engine
 E2E_TIME_LIMIT=${E2E_TIME_LIMIT:-300}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -196,8 +200,8 @@ t_skip() {
 
 # need_builder: fails the test early when the binary under test is missing.
 need_builder() {
-	[ -x "$BUILDER" ] ||
-		t_fail "'$BUILDER' was not built: run 'make bin/builder-asan'"
+	[ -x "$BUILDER_BIN" ] ||
+		t_fail "'$BUILDER_BIN' was not built: run 'make bin/builder-asan'"
 }
 
 # assert_exit CODE CMD...: runs CMD, stdout to $STDOUT, stderr to $STDERR,

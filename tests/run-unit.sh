@@ -1,5 +1,10 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Runs each unit-test binary given and adds up their "N passed, N failed".
+# The binaries read the environment (config's tests): they get the suite's
+# own, not the caller's.
+# shellcheck source=tests/clean-env.sh
+. "$(dirname "$0")/clean-env.sh"
+clean_env
 passed=0 failed=0
 for bin in "$@"; do
 	out=$("$bin" 2>&1); rc=$?

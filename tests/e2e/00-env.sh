@@ -105,6 +105,24 @@ EOF_SHIM
 	assert_contains "$STDOUT" "registry: down"
 }
 
+# The caller's settings stay out of the tests (tests/clean-env.sh): with
+# BUILDER=classic exported every e2e test failed (lib.sh took it for the
+# binary), SECRETS failed 6 unit tests, and a CI's GITHUB_STEP_SUMMARY got
+# every test's summary.
+t_callers_environment_stays_out() {
+	local caller=(BUILDER=classic TAG=callers SECRETS=id=nosuch
+		GITHUB_ACTIONS=true GITHUB_RUN_NUMBER=99
+		GITHUB_STEP_SUMMARY="$T_DIR/callers-summary.md")
+	assert_exit 0 env "${caller[@]}" TEST_ONLY='^build args, labels and target$' \
+		bash "$REPO_ROOT/tests/e2e/30-build.sh"
+	assert_contains "$OUT" "1 passed, 0 failed"
+	assert_exit 0 env "${caller[@]}" bash "$REPO_ROOT/tests/run-unit.sh" \
+		"$REPO_ROOT/build/unit/test_config"
+	assert_contains "$OUT" " 0 failed"
+	[ ! -e "$T_DIR/callers-summary.md" ] ||
+		t_fail "the tests wrote the caller's GITHUB_STEP_SUMMARY"
+}
+
 # run_test removes images named with T_UNIQ: one test leaves an image, the
 # next checks it is gone.
 t_leave_an_image() {
@@ -126,6 +144,7 @@ run_test "docker push lands; registry_tags and registry_digest see it" t_push_an
 run_test "test-env.sh up waits for a registry that is slow to start" t_env_up_waits_for_a_slow_registry
 run_test "make_app builds and its test passes" t_make_app_builds_and_tests
 run_test "leftovers and assert_no_leftovers" t_leftovers_helpers
+run_test "the caller's BUILDER, TAG, SECRETS and GITHUB_* stay out of the tests" t_callers_environment_stays_out
 run_test "a test leaves an image named with T_UNIQ" t_leave_an_image
 run_test "run_test removed it" t_image_was_removed
 t_summary

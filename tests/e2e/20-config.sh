@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2097,SC2098 # BUILDER=classic is builder's own setting, "$BUILDER" the binary
+# shellcheck disable=SC2097,SC2098 # BUILDER=classic is builder's own setting, "$BUILDER_BIN" the binary
 # Configuration errors, exit codes, --help, --version and `builder check`.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -42,33 +42,33 @@ fe_whole_run() {
 t_missing_image() {
 	need_builder
 	unset IMAGE
-	ACCOUNT=acme assert_exit 2 "$BUILDER"
+	ACCOUNT=acme assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "IMAGE is not set"
 }
 
 t_uppercase_image() {
 	need_builder
-	ACCOUNT=acme IMAGE=Calc assert_exit 2 "$BUILDER"
+	ACCOUNT=acme IMAGE=Calc assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "IMAGE 'Calc' is not a valid repository name"
 	assert_contains "$OUT" "lowercase"
 }
 
 t_bad_tag() {
 	need_builder
-	ACCOUNT=acme IMAGE=calc TAG='bad tag!' assert_exit 2 "$BUILDER"
+	ACCOUNT=acme IMAGE=calc TAG='bad tag!' assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "TAG 'bad tag!' is not a valid tag"
 	assert_contains "$OUT" "128"
 }
 
 t_bad_extra_tag_and_registry() {
 	need_builder
-	ACCOUNT=acme IMAGE=calc EXTRA_TAGS='latest -x' assert_exit 2 "$BUILDER"
+	ACCOUNT=acme IMAGE=calc EXTRA_TAGS='latest -x' assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "EXTRA_TAGS '-x'"
-	ACCOUNT=acme IMAGE=calc REGISTRY='https://r.example.com' assert_exit 2 "$BUILDER"
+	ACCOUNT=acme IMAGE=calc REGISTRY='https://r.example.com' assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "REGISTRY 'https://r.example.com'"
-	ACCOUNT=acme IMAGE=calc PUSH=maybe assert_exit 2 "$BUILDER"
+	ACCOUNT=acme IMAGE=calc PUSH=maybe assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "PUSH 'maybe' is not a boolean"
-	ACCOUNT=acme IMAGE=calc assert_exit 2 "$BUILDER" --bogus
+	ACCOUNT=acme IMAGE=calc assert_exit 2 "$BUILDER_BIN" --bogus
 	assert_contains "$OUT" "unknown option '--bogus'"
 }
 
@@ -76,33 +76,33 @@ t_unreachable_socket() {
 	need_builder
 	mkdir ctx && echo 'FROM busybox:latest' >ctx/Dockerfile
 	DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-		assert_exit 3 "$BUILDER" ctx
+		assert_exit 3 "$BUILDER_BIN" ctx
 	assert_contains "$OUT" "/nope.sock"
 	assert_contains "$OUT" "-v /var/run/docker.sock:/var/run/docker.sock"
 }
 
 t_unsupported_host() {
 	need_builder
-	DOCKER_HOST=ssh://me@host ACCOUNT=acme IMAGE=calc assert_exit 2 "$BUILDER"
+	DOCKER_HOST=ssh://me@host ACCOUNT=acme IMAGE=calc assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "DOCKER_HOST 'ssh://me@host' is not supported"
 }
 
 t_help_and_version() {
 	need_builder
-	assert_exit 0 "$BUILDER" --help
+	assert_exit 0 "$BUILDER_BIN" --help
 	for word in ACCOUNT IMAGE TAG REGISTRY EXTRA_TAGS CONTEXT DOCKERFILE \
 		BUILD_ARGS TARGET LABELS TEST_CMD TEST_SERVICES TEST_TIMEOUT PUSH \
 		CACHE_FROM REGISTRY_USER REPORT DOCKER_HOST 'Exit codes' 143; do
 		assert_contains "$STDOUT" "$word"
 	done
-	assert_exit 0 "$BUILDER" --version
+	assert_exit 0 "$BUILDER_BIN" --version
 	assert_contains "$STDOUT" "builder "
 }
 
 t_check_reports_engine() {
 	need_builder
 	REGISTRY_USER=someone REGISTRY_PASSWORD=s3cr3t-check \
-		assert_exit 0 "$BUILDER" check --registry "$REGISTRY_ADDR"
+		assert_exit 0 "$BUILDER_BIN" check --registry "$REGISTRY_ADDR"
 	want=$(docker version --format '{{.Server.Version}}')
 	assert_contains "$STDOUT" "version:      $want"
 	assert_contains "$STDOUT" "api version:  1.41"
@@ -112,9 +112,9 @@ t_check_reports_engine() {
 
 t_api_version_forced() {
 	need_builder
-	DOCKER_API_VERSION=1.40 assert_exit 0 "$BUILDER" check
+	DOCKER_API_VERSION=1.40 assert_exit 0 "$BUILDER_BIN" check
 	assert_contains "$STDOUT" "api version:  1.40"
-	DOCKER_API_VERSION=banana assert_exit 2 "$BUILDER" check
+	DOCKER_API_VERSION=banana assert_exit 2 "$BUILDER_BIN" check
 	assert_contains "$OUT" "DOCKER_API_VERSION 'banana'"
 }
 
@@ -123,7 +123,7 @@ t_tag_from_ci() {
 	mkdir ctx && echo 'FROM busybox:latest' >ctx/Dockerfile
 	# A configuration error later on still shows which TAG was chosen.
 	CIRCLE_BUILD_NUM=77 DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-		assert_exit 3 "$BUILDER" ctx
+		assert_exit 3 "$BUILDER_BIN" ctx
 	assert_contains "$OUT" "acme/calc:77 (tag from CIRCLE_BUILD_NUM)"
 }
 
@@ -135,7 +135,7 @@ t_socket_permission_denied() {
 	group=$(stat -c %G /var/run/docker.sock)
 	chmod 755 "$T_DIR"
 	assert_exit 3 setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$BUILDER" check
+		"$BUILDER_BIN" check
 	assert_contains "$OUT" "permission denied on socket '/var/run/docker.sock'"
 	assert_contains "$OUT" "group '$group'"
 }
@@ -147,10 +147,10 @@ t_report_on_usage_error() {
 	# REPORT was read after the other variables and no report was
 	# written on exit 2.
 	REPORT=$T_DIR/r1.json ACCOUNT=acme IMAGE=calc PUSH=maybe \
-		assert_exit 2 "$BUILDER"
+		assert_exit 2 "$BUILDER_BIN"
 	assert_eq "$(jq -r .exit_code r1.json)" 2 "exit_code in the report"
 	assert_contains r1.json "PUSH 'maybe' is not a boolean"
-	ACCOUNT=acme IMAGE=Calc assert_exit 2 "$BUILDER" --report "$T_DIR/r2.json"
+	ACCOUNT=acme IMAGE=Calc assert_exit 2 "$BUILDER_BIN" --report "$T_DIR/r2.json"
 	assert_eq "$(jq -r .success r2.json)" false "success in the report"
 	assert_contains r2.json "IMAGE 'Calc'"
 }
@@ -185,18 +185,18 @@ t_report_missing_dir_before_engine() {
 	# call: exit 2, not the engine's 3.
 	mkdir ctx && echo 'FROM busybox:latest' >ctx/Dockerfile
 	DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-		REPORT=$T_DIR/missing/r.json assert_exit 2 "$BUILDER" ctx
+		REPORT=$T_DIR/missing/r.json assert_exit 2 "$BUILDER_BIN" ctx
 	assert_contains "$OUT" "REPORT '$T_DIR/missing/r.json': the directory '$T_DIR/missing' does not exist"
 	assert_not_contains "$OUT" "nope.sock"
 	assert_eq "$(grep -c '^builder: error: ' "$STDERR")" 1 "error lines"
 	mkdir ro && chmod 555 ro
 	if [ "$(id -u)" != 0 ]; then
 		DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-			assert_exit 2 "$BUILDER" --report ro/r.json ctx
+			assert_exit 2 "$BUILDER_BIN" --report ro/r.json ctx
 		assert_contains "$OUT" "cannot write in the directory 'ro'"
 	fi
 	DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-		assert_exit 2 "$BUILDER" --report "$T_DIR" ctx
+		assert_exit 2 "$BUILDER_BIN" --report "$T_DIR" ctx
 	assert_contains "$OUT" "is a directory"
 }
 
@@ -207,13 +207,13 @@ t_report_through_symlink() {
 	ln -s dest/target.json link.json
 	# A link is written through, not replaced by a file.
 	DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-		REPORT=link.json assert_exit 3 "$BUILDER" ctx
+		REPORT=link.json assert_exit 3 "$BUILDER_BIN" ctx
 	[ -L link.json ] || t_fail "link.json was replaced by a file"
 	assert_eq "$(jq -r .exit_code dest/target.json)" 3 "exit_code through the link"
 	# A link to a file yet to be made creates the file.
 	ln -s dest/new.json dangling.json
 	DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-		REPORT=dangling.json assert_exit 3 "$BUILDER" ctx
+		REPORT=dangling.json assert_exit 3 "$BUILDER_BIN" ctx
 	[ -L dangling.json ] || t_fail "dangling.json was replaced by a file"
 	assert_eq "$(jq -r .exit_code dest/new.json)" 3 "exit_code in the new file"
 }
@@ -225,7 +225,7 @@ t_report_to_fifo_and_stdout() {
 	timeout 20 cat r.fifo >got.json &
 	local reader=$!
 	DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-		REPORT=r.fifo assert_exit 3 "$BUILDER" ctx
+		REPORT=r.fifo assert_exit 3 "$BUILDER_BIN" ctx
 	wait "$reader" || t_fail "nothing wrote to the FIFO"
 	[ -p r.fifo ] || t_fail "the FIFO was replaced"
 	assert_eq "$(jq -r .exit_code got.json)" 3 "exit_code through the FIFO"
@@ -235,7 +235,7 @@ t_report_to_fifo_and_stdout() {
 	local before
 	before=$(stat -c %F /dev/stdout)
 	DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc \
-		assert_exit 3 "$BUILDER" --report /dev/stdout ctx
+		assert_exit 3 "$BUILDER_BIN" --report /dev/stdout ctx
 	assert_eq "$(stat -c %F /dev/stdout)" "$before" "/dev/stdout"
 	assert_eq "$(jq -r .exit_code "$STDOUT")" 3 "the report on stdout"
 }
@@ -247,22 +247,22 @@ t_stdout_full() {
 	# The run exits 0 against the fake engine, the reference on stdout.
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=acme IMAGE=app TAG=1 \
 		REGISTRY=registry.example:5000 BUILDER=classic \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	assert_eq "$(tail -n 1 "$STDOUT")" "registry.example:5000/acme/app:1@$DIGEST" "last line"
 	# With stdout on a full disk the reference is lost: a failure.
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=acme IMAGE=app TAG=1 \
 		REGISTRY=registry.example:5000 BUILDER=classic REPORT=r.json \
-		assert_exit 5 sh -c 'exec "$0" app >/dev/full' "$BUILDER"
+		assert_exit 5 sh -c 'exec "$0" app >/dev/full' "$BUILDER_BIN"
 	assert_contains "$STDERR" "cannot write to stdout"
 	assert_eq "$(jq -r .exit_code r.json)" 5 "exit_code in the report"
 	assert_eq "$(jq -r .digest r.json)" "$DIGEST" "digest in the report"
-	assert_exit 5 sh -c 'exec "$0" --version >/dev/full' "$BUILDER"
+	assert_exit 5 sh -c 'exec "$0" --version >/dev/full' "$BUILDER_BIN"
 }
 
 t_tag_source_named() {
 	need_builder
 	unset TAG
-	CI_PIPELINE_IID=1/2 ACCOUNT=acme IMAGE=calc assert_exit 2 "$BUILDER"
+	CI_PIPELINE_IID=1/2 ACCOUNT=acme IMAGE=calc assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "CI_PIPELINE_IID '1/2', the default TAG, is not a valid tag"
 	assert_contains "$OUT" "set TAG"
 }
@@ -271,7 +271,7 @@ t_services_checked_before_engine() {
 	need_builder
 	mkdir ctx && echo 'FROM busybox:latest' >ctx/Dockerfile
 	DOCKER_HOST=unix:///nope.sock ACCOUNT=acme IMAGE=calc TEST_CMD=true \
-		TEST_SERVICES='db=Postgres:16' assert_exit 2 "$BUILDER" ctx
+		TEST_SERVICES='db=Postgres:16' assert_exit 2 "$BUILDER_BIN" ctx
 	assert_contains "$OUT" "TEST_SERVICES"
 	assert_contains "$OUT" "Postgres:16"
 	assert_not_contains "$OUT" "nope.sock"
@@ -281,14 +281,14 @@ t_settings_from_config() {
 	need_builder
 	# BUILDER_IDLE_TIMEOUT is checked with the rest, before the engine.
 	DOCKER_HOST=unix:///nope.sock BUILDER_IDLE_TIMEOUT=soon ACCOUNT=acme \
-		IMAGE=calc assert_exit 2 "$BUILDER"
+		IMAGE=calc assert_exit 2 "$BUILDER_BIN"
 	assert_contains "$OUT" "BUILDER_IDLE_TIMEOUT 'soon'"
 	# The engine and the CI labels get what config read.
 	fe_whole_run
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=acme IMAGE=app TAG=1 PUSH=false \
 		BUILDER=classic GITHUB_ACTIONS=true GITHUB_SHA=abc$T_UNIQ CI_PROJECT_URL=https://x.example/p \
 		BUILD_ARGS=$'A=x=y,B=a,b\nURL=http://x/?a=1,b=2' \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	assert_contains "$FAKE_LOG" "abc$T_UNIQ"
 	# buildargs={"A":"x=y,B=a,b","URL":"http://x/?a=1,b=2"}, URL-encoded
 	assert_contains "$FAKE_LOG" "%22A%22%3A%22x%3Dy%2CB%3Da%2Cb%22"

@@ -53,7 +53,7 @@ t_github_tag_push() {
 	make_app app
 	github_tag_push
 	push_env
-	TAGS=semver,sha SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER" app
+	TAGS=semver,sha SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER_BIN" app
 	assert_eq "$(registry_tags "t$T_UNIQ/app" | tr '\n' ' ')" \
 		"2 2.3 2.3.4 latest sha-0123456 " "the registry's tags"
 	digest=$(registry_digest "t$T_UNIQ/app" 2.3.4)
@@ -78,7 +78,7 @@ t_gitlab_merge_request() {
 	push_env
 	GITLAB_CI=true CI_MERGE_REQUEST_IID=17 CI_COMMIT_SHA=$SHA \
 		CI_PROJECT_URL=https://gitlab.example.com/acme/app TAGS=pr,sha \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	assert_eq "$(registry_tags "t$T_UNIQ/app" | tr '\n' ' ')" \
 		"pr-17 sha-0123456 " "the registry's tags"
 	ref=$REGISTRY_ADDR/t$T_UNIQ/app:pr-17
@@ -95,7 +95,7 @@ t_builder_tags() {
 	github_tag_push
 	# no engine: a socket that is not there
 	DOCKER_HOST=unix:///nope.sock TAGS='semver sha pr' \
-		SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER" tags app
+		SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER_BIN" tags app
 	cat >want <<EOF
 ci: github, event: tag
 fact tag: v2.3.4 (GITHUB_REF_NAME)
@@ -121,7 +121,7 @@ EOF
 	# TAG wins as the image's tag; the rules' tags and EXTRA_TAGS follow;
 	# a user's label wins over the one made from the facts.
 	TAG=build-7 TAGS=semver EXTRA_TAGS=edge LABELS=org.opencontainers.image.title=Mine \
-		DOCKER_HOST=unix:///nope.sock assert_exit 0 "$BUILDER" tags app
+		DOCKER_HOST=unix:///nope.sock assert_exit 0 "$BUILDER_BIN" tags app
 	grep '^tag: ' "$STDOUT" >tags
 	printf '%s\n' 'tag: build-7 <- TAG' \
 		"tag: 2.3.4 <- semver from git tag 'v2.3.4' (GITHUB_REF_NAME)" \
@@ -140,13 +140,13 @@ EOF
 	git -C repo -c user.name=t -c user.email=t@example.com commit -qm one
 	head=$(git -C repo rev-parse HEAD)
 	CIRCLE_BUILD_NUM=77 DOCKER_HOST=unix:///nope.sock \
-		assert_exit 0 "$BUILDER" tags repo
+		assert_exit 0 "$BUILDER_BIN" tags repo
 	assert_contains "$STDOUT" "tag: 77 <- CIRCLE_BUILD_NUM"
 	assert_contains "$STDOUT" "fact branch: Feature/Login ("
 	assert_contains "$STDOUT" "fact commit: $head ("
 	assert_contains "$STDOUT" "label: org.opencontainers.image.version=feature-login <- "
 	TAGS=branch,sha DOCKER_HOST=unix:///nope.sock \
-		assert_exit 0 "$BUILDER" tags repo
+		assert_exit 0 "$BUILDER_BIN" tags repo
 	assert_contains "$STDOUT" "tag: feature-login <- branch"
 	assert_contains "$STDOUT" "tag: sha-${head:0:7} <- sha"
 }
@@ -157,15 +157,15 @@ t_invalid_tag_exit_2() {
 	make_app app
 	# The engine is never asked: the rule fails in config.
 	BRANCH=/// TAGS=branch ACCOUNT=acme IMAGE=app DOCKER_HOST=unix:///nope.sock \
-		assert_exit 2 "$BUILDER" app
+		assert_exit 2 "$BUILDER_BIN" app
 	assert_contains "$STDERR" "TAGS rule 'branch'"
 	assert_contains "$STDERR" "'///'"
 	assert_not_contains "$OUT" "nope.sock"
 	ACCOUNT=acme IMAGE=app DOCKER_HOST=unix:///nope.sock \
-		assert_exit 2 "$BUILDER" --tags 'raw:a//b' app
+		assert_exit 2 "$BUILDER_BIN" --tags 'raw:a//b' app
 	assert_contains "$STDERR" "rule 'raw:a//b' gives 'a//b'"
 	BRANCH=/// DOCKER_HOST=unix:///nope.sock TAGS=branch \
-		assert_exit 2 "$BUILDER" tags app
+		assert_exit 2 "$BUILDER_BIN" tags app
 	assert_contains "$STDERR" "TAGS rule 'branch'"
 }
 
@@ -186,7 +186,7 @@ t_same_sources_same_image_id() {
 		for n in 1 2; do
 			ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false BUILDER=$b \
 				CIRCLE_BUILD_NUM=$b$n GITHUB_ACTIONS=true GITHUB_SHA=$SHA \
-				SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER" app
+				SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER_BIN" app
 		done
 		one=$(docker image inspect -f '{{.Id}}' "t$T_UNIQ/app:${b}1")
 		two=$(docker image inspect -f '{{.Id}}' "t$T_UNIQ/app:${b}2")
@@ -201,7 +201,7 @@ t_same_sources_same_image_id() {
 
 t_help() {
 	need_builder
-	assert_exit 0 "$BUILDER" --help
+	assert_exit 0 "$BUILDER_BIN" --help
 	for want in "builder tags [options] [CONTEXT]" "TAGS             --tags RULES" \
 		"semver, branch, tag," "BRANCH, GIT_TAG, COMMIT_SHA, PR_NUMBER" \
 		"SOURCE_DATE_EPOCH"; do
@@ -220,7 +220,7 @@ t_source_date_epoch_build_arg() {
 		"$T_UNIQ" >app/Dockerfile
 	for b in buildkit classic; do
 		ACCOUNT=t$T_UNIQ IMAGE=app TAG=$b PUSH=false BUILDER=$b \
-			SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER" app
+			SOURCE_DATE_EPOCH=$EPOCH assert_exit 0 "$BUILDER_BIN" app
 		assert_not_contains "$OUT" "were not consumed"
 		docker run --rm "t$T_UNIQ/app:$b" cat /sde >"sde.$b"
 	done

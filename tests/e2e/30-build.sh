@@ -8,7 +8,7 @@ build_only() {
 	local dir=$1
 	shift
 	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false \
-		assert_exit 0 "$BUILDER" "$@" "$dir"
+		assert_exit 0 "$BUILDER_BIN" "$@" "$dir"
 }
 
 t_dockerignore_applied() {
@@ -79,7 +79,7 @@ t_failing_run_exits_1() {
 	make_app app
 	echo "RUN echo \"about to fail $T_UNIQ\" >&2 && exit 3" >>app/Dockerfile
 	# The classic builder's words; BuildKit's are 35-buildkit.sh's.
-	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 1 "$BUILDER" --builder classic app
+	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 1 "$BUILDER_BIN" --builder classic app
 	assert_contains "$OUT" "about to fail $T_UNIQ"
 	assert_contains "$OUT" "build failed at 'Step 4/"
 	assert_contains "$OUT" 'RUN echo "about to fail'
@@ -94,9 +94,9 @@ t_failing_run_exits_1() {
 t_missing_dockerfile() {
 	need_builder
 	mkdir empty
-	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 2 "$BUILDER" empty
+	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 2 "$BUILDER_BIN" empty
 	assert_contains "$OUT" "empty/Dockerfile' does not exist"
-	ACCOUNT=t$T_UNIQ IMAGE=app DOCKERFILE=nope.Dockerfile assert_exit 2 "$BUILDER" empty
+	ACCOUNT=t$T_UNIQ IMAGE=app DOCKERFILE=nope.Dockerfile assert_exit 2 "$BUILDER_BIN" empty
 	assert_contains "$OUT" "DOCKERFILE 'nope.Dockerfile' does not exist"
 }
 
@@ -111,7 +111,7 @@ t_unreadable_file() {
 	# uses (make_app's COPY does not name it).
 	ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false assert_exit 1 \
 		setpriv --bounding-set=-dac_override,-dac_read_search \
-		"$BUILDER" --builder classic app
+		"$BUILDER_BIN" --builder classic app
 	assert_contains "$OUT" "cannot read 'locked'"
 	assert_contains "$OUT" "Permission denied"
 	# The build failed in the upload, before any container; no
@@ -179,12 +179,12 @@ t_dockerfile_is_directory() {
 	need_builder
 	make_app app
 	mkdir app/build.d
-	ACCOUNT=t$T_UNIQ IMAGE=app DOCKERFILE=build.d assert_exit 2 "$BUILDER" app
+	ACCOUNT=t$T_UNIQ IMAGE=app DOCKERFILE=build.d assert_exit 2 "$BUILDER_BIN" app
 	assert_contains "$OUT" "build.d' is a directory"
 	assert_not_contains "$OUT" "does not exist"
 	rm app/Dockerfile
 	mkdir app/Dockerfile
-	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 2 "$BUILDER" app
+	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 2 "$BUILDER_BIN" app
 	assert_contains "$OUT" "app/Dockerfile' is a directory"
 }
 
@@ -223,7 +223,7 @@ t_large_dockerfile_and_dockerignore() {
 	assert_not_contains files ".dockerfile."
 	# Over the ceiling: refused, naming the file and the limit.
 	big_comment 17000000 >app/.dockerignore
-	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 2 "$BUILDER" -f big.df app
+	ACCOUNT=t$T_UNIQ IMAGE=app assert_exit 2 "$BUILDER_BIN" -f big.df app
 	assert_contains "$OUT" ".dockerignore' is larger than 16 MiB"
 }
 
@@ -259,7 +259,7 @@ drain
 reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}
 EOF
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false \
-		BUILDER=classic "$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+		BUILDER=classic "$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
 	pid=$!
 	for _ in $(seq 200); do
 		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'big.bin$' && break
@@ -288,7 +288,7 @@ sleep 1
 reset
 EOF
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false \
-		BUILDER=classic assert_exit 3 "$BUILDER" app
+		BUILDER=classic assert_exit 3 "$BUILDER_BIN" app
 	assert_contains "$STDERR" "POST /build to the docker engine at 'unix://$FAKE_SOCK'"
 	assert_contains "$STDERR" "Connection reset by peer"
 	assert_not_contains "$STDERR" "tar record"

@@ -9,7 +9,7 @@ bk() {
 t_single_stage() {
 	need_builder
 	make_app app
-	bk assert_exit 0 "$BUILDER" app
+	bk assert_exit 0 "$BUILDER_BIN" app
 	assert_contains "$OUT" "builder: BuildKit (BUILDER=buildkit)"
 	assert_contains "$OUT" "COPY app.sh test.sh /app/"
 	assert_contains "$OUT" " DONE "
@@ -29,12 +29,12 @@ RUN echo "this stage must not run" && exit 9
 FROM busybox:latest AS final
 COPY --from=one /word /word
 DF
-	bk assert_exit 0 "$BUILDER" --build-arg WORD=bonjour app
+	bk assert_exit 0 "$BUILDER_BIN" --build-arg WORD=bonjour app
 	assert_contains "$OUT" "stage one says bonjour"
 	assert_not_contains "$OUT" "this stage must not run"
 	docker run --rm "t$T_UNIQ/app:1" cat /word >word
 	assert_contains word bonjour
-	bk assert_exit 0 "$BUILDER" --target one --tag 2 --build-arg WORD=hi app
+	bk assert_exit 0 "$BUILDER_BIN" --target one --tag 2 --build-arg WORD=hi app
 	docker run --rm "t$T_UNIQ/app:2" cat /word >word
 	assert_contains word hi
 }
@@ -43,7 +43,7 @@ t_failing_step() {
 	need_builder
 	make_app app
 	echo "RUN echo 'bk failure $T_UNIQ' >&2 && exit 4" >>app/Dockerfile
-	bk assert_exit 1 "$BUILDER" app
+	bk assert_exit 1 "$BUILDER_BIN" app
 	assert_contains "$OUT" "bk failure $T_UNIQ"
 	assert_contains "$OUT" "build failed at '"
 	assert_contains "$OUT" "exit code: 4"
@@ -54,10 +54,10 @@ t_rebuild_cached() {
 	need_builder
 	make_app app
 	echo "RUN echo slow-step-$T_UNIQ" >>app/Dockerfile
-	bk assert_exit 0 "$BUILDER" app
+	bk assert_exit 0 "$BUILDER_BIN" app
 	grep -Eq "^#[0-9]+ [0-9.]+ slow-step-$T_UNIQ" "$STDOUT" ||
 		t_fail "the first build did not show the step's output"
-	bk assert_exit 0 "$BUILDER" --tag 2 app
+	bk assert_exit 0 "$BUILDER_BIN" --tag 2 app
 	assert_contains "$OUT" "CACHED"
 	# The step's output ("#6 0.123 slow-step-...") is not there: it did
 	# not run again.
@@ -76,7 +76,7 @@ t_private_base_image() {
 	mkdir app
 	printf 'FROM %s\nRUN echo built-on-private-base\n' "$base" >app/Dockerfile
 	REGISTRY=$REGISTRY_ADDR REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		bk assert_exit 0 "$BUILDER" app
+		bk assert_exit 0 "$BUILDER_BIN" app
 	assert_contains "$OUT" "needs credentials (REGISTRY_USER/REGISTRY_PASSWORD)"
 	assert_contains "$OUT" "built-on-private-base"
 	# And the classic builder gets the credentials in X-Registry-Config.
@@ -84,7 +84,7 @@ t_private_base_image() {
 	docker rmi "$base" >/dev/null 2>&1 || true
 	REGISTRY=$REGISTRY_ADDR REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
 		ACCOUNT=t$T_UNIQ IMAGE=app TAG=3 PUSH=false BUILDER=classic \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	assert_contains "$OUT" "built-on-private-base"
 	docker rmi "$base" >/dev/null 2>&1 || true
 }
@@ -117,7 +117,7 @@ t_auto_uses_buildkit_when_advertised() {
 	make_app app
 	fake_buildkit_engine 2 overlayfs 28.0.0
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	fake_engine_stop
 	# auto tries a session first on any Linux engine at API >= 1.39; this
 	# fake refuses /session, so BuildKit takes the tar context.
@@ -131,7 +131,7 @@ t_auto_classic_on_old_containerd_store() {
 	make_app app
 	fake_buildkit_engine 2 io.containerd.snapshotter.v1 27.4.1
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	fake_engine_stop
 	assert_contains "$OUT" "containerd image store"
 	assert_contains "$FAKE_LOG" "version=1"
@@ -146,12 +146,12 @@ t_cache_from_inline_cache() {
 	export REGISTRY=$REGISTRY_ADDR ACCOUNT=t$T_UNIQ IMAGE=app \
 		REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T
 	# (BUILDER is the binary here; builder's own BUILDER goes per command.)
-	BUILDER=buildkit TAG=1 assert_exit 0 "$BUILDER" app
+	BUILDER=buildkit TAG=1 assert_exit 0 "$BUILDER_BIN" app
 	grep -Eq "^#[0-9]+ [0-9.]+ bk-slow-$T_UNIQ" "$STDOUT" || t_fail "the slow step did not run"
 	# A CI engine without this image or its build cache.
 	docker rmi -f "$repo:1" >/dev/null
 	docker builder prune -af >/dev/null
-	BUILDER=buildkit TAG=2 CACHE_FROM="$repo:1" assert_exit 0 "$BUILDER" app
+	BUILDER=buildkit TAG=2 CACHE_FROM="$repo:1" assert_exit 0 "$BUILDER_BIN" app
 	! grep -Eq "^#[0-9]+ [0-9.]+ bk-slow-$T_UNIQ" "$STDOUT" ||
 		t_fail "the slow step ran again: the inline cache was not used"
 	assert_contains "$OUT" "CACHED"

@@ -43,7 +43,7 @@ t_secret_from_file() {
 	value="npm-token-$T_UNIQ-$RANDOM"
 	printf '%s' "$value" >npmrc
 	want=$(printf '%s' "$value" | sha256sum | cut -c1-64)
-	bk assert_exit 0 "$BUILDER" --verbose --report report.json \
+	bk assert_exit 0 "$BUILDER_BIN" --verbose --report report.json \
 		--secret "id=npmrc,src=$T_DIR/npmrc" app
 	assert_contains "$OUT" "POST /session -> 101"
 	assert_contains "$OUT" "secret-sha $want-$T_UNIQ"
@@ -58,11 +58,11 @@ t_secret_from_env() {
 	value="env-token-$T_UNIQ-$RANDOM"
 	want=$(printf '%s' "$value" | sha256sum | cut -c1-64)
 	MY_TOKEN=$value SECRETS="id=tok,env=MY_TOKEN" \
-		bk assert_exit 0 "$BUILDER" --verbose app
+		bk assert_exit 0 "$BUILDER_BIN" --verbose app
 	assert_contains "$OUT" "secret-sha $want-$T_UNIQ"
 	assert_secret_nowhere "$value" "t$T_UNIQ/app:1"
 	# id=ID alone reads the variable ID.
-	tok=$value bk assert_exit 0 "$BUILDER" --secret id=tok --tag 2 app
+	tok=$value bk assert_exit 0 "$BUILDER_BIN" --secret id=tok --tag 2 app
 	assert_not_contains "$OUT" "$value"
 }
 
@@ -71,18 +71,18 @@ t_secret_missing_source() {
 	secret_app app npmrc
 	# Exit 2 before any engine call: an unreachable engine is never asked.
 	DOCKER_HOST=unix://$T_DIR/none.sock \
-		bk assert_exit 2 "$BUILDER" --secret "id=npmrc,src=$T_DIR/nope" app
+		bk assert_exit 2 "$BUILDER_BIN" --secret "id=npmrc,src=$T_DIR/nope" app
 	assert_contains "$OUT" "'$T_DIR/nope'"
 	assert_not_contains "$OUT" "none.sock"
 	DOCKER_HOST=unix://$T_DIR/none.sock SECRETS="id=x,env=NOT_SET_$T_UNIQ" \
-		bk assert_exit 2 "$BUILDER" app
+		bk assert_exit 2 "$BUILDER_BIN" app
 	assert_contains "$OUT" "'NOT_SET_$T_UNIQ', which is not set"
 }
 
 t_secret_not_given() {
 	need_builder
 	secret_app app npmrc
-	bk assert_exit 1 "$BUILDER" app
+	bk assert_exit 1 "$BUILDER_BIN" app
 	assert_contains "$OUT" "secret npmrc not found"
 	assert_contains "$OUT" "--secret id=npmrc,src=PATH"
 	assert_contains "$OUT" "build failed"
@@ -115,7 +115,7 @@ EOF
 t_copy_same_as_docker_cli() {
 	need_builder
 	tree_app app
-	bk assert_exit 0 "$BUILDER" --verbose app
+	bk assert_exit 0 "$BUILDER_BIN" --verbose app
 	assert_contains "$OUT" "POST /session -> 101"
 	assert_not_contains "$OUT" "sending the context as a tar"
 	docker run --rm "t$T_UNIQ/app:1" cat /listing >ours
@@ -131,7 +131,7 @@ t_copy_same_as_docker_cli() {
 	assert_not_contains ours "skip.tmp"
 	# And the same as builder's own tar path (classic builder).
 	ACCOUNT=t$T_UNIQ IMAGE=app TAG=2 PUSH=false BUILDER=classic \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	docker run --rm "t$T_UNIQ/app:2" cat /listing >tar
 	diff -u tar ours || t_fail "the context differs from the tar path's"
 }
@@ -140,10 +140,10 @@ t_rebuild_sends_only_changes() {
 	need_builder
 	tree_app app
 	head -c 2000000 /dev/urandom >app/src/big2.bin
-	BUILDKIT_SHARED_KEY=k$T_UNIQ bk assert_exit 0 "$BUILDER" app
+	BUILDKIT_SHARED_KEY=k$T_UNIQ bk assert_exit 0 "$BUILDER_BIN" app
 	first=$(grep -o 'transferring context: [0-9.]*[kMG]*i*B' "$OUT" | tail -1)
 	echo changed >app/a.txt
-	BUILDKIT_SHARED_KEY=k$T_UNIQ bk assert_exit 0 "$BUILDER" --tag 2 app
+	BUILDKIT_SHARED_KEY=k$T_UNIQ bk assert_exit 0 "$BUILDER_BIN" --tag 2 app
 	second=$(grep -o 'transferring context: [0-9.]*[kMG]*i*B' "$OUT" | tail -1)
 	echo "first: $first; second: $second"
 	case $first in *MiB) ;; *) t_fail "first transfer '$first' is not MBs" ;; esac
@@ -157,7 +157,7 @@ t_dockerfile_elsewhere() {
 	mkdir -p app other
 	printf 'ctx-%s\n' "$T_UNIQ" >app/file
 	printf 'FROM busybox:latest\nCOPY file /file\n' >other/Build.df
-	bk assert_exit 0 "$BUILDER" -f other/Build.df app
+	bk assert_exit 0 "$BUILDER_BIN" -f other/Build.df app
 	docker run --rm "t$T_UNIQ/app:1" cat /file >f
 	assert_contains f "ctx-$T_UNIQ"
 }
@@ -173,10 +173,10 @@ t_private_base_through_session() {
 	mkdir app
 	printf 'FROM %s\nRUN echo on-private-base-%s\n' "$base" "$T_UNIQ" >app/Dockerfile
 	# Without credentials the registry refuses the pull.
-	bk assert_exit 1 "$BUILDER" app
+	bk assert_exit 1 "$BUILDER_BIN" app
 	assert_not_contains "$OUT" "on-private-base-$T_UNIQ"
 	REGISTRY=$REGISTRY_ADDR REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		bk assert_exit 0 "$BUILDER" --verbose app
+		bk assert_exit 0 "$BUILDER_BIN" --verbose app
 	assert_contains "$OUT" "the session serves them to BuildKit"
 	assert_contains "$OUT" "session: credentials for '$REGISTRY_ADDR': REGISTRY_USER/REGISTRY_PASSWORD"
 	assert_contains "$OUT" "on-private-base-$T_UNIQ"
@@ -198,7 +198,7 @@ reply HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 49\r\
 match POST /session
 reply HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\r\n{"message":"page not found 42"}
 EOF
-	DOCKER_HOST=unix://$FAKE_SOCK bk assert_exit 3 "$BUILDER" --secret "id=npmrc,src=$T_DIR/npmrc" app
+	DOCKER_HOST=unix://$FAKE_SOCK bk assert_exit 3 "$BUILDER_BIN" --secret "id=npmrc,src=$T_DIR/npmrc" app
 	fake_engine_stop
 	assert_contains "$OUT" "refused POST /session (HTTP 404: page not found 42)"
 	assert_contains "$OUT" "BUILDER=classic"
@@ -211,7 +211,7 @@ t_sigterm_cancels() {
 	mkdir app
 	printf 'FROM busybox:latest\nRUN echo started-%s && sh -c "sleep 60" sig-%s\n' "$T_UNIQ" "$T_UNIQ" >app/Dockerfile
 	# Not through bk(): $! must be builder's own pid.
-	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false BUILDER=buildkit "$BUILDER" --verbose app >out 2>&1 &
+	ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false BUILDER=buildkit "$BUILDER_BIN" --verbose app >out 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
 		grep -q "[0-9] started-$T_UNIQ" out && break
@@ -269,18 +269,18 @@ t_ssh_agent_forwarded() {
 	trap 'kill "$SSH_AGENT_PID" 2>/dev/null' EXIT
 	ssh-keygen -q -t ed25519 -N '' -f key
 	ssh-add -q key 2>/dev/null
-	bk assert_exit 0 "$BUILDER" --verbose --ssh default app
+	bk assert_exit 0 "$BUILDER_BIN" --verbose --ssh default app
 	assert_contains "$OUT" "agent keys: 1"
 	assert_contains "$OUT" "ssh agent 'default' forwarded"
 	# An explicit ID=PATH, through SSH.
 	printf 'FROM busybox:latest\nCOPY agent-list /agent-list\nRUN --mount=type=ssh,id=deploy /agent-list && echo ssh2-%s\n' "$T_UNIQ" >app/Dockerfile
-	SSH="deploy=$T_DIR/agent.sock" SSH_AUTH_SOCK='' bk assert_exit 0 "$BUILDER" --tag 2 app
+	SSH="deploy=$T_DIR/agent.sock" SSH_AUTH_SOCK='' bk assert_exit 0 "$BUILDER_BIN" --tag 2 app
 	assert_contains "$OUT" "agent keys: 1"
 	kill "$SSH_AGENT_PID"
 	# A missing socket: exit 2 before the engine.
-	DOCKER_HOST=unix://$T_DIR/none.sock bk assert_exit 2 "$BUILDER" --ssh "x=$T_DIR/agent.sock" app
+	DOCKER_HOST=unix://$T_DIR/none.sock bk assert_exit 2 "$BUILDER_BIN" --ssh "x=$T_DIR/agent.sock" app
 	assert_contains "$OUT" "is not an ssh agent socket"
-	SSH_AUTH_SOCK='' bk assert_exit 2 "$BUILDER" --ssh default app
+	SSH_AUTH_SOCK='' bk assert_exit 2 "$BUILDER_BIN" --ssh default app
 	assert_contains "$OUT" "SSH_AUTH_SOCK, which is not set"
 }
 
@@ -300,7 +300,7 @@ t_session_over_tls() {
 	printf 'RUN --mount=type=secret,id=tok,required=true echo "tls-secret $(cat /run/secrets/tok | wc -c)"\n' >>app/Dockerfile
 	tok=tls-token-$T_UNIQ DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 \
 		DOCKER_CERT_PATH="$TLS_ENGINE_CERTS" \
-		bk assert_exit 0 "$BUILDER" --verbose --secret id=tok app
+		bk assert_exit 0 "$BUILDER_BIN" --verbose --secret id=tok app
 	assert_contains "$OUT" "engine: $TLS_ENGINE_HOST"
 	assert_contains "$OUT" "POST /session -> 101"
 	tok=tls-token-$T_UNIQ
@@ -327,7 +327,7 @@ EOF
 t_output_local() {
 	need_builder
 	out_app app
-	bk assert_exit 0 "$BUILDER" --output "type=local,dest=$T_DIR/dest/deep" app
+	bk assert_exit 0 "$BUILDER_BIN" --output "type=local,dest=$T_DIR/dest/deep" app
 	assert_contains "$OUT" "wrote the build's output to '$T_DIR/dest/deep'"
 	assert_contains "$OUT" "tag: skipped: OUTPUT is set"
 	assert_contains dest/deep/sub/a.txt "hi-$T_UNIQ"
@@ -341,7 +341,7 @@ t_output_local() {
 t_output_tar() {
 	need_builder
 	out_app app
-	OUTPUT="type=tar,dest=$T_DIR/o.tar" bk assert_exit 0 "$BUILDER" app
+	OUTPUT="type=tar,dest=$T_DIR/o.tar" bk assert_exit 0 "$BUILDER_BIN" app
 	tar -tf o.tar >list
 	assert_contains list "sub/a.txt"
 	mkdir x && tar -xf o.tar -C x
@@ -353,7 +353,7 @@ t_output_link_out_refused() {
 	need_builder
 	out_app app "&& ln -s /etc/passwd /out/evil && ln -s ../../x /out/sub/up"
 	mkdir dest
-	bk assert_exit 1 "$BUILDER" --output "type=local,dest=$T_DIR/dest" app
+	bk assert_exit 1 "$BUILDER_BIN" --output "type=local,dest=$T_DIR/dest" app
 	assert_contains "$OUT" "is a symlink to"
 	assert_contains "$OUT" "outside '$T_DIR/dest'; refused"
 	[ ! -e x ] || t_fail "something was written outside DEST"
@@ -363,11 +363,11 @@ t_output_link_out_refused() {
 
 t_output_usage() {
 	need_builder
-	bk assert_exit 2 "$BUILDER" --output type=image app
+	bk assert_exit 2 "$BUILDER_BIN" --output type=image app
 	assert_contains "$OUT" "type=local (a directory) or type=tar (a file)"
-	bk assert_exit 2 "$BUILDER" --output type=tar app
+	bk assert_exit 2 "$BUILDER_BIN" --output type=tar app
 	assert_contains "$OUT" "dest= names the file"
-	BUILDER=classic OUTPUT=dir ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false assert_exit 2 "$BUILDER" app
+	BUILDER=classic OUTPUT=dir ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 PUSH=false assert_exit 2 "$BUILDER_BIN" app
 	assert_contains "$OUT" "needs BuildKit"
 }
 
@@ -412,7 +412,7 @@ t_auto_session_on_api_1_53() {
 	fake_app
 	fake_docker_session 53 29.2.0 ok
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	fake_engine_stop
 	# builder speaks API 1.47 at most; the engine's deprecation of
 	# /session at 1.53 does not remove it.
@@ -430,7 +430,7 @@ t_auto_session_refused_falls_back() {
 	# Docker 23 with the BuildKit feature off: no Builder-Version.
 	fake_docker_session 42 23.0.6 refused
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	fake_engine_stop
 	assert_contains "$OUT" "builder: BuildKit with a session (auto:"
 	assert_contains "$OUT" "refused POST /session (HTTP 404: page not found)"
@@ -447,7 +447,7 @@ t_auto_session_refused_buildkit_tar() {
 	# through a tar context, as before sessions.
 	fake_docker_session 48 28.5.1 refused 'Builder-Version: 2\r\n'
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	fake_engine_stop
 	assert_contains "$OUT" "sending the context as a tar instead"
 	grep -q "POST /v1.47/build?.*version=2" "$FAKE_LOG" || t_fail "no BuildKit build"
@@ -458,13 +458,13 @@ t_auto_classic_where_no_session() {
 	fake_app
 	FAKE_OS=windows fake_docker_session 41 20.10.9 ok
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	fake_engine_stop
 	assert_contains "$OUT" "builder: classic (auto: a windows/amd64 engine has no BuildKit)"
 	assert_not_contains "$FAKE_LOG" "/session"
 	fake_docker_session 41 4.3.1 ok 'Libpod-Api-Version: 4.3.1\r\n'
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	fake_engine_stop
 	assert_contains "$OUT" "builder: classic (auto: Podman"
 	assert_not_contains "$FAKE_LOG" "/session"
@@ -475,7 +475,7 @@ t_buildkit_refused_output_says_classic() {
 	fake_app
 	fake_docker_session 44 25.0.5 refused 'Builder-Version: 2\r\n'
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app PUSH=false BUILDER=buildkit \
-		assert_exit 3 "$BUILDER" --output "type=local,dest=$T_DIR/dest" app
+		assert_exit 3 "$BUILDER_BIN" --output "type=local,dest=$T_DIR/dest" app
 	fake_engine_stop
 	assert_contains "$OUT" "refused POST /session"
 	assert_contains "$OUT" "BUILDER=classic builds without one"

@@ -19,7 +19,7 @@ pipeline() {
 	shift 2
 	assert_exit "$want" env TEST_CMD= TEST_ENV= TEST_SERVICES= TEST_TIMEOUT= \
 		ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 PUSH=false "$@" \
-		"$BUILDER" "$dir"
+		"$BUILDER_BIN" "$dir"
 	cat "$OUT" >>"$T_DIR/all.out"
 }
 
@@ -167,7 +167,7 @@ t_binary_output_byte_exact() {
 	local rc=0
 	env TEST_CMD="printf 'A\\377\\376B\\000\\r\\n'; printf 'E\\377\\n' >&2" \
 		TEST_ENV= TEST_SERVICES= TEST_TIMEOUT= ACCOUNT="t$T_UNIQ" IMAGE=app \
-		TAG=1 PUSH=false "$BUILDER" app >"$STDOUT" 2>"$STDERR" || rc=$?
+		TAG=1 PUSH=false "$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" || rc=$?
 	cat "$STDOUT" "$STDERR" | LC_ALL=C tr -c '\11\12\40-\176' '?' >"$OUT"
 	sed 's/^/  | /' "$OUT"
 	cat "$OUT" >>"$T_DIR/all.out"
@@ -476,7 +476,7 @@ t_sigterm_during_tests() {
 	env TEST_ENV= TEST_TIMEOUT= ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 PUSH=false \
 		TEST_SERVICES="db=t$T_UNIQ-db:1" \
 		TEST_CMD='echo started; sleep 120' \
-		"$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+		"$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
 	pid=$!
 	for i in $(seq 600); do
 		grep -q started "$STDOUT" 2>/dev/null && break
@@ -505,7 +505,7 @@ t_four_pipelines_at_once() {
 		env TEST_ENV= TEST_TIMEOUT= ACCOUNT="t$T_UNIQ" IMAGE=app \
 			TAG="v$n" PUSH=false TEST_SERVICES="db=t$T_UNIQ-db:1" \
 			TEST_CMD="wget -qO- http://$(addr_of db):8080/ && echo run $n ok" \
-			"$BUILDER" app >"out.$n" 2>&1 &
+			"$BUILDER_BIN" app >"out.$n" 2>&1 &
 		pids+=($!)
 	done
 	for n in 1 2 3 4; do

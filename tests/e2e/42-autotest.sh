@@ -23,7 +23,7 @@ pipeline() {
 		DOCKER_REPO= DOCKER_TAG= IMAGE_NAME= DOCKERFILE_PATH= BUILD_PATH= \
 		REGISTRY="$REGISTRY_ADDR" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T" \
-		"$@" "$BUILDER" "$dir"
+		"$@" "$BUILDER_BIN" "$dir"
 	cat "$OUT" >>"$T_DIR/all.out"
 }
 
@@ -449,7 +449,7 @@ volumes:
   data:
 YML
 	env TEST_CMD= TEST_SERVICES= TEST_COMPOSE= HOOKS= ACCOUNT="t$T_UNIQ" \
-		IMAGE=app TAG=1 PUSH=false "$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+		IMAGE=app TAG=1 PUSH=false "$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
 	pid=$!
 	for _ in $(seq 600); do
 		grep -q started "$STDOUT" 2>/dev/null && break
@@ -484,7 +484,7 @@ t_cleanup_removes_volumes() {
 	need_builder
 	id="b$(printf '%010x' "$T_UNIQ" | tail -c 10)"
 	docker volume create --label "io.builder.run=$id" "vol-$T_UNIQ" >/dev/null
-	assert_exit 0 "$BUILDER" cleanup --run "$id"
+	assert_exit 0 "$BUILDER_BIN" cleanup --run "$id"
 	if docker volume inspect "vol-$T_UNIQ" >/dev/null 2>&1; then
 		docker volume rm -f "vol-$T_UNIQ" >/dev/null 2>&1
 		t_fail "builder cleanup left the labelled volume"

@@ -20,7 +20,7 @@ pipeline() {
 	assert_exit "$want" env TEST_CMD= TEST_ENV= TEST_SERVICES= TEST_TIMEOUT= \
 		TEST_COMPOSE= HOOKS= TEST_RESULTS= SUMMARY= SAVE= GITHUB_STEP_SUMMARY= GITHUB_OUTPUT= \
 		GITHUB_ACTIONS= ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 PUSH=false "$@" \
-		"$BUILDER" "$dir"
+		"$BUILDER_BIN" "$dir"
 }
 
 # A test command writing a JUnit report (3 tests: one passes, one fails,

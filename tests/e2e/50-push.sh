@@ -33,7 +33,7 @@ t_env_credentials() {
 	make_app app
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
 		EXTRA_TAGS='latest stable' REPORT=$T_DIR/report.json \
-		pipeline assert_exit 0 "$BUILDER" app
+		pipeline assert_exit 0 "$BUILDER_BIN" app
 	check_pushed
 	assert_contains "$OUT" "REGISTRY_USER/REGISTRY_PASSWORD"
 	assert_eq "$(registry_tags "t$T_UNIQ/app" | tr '\n' ' ')" "1 latest stable "
@@ -54,7 +54,7 @@ t_password_file() {
 	need_builder
 	printf '%s\n' "$REGISTRY_PASS_T" >pw
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD_FILE=$T_DIR/pw \
-		pipeline assert_exit 0 "$BUILDER" app
+		pipeline assert_exit 0 "$BUILDER_BIN" app
 	check_pushed
 	assert_contains "$OUT" "REGISTRY_PASSWORD_FILE"
 }
@@ -65,7 +65,7 @@ t_password_file_stdin_fifo() {
 	need_builder
 	printf '%s\n' "$REGISTRY_PASS_T" |
 		REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD_FILE=/dev/stdin \
-			pipeline assert_exit 0 "$BUILDER" app
+			pipeline assert_exit 0 "$BUILDER_BIN" app
 	check_pushed
 	assert_contains "$OUT" "REGISTRY_PASSWORD_FILE"
 	mkfifo pw.fifo
@@ -80,7 +80,7 @@ t_password_file_stdin_fifo() {
 		echo
 	) &
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD_FILE=$T_DIR/pw.fifo \
-		pipeline assert_exit 0 "$BUILDER" --tag 2 app
+		pipeline assert_exit 0 "$BUILDER_BIN" --tag 2 app
 	assert_eq "$(registry_tags "t$T_UNIQ/app" | tr '\n' ' ')" "1 2 "
 	assert_not_contains "$OUT" "$REGISTRY_PASS_T"
 }
@@ -88,14 +88,14 @@ t_password_file_stdin_fifo() {
 t_ci_aliases() {
 	need_builder
 	DOCKER_USER=$REGISTRY_USER_T DOCKER_PASS=$REGISTRY_PASS_T \
-		pipeline assert_exit 0 "$BUILDER" app
+		pipeline assert_exit 0 "$BUILDER_BIN" app
 	check_pushed
 	assert_contains "$OUT" "DOCKER_USER"
 	DOCKERHUB_USER=$REGISTRY_USER_T DOCKERHUB_PASS=$REGISTRY_PASS_T \
-		pipeline assert_exit 0 "$BUILDER" --tag 2 app
+		pipeline assert_exit 0 "$BUILDER_BIN" --tag 2 app
 	assert_contains "$OUT" "DOCKERHUB_USER"
 	DOCKERHUB_USERNAME=$REGISTRY_USER_T DOCKERHUB_PASS=$REGISTRY_PASS_T \
-		pipeline assert_exit 0 "$BUILDER" --tag 3 app
+		pipeline assert_exit 0 "$BUILDER_BIN" --tag 3 app
 	assert_contains "$OUT" "DOCKERHUB_USERNAME"
 	assert_eq "$(registry_tags "t$T_UNIQ/app" | tr '\n' ' ')" "1 2 3 "
 }
@@ -105,7 +105,7 @@ t_config_json_auths() {
 	b64=$(printf '%s:%s' "$REGISTRY_USER_T" "$REGISTRY_PASS_T" | base64)
 	printf '{"auths":{"http://%s/v2/":{"auth":"%s"}}}' "$REGISTRY_ADDR" "$b64" \
 		>"$DOCKER_CONFIG/config.json"
-	pipeline assert_exit 0 "$BUILDER" app
+	pipeline assert_exit 0 "$BUILDER_BIN" app
 	check_pushed
 	assert_contains "$OUT" "config.json"
 	assert_not_contains "$OUT" "$b64"
@@ -123,7 +123,7 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}' "\$server" "$REGISTRY_
 HELPER
 	chmod +x bin/docker-credential-e2e
 	printf '{"credHelpers":{"%s":"e2e"}}' "$REGISTRY_ADDR" >"$DOCKER_CONFIG/config.json"
-	PATH=$T_DIR/bin:$PATH pipeline assert_exit 0 "$BUILDER" app
+	PATH=$T_DIR/bin:$PATH pipeline assert_exit 0 "$BUILDER_BIN" app
 	check_pushed
 	assert_contains "$OUT" "docker-credential-e2e"
 	assert_eq "$(cat helper-was-asked)" "$REGISTRY_ADDR"
@@ -168,7 +168,7 @@ t_helper_child_holds_stdout() {
 	local start child
 	helper_with_child e2elinger yes
 	start=$(date +%s)
-	PATH=$T_DIR/bin:$PATH pipeline assert_exit 0 "$BUILDER" app
+	PATH=$T_DIR/bin:$PATH pipeline assert_exit 0 "$BUILDER_BIN" app
 	check_pushed
 	assert_contains "$OUT" "docker-credential-e2elinger"
 	[ $(($(date +%s) - start)) -lt 25 ] || t_fail "the push waited for the helper's child"
@@ -184,7 +184,7 @@ t_helper_children_killed() {
 	helper_with_child e2ehang no
 	make_app app
 	PATH=$T_DIR/bin:$PATH REGISTRY=$REGISTRY_ADDR ACCOUNT=t$T_UNIQ IMAGE=app \
-		"$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+		"$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
 	pid=$!
 	for _ in $(seq 200); do
 		[ -s e2ehang.pid ] && break
@@ -198,7 +198,7 @@ t_helper_children_killed() {
 	proc_gone "$(cat e2ehang.pid)" || t_fail "the helper's child survived SIGTERM"
 	rm -f e2ehang.pid
 	# the time limit (30 s)
-	PATH=$T_DIR/bin:$PATH pipeline assert_exit 2 "$BUILDER" app
+	PATH=$T_DIR/bin:$PATH pipeline assert_exit 2 "$BUILDER_BIN" app
 	assert_contains "$OUT" "did not answer within 30 s"
 	proc_gone "$(cat e2ehang.pid)" || t_fail "the helper's child survived the time limit"
 }
@@ -208,7 +208,7 @@ t_wrong_password() {
 	pw='Wr0ng-Pa55word-e2e'
 	b64=$(printf '%s:%s' "$REGISTRY_USER_T" "$pw" | base64)
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$pw REPORT=$T_DIR/r.json \
-		pipeline assert_exit 5 "$BUILDER" --verbose app
+		pipeline assert_exit 5 "$BUILDER_BIN" --verbose app
 	assert_contains "$OUT" "unauthorized"
 	assert_contains "$OUT" "REGISTRY_USER/REGISTRY_PASSWORD"
 	assert_not_contains "$OUT" "$pw"
@@ -223,7 +223,7 @@ t_wrong_password() {
 
 t_anonymous_refused() {
 	need_builder
-	pipeline assert_exit 5 "$BUILDER" app
+	pipeline assert_exit 5 "$BUILDER_BIN" app
 	assert_contains "$OUT" "anonymous"
 }
 
@@ -231,7 +231,7 @@ t_registry_down_retries() {
 	need_builder
 	make_app app
 	REGISTRY=127.0.0.1:9 ACCOUNT=t$T_UNIQ IMAGE=app PUSH_RETRIES=2 \
-		REGISTRY_USER=u REGISTRY_PASSWORD=p assert_exit 5 "$BUILDER" app
+		REGISTRY_USER=u REGISTRY_PASSWORD=p assert_exit 5 "$BUILDER_BIN" app
 	assert_contains "$OUT" "retry 1 of 2"
 	assert_contains "$OUT" "retry 2 of 2"
 	assert_contains "$OUT" "127.0.0.1:9"
@@ -242,7 +242,7 @@ t_no_push_only_tags() {
 	need_builder
 	make_app app
 	ACCOUNT=t$T_UNIQ IMAGE=app TAG=5 EXTRA_TAGS=latest PUSH=false \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	docker image inspect "t$T_UNIQ/app:5" "t$T_UNIQ/app:latest" >/dev/null ||
 		t_fail "tags missing"
 	assert_contains "$OUT" "push: skipped"
@@ -258,7 +258,7 @@ t_progress_lines() {
 	echo 'COPY uniq /uniq' >>app/Dockerfile
 	local layer='^ *[0-9a-f]{12}: '
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		pipeline assert_exit 0 "$BUILDER" app
+		pipeline assert_exit 0 "$BUILDER_BIN" app
 	check_pushed
 	grep -Eq "$layer(Pushed|Layer already exists)\$" "$STDERR" ||
 		t_fail "no layer lines on stderr"
@@ -267,7 +267,7 @@ t_progress_lines() {
 	assert_eq "$(grep -E "$layer" "$STDERR" | sort | uniq -d)" "" "repeated layer lines"
 	echo "$T_UNIQ again" >app/uniq
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		pipeline assert_exit 0 "$BUILDER" --quiet app
+		pipeline assert_exit 0 "$BUILDER_BIN" --quiet app
 	check_pushed
 	! grep -Eq "$layer" "$STDOUT" "$STDERR" || t_fail "layer lines with --quiet"
 	assert_not_contains "$STDERR" "The push refers to"

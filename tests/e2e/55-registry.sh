@@ -8,7 +8,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-PROXY=${REGISTRY_PROXY:-$REPO_ROOT/build/registry-proxy}
+PROXY=$REPO_ROOT/build/registry-proxy
 PROXY_SRC=$REPO_ROOT/tests/registry-proxy.c
 if [ ! -x "$PROXY" ] || [ "$PROXY_SRC" -nt "$PROXY" ]; then
 	mkdir -p "$(dirname "$PROXY")"
@@ -127,7 +127,7 @@ t_promote_mount() {
 	push_image src:1
 	proxy_start
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" \
+		assert_exit 0 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/src:1" \
 		"$PROXY_ADDR/t$T_UNIQ/rel:1.0" "$PROXY_ADDR/t$T_UNIQ/rel:stable"
 	src=$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/src" 1 "$(AUTH)")
 	[ -n "$src" ] || t_fail "no source digest"
@@ -151,7 +151,7 @@ t_promote_across() {
 	push_image src:1 $((11 * 1024 * 1024))
 	reg2_start
 	login_config
-	assert_exit 0 "$BUILDER" promote "$REGISTRY_ADDR/t$T_UNIQ/src:1" \
+	assert_exit 0 "$BUILDER_BIN" promote "$REGISTRY_ADDR/t$T_UNIQ/src:1" \
 		"$REG2/other/app:rel"
 	src=$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/src" 1 "$(AUTH)")
 	assert_eq "$(digest_at "$REG2" other/app rel)" "$src" "target digest"
@@ -162,7 +162,7 @@ t_promote_across() {
 		assert_eq "$got" "$d" "blob"
 	done
 	# again: everything is there, only the manifest is PUT
-	assert_exit 0 "$BUILDER" promote "$REGISTRY_ADDR/t$T_UNIQ/src:1" \
+	assert_exit 0 "$BUILDER_BIN" promote "$REGISTRY_ADDR/t$T_UNIQ/src:1" \
 		"$REG2/other/app:rel2"
 	assert_contains "$STDERR" "2 present, 0 mounted, 0 copied"
 }
@@ -173,7 +173,7 @@ t_promote_corrupt() {
 	push_image b:1
 	reg2_start
 	login_config
-	assert_exit 0 "$BUILDER" promote "$REGISTRY_ADDR/t$T_UNIQ/a:1" "$REG2/x/app:live"
+	assert_exit 0 "$BUILDER_BIN" promote "$REGISTRY_ADDR/t$T_UNIQ/a:1" "$REG2/x/app:live"
 	good=$(digest_at "$REG2" x/app live)
 	[ -n "$good" ] || t_fail "no first promotion"
 	proxy_start --corrupt "/blobs/sha256:"
@@ -181,7 +181,7 @@ t_promote_corrupt() {
 	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$PROXY_ADDR" \
 		"$(printf '%s:%s' "$REGISTRY_USER_T" "$REGISTRY_PASS_T" | base64 -w0)" \
 		>"$DOCKER_CONFIG/config.json"
-	assert_exit 5 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/b:1" "$REG2/x/app:live"
+	assert_exit 5 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/b:1" "$REG2/x/app:live"
 	assert_contains "$STDERR" "altered in transit"
 	assert_contains "$T_DIR/proxy.log" "corrupted"
 	assert_eq "$(digest_at "$REG2" x/app live)" "$good" "the tag moved"
@@ -193,7 +193,7 @@ t_merge_platforms() {
 	push_platform app:1-arm64 linux/arm64
 	login_config
 	R=$REGISTRY_ADDR/t$T_UNIQ
-	assert_exit 0 "$BUILDER" merge --extra-tag latest "$R/app:1" "$R/app:1-amd64" "$R/app:1-arm64"
+	assert_exit 0 "$BUILDER_BIN" merge --extra-tag latest "$R/app:1" "$R/app:1-amd64" "$R/app:1-arm64"
 	amd=$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/app" 1-amd64 "$(AUTH)")
 	arm=$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/app" 1-arm64 "$(AUTH)")
 	idx=$(manifest "$REGISTRY_ADDR" "t$T_UNIQ/app" 1 "$(AUTH)")
@@ -212,12 +212,12 @@ t_merge_platforms() {
 	done
 	# an index is a source too: merged further, with a third platform
 	push_platform app:1-arm linux/arm/v7
-	assert_exit 0 "$BUILDER" merge "$R/app:2" "$R/app:1" "$R/app:1-arm"
+	assert_exit 0 "$BUILDER_BIN" merge "$R/app:2" "$R/app:1" "$R/app:1-arm"
 	assert_eq "$(manifest "$REGISTRY_ADDR" "t$T_UNIQ/app" 2 "$(AUTH)" | jq -r '[.manifests[].platform | .os+"/"+.architecture+(.variant // "" | if . == "" then "" else "/"+. end)] | sort | join(",")')" \
 		"linux/amd64,linux/arm/v7,linux/arm64" platforms
 	# and promoted, index and all, to another registry
 	reg2_start
-	assert_exit 0 "$BUILDER" promote "$R/app:2" "$REG2/multi/app:2"
+	assert_exit 0 "$BUILDER_BIN" promote "$R/app:2" "$REG2/multi/app:2"
 	assert_eq "$(digest_at "$REG2" multi/app 2)" "$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/app" 2 "$(AUTH)")" "index copied"
 	assert_eq "$(digest_at "$REG2" multi/app "$arm")" "$arm" "child manifest copied"
 	assert_contains "$STDERR" "3 child manifests"
@@ -229,7 +229,7 @@ t_merge_duplicate() {
 	push_platform app:b linux/amd64
 	login_config
 	R=$REGISTRY_ADDR/t$T_UNIQ
-	assert_exit 2 "$BUILDER" merge "$R/app:1" "$R/app:a" "$R/app:b"
+	assert_exit 2 "$BUILDER_BIN" merge "$R/app:1" "$R/app:a" "$R/app:b"
 	assert_contains "$STDERR" "sources '$R/app:a' and '$R/app:b' are both linux/amd64"
 	[ -z "$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/app" 1 "$(AUTH)")" ] ||
 		t_fail "an index was pushed"
@@ -237,14 +237,14 @@ t_merge_duplicate() {
 
 t_usage() {
 	need_builder
-	assert_exit 2 "$BUILDER" promote localhost:5000/a:1
+	assert_exit 2 "$BUILDER_BIN" promote localhost:5000/a:1
 	assert_contains "$STDERR" "needs at least two image references"
-	assert_exit 2 "$BUILDER" promote localhost:5000/a:1 "localhost:5000/b@sha256:$(printf '%064d' 0)"
+	assert_exit 2 "$BUILDER_BIN" promote localhost:5000/a:1 "localhost:5000/b@sha256:$(printf '%064d' 0)"
 	assert_contains "$STDERR" "names a digest"
-	assert_exit 2 "$BUILDER" merge localhost:5000/a:1 Bad/Name
-	PLATFORM=linux assert_exit 2 "$BUILDER" merge localhost:5000/a:1 localhost:5000/b:1
+	assert_exit 2 "$BUILDER_BIN" merge localhost:5000/a:1 Bad/Name
+	PLATFORM=linux assert_exit 2 "$BUILDER_BIN" merge localhost:5000/a:1 localhost:5000/b:1
 	assert_contains "$STDERR" "PLATFORM 'linux' is not a platform"
-	INSECURE_REGISTRIES=http://x assert_exit 2 "$BUILDER" merge localhost:5000/a:1 localhost:5000/b:1
+	INSECURE_REGISTRIES=http://x assert_exit 2 "$BUILDER_BIN" merge localhost:5000/a:1 localhost:5000/b:1
 	assert_contains "$STDERR" "INSECURE_REGISTRIES entry 'http://x' is not a registry host"
 }
 
@@ -253,7 +253,7 @@ t_ratelimit() {
 	push_image src:1
 	proxy_start --header "ratelimit-remaining: 3;w=21600"
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:1"
+		assert_exit 0 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:1"
 	assert_contains "$STDERR" "rate limit: 3 pulls left"
 	[ "$(grep -c 'rate limit' "$STDERR")" = 1 ] || t_fail "warned more than once"
 }
@@ -263,7 +263,7 @@ t_token_auth() {
 	push_image src:1
 	proxy_start --bearer tokenuser:tokenpass --upstream-auth "$(AUTH)"
 	REGISTRY_USER=tokenuser REGISTRY_PASSWORD=tokenpass \
-		assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/tok:1"
+		assert_exit 0 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/tok:1"
 	cat "$T_DIR/proxy.log"
 	assert_contains "$T_DIR/proxy.log" "GET /token?service=registry-proxy&scope=repository%3At$T_UNIQ%2Fsrc%3Apull => 200 token"
 	assert_contains "$T_DIR/proxy.log" "=> 401 bearer challenge"
@@ -271,7 +271,7 @@ t_token_auth() {
 		"$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/src" 1 "$(AUTH)")" "promoted"
 	# wrong password: the token server refuses, exit 5, nothing secret shown
 	REGISTRY_USER=tokenuser REGISTRY_PASSWORD=wrongpass \
-		assert_exit 5 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/tok:2"
+		assert_exit 5 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/tok:2"
 	assert_contains "$STDERR" "token server of registry '$PROXY_ADDR' refused the credentials"
 	assert_not_contains "$OUT" wrongpass
 	assert_not_contains "$OUT" registry-proxy-token
@@ -290,7 +290,7 @@ printf '{"ServerURL":"%s","Username":"<token>","Secret":"idtok-secret"}' "\$serv
 HELPER
 	chmod +x bin/docker-credential-e2e
 	printf '{"credHelpers":{"%s":"e2e"}}' "$PROXY_ADDR" >"$DOCKER_CONFIG/config.json"
-	PATH=$T_DIR/bin:$PATH assert_exit 0 "$BUILDER" promote \
+	PATH=$T_DIR/bin:$PATH assert_exit 0 "$BUILDER_BIN" promote \
 		"$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/idt:1"
 	cat "$T_DIR/proxy.log"
 	assert_contains "$T_DIR/proxy.log" "POST /token => 200 token (refresh_token)"
@@ -304,7 +304,7 @@ t_retry_after() {
 	proxy_start --fail "GET /v2/t$T_UNIQ/src/manifests/" 429 --times 1 --retry-after 2
 	start=$(date +%s)
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:1"
+		assert_exit 0 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:1"
 	secs=$(($(date +%s) - start))
 	[ "$secs" -ge 2 ] || t_fail "Retry-After was not waited out (${secs}s)"
 	assert_contains "$STDERR" "answered 429"
@@ -320,7 +320,7 @@ t_copy_retried() {
 	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$PROXY_ADDR" \
 		"$(printf '%s:%s' "$REGISTRY_USER_T" "$REGISTRY_PASS_T" | base64 -w0)" \
 		>"$DOCKER_CONFIG/config.json"
-	assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$REG2/x/app:1"
+	assert_exit 0 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$REG2/x/app:1"
 	assert_contains "$STDERR" "copying it again in 1 s (1 of 3)"
 	assert_contains "$T_DIR/proxy.log" "=> 503 injected"
 	assert_eq "$(digest_at "$REG2" x/app 1)" "$(digest_at "$REGISTRY_ADDR" "t$T_UNIQ/src" 1 "$(AUTH)")" promoted
@@ -334,7 +334,7 @@ t_chunked() {
 	# that has a body
 	proxy_start --fail "PUT /v2/t$T_UNIQ/chunked/blobs/uploads/" 405 --with-body
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		assert_exit 0 "$BUILDER" promote "$REGISTRY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/chunked:1"
+		assert_exit 0 "$BUILDER_BIN" promote "$REGISTRY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/chunked:1"
 	cat "$T_DIR/proxy.log"
 	assert_contains "$STDERR" "copying it in 4 MiB chunks instead"
 	# 9 MiB in three PATCHes, the config in one
@@ -349,11 +349,11 @@ t_verify_tag() {
 	# the tag PUT succeeds, but the registry then does not know it
 	proxy_start --fail "HEAD /v2/t$T_UNIQ/rel/manifests/v1" 404
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		assert_exit 5 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:v1"
+		assert_exit 5 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:v1"
 	assert_contains "$STDERR" "but the registry does not know the tag"
 	assert_not_contains "$STDOUT" "rel:v1@"
 	REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T \
-		assert_exit 0 "$BUILDER" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:v2"
+		assert_exit 0 "$BUILDER_BIN" promote "$PROXY_ADDR/t$T_UNIQ/src:1" "$PROXY_ADDR/t$T_UNIQ/rel:v2"
 	assert_contains "$STDERR" "verified: '$PROXY_ADDR/t$T_UNIQ/rel:v2' is sha256:"
 }
 

@@ -117,7 +117,7 @@ free_port() {
 
 t_pipeline_over_tls() {
 	need_remote
-	REPORT=$T_DIR/report.json pipeline assert_exit 0 remote "$BUILDER" app
+	REPORT=$T_DIR/report.json pipeline assert_exit 0 remote "$BUILDER_BIN" app
 	assert_contains "$OUT" "engine: $TLS_ENGINE_HOST"
 	assert_contains "$OUT" "tests passed"
 	digest=$(registry_digest "t$T_UNIQ/app" 1)
@@ -137,7 +137,7 @@ t_pipeline_over_tls() {
 
 t_test_failure_over_tls() {
 	need_remote
-	pipeline assert_exit 4 remote "$BUILDER" \
+	pipeline assert_exit 4 remote "$BUILDER_BIN" \
 		--test-cmd 'echo "remote test output"; exit 3' app
 	assert_contains "$OUT" "remote test output"
 	assert_contains "$OUT" "tests failed (exit 3)"
@@ -150,7 +150,7 @@ t_test_failure_over_tls() {
 # out through the API, totals read, also when the tests fail.
 t_results_over_tls() {
 	need_remote
-	pipeline assert_exit 4 remote "$BUILDER" --test-results /out:res \
+	pipeline assert_exit 4 remote "$BUILDER_BIN" --test-results /out:res \
 		--summary summary.md --test-cmd 'mkdir -p /out && echo "cov 90%" >/out/cov.txt &&
 		echo "<testsuite><testcase name=\"a\"/><testcase name=\"b\"><failure message=\"remote boom\"/></testcase></testsuite>" >/out/junit.xml; exit 1' app
 	assert_contains res/cov.txt "cov 90%"
@@ -170,7 +170,7 @@ t_save_loads_on_a_clean_engine() {
 	local ref=$REGISTRY_ADDR/t$T_UNIQ/app
 	pipeline assert_exit 0 env -u DOCKER_HOST -u DOCKER_TLS_VERIFY \
 		-u DOCKER_CERT_PATH PUSH=false EXTRA_TAGS=extra SAVE=img.tar \
-		"$BUILDER" app
+		"$BUILDER_BIN" app
 	[ -s img.tar ] || t_fail "SAVE wrote nothing"
 	trap 'docker save busybox:latest | rdocker load >/dev/null' EXIT
 	rdocker image prune -af >/dev/null
@@ -193,7 +193,7 @@ t_tls_without_verify() {
 	mkdir certs
 	cp "$TLS_ENGINE_CERTS/cert.pem" "$TLS_ENGINE_CERTS/key.pem" certs/
 	assert_exit 0 env DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS=1 \
-		DOCKER_CERT_PATH="$T_DIR/certs" "$BUILDER" check
+		DOCKER_CERT_PATH="$T_DIR/certs" "$BUILDER_BIN" check
 	assert_contains "$STDOUT" "engine:       $TLS_ENGINE_HOST"
 }
 
@@ -223,7 +223,7 @@ services:
       /app/test.sh && echo changed >/data/td/in.txt && echo changed >/src/app.sh'
 YML
 	assert_exit 0 remote env TEST_CMD= TEST_SERVICES= TEST_COMPOSE= HOOKS= \
-		ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 PUSH=false "$BUILDER" app
+		ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 PUSH=false "$BUILDER_BIN" app
 	assert_contains "$STDOUT" "context dir $T_UNIQ"
 	assert_contains "$STDOUT" "context file $T_UNIQ"
 	assert_contains "$STDOUT" "whole context there"
@@ -246,12 +246,12 @@ t_wrong_ca() {
 	need_remote
 	bash "$REPO_ROOT/scripts/tls-engine.sh" certs "$T_DIR/other" >/dev/null
 	assert_exit 3 env DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 \
-		DOCKER_CERT_PATH="$T_DIR/other" "$BUILDER" check
+		DOCKER_CERT_PATH="$T_DIR/other" "$BUILDER_BIN" check
 	assert_contains "$STDERR" "'$TLS_ENGINE_HOST'"
 	assert_contains "$STDERR" "'$T_DIR/other/ca.pem' is not the CA that signed it"
 	# The whole pipeline stops at the same place.
 	pipeline assert_exit 3 env DOCKER_HOST="$TLS_ENGINE_HOST" \
-		DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$T_DIR/other" "$BUILDER" app
+		DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$T_DIR/other" "$BUILDER_BIN" app
 	assert_contains "$STDERR" "is not the CA that signed it"
 }
 
@@ -260,7 +260,7 @@ t_missing_client_certificate() {
 	mkdir certs
 	cp "$TLS_ENGINE_CERTS/ca.pem" certs/
 	assert_exit 3 env DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 \
-		DOCKER_CERT_PATH="$T_DIR/certs" "$BUILDER" check
+		DOCKER_CERT_PATH="$T_DIR/certs" "$BUILDER_BIN" check
 	assert_contains "$STDERR" "'$TLS_ENGINE_HOST'"
 	assert_contains "$STDERR" "no client certificate was sent ('$T_DIR/certs/cert.pem'"
 }
@@ -272,7 +272,7 @@ t_untrusted_client_certificate() {
 	cp "$TLS_ENGINE_CERTS/ca.pem" certs/
 	cp other/cert.pem other/key.pem certs/
 	assert_exit 3 env DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 \
-		DOCKER_CERT_PATH="$T_DIR/certs" "$BUILDER" check
+		DOCKER_CERT_PATH="$T_DIR/certs" "$BUILDER_BIN" check
 	assert_contains "$STDERR" "'$TLS_ENGINE_HOST'"
 	assert_contains "$STDERR" "does not trust the client certificate '$T_DIR/certs/cert.pem'"
 }
@@ -281,14 +281,14 @@ t_missing_ca_file() {
 	need_remote
 	mkdir certs
 	assert_exit 2 env DOCKER_HOST="$TLS_ENGINE_HOST" DOCKER_TLS_VERIFY=1 \
-		DOCKER_CERT_PATH="$T_DIR/certs" "$BUILDER" check
+		DOCKER_CERT_PATH="$T_DIR/certs" "$BUILDER_BIN" check
 	assert_contains "$STDERR" "'$T_DIR/certs/ca.pem' does not exist"
 	assert_contains "$STDERR" "DOCKER_CERT_PATH"
 }
 
 t_plain_http_to_tls_port() {
 	need_remote
-	assert_exit 3 env DOCKER_HOST="$TLS_ENGINE_HOST" "$BUILDER" check
+	assert_exit 3 env DOCKER_HOST="$TLS_ENGINE_HOST" "$BUILDER_BIN" check
 	assert_contains "$STDERR" "the engine at '$TLS_ENGINE_HOST' expects TLS"
 	assert_contains "$STDERR" "DOCKER_TLS_VERIFY=1"
 }
@@ -299,10 +299,10 @@ t_tls_to_plain_port() {
 	port=$(free_port 23900)
 	# A plain TCP endpoint: the local engine's socket behind socat.
 	forward "$port" UNIX-CONNECT:/var/run/docker.sock
-	assert_exit 0 env DOCKER_HOST="tcp://127.0.0.1:$port" "$BUILDER" check
+	assert_exit 0 env DOCKER_HOST="tcp://127.0.0.1:$port" "$BUILDER_BIN" check
 	assert_contains "$STDOUT" "engine:       tcp://127.0.0.1:$port"
 	assert_exit 3 env DOCKER_HOST="tcp://127.0.0.1:$port" DOCKER_TLS_VERIFY=1 \
-		DOCKER_CERT_PATH="$TLS_ENGINE_CERTS" "$BUILDER" check
+		DOCKER_CERT_PATH="$TLS_ENGINE_CERTS" "$BUILDER_BIN" check
 	assert_contains "$STDERR" "the engine at 'tcp://127.0.0.1:$port' does not speak TLS on that port"
 	assert_contains "$STDERR" "unset DOCKER_TLS_VERIFY"
 }
@@ -311,7 +311,7 @@ t_nothing_listening() {
 	need_builder
 	local port
 	port=$(free_port 23950)
-	assert_exit 3 env DOCKER_HOST="tcp://127.0.0.1:$port" "$BUILDER" check
+	assert_exit 3 env DOCKER_HOST="tcp://127.0.0.1:$port" "$BUILDER_BIN" check
 	assert_contains "$STDERR" "cannot connect to the docker engine at 'tcp://127.0.0.1:$port'"
 }
 
@@ -320,7 +320,7 @@ t_name_not_in_certificate() {
 	in_namespace "127.0.0.1 elsewhere.test" env \
 		DOCKER_HOST="tcp://elsewhere.test:$TLS_ENGINE_PORT" \
 		DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$TLS_ENGINE_CERTS" \
-		"$BUILDER" check >out 2>&1 && rc=0 || rc=$?
+		"$BUILDER_BIN" check >out 2>&1 && rc=0 || rc=$?
 	cat out
 	assert_eq "$rc" 3 "exit status"
 	assert_contains out "'tcp://elsewhere.test:$TLS_ENGINE_PORT'"
@@ -338,7 +338,7 @@ t_tls_certdir_fallback() {
 	forward 2376 "TCP:127.0.0.1:$TLS_ENGINE_PORT"
 	in_namespace "127.0.0.1 docker" env -u DOCKER_HOST -u DOCKER_TLS_VERIFY \
 		-u DOCKER_CERT_PATH DOCKER_TLS_CERTDIR="$T_DIR/certs" \
-		"$BUILDER" check >out 2>&1 && rc=0 || rc=$?
+		"$BUILDER_BIN" check >out 2>&1 && rc=0 || rc=$?
 	cat out
 	assert_eq "$rc" 0 "exit status"
 	assert_contains out "engine:       tcp://docker:2376"
@@ -347,7 +347,7 @@ t_tls_certdir_fallback() {
 	# names the socket that is missing.
 	rm -r certs/client
 	in_namespace "127.0.0.1 docker" env -u DOCKER_HOST \
-		DOCKER_TLS_CERTDIR="$T_DIR/certs" "$BUILDER" check >out 2>&1 &&
+		DOCKER_TLS_CERTDIR="$T_DIR/certs" "$BUILDER_BIN" check >out 2>&1 &&
 		rc=0 || rc=$?
 	cat out
 	assert_eq "$rc" 3 "exit status without certificates"

@@ -60,7 +60,7 @@ check_on() {
 	fake_engine_start "$T_DIR/fake.script"
 	want=${*: -1}
 	assert_exit "$want" env DOCKER_HOST="unix://$FAKE_SOCK" \
-		"${@:1:$#-1}" "$BUILDER" check
+		"${@:1:$#-1}" "$BUILDER_BIN" check
 }
 
 # versions_used: the distinct /vX.Y prefixes in the request log.
@@ -85,7 +85,7 @@ t_docker29_pipeline() {
 	mkdir app
 	echo 'FROM scratch' >app/Dockerfile
 	assert_exit 0 env DOCKER_HOST="unix://$FAKE_SOCK" BUILDER=classic \
-		ACCOUNT=acme IMAGE="t$T_UNIQ" TAG=1 PUSH=false "$BUILDER" app
+		ACCOUNT=acme IMAGE="t$T_UNIQ" TAG=1 PUSH=false "$BUILDER_BIN" app
 	assert_contains "$OUT" "API 1.47"
 	assert_eq "$(versions_used)" "1.47 " "versions in the request log"
 	assert_contains "$FAKE_LOG" "POST /v1.47/build"
@@ -162,7 +162,7 @@ t_forced_malformed() {
 	local v
 	for v in v1.41 1.41.0 latest 1; do
 		assert_exit 2 env DOCKER_HOST=unix:///nonexistent/docker.sock \
-			DOCKER_API_VERSION=$v "$BUILDER" check
+			DOCKER_API_VERSION=$v "$BUILDER_BIN" check
 		assert_contains "$STDERR" "DOCKER_API_VERSION '$v' is not an API version"
 	done
 }

@@ -139,7 +139,7 @@ pipeline() {
 
 t_podman_check() {
 	need_podman
-	assert_exit 0 env DOCKER_HOST="unix://$POD_SOCK" "$BUILDER" check
+	assert_exit 0 env DOCKER_HOST="unix://$POD_SOCK" "$BUILDER_BIN" check
 	assert_contains "$STDOUT" "engine:       unix://$POD_SOCK"
 	assert_contains "$STDOUT" "(Podman)"
 	assert_contains "$STDOUT" "api version:  1.41"
@@ -149,7 +149,7 @@ t_podman_check() {
 t_podman_pipeline() {
 	need_podman
 	REPORT=$T_DIR/report.json EXTRA_TAGS=latest \
-		pipeline assert_exit 0 "$BUILDER" app
+		pipeline assert_exit 0 "$BUILDER_BIN" app
 	assert_contains "$OUT" "(Podman)"
 	assert_contains "$OUT" "builder: classic"
 	assert_contains "$OUT" "tests passed"
@@ -174,7 +174,7 @@ t_podman_build_failure() {
 	need_podman
 	mkdir app
 	printf 'FROM busybox:latest\nRUN echo "before the failure"; exit 7\n' >app/Dockerfile
-	pipeline assert_exit 1 "$BUILDER" app
+	pipeline assert_exit 1 "$BUILDER_BIN" app
 	assert_contains "$STDOUT" "before the failure"
 	assert_contains "$STDERR" "exit status 7"
 	assert_eq "$(registry_tags "t$T_UNIQ/app")" "" "tags pushed"
@@ -186,7 +186,7 @@ t_podman_build_failure() {
 
 t_podman_test_failure() {
 	need_podman
-	pipeline assert_exit 4 "$BUILDER" \
+	pipeline assert_exit 4 "$BUILDER_BIN" \
 		--test-cmd 'echo "podman test output"; echo "to stderr" >&2; exit 3' app
 	assert_contains "$OUT" "podman test output"
 	assert_contains "$OUT" "to stderr"
@@ -205,7 +205,7 @@ t_podman_insecure_registry_needs_config() {
 	printf 'unqualified-search-registries = []\n' >registries.conf
 	start_service "$T_DIR/p.sock" "$T_DIR/registries.conf" ||
 		t_fail "a second podman service did not start"
-	pipeline assert_exit 5 env DOCKER_HOST="unix://$T_DIR/p.sock" "$BUILDER" app
+	pipeline assert_exit 5 env DOCKER_HOST="unix://$T_DIR/p.sock" "$BUILDER_BIN" app
 	assert_contains "$STDERR" "server gave HTTP response to HTTPS client"
 	assert_contains "$STDERR" "'$REGISTRY_ADDR'"
 	kill "$POD_SERVICE_PID"

@@ -639,7 +639,7 @@ mp_app() {
 	APP=$T_DIR/app
 	rm -rf "$APP"
 	mkdir -p "$APP" "$T_DIR/bin"
-	ln -sf "$BUILDER" "$T_DIR/bin/builder"
+	ln -sf "$BUILDER_BIN" "$T_DIR/bin/builder"
 	MP_PATH=$T_DIR/bin:$PATH
 	printf 'hello\n' >"$APP/hello.txt"
 	cat >"$APP/Dockerfile" <<DEOF

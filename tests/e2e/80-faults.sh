@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2097,SC2098 # BUILDER=classic is builder's own setting, "$BUILDER" the binary
+# shellcheck disable=SC2097,SC2098 # BUILDER=classic is builder's own setting, "$BUILDER_BIN" the binary
 # Faults of the engine. Through the fake engine (tests/fake_engine.c): a
 # socket nobody listens on, a reset, a 500, an error inside a 200 stream, a
 # stream cut inside a message, one byte at a time, a stall, a message over
@@ -67,7 +67,7 @@ fake_run() {
 	shift
 	[ -d app ] || make_app app
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 \
-		PUSH=false BUILDER=classic assert_exit "$code" "$BUILDER" "$@" app
+		PUSH=false BUILDER=classic assert_exit "$code" "$BUILDER_BIN" "$@" app
 }
 
 # assert_one_error: exactly one "builder: error:" line, and no crash.
@@ -212,7 +212,7 @@ EOF
 	DOCKER_HOST=unix://$FAKE_SOCK REGISTRY=registry.example:5000 \
 		ACCOUNT=acme IMAGE=app TAG=1 REGISTRY_USER=u REGISTRY_PASSWORD=p \
 		BUILDER=classic REPORT=$T_DIR/report.json \
-		assert_exit 0 "$BUILDER" app
+		assert_exit 0 "$BUILDER_BIN" app
 	assert_contains "$STDOUT" "Step 3/3 : CMD [\"/app/app.sh\"]"
 	assert_contains "$STDOUT" "to stderr"
 	assert_contains "$OUT" "built $IMAGE_ID"
@@ -273,7 +273,7 @@ hung_run() {
 	[ -d app ] || make_app app
 	: >"$STDOUT"
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 \
-		PUSH=false BUILDER=classic "$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+		PUSH=false BUILDER=classic "$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
 	pid=$!
 	for i in $(seq 100); do
 		grep -q "Running in" "$STDOUT" "$STDERR" && break
@@ -338,7 +338,7 @@ reply HTTP/1.1 204 No Content\r\n\r\n
 EOF
 	[ -d app ] || make_app app
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 \
-		PUSH=false BUILDER=classic "$BUILDER" app >"$STDOUT" 2>"$STDERR" &
+		PUSH=false BUILDER=classic "$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
 	local pid=$! rc=0 i
 	for i in $(seq 100); do
 		grep -q "Step 2/3" "$STDOUT" && break
@@ -382,7 +382,7 @@ send HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\
 hold
 EOF
 	DOCKER_HOST=unix://$FAKE_SOCK BUILDER_IDLE_TIMEOUT=2 \
-		assert_exit 3 "$BUILDER" check
+		assert_exit 3 "$BUILDER_BIN" check
 	assert_one_error
 	assert_contains "$STDERR" "sent nothing for 2 s during GET /version"
 }
@@ -547,7 +547,7 @@ restarted_run() {
 	shift 2
 	env REGISTRY="$REGISTRY_ADDR" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 BUILDER=classic \
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T" \
-		"$@" "$BUILDER" app >stdout 2>stderr &
+		"$@" "$BUILDER_BIN" app >stdout 2>stderr &
 	bpid=$!
 	wait_for stdout "$marker" 90
 	RUN=$(sed -n "s/.*'builder-\(b[0-9a-f]*\)-test'.*/\1/p" stderr | head -n 1)
@@ -644,7 +644,7 @@ t_engine_killed_during_tests() {
 	assert_not_contains out "tests-ended-$T_UNIQ-51"
 	if [ -n "$(leftovers "$RUN")" ]; then
 		assert_contains stderr "builder cleanup --run $RUN"
-		BUILDER=classic assert_exit 0 "$BUILDER" cleanup --run "$RUN"
+		BUILDER=classic assert_exit 0 "$BUILDER_BIN" cleanup --run "$RUN"
 		assert_contains "$OUT" "removed container 'builder-$RUN-test'"
 	fi
 	assert_no_leftovers "$RUN"

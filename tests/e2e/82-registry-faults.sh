@@ -12,7 +12,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-PROXY=${REGISTRY_PROXY:-$REPO_ROOT/build/registry-proxy}
+PROXY=$REPO_ROOT/build/registry-proxy
 PROXY_SRC=$REPO_ROOT/tests/registry-proxy.c
 
 # The proxy is built here when it is missing or older than its source
@@ -58,7 +58,7 @@ push_through_proxy() {
 	env REGISTRY="$PROXY_ADDR" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 BUILDER=classic \
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T" \
 		REPORT="$T_DIR/report.json" "$@" \
-		"$BUILDER" app >"$STDOUT" 2>"$STDERR" && RC=0 || RC=$?
+		"$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" && RC=0 || RC=$?
 	cat "$STDOUT" "$STDERR" >"$OUT"
 	sed 's/^/  | /' "$OUT"
 	echo "  (exit $RC)"
@@ -218,7 +218,7 @@ t_engine_restart_during_push() {
 	fake_engine_start before.script
 	DOCKER_HOST=unix://$FAKE_SOCK REGISTRY=registry.example:5000 ACCOUNT=acme \
 		IMAGE=app TAG=1 BUILDER=classic PUSH_RETRIES=3 \
-		"$BUILDER" app >out 2>err &
+		"$BUILDER_BIN" app >out 2>err &
 	local pid=$! _ rc=0
 	for _ in $(seq 200); do
 		grep -q '/push' "$FAKE_LOG" 2>/dev/null && break

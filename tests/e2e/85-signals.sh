@@ -22,7 +22,7 @@ start_pipeline() {
 	env TEST_CMD= TEST_ENV= TEST_SERVICES= TEST_TIMEOUT= \
 		REGISTRY="$REGISTRY_ADDR" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
 		REGISTRY_USER="$REGISTRY_USER_T" REGISTRY_PASSWORD="$REGISTRY_PASS_T" \
-		"$@" "$BUILDER" "$dir" >"$STDOUT" 2>"$STDERR" &
+		"$@" "$BUILDER_BIN" "$dir" >"$STDOUT" 2>"$STDERR" &
 	PID=$!
 }
 
@@ -273,7 +273,7 @@ t_cleanup_spares_live_run() {
 	wait_for "tests-started"
 	local id rc=0
 	id=$(run_id_of "$STDERR")
-	"$BUILDER" cleanup >"$T_DIR/cleanup.out" 2>&1 || t_fail "builder cleanup failed: $(cat "$T_DIR/cleanup.out")"
+	"$BUILDER_BIN" cleanup >"$T_DIR/cleanup.out" 2>&1 || t_fail "builder cleanup failed: $(cat "$T_DIR/cleanup.out")"
 	sed 's/^/  cleanup| /' "$T_DIR/cleanup.out"
 	assert_not_contains "$T_DIR/cleanup.out" "$id"
 	[ -n "$(leftovers "$id")" ] || t_fail "builder cleanup removed the live run's objects"
@@ -330,23 +330,23 @@ t_cleanup_age() {
 		sed -n 's|^DELETE /v1.41/[a-z]*/\([a-z0-9/:-]*\).*|\1|p' "$FAKE_LOG" | sort | tr '\n' ' '
 		: >"$FAKE_LOG"
 	}
-	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER_BIN" cleanup
 	assert_eq "$(deleted)" "builder-run:b0123456789 c0ld n0ld v0ld " "removed by plain builder cleanup (1 h)"
 	assert_contains "$STDERR" "kept 1 container younger than 3600 s"
 	assert_contains "$STDERR" "kept 2 image names younger than 3600 s"
 	assert_contains "$STDERR" "removed image name 'builder-run:b0123456789' (run b0123456789)"
-	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --older-than 3h
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER_BIN" cleanup --older-than 3h
 	assert_eq "$(deleted)" "" "removed with --older-than 3h"
-	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --older-than 30s
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER_BIN" cleanup --older-than 30s
 	assert_eq "$(deleted)" "builder-run:b0123456789 c0ld cnew localhost/builder-run:b0123456abc n0ld nnew v0ld vnew " "removed with --older-than 30s"
-	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --all
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER_BIN" cleanup --all
 	assert_eq "$(deleted)" "builder-run:b00000000ff builder-run:b0123456789 c0ld cnew localhost/builder-run:b0123456abc n0ld nnew v0ld vnew " "removed with --all"
 	# The fake engine ignores the filters (the label's are the engine's
 	# work); builder itself keeps other runs' image names.
-	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER" cleanup --run b0123456abc
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 0 "$BUILDER_BIN" cleanup --run b0123456abc
 	assert_eq "$(deleted)" "c0ld cnew localhost/builder-run:b0123456abc n0ld nnew v0ld vnew " "removed with --run b0123456abc"
-	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER" cleanup --all --run b0ld
-	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER" cleanup --older-than 1x
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER_BIN" cleanup --all --run b0ld
+	DOCKER_HOST=unix://$FAKE_SOCK assert_exit 2 "$BUILDER_BIN" cleanup --older-than 1x
 	assert_contains "$STDERR" "--older-than '1x' is not an age"
 }
 
@@ -374,7 +374,7 @@ DF
 		[ -n "$id" ] || t_fail "no run id in the output"
 		if [ -n "$(leftovers "$id")" ]; then
 			assert_contains "$STDERR" "builder cleanup --run $id"
-			assert_exit 0 "$BUILDER" cleanup --run "$id"
+			assert_exit 0 "$BUILDER_BIN" cleanup --run "$id"
 		fi
 		assert_no_leftovers "$id"
 	done

@@ -47,7 +47,7 @@ DF
 			REGISTRY_PASSWORD="$REGISTRY_PASS_T" \
 			TEST_ENV="MYTAG=t$i" TEST_SERVICES="db=t$T_UNIQ-db:1" \
 			TEST_CMD="echo \"my tag is \$MYTAG\"; cat /app/which; /app/test.sh; wget -qO- http://$(addr_of db):8080/" \
-			"$BUILDER" "$img" >"out.$i" 2>"err.$i" &
+			"$BUILDER_BIN" "$img" >"out.$i" 2>"err.$i" &
 		pids+=($!)
 	done
 	for i in $(seq $N); do
@@ -128,7 +128,7 @@ t_same_tag_race() {
 			TAG=same REGISTRY_USER="$REGISTRY_USER_T" \
 			REGISTRY_PASSWORD="$REGISTRY_PASS_T" REPORT="$PWD/report.$i" \
 			TEST_CMD="grep -qx 'run $i' /app/which" \
-			"$BUILDER" app >"out.$i" 2>"err.$i" &
+			"$BUILDER_BIN" app >"out.$i" 2>"err.$i" &
 		pids+=($!)
 	done
 	local ok=0 raced=0

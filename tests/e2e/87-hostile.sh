@@ -16,7 +16,7 @@ pipeline() {
 	shift 2
 	assert_exit "$want" timeout 240 env TEST_CMD= TEST_ENV= TEST_SERVICES= \
 		TEST_TIMEOUT= BUILD_ARGS= LABELS= ACCOUNT="t$T_UNIQ" IMAGE=app \
-		TAG=1 PUSH=false BUILDER=classic "$@" "$BUILDER" "$dir"
+		TAG=1 PUSH=false BUILDER=classic "$@" "$BUILDER_BIN" "$dir"
 }
 
 # ctx DIR: a context whose Dockerfile copies it all to /ctx.
@@ -102,14 +102,14 @@ t_unreadable() {
 	unprivileged cat app/secret.txt >/dev/null 2>&1 &&
 		t_skip "setpriv cannot drop CAP_DAC_OVERRIDE here"
 	assert_exit 1 unprivileged env ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
-		PUSH=false BUILDER=classic "$BUILDER" app
+		PUSH=false BUILDER=classic "$BUILDER_BIN" app
 	assert_contains "$STDERR" "cannot read 'secret.txt' in the context"
 	assert_contains "$STDERR" "Permission denied"
 	assert_contains "$STDERR" ".dockerignore"
 	# Listed in .dockerignore, it is not read at all.
 	echo secret.txt >app/.dockerignore
 	assert_exit 0 unprivileged env ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
-		PUSH=false BUILDER=classic "$BUILDER" app
+		PUSH=false BUILDER=classic "$BUILDER_BIN" app
 	# An unreadable directory.
 	rm app/.dockerignore
 	chmod 644 app/secret.txt
@@ -117,7 +117,7 @@ t_unreadable() {
 	echo x >app/private/f
 	chmod 000 app/private
 	assert_exit 1 unprivileged env ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
-		PUSH=false BUILDER=classic "$BUILDER" app
+		PUSH=false BUILDER=classic "$BUILDER_BIN" app
 	assert_contains "$STDERR" "cannot read 'private' in the context"
 	chmod 755 app/private
 }
@@ -220,7 +220,7 @@ evil" "IMAGE=app;touch /tmp/pwned-$T_UNIQ" 'IMAGE=$(touch /tmp/pwned-'"$T_UNIQ"'
 v2" "ACCOUNT=a'b" "REGISTRY=r.io/\$(id)"; do
 		# No engine is needed to refuse them.
 		assert_exit 2 env DOCKER_HOST=unix:///nonexistent.sock \
-			ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 "$bad" "$BUILDER" .
+			ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 "$bad" "$BUILDER_BIN" .
 		assert_contains "$STDERR" "${bad%%=*}"
 		[ "$(wc -l <"$STDERR")" -le 3 ] || t_fail "more than 3 lines of error"
 	done

@@ -116,7 +116,7 @@ watched() {
 	# Exported in a subshell that execs builder: `env K=V builder` would
 	# show the values in env's own argv until it execs.
 	(
-		bin=$BUILDER
+		bin=$BUILDER_BIN
 		export REGISTRY="$REG" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
 			BUILDER=classic REPORT="$T_DIR/report.json"
 		[ $# -eq 0 ] || export "$@"
@@ -232,7 +232,7 @@ HELPER
 	make_app app
 	: >argv.txt
 	(
-		bin=$BUILDER
+		bin=$BUILDER_BIN
 		export REGISTRY="$REG" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
 			BUILDER=classic REPORT="$T_DIR/report.json" \
 			PATH="$T_DIR/bin:$PATH"

@@ -5,7 +5,7 @@
 # definite or indirect leak, no file descriptor left open at exit.
 . "$(dirname "$0")/../lib.sh"
 
-PLAIN=${BUILDER_PLAIN:-$REPO_ROOT/bin/builder}
+PLAIN=$REPO_ROOT/bin/builder
 
 # vg CODE [VAR=VALUE...] -- ARGS...: runs bin/builder under valgrind with
 # the environment given, expecting exit CODE; the report is vg.log.
