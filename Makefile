@@ -32,14 +32,16 @@ PKGS     := $(shell . scripts/libs.sh && echo $$LIB_PKGS)
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || (. scripts/libs.sh && echo $$LIB_FALLBACK))
 
-# The session's protobuf messages: our own builder/session/*.proto, turned
-# into build/proto/*.pb-c.[ch] by protoc-c (protobuf-c-compiler).
-# builder/session/pb.c compiles the generated code, so that every list of
-# library objects (here, tests/fuzz) stays builder/*/*.c.
-PROTOS    = $(wildcard builder/session/*.proto)
-PROTO_GEN = $(PROTOS:builder/session/%.proto=build/proto/%.pb-c.c) \
-            $(PROTOS:builder/session/%.proto=build/proto/%.pb-c.h)
+# Protobuf messages: our own builder/*/*.proto (the session's, BuildKit's
+# progress), turned into build/proto/*.pb-c.[ch] by protoc-c
+# (protobuf-c-compiler). A .c file in the same folder compiles the generated
+# code (session/pb.c, engine/progress_pb.c), so that every list of library
+# objects (here, tests/fuzz) stays builder/*/*.c.
+PROTOS    = $(wildcard builder/*/*.proto)
+PROTO_GEN = $(patsubst %.proto,build/proto/%.pb-c.c,$(notdir $(PROTOS))) \
+            $(patsubst %.proto,build/proto/%.pb-c.h,$(notdir $(PROTOS)))
 PROTOC_C ?= protoc-c
+vpath %.proto $(sort $(dir $(PROTOS)))
 
 # Sources are grouped by layer in builder/*/ (see builder/README.md); object
 # files are named by the source's base name, which is unique across folders.
@@ -64,9 +66,9 @@ build/obj/%.o: %.c $(HDRS) $(PROTO_GEN)
 	@mkdir -p build/obj
 	$(CC) $(ALL_CFLAGS) -Ibuilder -Ibuild/proto $(DEPS_CFLAGS) -c -o $@ $<
 
-build/proto/%.pb-c.c build/proto/%.pb-c.h: builder/session/%.proto
+build/proto/%.pb-c.c build/proto/%.pb-c.h: %.proto
 	@mkdir -p build/proto
-	$(PROTOC_C) --c_out=build/proto -Ibuilder/session $<
+	$(PROTOC_C) --c_out=build/proto -I$(dir $<) $<
 
 # The version goes into util/version.o alone, rebuilt whenever it changes
 # (build/version.stamp holds the last one built), so that no object built

@@ -1,19 +1,9 @@
 /*
- * BuildKit progress; see bktrace.h. This file owns a minimal protobuf
- * reader for moby/buildkit's controlapi.StatusResponse and its rendering
- * as plain "#N ..." lines. It talks to no endpoint: build.c hands it the
- * aux strings of the POST /build?version=2 stream.
- *
- * Messages we read (field numbers from api/services/control/control.proto):
- *	StatusResponse { 1 Vertex vertexes; 2 VertexStatus statuses;
- *			 3 VertexLog logs; 4 VertexWarning warnings }
- *	Vertex   { 1 digest; 2 inputs; 3 name; 4 cached; 5 started;
- *		   6 completed; 7 error; 8 progressGroup }
- *	VertexStatus { 1 ID; 2 vertex; 3 name; 4 current; 5 total;
- *		       6 timestamp; 7 started; 8 completed }
- *	VertexLog { 1 vertex; 2 timestamp; 3 stream; 4 msg }
- *	VertexWarning { 1 vertex; 2 level; 3 short; ... }
- *	google.protobuf.Timestamp { 1 seconds; 2 nanos }
+ * BuildKit progress; see bktrace.h. This file renders moby/buildkit's
+ * controlapi.StatusResponse as plain "#N ..." lines. The protobuf is
+ * decoded by protobuf-c from our own schema, progress.proto, which has the
+ * fields we show. It talks to no endpoint: build.c hands it the aux strings
+ * of the POST /build?version=2 stream.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +12,7 @@
 
 #include "util/base64.h"
 #include "engine/bktrace.h"
+#include "progress.pb-c.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/xmalloc.h"
@@ -47,121 +38,15 @@ struct bktrace_vertex {
 	struct buf status_seen; /* IDs of statuses shown done, NUL-ended */
 };
 
-/* --- protobuf wire format ------------------------------------------------- */
+/* --- the messages --------------------------------------------------------- */
 
-enum { WIRE_VARINT = 0, WIRE_I64 = 1, WIRE_LEN = 2, WIRE_I32 = 5 };
+/* What rendering needs of each message, taken from protobuf-c's decoding
+ * (build/proto/progress.pb-c.h); the bytes stay the decoded message's. */
 
 struct bytes {
 	const unsigned char *p;
 	size_t len;
 };
-
-struct pb {
-	const unsigned char *p, *end;
-};
-
-struct pb_field {
-	uint32_t num;
-	int wire;
-	uint64_t u; /* WIRE_VARINT, WIRE_I64, WIRE_I32 */
-	struct bytes b; /* WIRE_LEN */
-};
-
-static int bad(struct error *err, const char *why)
-{
-	return err_set(err, EXIT_ENGINE,
-		       "malformed BuildKit progress from the engine: %s; "
-		       "try BUILDER=classic if the engine keeps sending it",
-		       why);
-}
-
-static void pb_open(struct pb *r, struct bytes b)
-{
-	r->p = b.p;
-	r->end = b.len ? b.p + b.len : b.p;
-}
-
-static int pb_varint(struct pb *r, uint64_t *out, struct error *err)
-{
-	uint64_t v = 0;
-	unsigned shift;
-
-	for (shift = 0; shift <= 63; shift += 7) {
-		unsigned char c;
-
-		if (r->p == r->end)
-			return bad(err, "truncated varint");
-		c = *r->p++;
-		/* The tenth byte holds only bit 63. */
-		if (shift == 63 && c > 1)
-			return bad(err, "varint longer than 64 bits");
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return bad(err, "varint longer than 64 bits"); /* not reached */
-}
-
-static uint64_t le(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
-/* Reads the next field: 1 when one was read, 0 at the end, -1 on error. */
-static int pb_next(struct pb *r, struct pb_field *f, struct error *err)
-{
-	uint64_t key, len;
-
-	if (r->p == r->end)
-		return 0;
-	if (pb_varint(r, &key, err) < 0)
-		return -1;
-	if (key >> 3 == 0 || key >> 3 > 0x1fffffff)
-		return bad(err, "field number out of range");
-	f->num = (uint32_t)(key >> 3);
-	f->wire = (int)(key & 7);
-	switch (f->wire) {
-	case WIRE_VARINT:
-		return pb_varint(r, &f->u, err) < 0 ? -1 : 1;
-	case WIRE_I64:
-		if (r->end - r->p < 8)
-			return bad(err, "truncated 64-bit field");
-		f->u = le(r->p, 8);
-		r->p += 8;
-		return 1;
-	case WIRE_I32:
-		if (r->end - r->p < 4)
-			return bad(err, "truncated 32-bit field");
-		f->u = le(r->p, 4);
-		r->p += 4;
-		return 1;
-	case WIRE_LEN:
-		if (pb_varint(r, &len, err) < 0)
-			return -1;
-		if (len > (uint64_t)(r->end - r->p))
-			return bad(err, "truncated length-delimited field");
-		f->b.p = r->p;
-		f->b.len = (size_t)len;
-		r->p += len;
-		return 1;
-	default:
-		/* 3 and 4 are the deprecated groups, never used by BuildKit. */
-		return bad(err, "unsupported wire type");
-	}
-}
-
-static int want(const struct pb_field *f, int wire, struct error *err)
-{
-	return f->wire == wire ? 0 : bad(err, "field with the wrong wire type");
-}
-
-/* --- the messages --------------------------------------------------------- */
 
 struct ts {
 	int set;
@@ -190,175 +75,61 @@ struct warning_msg {
 	struct bytes vertex, text;
 };
 
-static int parse_ts(const struct pb_field *f, struct ts *ts, struct error *err)
+static int bad(struct error *err, const char *why)
 {
-	struct pb r;
-	struct pb_field g;
-	int64_t sec = 0, nsec = 0;
-	int n;
-
-	if (want(f, WIRE_LEN, err) < 0)
-		return -1;
-	pb_open(&r, f->b);
-	while ((n = pb_next(&r, &g, err)) > 0) {
-		if (g.num == 1 || g.num == 2) {
-			if (want(&g, WIRE_VARINT, err) < 0)
-				return -1;
-			/* int64 and int32 both travel as 64-bit two's
-			 * complement varints. */
-			if (g.num == 1)
-				sec = (int64_t)g.u;
-			else
-				nsec = (int32_t)(int64_t)g.u;
-		}
-	}
-	if (n < 0)
-		return -1;
-	ts->set = 1;
-	ts->t = (double)sec + (double)nsec / 1e9;
-	return 0;
+	return err_set(err, EXIT_ENGINE,
+		       "malformed BuildKit progress from the engine: %s; "
+		       "try BUILDER=classic if the engine keeps sending it",
+		       why);
 }
 
-static int get_bytes(const struct pb_field *f, struct bytes *b,
-		     struct error *err)
+static struct bytes bytes_of(ProtobufCBinaryData b)
 {
-	if (want(f, WIRE_LEN, err) < 0)
-		return -1;
-	*b = f->b;
-	return 0;
+	return (struct bytes){ b.data, b.len };
 }
 
-static int get_int(const struct pb_field *f, int64_t *v, struct error *err)
+static struct ts ts_of(const Moby__Buildkit__V1__Timestamp *t)
 {
-	if (want(f, WIRE_VARINT, err) < 0)
-		return -1;
-	*v = (int64_t)f->u;
-	return 0;
+	if (!t)
+		return (struct ts){ 0, 0 };
+	return (struct ts){ 1, (double)t->seconds + (double)t->nanos / 1e9 };
 }
 
-static int parse_vertex(struct bytes b, struct vertex_msg *m, struct error *err)
+static void vertex_of(const Moby__Buildkit__V1__Vertex *v,
+		      struct vertex_msg *m)
 {
-	struct pb r;
-	struct pb_field f;
-	int64_t cached = 0;
-	int n = 0, ret = 0;
-
-	memset(m, 0, sizeof(*m));
-	pb_open(&r, b);
-	while (!ret && (n = pb_next(&r, &f, err)) > 0) {
-		switch (f.num) {
-		case 1:
-			ret = get_bytes(&f, &m->digest, err);
-			break;
-		case 3:
-			ret = get_bytes(&f, &m->name, err);
-			break;
-		case 4:
-			ret = get_int(&f, &cached, err);
-			m->cached = cached != 0;
-			break;
-		case 5:
-			ret = parse_ts(&f, &m->started, err);
-			break;
-		case 6:
-			ret = parse_ts(&f, &m->completed, err);
-			break;
-		case 7:
-			ret = get_bytes(&f, &m->error, err);
-			break;
-		default: /* inputs, progressGroup, newer fields */
-			break;
-		}
-	}
-	return ret < 0 || n < 0 ? -1 : 0;
+	m->digest = bytes_of(v->digest);
+	m->name = bytes_of(v->name);
+	m->error = bytes_of(v->error);
+	m->cached = v->cached != 0;
+	m->started = ts_of(v->started);
+	m->completed = ts_of(v->completed);
 }
 
-static int parse_status(struct bytes b, struct status_msg *m, struct error *err)
+static void status_of(const Moby__Buildkit__V1__VertexStatus *v,
+		      struct status_msg *m)
 {
-	struct pb r;
-	struct pb_field f;
-	int n = 0, ret = 0;
-
-	memset(m, 0, sizeof(*m));
-	pb_open(&r, b);
-	while (!ret && (n = pb_next(&r, &f, err)) > 0) {
-		switch (f.num) {
-		case 1:
-			ret = get_bytes(&f, &m->id, err);
-			break;
-		case 2:
-			ret = get_bytes(&f, &m->vertex, err);
-			break;
-		case 4:
-			ret = get_int(&f, &m->current, err);
-			break;
-		case 5:
-			ret = get_int(&f, &m->total, err);
-			break;
-		case 7:
-			ret = parse_ts(&f, &m->started, err);
-			break;
-		case 8:
-			ret = parse_ts(&f, &m->completed, err);
-			break;
-		default: /* name, timestamp */
-			break;
-		}
-	}
-	return ret < 0 || n < 0 ? -1 : 0;
+	m->id = bytes_of(v->id);
+	m->vertex = bytes_of(v->vertex);
+	m->current = v->current;
+	m->total = v->total;
+	m->started = ts_of(v->started);
+	m->completed = ts_of(v->completed);
 }
 
-static int parse_log(struct bytes b, struct log_msg *m, struct error *err)
+static void log_of(const Moby__Buildkit__V1__VertexLog *v, struct log_msg *m)
 {
-	struct pb r;
-	struct pb_field f;
-	int n = 0, ret = 0;
-
-	memset(m, 0, sizeof(*m));
-	pb_open(&r, b);
-	while (!ret && (n = pb_next(&r, &f, err)) > 0) {
-		switch (f.num) {
-		case 1:
-			ret = get_bytes(&f, &m->vertex, err);
-			break;
-		case 2:
-			ret = parse_ts(&f, &m->at, err);
-			break;
-		case 3:
-			ret = get_int(&f, &m->stream, err);
-			break;
-		case 4:
-			ret = get_bytes(&f, &m->msg, err);
-			break;
-		default:
-			break;
-		}
-	}
-	return ret < 0 || n < 0 ? -1 : 0;
+	m->vertex = bytes_of(v->vertex);
+	m->msg = bytes_of(v->msg);
+	m->at = ts_of(v->timestamp);
+	m->stream = v->stream;
 }
 
-static int parse_warning(struct bytes b, struct warning_msg *m,
-			 struct error *err)
+static void warning_of(const Moby__Buildkit__V1__VertexWarning *v,
+		       struct warning_msg *m)
 {
-	struct pb r;
-	struct pb_field f;
-	int n = 0, ret = 0;
-
-	memset(m, 0, sizeof(*m));
-	pb_open(&r, b);
-	while (!ret && (n = pb_next(&r, &f, err)) > 0) {
-		switch (f.num) {
-		case 1:
-			ret = get_bytes(&f, &m->vertex, err);
-			break;
-		case 3:
-			ret = get_bytes(&f, &m->text, err);
-			break;
-		default: /* level, detail, url, source, ranges */
-			break;
-		}
-	}
-	return ret < 0 || n < 0 ? -1 : 0;
+	m->vertex = bytes_of(v->vertex);
+	m->text = bytes_of(v->short_);
 }
 
 /* --- rendering ------------------------------------------------------------ */
@@ -690,82 +461,51 @@ static int warning_apply(struct bktrace *t, const struct warning_msg *m,
 /* --- the response --------------------------------------------------------- */
 
 /*
- * One walk over the StatusResponse per phase. Phase 0 only parses, so a
- * malformed message is rejected before anything of it is printed; then
- * vertex starts, logs, statuses, vertex completions and warnings, in that
- * order, so that a step's logs come before its DONE even when both arrive
- * in one message.
+ * A StatusResponse is decoded whole first (protobuf-c checks every byte),
+ * so a malformed one prints nothing. Then vertex starts, logs, statuses,
+ * vertex completions and warnings, in that order, so that a step's logs
+ * come before its DONE even when both arrive in one message.
  */
-enum phase {
-	PH_CHECK,
-	PH_BEGIN,
-	PH_LOGS,
-	PH_STATUSES,
-	PH_END,
-	PH_WARNINGS,
-	PH_NR
-};
-
-static int walk(struct bktrace *t, struct bytes data, enum phase phase,
-		struct error *err)
+static int apply(struct bktrace *t, const Moby__Buildkit__V1__StatusResponse *r,
+		 struct error *err)
 {
-	struct pb r;
-	struct pb_field f;
-	int n;
+	size_t i;
 
-	pb_open(&r, data);
-	while ((n = pb_next(&r, &f, err)) > 0) {
-		struct vertex_msg vm;
-		struct status_msg sm;
-		struct log_msg lm;
-		struct warning_msg wm;
-		int ret = 0;
+	for (i = 0; i < r->n_vertexes; i++) {
+		struct vertex_msg m;
 
-		if (f.num < 1 || f.num > 4)
-			continue;
-		if (want(&f, WIRE_LEN, err) < 0)
-			return -1;
-		switch (f.num) {
-		case 1:
-			if (phase != PH_CHECK && phase != PH_BEGIN &&
-			    phase != PH_END)
-				break;
-			if (parse_vertex(f.b, &vm, err) < 0)
-				return -1;
-			if (phase == PH_BEGIN)
-				ret = vertex_begin(t, &vm, err);
-			else if (phase == PH_END)
-				vertex_end(t, &vm);
-			break;
-		case 2:
-			if (phase != PH_CHECK && phase != PH_STATUSES)
-				break;
-			if (parse_status(f.b, &sm, err) < 0)
-				return -1;
-			if (phase == PH_STATUSES)
-				ret = status_apply(t, &sm, err);
-			break;
-		case 3:
-			if (phase != PH_CHECK && phase != PH_LOGS)
-				break;
-			if (parse_log(f.b, &lm, err) < 0)
-				return -1;
-			if (phase == PH_LOGS)
-				ret = log_apply(t, &lm, err);
-			break;
-		case 4:
-			if (phase != PH_CHECK && phase != PH_WARNINGS)
-				break;
-			if (parse_warning(f.b, &wm, err) < 0)
-				return -1;
-			if (phase == PH_WARNINGS)
-				ret = warning_apply(t, &wm, err);
-			break;
-		}
-		if (ret < 0)
+		vertex_of(r->vertexes[i], &m);
+		if (vertex_begin(t, &m, err) < 0)
 			return -1;
 	}
-	return n;
+	for (i = 0; i < r->n_logs; i++) {
+		struct log_msg m;
+
+		log_of(r->logs[i], &m);
+		if (log_apply(t, &m, err) < 0)
+			return -1;
+	}
+	for (i = 0; i < r->n_statuses; i++) {
+		struct status_msg m;
+
+		status_of(r->statuses[i], &m);
+		if (status_apply(t, &m, err) < 0)
+			return -1;
+	}
+	for (i = 0; i < r->n_vertexes; i++) {
+		struct vertex_msg m;
+
+		vertex_of(r->vertexes[i], &m);
+		vertex_end(t, &m);
+	}
+	for (i = 0; i < r->n_warnings; i++) {
+		struct warning_msg m;
+
+		warning_of(r->warnings[i], &m);
+		if (warning_apply(t, &m, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void bktrace_init(struct bktrace *t)
@@ -779,13 +519,15 @@ void bktrace_init(struct bktrace *t)
 int bktrace_decode(struct bktrace *t, const unsigned char *data, size_t len,
 		   struct error *err)
 {
-	struct bytes b = { data, len };
-	int phase;
+	Moby__Buildkit__V1__StatusResponse *r;
+	int ret;
 
-	for (phase = PH_CHECK; phase < PH_NR; phase++)
-		if (walk(t, b, (enum phase)phase, err) < 0)
-			return -1;
-	return 0;
+	r = moby__buildkit__v1__status_response__unpack(NULL, len, data);
+	if (!r)
+		return bad(err, "not a StatusResponse protobuf");
+	ret = apply(t, r, err);
+	moby__buildkit__v1__status_response__free_unpacked(r, NULL);
+	return ret;
 }
 
 int bktrace_feed(struct bktrace *t, const char *base64, struct error *err)

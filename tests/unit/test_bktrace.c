@@ -4,9 +4,10 @@
  * Recorded traces: tests/unit/data/bktrace/<name>.json are raw POST /build
  * ?version=2 responses from a Docker 20.10 engine (see the README there);
  * each must decode to <name>.out exactly, and report the steps, cache hits
- * and failure it holds. Hand-built StatusResponses check the wire format:
- * cut at every offset, malformed varints and wire types, unknown fields,
- * and log lines split across messages at every byte.
+ * and failure it holds. Hand-built StatusResponses check the decoding
+ * (protobuf-c, from builder/engine/progress.proto): cut at every offset,
+ * malformed varints and wire types, unknown fields, and log lines split
+ * across messages at every byte.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -572,18 +573,13 @@ static void test_malformed(void)
 					   "abc"),
 		BAD("eleven-byte varint",
 		    "\x48\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"),
-		BAD("tenth byte above bit 63",
-		    "\x48\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02"),
 		BAD("field number 0", "\x02\x00"),
-		BAD("field number past 2^29", "\xfa\xff\xff\xff\x7f\x00"),
 		BAD("start group", "\x0b"),
 		BAD("end group", "\x0c"),
 		BAD("wire type 6", "\x0e"),
 		BAD("wire type 7", "\x0f"),
 		BAD("vertexes as a varint", "\x08\x01"),
 		BAD("digest as a varint", "\x0a\x02\x08\x01"),
-		BAD("cached as bytes", "\x0a\x03\x22\x01"
-				       "x"),
 		BAD("truncated varint in a timestamp", "\x0a\x07\x0a\x01"
 						       "a"
 						       "\x2a\x02\x08\x80"),
@@ -633,6 +629,21 @@ static void test_valid_edges(void)
 	CHECK(bktrace_decode(&r.t,
 			     (const unsigned char *)"\x0a\x00\x12\x00\x1a\x00",
 			     6, &r.err) == 0);
+	CHECK_STR(run_text(&r), "");
+	CHECK(r.t.nr == 0);
+	/* What protobuf-c decodes and Go's protobuf would refuse: an unknown
+	 * field's varint with bits above 63, a field number past 2^29, a
+	 * bool sent as bytes. Harmless: nothing is shown for them. */
+	CHECK(bktrace_decode(
+		      &r.t,
+		      (const unsigned char
+			       *)"\x48\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02",
+		      11, &r.err) == 0);
+	CHECK(bktrace_decode(&r.t,
+			     (const unsigned char *)"\xfa\xff\xff\xff\x7f\x00",
+			     6, &r.err) == 0);
+	CHECK(bktrace_decode(&r.t, (const unsigned char *)"\x0a\x03\x22\x01x",
+			     5, &r.err) == 0);
 	CHECK_STR(run_text(&r), "");
 	CHECK(r.t.nr == 0);
 	/* A warning about no step in particular. */
