@@ -14,6 +14,7 @@
 #   make demo       the main job on examples/hello against a throwaway registry
 #   make bench      docs/benchmarks.md
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make lint       shellcheck on every shell script
 
 CC      ?= cc
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -168,6 +169,13 @@ bench: bin/builder image
 fuzz: $(PROTO_GEN)
 	bash tests/fuzz/run.sh
 
+# Every shell script, at shellcheck's warning level (tests/e2e/00-env.sh
+# runs it; the sources are followed with -x).
+SHELL_SCRIPTS = $(wildcard *.sh bench/*.sh bench/cases/*.sh scripts/*.sh tests/*.sh \
+                  tests/e2e/*.sh tests/fuzz/*.sh examples/*/*.sh examples/*/*/*.sh) .ci/run
+lint:
+	shellcheck -S warning -x $(SHELL_SCRIPTS)
+
 format:
 	clang-format -i builder/*/*.c builder/*/*.h tests/unit/*.c tests/unit/*.h
 
@@ -177,4 +185,4 @@ format-check:
 clean:
 	rm -rf build bin
 
-.PHONY: FORCE all unit unit-bins check check-env test static image demo bench fuzz format format-check clean
+.PHONY: FORCE all unit unit-bins check check-env test static image demo bench fuzz lint format format-check clean

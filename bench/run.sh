@@ -1294,6 +1294,7 @@ bar() { # LABEL RATIO GOAL
 	bar 'session first\nwall' "$ss_first_wall" 0.9
 	bar 'session rebuild\nwall' "$ss_re_wall" 0.9
 	bar 'session first\nclient CPU' "$ss_first_cpu" 0.5
+	# shellcheck disable=SC2154 # set by bench/cases/promote.sh
 	bar 'promote across\nregistries' "$pm_across" 0.3
 	bar 'autotest\nwall' "$at_wall" 0.8
 } >"$work/chart.dat"

@@ -25,7 +25,7 @@ PACKAGES="build-essential pkg-config libcurl4-openssl-dev libcjson-dev
 libarchive-dev libssl-dev zlib1g-dev libyaml-dev libexpat1-dev docker.io docker-registry apache2-utils
 busybox-static clang valgrind jq curl file python3-yaml docker-compose
 iproute2 openssl socat libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
-openssh-client"
+openssh-client shellcheck"
 
 say() { printf 'test-env: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }

@@ -123,6 +123,12 @@ t_callers_environment_stays_out() {
 		t_fail "the tests wrote the caller's GITHUB_STEP_SUMMARY"
 }
 
+# The scripts the tests, the bench and CI run are shell: shellcheck finds
+# their quoting and unused-variable mistakes.
+t_shell_scripts_pass_shellcheck() {
+	assert_exit 0 make -s -C "$REPO_ROOT" lint
+}
+
 # run_test removes images named with T_UNIQ: one test leaves an image, the
 # next checks it is gone.
 t_leave_an_image() {
@@ -145,6 +151,7 @@ run_test "test-env.sh up waits for a registry that is slow to start" t_env_up_wa
 run_test "make_app builds and its test passes" t_make_app_builds_and_tests
 run_test "leftovers and assert_no_leftovers" t_leftovers_helpers
 run_test "the caller's BUILDER, TAG, SECRETS and GITHUB_* stay out of the tests" t_callers_environment_stays_out
+run_test "every shell script passes shellcheck (make lint)" t_shell_scripts_pass_shellcheck
 run_test "a test leaves an image named with T_UNIQ" t_leave_an_image
 run_test "run_test removed it" t_image_was_removed
 t_summary

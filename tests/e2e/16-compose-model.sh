@@ -28,8 +28,8 @@ for src in "$REPO_ROOT"/builder/*/*.c; do
 	lib_objs+=("$REPO_ROOT/build/asan/$(basename "$src" .c).o")
 done
 BUILD_STATUS=ok
+# shellcheck disable=SC2086 # SAN, DEPS_CFLAGS and DEPS_LIBS are word lists
 { make -s -C "$REPO_ROOT" "${lib_objs[@]#"$REPO_ROOT"/}" &&
-	# shellcheck disable=SC2086
 	gcc -g -O1 -std=c17 -D_GNU_SOURCE $SAN -I"$REPO_ROOT/builder" -I"$REPO_ROOT/build/proto" $DEPS_CFLAGS \
 		-o "$DUMP" "$REPO_ROOT/tests/compose_dump.c" "${lib_objs[@]}" $DEPS_LIBS; } \
 	>/tmp/compose-dump-make.$$ 2>&1 || BUILD_STATUS=$(tail -20 /tmp/compose-dump-make.$$)
@@ -89,7 +89,7 @@ services:
       E: ${UNSET_VAR}
       F: "${Z:?Z is required}"
 YML
-	export A_VAR= EMPTY_VAR= Z=zz
+	export A_VAR='' EMPTY_VAR='' Z=zz
 	same_model docker-compose.test.yml
 }
 

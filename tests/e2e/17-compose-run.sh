@@ -21,8 +21,8 @@ for src in "$REPO_ROOT"/builder/*/*.c; do
 	lib_objs+=("$REPO_ROOT/build/asan/$(basename "$src" .c).o")
 done
 BUILD_STATUS=ok
+# shellcheck disable=SC2086 # SAN, DEPS_CFLAGS and DEPS_LIBS are word lists
 { make -s -C "$REPO_ROOT" "${lib_objs[@]#"$REPO_ROOT"/}" &&
-	# shellcheck disable=SC2086
 	gcc -g -O1 -std=c17 -D_GNU_SOURCE $SAN -I"$REPO_ROOT/builder" -I"$REPO_ROOT/build/proto" $DEPS_CFLAGS \
 		-o "$RUNNER" "$REPO_ROOT/tests/compose_run.c" "${lib_objs[@]}" $DEPS_LIBS; } \
 	>/tmp/compose-run-make.$$ 2>&1 || BUILD_STATUS=$(tail -20 /tmp/compose-run-make.$$)
@@ -160,8 +160,8 @@ services:
     command: sleep 60
 YML
 	"$RUNNER" docker-compose.test.yml busybox:latest "$T_DIR" >out 2>err &
-	local pid=$! i rc=0
-	for i in $(seq 1 100); do
+	local pid=$! rc=0
+	for _ in $(seq 1 100); do
 		grep -q sut-running out 2>/dev/null && break
 		sleep 0.2
 	done

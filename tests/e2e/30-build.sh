@@ -243,6 +243,15 @@ fe_upload() {
 	fake_engine_start "$T_DIR/fake-engine.script"
 }
 
+# has_open PID NAME: PID has a file named NAME open.
+has_open() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		case $(readlink "$fd" 2>/dev/null) in */"$2") return 0 ;; esac
+	done
+	return 1
+}
+
 # A 400 MB file cut to 1 MB while it is sent: the engine reads nothing for
 # 5 s, so builder is blocked inside the file when it shrinks. The error
 # names the file (exit 1); closing the half-written archive must not
@@ -262,10 +271,10 @@ EOF
 		BUILDER=classic "$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
 	pid=$!
 	for _ in $(seq 200); do
-		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'big.bin$' && break
+		has_open "$pid" big.bin && break
 		sleep 0.02
 	done
-	ls -l "/proc/$pid/fd" | grep -q 'big.bin$' || t_fail "builder never opened big.bin"
+	has_open "$pid" big.bin || t_fail "builder never opened big.bin"
 	truncate -s 1M app/big.bin
 	wait "$pid" || rc=$?
 	cat "$STDERR"

@@ -346,7 +346,7 @@ t_output_tar() {
 	assert_contains list "sub/a.txt"
 	mkdir x && tar -xf o.tar -C x
 	assert_contains x/sub/a.txt "hi-$T_UNIQ"
-	assert_eq "$(ls | grep -c builder-output)" 0 "temporary files"
+	assert_eq "$(find . -maxdepth 1 -name '*builder-output*' | wc -l)" 0 "temporary files"
 }
 
 t_output_link_out_refused() {

@@ -269,13 +269,13 @@ EOF
 # s); sets RC and SECS (from the first signal). A run still alive 30 s
 # after the signal is killed and fails the test: a bound on a hang.
 hung_run() {
-	local sig=$1 again=${2:-} pid start i
+	local sig=$1 again=${2:-} pid start
 	[ -d app ] || make_app app
 	: >"$STDOUT"
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 \
 		PUSH=false BUILDER=classic "$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
 	pid=$!
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q "Running in" "$STDOUT" "$STDERR" && break
 		sleep 0.1
 	done
@@ -285,7 +285,7 @@ hung_run() {
 		sleep "$again"
 		kill -"$sig" "$pid" 2>/dev/null || echo "(already gone at the second signal)"
 	fi
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -339,8 +339,8 @@ EOF
 	[ -d app ] || make_app app
 	DOCKER_HOST=unix://$FAKE_SOCK ACCOUNT=t$T_UNIQ IMAGE=app TAG=1 \
 		PUSH=false BUILDER=classic "$BUILDER_BIN" app >"$STDOUT" 2>"$STDERR" &
-	local pid=$! rc=0 i
-	for i in $(seq 100); do
+	local pid=$! rc=0
+	for _ in $(seq 100); do
 		grep -q "Step 2/3" "$STDOUT" && break
 		sleep 0.1
 	done

@@ -182,7 +182,9 @@ t_401_after_4_requests() {
 t_engine_restart_during_push() {
 	need_builder
 	make_app app
-	local image_id=sha256:$(printf '%064d' 7) digest=sha256:$(printf '%064d' 9)
+	local image_id digest
+	image_id=sha256:$(printf '%064d' 7)
+	digest=sha256:$(printf '%064d' 9)
 	local head='send HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n'
 	engine_rules() {
 		echo 'match /_ping'

@@ -43,9 +43,9 @@ wait_for() {
 # that lost its image (the built one is untagged until the tag stage) is
 # started again, twice at most.
 start_until() {
-	local text=$1 try
+	local text=$1
 	shift
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		start_pipeline "$@"
 		while kill -0 "$PID" 2>/dev/null && ! grep -qF -- "$text" "$STDERR"; do
 			sleep 0.01

@@ -119,6 +119,7 @@ watched() {
 		bin=$BUILDER_BIN
 		export REGISTRY="$REG" ACCOUNT="t$T_UNIQ" IMAGE=app TAG=1 \
 			BUILDER=classic REPORT="$T_DIR/report.json"
+		# shellcheck disable=SC2163 # the arguments are NAME=VALUE
 		[ $# -eq 0 ] || export "$@"
 		exec "$bin" --verbose app
 	) >"$STDOUT" 2>"$STDERR" &
