@@ -1148,11 +1148,12 @@ $(nproc)-core machine:
 | rebuild, COPY | $(sec session_rebuild builder copy) | $(sec session_rebuild cli copy) |
 | rebuild, engine CPU | $(sec session_rebuild builder ecpu) | $(sec session_rebuild cli ecpu) |
 
-The engine's CPU is the same for both clients, and on a rebuild it is
-about as long as the whole build: the engine copies and exports the
+The engine's CPU is about the same for both clients, and on a rebuild it
+is about as long as the whole build: the engine copies and exports the
 context's 330 MB whichever client sent the one changed file. A client
 can only save its own time (its start, its walk of the context, its CPU
-above), which bounds the rebuild's wall ratio from below.
+above) and the little engine work its session causes, which bounds the
+rebuild's wall ratio from below.
 
 Static binary (builder:latest), one pair: peak RSS $(mib_stat session_first static rss) (first), $(mib_stat session_rebuild static rss) (rebuild).
 EOF
