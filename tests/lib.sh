@@ -27,8 +27,9 @@
 # TEST_ONLY=REGEX runs only the tests whose name matches; TEST_KEEP=1 keeps
 # the scratch directories of failed tests; BUILDER_TEST_BIN=PATH tests
 # another binary than bin/builder-asan. Nothing else of the caller's
-# environment reaches a test but PATH, HOME, TMPDIR, the locale and the
-# engine's DOCKER_HOST and TLS settings (tests/clean-env.sh).
+# environment reaches a test but PATH, HOME, TMPDIR, the locale, proxies,
+# the engine's DOCKER_HOST and TLS settings and what builds C (CC, CFLAGS,
+# MAKEFLAGS...): tests/clean-env.sh.
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=tests/clean-env.sh

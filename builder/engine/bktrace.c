@@ -15,6 +15,7 @@
 #include "progress.pb-c.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/pballoc.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -520,13 +521,17 @@ int bktrace_decode(struct bktrace *t, const unsigned char *data, size_t len,
 		   struct error *err)
 {
 	Moby__Buildkit__V1__StatusResponse *r;
+	struct pballoc a;
 	int ret;
 
-	r = moby__buildkit__v1__status_response__unpack(NULL, len, data);
+	r = moby__buildkit__v1__status_response__unpack(pballoc_init(&a, len),
+							len, data);
 	if (!r)
-		return bad(err, "not a StatusResponse protobuf");
+		return bad(err, pballoc_exceeded(&a)
+					? "a StatusResponse too large to decode"
+					: "not a StatusResponse protobuf");
 	ret = apply(t, r, err);
-	moby__buildkit__v1__status_response__free_unpacked(r, NULL);
+	moby__buildkit__v1__status_response__free_unpacked(r, &a.base);
 	return ret;
 }
 

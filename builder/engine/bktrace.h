@@ -72,8 +72,8 @@ int bktrace_feed(struct bktrace *t, const char *base64, struct error *err);
 
 /* Decodes one raw StatusResponse (for tests and fuzzing). Malformed input
  * (truncated, a bad varint, a known field with the wrong wire type, group
- * wire types) is an EXIT_ENGINE error and prints nothing. Unknown fields
- * are skipped. */
+ * wire types) and input too large to decode (util/pballoc.h) are an
+ * EXIT_ENGINE error and print nothing. Unknown fields are skipped. */
 int bktrace_decode(struct bktrace *t, const unsigned char *data, size_t len,
 		   struct error *err);
 

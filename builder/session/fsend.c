@@ -17,6 +17,7 @@
 #include "session/fsend.h"
 #include "session/grpc.h"
 #include "util/log.h"
+#include "util/pballoc.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -544,13 +545,17 @@ static int receive_tar(struct fsend *f, const uint8_t *msg, size_t len,
 		       struct error *err)
 {
 	Moby__Sshforward__V1__BytesMessage *m;
+	struct pballoc a;
 	int ret = 0;
 
-	m = moby__sshforward__v1__bytes_message__unpack(NULL, len, msg);
+	m = moby__sshforward__v1__bytes_message__unpack(pballoc_init(&a, len),
+							len, msg);
 	if (!m)
 		return err_set(err, EXIT_ENGINE,
 			       "build output: the engine sent a message that "
-			       "is not valid protobuf (%zu bytes)",
+			       "is %s (%zu bytes)",
+			       pballoc_exceeded(&a) ? "too large to decode"
+						    : "not valid protobuf",
 			       len);
 	for (size_t off = 0; off < m->data.len;) {
 		ssize_t n =
@@ -565,7 +570,7 @@ static int receive_tar(struct fsend *f, const uint8_t *msg, size_t len,
 		off += (size_t)n;
 	}
 	f->bytes += m->data.len;
-	moby__sshforward__v1__bytes_message__free_unpacked(m, NULL);
+	moby__sshforward__v1__bytes_message__free_unpacked(m, &a.base);
 	return ret;
 }
 
@@ -573,6 +578,7 @@ int fsend_receive(struct fsend *f, const uint8_t *msg, size_t len,
 		  struct error *err)
 {
 	Fsutil__Types__Packet *p;
+	struct pballoc a;
 	int ret = 0;
 
 	if (f->failed)
@@ -582,12 +588,14 @@ int fsend_receive(struct fsend *f, const uint8_t *msg, size_t len,
 		f->failed = ret < 0;
 		return ret;
 	}
-	p = fsutil__types__packet__unpack(NULL, len, msg);
+	p = fsutil__types__packet__unpack(pballoc_init(&a, len), len, msg);
 	if (!p) {
 		f->failed = 1;
 		return err_set(err, EXIT_ENGINE,
 			       "build output: the engine sent a packet that is "
-			       "not valid protobuf (%zu bytes)",
+			       "%s (%zu bytes)",
+			       pballoc_exceeded(&a) ? "too large to decode"
+						    : "not valid protobuf",
 			       len);
 	}
 	switch ((int)p->type) {
@@ -620,7 +628,7 @@ int fsend_receive(struct fsend *f, const uint8_t *msg, size_t len,
 			      "unexpected type %d",
 			      (int)p->type);
 	}
-	fsutil__types__packet__free_unpacked(p, NULL);
+	fsutil__types__packet__free_unpacked(p, &a.base);
 	f->failed = ret < 0;
 	return ret;
 }

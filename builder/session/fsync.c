@@ -18,6 +18,7 @@
 #include "context/ignore.h"
 #include "session/fsync.h"
 #include "session/grpc.h"
+#include "util/pballoc.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
 
@@ -82,18 +83,21 @@ int fsync_decode(const uint8_t *msg, size_t len, struct fsync_packet *out,
 		 struct error *err)
 {
 	Fsutil__Types__Packet *p;
+	struct pballoc a;
 
 	memset(out, 0, sizeof(*out));
-	p = fsutil__types__packet__unpack(NULL, len, msg);
+	p = fsutil__types__packet__unpack(pballoc_init(&a, len), len, msg);
 	if (!p)
 		return err_set(err, EXIT_ENGINE,
-			       "the engine sent a FileSync packet that is not "
-			       "valid protobuf (%zu bytes)",
+			       "the engine sent a FileSync packet that is %s "
+			       "(%zu bytes)",
+			       pballoc_exceeded(&a) ? "too large to decode"
+						    : "not valid protobuf",
 			       len);
 	if ((unsigned)p->type > FSYNC_ERR) {
 		int type = (int)p->type;
 
-		fsutil__types__packet__free_unpacked(p, NULL);
+		fsutil__types__packet__free_unpacked(p, &a.base);
 		return err_set(err, EXIT_ENGINE,
 			       "the engine sent a FileSync packet of unknown "
 			       "type %d",
@@ -108,7 +112,7 @@ int fsync_decode(const uint8_t *msg, size_t len, struct fsync_packet *out,
 		out->data[p->data.len] = '\0';
 		out->data_len = p->data.len;
 	}
-	fsutil__types__packet__free_unpacked(p, NULL);
+	fsutil__types__packet__free_unpacked(p, &a.base);
 	return 0;
 }
 

@@ -36,6 +36,7 @@
 #include "session/session.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/pballoc.h"
 #include "util/strlist.h"
 #include "util/xmalloc.h"
 #include "util/banned.h"
@@ -241,12 +242,15 @@ static int serve_secret(struct session *s, struct stream *st,
 		MOBY__BUILDKIT__SECRETS__V1__GET_SECRET_RESPONSE__INIT;
 	const struct secret *sec;
 	char why[400];
+	struct pballoc a;
 
-	q = moby__buildkit__secrets__v1__get_secret_request__unpack(NULL, len,
-								    msg);
+	q = moby__buildkit__secrets__v1__get_secret_request__unpack(
+		pballoc_init(&a, len), len, msg);
 	if (!q) {
 		stream_close(s, st, GRPC_INVALID_ARGUMENT,
-			     "GetSecretRequest is not valid protobuf");
+			     pballoc_exceeded(&a)
+				     ? "GetSecretRequest is too large to decode"
+				     : "GetSecretRequest is not valid protobuf");
 		return 0;
 	}
 	sec = secrets_find(s->cfg->secrets, q->id ? q->id : "");
@@ -269,7 +273,8 @@ static int serve_secret(struct session *s, struct stream *st,
 		else
 			stream_close(s, st, GRPC_OK, NULL);
 	}
-	moby__buildkit__secrets__v1__get_secret_request__free_unpacked(q, NULL);
+	moby__buildkit__secrets__v1__get_secret_request__free_unpacked(q,
+								       &a.base);
 	return 0;
 }
 
@@ -285,11 +290,15 @@ static int serve_credentials(struct session *s, struct stream *st,
 	struct credential cred = CREDENTIAL_INIT;
 	struct error e = ERROR_INIT;
 	const char *host;
+	struct pballoc a;
 
-	q = moby__filesync__v1__credentials_request__unpack(NULL, len, msg);
+	q = moby__filesync__v1__credentials_request__unpack(
+		pballoc_init(&a, len), len, msg);
 	if (!q) {
 		stream_close(s, st, GRPC_INVALID_ARGUMENT,
-			     "CredentialsRequest is not valid protobuf");
+			     pballoc_exceeded(&a)
+				     ? "CredentialsRequest is too large to decode"
+				     : "CredentialsRequest is not valid protobuf");
 		return 0;
 	}
 	host = q->host && *q->host ? q->host : NULL;
@@ -314,7 +323,7 @@ static int serve_credentials(struct session *s, struct stream *st,
 			stream_close(s, st, GRPC_OK, NULL);
 	}
 	credential_release(&cred);
-	moby__filesync__v1__credentials_request__free_unpacked(q, NULL);
+	moby__filesync__v1__credentials_request__free_unpacked(q, &a.base);
 	return 0;
 }
 
@@ -340,11 +349,15 @@ static int serve_ssh_check(struct session *s, struct stream *st,
 	Moby__Sshforward__V1__CheckAgentResponse r =
 		MOBY__SSHFORWARD__V1__CHECK_AGENT_RESPONSE__INIT;
 	char why[320];
+	struct pballoc a;
 
-	q = moby__sshforward__v1__check_agent_request__unpack(NULL, len, msg);
+	q = moby__sshforward__v1__check_agent_request__unpack(
+		pballoc_init(&a, len), len, msg);
 	if (!q) {
 		stream_close(s, st, GRPC_INVALID_ARGUMENT,
-			     "CheckAgentRequest is not valid protobuf");
+			     pballoc_exceeded(&a)
+				     ? "CheckAgentRequest is too large to decode"
+				     : "CheckAgentRequest is not valid protobuf");
 		return 0;
 	}
 	if (!ssh_socket(s, q->id ? q->id : "")) {
@@ -359,7 +372,7 @@ static int serve_ssh_check(struct session *s, struct stream *st,
 	} else {
 		stream_close(s, st, GRPC_OK, NULL);
 	}
-	moby__sshforward__v1__check_agent_request__free_unpacked(q, NULL);
+	moby__sshforward__v1__check_agent_request__free_unpacked(q, &a.base);
 	return 0;
 }
 
@@ -400,11 +413,15 @@ static void ssh_to_agent(struct session *s, struct stream *st,
 {
 	Moby__Sshforward__V1__BytesMessage *m;
 	size_t off = 0;
+	struct pballoc a;
 
-	m = moby__sshforward__v1__bytes_message__unpack(NULL, len, msg);
+	m = moby__sshforward__v1__bytes_message__unpack(pballoc_init(&a, len),
+							len, msg);
 	if (!m) {
 		stream_close(s, st, GRPC_INVALID_ARGUMENT,
-			     "BytesMessage is not valid protobuf");
+			     pballoc_exceeded(&a)
+				     ? "BytesMessage is too large to decode"
+				     : "BytesMessage is not valid protobuf");
 		return;
 	}
 	/* Agent requests are small and the agent is local: a blocking
@@ -424,7 +441,7 @@ static void ssh_to_agent(struct session *s, struct stream *st,
 		}
 		off += (size_t)n;
 	}
-	moby__sshforward__v1__bytes_message__free_unpacked(m, NULL);
+	moby__sshforward__v1__bytes_message__free_unpacked(m, &a.base);
 }
 
 /* The agent has bytes (or closed): pass them on. */

@@ -145,7 +145,6 @@ t_cache_from_inline_cache() {
 	repo=$REGISTRY_ADDR/t$T_UNIQ/app
 	export REGISTRY=$REGISTRY_ADDR ACCOUNT=t$T_UNIQ IMAGE=app \
 		REGISTRY_USER=$REGISTRY_USER_T REGISTRY_PASSWORD=$REGISTRY_PASS_T
-	# (BUILDER is the binary here; builder's own BUILDER goes per command.)
 	BUILDER=buildkit TAG=1 assert_exit 0 "$BUILDER_BIN" app
 	grep -Eq "^#[0-9]+ [0-9.]+ bk-slow-$T_UNIQ" "$STDOUT" || t_fail "the slow step did not run"
 	# A CI engine without this image or its build cache.

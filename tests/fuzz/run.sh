@@ -58,7 +58,8 @@ for src in builder/*/*.c; do
 	obj=$OUT/obj/$(basename "$src" .c).o
 	objs+=("$obj")
 	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] ||
-		[ -n "$(find builder -name '*.h' -newer "$obj" 2>/dev/null)" ]; then
+		[ -n "$(find builder build/proto -name '*.h' -newer "$obj" 2>/dev/null)" ] ||
+		[ -n "$(find build/proto -name '*.c' -newer "$obj" 2>/dev/null)" ]; then
 		# shellcheck disable=SC2086
 		"$CC_FUZZ" "${CFLAGS_FUZZ[@]}" -fsanitize=fuzzer-no-link $SAN $DEPS_CFLAGS \
 			-c -o "$obj" "$src" || { echo "fuzz: cannot build '$src'" >&2; build_failed=1; }

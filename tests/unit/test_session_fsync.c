@@ -398,6 +398,33 @@ static void test_decode(void)
 	CHECK(fsync_decode((const uint8_t *)"\x22\x10zz", 4, &p, &err) < 0);
 }
 
+/* A STAT of 200,000 empty xattrs: 400 KB on the wire, some 20 MB as
+ * protobuf-c's structs. It is refused for its size (util/pballoc.h), not
+ * decoded; 16 MiB of them took 850 MB. */
+static void test_decode_ceiling(void)
+{
+	struct fsync_packet p;
+	struct error err = ERROR_INIT;
+	struct buf m = BUF_INIT(BUF_TEXT_MAX);
+	size_t n = 200000, i, stat_len = 2 * n;
+	unsigned char v[8];
+	size_t vl = 0;
+
+	buf_addch(&m, 0x12); /* Packet.stat, its length as a varint */
+	for (size_t x = stat_len;; x >>= 7) {
+		v[vl++] = (unsigned char)((x & 0x7f) | (x >= 0x80 ? 0x80 : 0));
+		if (x < 0x80)
+			break;
+	}
+	buf_add(&m, v, vl);
+	for (i = 0; i < n; i++)
+		buf_add(&m, "\x52\x00", 2); /* Stat.xattrs: an empty entry */
+	CHECK(fsync_decode((const uint8_t *)m.data, m.len, &p, &err) < 0);
+	CHECK(err.code == EXIT_ENGINE);
+	CHECK(strstr(err.msg, "too large to decode") != NULL);
+	buf_release(&m);
+}
+
 /* 100,000 files in 100 directories: every one listed, in order, the output
  * produced a bounded step at a time, a file in the middle served. */
 /* Hard links: the second path of a file goes as a link to the first sent
@@ -542,6 +569,7 @@ int main(void)
 	RUN(test_filters);
 	RUN(test_missing_dir);
 	RUN(test_decode);
+	RUN(test_decode_ceiling);
 	teardown();
 	RUN(test_hard_links);
 	RUN(test_hundred_thousand_files);
