@@ -554,8 +554,7 @@ static int receive_tar(struct fsend *f, const uint8_t *msg, size_t len,
 		return err_set(err, EXIT_ENGINE,
 			       "build output: the engine sent a message that "
 			       "is %s (%zu bytes)",
-			       pballoc_exceeded(&a) ? "too large to decode"
-						    : "not valid protobuf",
+			       pballoc_failure(&a),
 			       len);
 	for (size_t off = 0; off < m->data.len;) {
 		ssize_t n =
@@ -594,8 +593,7 @@ int fsend_receive(struct fsend *f, const uint8_t *msg, size_t len,
 		return err_set(err, EXIT_ENGINE,
 			       "build output: the engine sent a packet that is "
 			       "%s (%zu bytes)",
-			       pballoc_exceeded(&a) ? "too large to decode"
-						    : "not valid protobuf",
+			       pballoc_failure(&a),
 			       len);
 	}
 	switch ((int)p->type) {

@@ -91,8 +91,7 @@ int fsync_decode(const uint8_t *msg, size_t len, struct fsync_packet *out,
 		return err_set(err, EXIT_ENGINE,
 			       "the engine sent a FileSync packet that is %s "
 			       "(%zu bytes)",
-			       pballoc_exceeded(&a) ? "too large to decode"
-						    : "not valid protobuf",
+			       pballoc_failure(&a),
 			       len);
 	if ((unsigned)p->type > FSYNC_ERR) {
 		int type = (int)p->type;

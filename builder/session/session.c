@@ -200,6 +200,16 @@ static void stream_close(struct session *s, struct stream *st, int status,
 	resume(s, st);
 }
 
+/* Ends a call whose request could not be decoded (util/pballoc.h). */
+static void refuse_undecodable(struct session *s, struct stream *st,
+			       const char *what, const struct pballoc *a)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "%s is %s", what, pballoc_failure(a));
+	stream_close(s, st, GRPC_INVALID_ARGUMENT, why);
+}
+
 static int add_message(struct stream *st, const ProtobufCMessage *m)
 {
 	size_t len = protobuf_c_message_get_packed_size(m);
@@ -247,10 +257,7 @@ static int serve_secret(struct session *s, struct stream *st,
 	q = moby__buildkit__secrets__v1__get_secret_request__unpack(
 		pballoc_init(&a, len), len, msg);
 	if (!q) {
-		stream_close(s, st, GRPC_INVALID_ARGUMENT,
-			     pballoc_exceeded(&a)
-				     ? "GetSecretRequest is too large to decode"
-				     : "GetSecretRequest is not valid protobuf");
+		refuse_undecodable(s, st, "GetSecretRequest", &a);
 		return 0;
 	}
 	sec = secrets_find(s->cfg->secrets, q->id ? q->id : "");
@@ -295,10 +302,7 @@ static int serve_credentials(struct session *s, struct stream *st,
 	q = moby__filesync__v1__credentials_request__unpack(
 		pballoc_init(&a, len), len, msg);
 	if (!q) {
-		stream_close(s, st, GRPC_INVALID_ARGUMENT,
-			     pballoc_exceeded(&a)
-				     ? "CredentialsRequest is too large to decode"
-				     : "CredentialsRequest is not valid protobuf");
+		refuse_undecodable(s, st, "CredentialsRequest", &a);
 		return 0;
 	}
 	host = q->host && *q->host ? q->host : NULL;
@@ -354,10 +358,7 @@ static int serve_ssh_check(struct session *s, struct stream *st,
 	q = moby__sshforward__v1__check_agent_request__unpack(
 		pballoc_init(&a, len), len, msg);
 	if (!q) {
-		stream_close(s, st, GRPC_INVALID_ARGUMENT,
-			     pballoc_exceeded(&a)
-				     ? "CheckAgentRequest is too large to decode"
-				     : "CheckAgentRequest is not valid protobuf");
+		refuse_undecodable(s, st, "CheckAgentRequest", &a);
 		return 0;
 	}
 	if (!ssh_socket(s, q->id ? q->id : "")) {
@@ -418,10 +419,7 @@ static void ssh_to_agent(struct session *s, struct stream *st,
 	m = moby__sshforward__v1__bytes_message__unpack(pballoc_init(&a, len),
 							len, msg);
 	if (!m) {
-		stream_close(s, st, GRPC_INVALID_ARGUMENT,
-			     pballoc_exceeded(&a)
-				     ? "BytesMessage is too large to decode"
-				     : "BytesMessage is not valid protobuf");
+		refuse_undecodable(s, st, "BytesMessage", &a);
 		return;
 	}
 	/* Agent requests are small and the agent is local: a blocking

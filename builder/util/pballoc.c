@@ -60,3 +60,8 @@ int pballoc_exceeded(const struct pballoc *a)
 {
 	return a->exceeded;
 }
+
+const char *pballoc_failure(const struct pballoc *a)
+{
+	return a->exceeded ? "too large to decode" : "not valid protobuf";
+}

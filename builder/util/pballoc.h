@@ -14,7 +14,7 @@
  *	struct pballoc a;
  *	m = foo__unpack(pballoc_init(&a, len), len, data);
  *	if (!m)
- *		... pballoc_exceeded(&a) ? "too large to decode" : "malformed"
+ *		... "the message is %s", pballoc_failure(&a)
  *	...
  *	foo__free_unpacked(m, &a.base);
  *
@@ -39,5 +39,9 @@ ProtobufCAllocator *pballoc_init(struct pballoc *a, size_t len);
 
 /* Whether an unpack that returned NULL failed for the ceiling. */
 int pballoc_exceeded(const struct pballoc *a);
+
+/* Why such an unpack failed, for messages: "too large to decode" or "not
+ * valid protobuf". */
+const char *pballoc_failure(const struct pballoc *a);
 
 #endif
